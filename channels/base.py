@@ -1,0 +1,282 @@
+"""The normalized message shapes and the protocol every channel adapter meets."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Protocol, runtime_checkable
+
+from aiohttp import web
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+
+class AttachmentKind(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    VOICE = "voice"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a report; the bytes are fetched later by the channel."""
+
+    kind: AttachmentKind
+    mime_type: str | None = None
+    media_ref: str | None = None  # platform media id or URL to fetch it from
+    size: int | None = None
+    file_name: str | None = None
+    sha256: str | None = None  # as the platform announced it, checked after download
+    caption: str | None = None
+    stored_path: str | None = None  # set when the channel already holds the bytes locally
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message a citizen sent, as every channel reports it to intake.
+
+    `external_id` is unique per channel: a repeated delivery of the same id is stored once.
+    `reply_to` and `references` are the platform's thread hints (email Message-IDs, the id of the
+    message a WhatsApp reply quotes, a tweet's conversation id). `parse_error` is set when the
+    platform payload could not be read fully: the message is still stored, with the reason.
+    """
+
+    channel: str
+    account: str
+    external_id: str
+    sender_id: str
+    sent_at: datetime
+    text: str = ""
+    display_name: str | None = None
+    contact: str | None = None  # phone number, email address or handle
+    attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str | None = None
+    forwarded: bool = False
+    parse_error: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class UpdateKind(enum.StrEnum):
+    REACTION = "reaction"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUpdate:
+    """A reaction, edit or deletion of an earlier message; never opens a ticket."""
+
+    channel: str
+    account: str
+    external_id: str  # the id of this update event itself, for dedupe
+    target_external_id: str  # the message it concerns
+    kind: UpdateKind
+    sender_id: str
+    sent_at: datetime
+    text: str = ""  # the emoji, or the edited text
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStatus:
+    """The platform's news about a message we sent, matched by the platform's id for it."""
+
+    channel: str
+    account: str
+    platform_message_id: str
+    state: DeliveryState
+    at: datetime
+    error_code: str | None = None
+    error_message: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UnsupportedEvent:
+    """An event the channel does not turn into a message; kept with its payload, never dropped."""
+
+    channel: str
+    account: str
+    external_id: str
+    kind: str
+    reason: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+Inbound = InboundMessage | MessageUpdate | DeliveryStatus | UnsupportedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a poller has read up to; committed in the same transaction as what it read."""
+
+    channel: str
+    account: str
+    name: str  # one channel account may keep several (e.g. "mentions", "dms")
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    stored: int  # new rows written
+    duplicates: int  # items already stored before
+
+
+@dataclass(frozen=True, slots=True)
+class MediaResult:
+    """The outcome of fetching one attachment in the background."""
+
+    channel: str
+    message_external_id: str
+    media_ref: str
+    stored_path: str | None = None  # relative to the data directory
+    sha256: str | None = None
+    size: int | None = None
+    mime_type: str | None = None
+    error: str | None = None  # set when the download failed; the channel may retry later
+
+
+class IntakeSink(Protocol):
+    """What a channel hands its batches to. It returns only after everything is committed."""
+
+    async def submit(
+        self, items: Sequence[Inbound], cursor: Cursor | None = None
+    ) -> IntakeResult: ...
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None: ...
+
+    async def record_media(self, result: MediaResult) -> None:
+        """Link a downloaded attachment (or the reason its download failed) to its message."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A message to a reporter, sent on the channel and account they wrote from."""
+
+    channel: str
+    account: str
+    recipient_id: str  # the reporter's sender id on that channel
+    text: str
+    idempotency_key: str  # stable across retries, so a crash never sends twice
+    recipient_contact: str | None = None
+    reply_to: str | None = None  # the platform id of the message being answered
+    references: tuple[str, ...] = ()
+    subject: str | None = None
+    ticket_number: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"mode": "dm"} on X
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    platform_message_id: str
+
+
+class PlatformError(Exception):
+    """A platform call failed. `retryable` tells the outbox whether to try again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"PlatformError({self.args[0]!r}, retryable={self.retryable}, code={self.code!r}, "
+            f"retry_after={self.retry_after!r})"
+        )
+
+
+class UnsupportedEventError(Exception):
+    """Raised by a channel's dispatch table for an event kind it neither parses nor ignores."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unsupported event kind: {kind}")
+        self.kind = kind
+
+
+Routes = Sequence[web.RouteDef]
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """One platform account.
+
+    `start(sink)` is called for every enabled channel before the web app serves: a poller starts
+    its loop there, a webhook channel keeps the sink for the handlers its `routes()` returns.
+    """
+
+    name: str
+    account: str
+
+    def routes(self) -> Routes: ...
+
+    async def start(self, sink: IntakeSink) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read a config duration such as "90s", "15m", "36h" or "3d" (seconds as a bare number)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"not a duration: {value!r} (write it like \"90s\", \"15m\", \"36h\" or \"3d\")")
+
+
+# Lives here because channel configs need it and channels may import nothing else of ours.
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class ChannelConfig(BaseModel):
+    """The keys every `[channels.NAME]` table has; each channel module extends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False

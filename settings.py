@@ -1,0 +1,188 @@
+"""The schema of config.toml: read, resolve `env:` values, validate, and explain mistakes."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from channels.base import ChannelConfig
+from channels.imap import EmailConfig
+from channels.whatsapp import WhatsAppConfig
+from triage.config import CategoryConfig, OpdConfig, TriageConfig
+
+ENV_PREFIX = "env:"
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; `problems` holds one line per mistake."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__("\n".join(f"{path}: {problem}" for problem in problems))
+        self.path = path
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite:///data/kanal.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not (url.startswith("sqlite:///") or url.startswith("postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return url
+
+
+class RegionConfig(_Strict):
+    name: str = "Kabupaten Pati"
+    timezone: str = "Asia/Jakarta"
+    ticket_prefix: str = Field(default="LBP", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone!r}") from exc
+        return zone
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class PlannedChannelConfig(ChannelConfig):
+    """A channel whose adapter is not built yet: it can be listed but not enabled."""
+
+    @field_validator("enabled")
+    @classmethod
+    def _not_yet(cls, enabled: bool) -> bool:
+        if enabled:
+            raise ValueError("this channel is not available in this version of Kanal yet")
+        return enabled
+
+
+class ChannelsConfig(_Strict):
+    whatsapp: WhatsAppConfig = WhatsAppConfig()
+    email: EmailConfig = EmailConfig()
+    instagram: PlannedChannelConfig = PlannedChannelConfig()
+    facebook: PlannedChannelConfig = PlannedChannelConfig()
+    x: PlannedChannelConfig = PlannedChannelConfig()
+    telegram: PlannedChannelConfig = PlannedChannelConfig()
+
+
+class Settings(_Strict):
+    data_dir: Path = Path("./data")
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    region: RegionConfig = RegionConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    triage: TriageConfig = TriageConfig()
+    opd: list[OpdConfig] = []
+    category: list[CategoryConfig] = []
+
+    def database_url(self, base: Path) -> str:
+        """The database URL with a relative SQLite path read from the config file's folder."""
+        url = self.database.url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            return "sqlite:///" + str((base / url.removeprefix("sqlite:///")).resolve())
+        return url
+
+    def data_path(self, base: Path) -> Path:
+        return self.data_dir if self.data_dir.is_absolute() else (base / self.data_dir).resolve()
+
+
+def _resolve_env(value: Any, key: str, problems: list[str]) -> Any:
+    """Replace every `"env:NAME"` string with the environment variable NAME."""
+    if isinstance(value, dict):
+        return {k: _resolve_env(v, f"{key}.{k}" if key else k, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v, f"{key}[{i}]", problems) for i, v in enumerate(value)]
+    if isinstance(value, str) and value.startswith(ENV_PREFIX):
+        name = value.removeprefix(ENV_PREFIX)
+        if name not in os.environ:
+            problems.append(f"{key}: environment variable {name} is not set")
+            return ""
+        return os.environ[name]
+    return value
+
+
+def _key_of(location: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in location:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _needed(problem: str, document: dict[str, Any]) -> bool:
+    """A secret missing from the environment matters only if its channel is enabled."""
+    parts = problem.split(":", 1)[0].split(".")
+    if len(parts) >= 3 and parts[0] == "channels":
+        table = document.get("channels", {}).get(parts[1], {})
+        return bool(isinstance(table, dict) and table.get("enabled"))
+    return True
+
+
+def parse_settings(document: dict[str, Any], path: Path) -> Settings:
+    env_problems: list[str] = []
+    resolved = _resolve_env(document, "", env_problems)
+    problems = [problem for problem in env_problems if _needed(problem, document)]
+    try:
+        settings = Settings.model_validate(resolved)
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            problems.append(f"{_key_of(error['loc'])}: {message}")
+        settings = None
+    if problems or settings is None:
+        raise ConfigError(path, problems)
+    return settings
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate config.toml, raising ConfigError with every mistake found."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(path, ["file not found"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from exc
+    return parse_settings(document, path)
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective config as plain data with every secret shown as ********."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return "********" if value.get_secret_value() else ""
+        if isinstance(value, BaseModel):
+            return {name: walk(getattr(value, name)) for name in type(value).model_fields}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, Path):
+            return str(value)
+        if hasattr(value, "total_seconds"):
+            return f"{value.total_seconds():g}s"
+        return value
+
+    return walk(settings)
