@@ -191,6 +191,9 @@ class OutboundMessage:
     references: tuple[str, ...] = ()
     subject: str | None = None
     ticket_number: str | None = None
+    # When the reporter last wrote: platforms with a reply window (WhatsApp, Messenger) choose
+    # between free text and a template by it.
+    last_inbound_at: datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # e.g. {"mode": "dm"} on X
 
 
@@ -220,6 +223,10 @@ class PlatformError(Exception):
             f"PlatformError({self.args[0]!r}, retryable={self.retryable}, code={self.code!r}, "
             f"retry_after={self.retry_after!r})"
         )
+
+
+class IntakeUnavailable(Exception):
+    """The sink could not commit (the database is down): a webhook answers 503 so it is retried."""
 
 
 class UnsupportedEventError(Exception):
@@ -267,7 +274,9 @@ def parse_duration(value: object) -> timedelta:
         match = _DURATION.match(value)
         if match:
             return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(f"not a duration: {value!r} (write it like \"90s\", \"15m\", \"36h\" or \"3d\")")
+    raise ValueError(
+        f"not a duration: {value!r} (write it like \"90s\", \"15m\", \"36h\" or \"3d\")"
+    )
 
 
 # Lives here because channel configs need it and channels may import nothing else of ours.

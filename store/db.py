@@ -1,0 +1,106 @@
+"""Engine set-up for SQLite (the default) and PostgreSQL, and the checks that it answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from store.models import ALL_TABLES
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "the database is not there right now", as opposed to a bug or a conflict.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (OperationalError,)
+
+
+class Database:
+    """One engine per process. Every query in Kanal goes through `engine`."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine: Engine = _make_engine(url, echo=echo)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except DBAPIError as exc:
+            log.warning("database did not answer: %s", exc.__class__.__name__)
+            return False
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction, committed on leaving the block."""
+        with self.engine.connect().execution_options(kanal_write=True) as conn:
+            with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+                yield session
+                session.flush()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def create_schema(self) -> None:
+        """Create every table directly (tests); production uses `upgrade` (Alembic)."""
+        ALL_TABLES.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; take it over so that a write
+        # transaction (Database.write) starts with BEGIN IMMEDIATE and never fails half-way on
+        # a lock upgrade, while reads stay concurrent.
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL syncs the WAL on every commit: a committed report survives a power cut.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get("kanal_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,251 @@
+"""The tables Kanal keeps: reporters, tickets, messages, raw events, audit trail, outbox, users."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back an aware datetime, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_type=JSON, **kwargs)
+
+
+def _text(**kwargs: Any) -> Any:
+    return Field(sa_type=Text, **kwargs)
+
+
+class Reporter(SQLModel, table=True):
+    """One identity on one channel: a phone number, an email address, a handle."""
+
+    __tablename__ = "reporters"
+    __table_args__ = (UniqueConstraint("channel", "sender_id", name="uq_reporter_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    sender_id: str = Field(max_length=320)
+    display_name: str | None = Field(default=None, max_length=320)
+    contact: str | None = Field(default=None, max_length=320)
+    created_at: datetime = _when()
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_activity", "last_activity_at", "id"),
+        Index("ix_tickets_status_activity", "status", "last_activity_at", "id"),
+        Index("ix_tickets_channel_activity", "channel", "last_activity_at", "id"),
+        Index("ix_tickets_reporter_status", "reporter_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=40, unique=True)
+    status: str = Field(max_length=20, default="new")
+    resolution: str | None = Field(default=None, max_length=40)
+    channel: str = Field(max_length=32)
+    account: str = Field(max_length=320)
+    reporter_id: int = Field(foreign_key="reporters.id")
+    summary: str = _text(default="")
+    created_at: datetime = _when()
+    last_activity_at: datetime = _when()
+    message_count: int = 0
+    category: str | None = Field(default=None, max_length=40)
+    opd: str | None = Field(default=None, max_length=40)
+    verified_at: datetime | None = _when(default=None)
+    answered: bool = False  # the reporter wrote since the last clarification request
+    clarification_due_at: datetime | None = _when(default=None)
+    opd_due_at: datetime | None = _when(default=None)
+    due_at: datetime | None = _when(default=None)
+    closed_at: datetime | None = _when(default=None)
+    merged_into: str | None = Field(default=None, max_length=40)
+    flags: dict[str, Any] = _json(default_factory=dict)  # suggestions and checks from triage
+
+
+class RawEvent(SQLModel, table=True):
+    """Every inbound item exactly as the platform sent it, kept before anything is made of it."""
+
+    __tablename__ = "raw_events"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_raw_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    account: str = Field(max_length=320)
+    external_id: str = Field(max_length=512)
+    kind: str = Field(max_length=40)
+    payload: dict[str, Any] = _json(default_factory=dict)
+    error: str | None = _text(default=None)
+    received_at: datetime = _when()
+
+
+class Message(SQLModel, table=True):
+    """A message in a ticket's conversation, from the reporter (`in`) or to them (`out`)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_message_external"),
+        Index("ix_messages_ticket_time", "ticket_id", "sent_at"),
+        Index("ix_messages_platform_id", "channel", "platform_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    direction: str = Field(max_length=3)
+    channel: str = Field(max_length=32)
+    account: str = Field(max_length=320)
+    # Inbound: the platform's id. Outbound: our own id until sent (platform ids may repeat
+    # across an edit, ours never do).
+    external_id: str = Field(max_length=512)
+    platform_message_id: str | None = Field(default=None, max_length=512)
+    sender_id: str | None = Field(default=None, max_length=320)
+    author: str | None = Field(default=None, max_length=120)  # the operator who sent it
+    text: str = _text(default="")
+    subject: str | None = _text(default=None)
+    latitude: float | None = None
+    longitude: float | None = None
+    location_name: str | None = _text(default=None)
+    location_address: str | None = _text(default=None)
+    reply_to: str | None = Field(default=None, max_length=512)
+    references: list[str] = _json(default_factory=list)
+    forwarded: bool = False
+    parse_error: str | None = _text(default=None)
+    sent_at: datetime = _when()
+    received_at: datetime = _when()
+    delivery_state: str | None = Field(default=None, max_length=16)
+    error_code: str | None = Field(default=None, max_length=40)
+    error_message: str | None = _text(default=None)
+    edited_text: str | None = _text(default=None)
+    deleted_at: datetime | None = _when(default=None)
+    reaction: str | None = Field(default=None, max_length=40)
+    raw_event_id: int | None = Field(default=None, foreign_key="raw_events.id")
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_message", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id")
+    position: int = 0
+    kind: str = Field(max_length=20)
+    mime_type: str | None = Field(default=None, max_length=200)
+    media_ref: str | None = _text(default=None)
+    size: int | None = None
+    file_name: str | None = _text(default=None)
+    caption: str | None = _text(default=None)
+    sha256: str | None = Field(default=None, max_length=64)
+    stored_path: str | None = _text(default=None)
+    fetch_state: str = Field(default="pending", max_length=16)  # pending, stored, failed
+    fetch_error: str | None = _text(default=None)
+
+
+class TicketEvent(SQLModel, table=True):
+    """The audit trail: every transition and note, with who and when."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    at: datetime = _when()
+    actor: str = Field(max_length=120)
+    action: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    note: str | None = _text(default=None)
+    data: dict[str, Any] = _json(default_factory=dict)
+
+
+class TicketCounter(SQLModel, table=True):
+    """The last number given per prefix and year, so numbers read LBP-2026-00042."""
+
+    __tablename__ = "ticket_counters"
+
+    key: str = Field(primary_key=True, max_length=40)
+    last: int = 0
+
+
+class PollCursor(SQLModel, table=True):
+    __tablename__ = "poll_cursors"
+
+    channel: str = Field(primary_key=True, max_length=32)
+    account: str = Field(primary_key=True, max_length=320)
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = _text()
+    updated_at: datetime = _when()
+
+
+class OutboxItem(SQLModel, table=True):
+    """A message waiting to be sent; written in the same transaction as the action behind it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id")
+    channel: str = Field(max_length=32)
+    idempotency_key: str = Field(max_length=120, unique=True)
+    payload: dict[str, Any] = _json(default_factory=dict)
+    state: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    last_error: str | None = _text(default=None)
+    error_code: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(default=None)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=120, unique=True)
+    password_hash: str = _text()
+    role: str = Field(max_length=20)  # operator, supervisor, admin, opd
+    opd: str | None = Field(default=None, max_length=40)
+    locale: str = Field(default="id", max_length=5)
+    failed_logins: int = 0
+    locked_until: datetime | None = _when(default=None)
+    created_at: datetime = _when()
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token; only the SHA-256 of the token is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    name: str = Field(max_length=120)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when()
+    last_used_at: datetime | None = _when(default=None)
+    revoked_at: datetime | None = _when(default=None)
+
+
+ALL_TABLES = SQLModel.metadata
