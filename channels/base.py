@@ -274,9 +274,7 @@ def parse_duration(value: object) -> timedelta:
         match = _DURATION.match(value)
         if match:
             return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(
-        f"not a duration: {value!r} (write it like \"90s\", \"15m\", \"36h\" or \"3d\")"
-    )
+    raise ValueError(f'not a duration: {value!r} (write it like "90s", "15m", "36h" or "3d")')
 
 
 # Lives here because channel configs need it and channels may import nothing else of ours.

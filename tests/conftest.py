@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from store.db import Database
+from triage.intake import Intake
 
 PG_ADMIN_URL = os.environ.get("KANAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
@@ -58,3 +62,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = request.getfixturevalue("pg_database")
     _reset_pg_schema(url)
     return url
+
+
+class FixedClock:
+    """A clock the test moves by hand; code under test never reads the real time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A Database with Kanal's schema, on SQLite and on PostgreSQL."""
+    database = Database(database_url)
+    database.create_schema()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+async def intake(db: Database, clock: FixedClock) -> AsyncIterator[Intake]:
+    sink = Intake(db, ticket_prefix="LBP", clock=clock)
+    await sink.start()
+    yield sink
+    await sink.stop()

@@ -1,0 +1,242 @@
+"""The intake sink: every channel's batches, group-committed, answered only once durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from channels.base import Cursor, Inbound, IntakeResult, IntakeUnavailable, MediaResult
+from store import ingest
+from store.db import Database
+from triage.intake_batch import Assessor, BatchOutcome, BatchWriter, item_key
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Pending:
+    items: Sequence[Inbound]
+    cursor: Cursor | None
+    future: asyncio.Future[IntakeResult] = field(repr=False)
+
+
+class Intake:
+    """Implements `channels.base.IntakeSink`.
+
+    Callers' batches wait in a queue; one writer task takes everything queued (up to
+    `max_batch` items, waiting at most `max_delay` seconds for more) and commits it in one
+    transaction in a worker thread. A burst of webhooks thus costs a few commits, not one each,
+    and no caller is answered before its items are durable.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ticket_prefix: str = "LBP",
+        tz: tzinfo = JAKARTA,
+        clock: Clock = utc_now,
+        assess: Assessor | None = None,
+        max_batch: int = 500,
+        max_delay: float = 0.002,
+        on_new_tickets: Callable[[list[int]], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.prefix = ticket_prefix
+        self.tz = tz
+        self.clock = clock
+        self.assess = assess
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self.on_new_tickets = on_new_tickets
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._writer is None:
+            self._queue = asyncio.Queue()
+            self._writer = asyncio.create_task(self._write_forever(), name="intake-writer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop the writer."""
+        if self._writer is None or self._queue is None:
+            return
+        await self._queue.join()
+        self._writer.cancel()
+        try:
+            await self._writer
+        except asyncio.CancelledError:
+            pass
+        self._writer = None
+
+    async def submit(self, items: Sequence[Inbound], cursor: Cursor | None = None) -> IntakeResult:
+        if self._queue is None:
+            raise RuntimeError("Intake.start() was not called")
+        if not items and cursor is None:
+            return IntakeResult(stored=0, duplicates=0)
+        future: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(list(items), cursor, future))
+        return await future
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
+        def read() -> str | None:
+            with self.db.engine.connect() as conn:
+                return ingest.read_cursor(conn, channel, account, name)
+
+        return await self._guarded(read)
+
+    async def record_media(self, result: MediaResult) -> None:
+        values = {
+            "stored_path": result.stored_path,
+            "fetch_state": "failed" if result.error else "stored",
+            "fetch_error": result.error,
+        }
+        for name in ("sha256", "size", "mime_type"):
+            if getattr(result, name) is not None:
+                values[name] = getattr(result, name)
+
+        def write() -> None:
+            with self.db.engine.connect().execution_options(kanal_write=True) as conn:
+                with conn.begin():
+                    changed = ingest.record_media(
+                        conn, result.channel, result.message_external_id, result.media_ref, values
+                    )
+            if not changed:
+                log.warning(
+                    "media result matched no attachment: channel=%s external_id=%s ref=%s",
+                    result.channel,
+                    result.message_external_id,
+                    result.media_ref,
+                )
+
+        await self._guarded(write)
+
+    async def _guarded(self, work: Callable[[], T]) -> T:
+        try:
+            return await asyncio.to_thread(work)
+        except DBAPIError as exc:
+            raise IntakeUnavailable(str(exc.orig or exc)) from exc
+
+    async def _write_forever(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = await self._collect()
+            try:
+                await self._commit_group(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _collect(self) -> list[_Pending]:
+        assert self._queue is not None
+        batch = [await self._queue.get()]
+        size = len(batch[0].items)
+        deadline = time.monotonic() + self.max_delay
+        while size < self.max_batch:
+            try:
+                pending = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    pending = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            batch.append(pending)
+            size += len(pending.items)
+        return batch
+
+    async def _commit_group(self, batch: list[_Pending]) -> None:
+        live = [p for p in batch if not p.future.done()]
+        if not live:
+            return
+        try:
+            results = await asyncio.to_thread(self._commit_with_retry, live)
+        except DBAPIError as exc:
+            if len(live) > 1 and not _is_unavailable(exc):
+                # One caller's bad item must not fail the others: commit each on its own.
+                for pending in live:
+                    await self._commit_group([pending])
+                return
+            log.error("intake commit failed for %d submissions: %s", len(live), exc.orig or exc)
+            for pending in live:
+                _settle(pending, exc=IntakeUnavailable(str(exc.orig or exc)))
+            return
+        except Exception as exc:
+            log.exception("intake commit failed for %d submissions", len(live))
+            for pending in live:
+                _settle(pending, exc=exc)
+            return
+        for pending, result in zip(live, results, strict=True):
+            _settle(pending, result=result)
+
+    def _commit_with_retry(self, batch: list[_Pending]) -> list[IntakeResult]:
+        # A unique conflict means another process stored the same delivery or took the same
+        # reporter's ticket at the same moment: run the batch again, it will see their rows.
+        for attempt in range(5):
+            try:
+                return self._commit(batch)
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                log.info("intake conflict with a concurrent writer, retrying the batch")
+        raise AssertionError("unreachable")
+
+    def _commit(self, batch: list[_Pending]) -> list[IntakeResult]:
+        """All submissions of the group as one batch in one transaction."""
+        items = [item for pending in batch for item in pending.items]
+        cursors = [pending.cursor for pending in batch if pending.cursor]
+        with self.db.engine.connect().execution_options(kanal_write=True) as conn:
+            with conn.begin():
+                writer = BatchWriter(
+                    conn, prefix=self.prefix, tz=self.tz, now=self.clock(), assess=self.assess
+                )
+                outcome = writer.write(items, cursors)
+        if outcome.new_ticket_ids and self.on_new_tickets:
+            self.on_new_tickets(outcome.new_ticket_ids)
+        return _share_out(batch, outcome)
+
+
+def _share_out(batch: list[_Pending], outcome: BatchOutcome) -> list[IntakeResult]:
+    """Each submission's own count: an item is new for the first submission that carried it."""
+    unclaimed = set(outcome.fresh_keys)
+    results = []
+    for pending in batch:
+        keys = {item_key(item) for item in pending.items}
+        stored = len(keys & unclaimed)
+        unclaimed -= keys
+        results.append(IntakeResult(stored=stored, duplicates=len(pending.items) - stored))
+    return results
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated) or exc.__class__.__name__ == "OperationalError"
+
+
+def _settle(
+    pending: _Pending, *, result: IntakeResult | None = None, exc: BaseException | None = None
+) -> None:
+    if pending.future.done():
+        return
+    if exc is not None:
+        pending.future.set_exception(exc)
+    else:
+        assert result is not None
+        pending.future.set_result(result)

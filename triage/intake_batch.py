@@ -1,0 +1,355 @@
+"""One group-commit batch: raw events, reporters, tickets, messages, updates and cursors.
+
+Runs in a worker thread inside one transaction. Every statement is set-based where it can be,
+so a batch of hundreds of messages costs a handful of round trips.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Connection
+
+from channels.base import (
+    Cursor,
+    DeliveryState,
+    DeliveryStatus,
+    Inbound,
+    InboundMessage,
+    MessageUpdate,
+    UnsupportedEvent,
+    UpdateKind,
+)
+from store import ingest
+from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
+from triage.threads import Candidates, choose_ticket, format_number, ticket_numbers_in
+
+SUMMARY_LENGTH = 200
+SYSTEM_ACTOR = "system"
+# Shown where a report has no text of its own.
+_MEDIA_SUMMARY = {
+    "image": "[foto]",
+    "video": "[video]",
+    "audio": "[audio]",
+    "voice": "[pesan suara]",
+    "document": "[dokumen]",
+    "sticker": "[stiker]",
+    "contact": "[kontak]",
+}
+# Delivery states only move forward, whatever order the platform's callbacks arrive in.
+_DELIVERY_RANK = {
+    DeliveryState.QUEUED: 0,
+    DeliveryState.SENDING: 1,
+    DeliveryState.SENT: 2,
+    DeliveryState.DELIVERED: 3,
+    DeliveryState.READ: 4,
+    DeliveryState.FAILED: 5,
+}
+
+# Given the facts of a new ticket, what triage flags it with (suggestions, checks).
+Assessor = Callable[[InboundMessage], dict[str, Any]]
+
+
+@dataclass
+class BatchOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    new_ticket_ids: list[int] = field(default_factory=list)
+    fresh_keys: set[tuple[str, str]] = field(default_factory=set)
+
+
+def item_key(item: Inbound) -> tuple[str, str]:
+    """The (channel, external id) under which an item is stored once."""
+    if isinstance(item, DeliveryStatus):
+        return item.channel, f"status:{item.platform_message_id}:{item.state.value}"
+    return item.channel, item.external_id
+
+
+def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        json.dumps(raw)
+        return raw
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(raw, default=str))
+
+
+def _kind_of(item: Inbound) -> str:
+    if isinstance(item, InboundMessage):
+        return "message"
+    if isinstance(item, MessageUpdate):
+        return item.kind.value
+    if isinstance(item, DeliveryStatus):
+        return "status"
+    return item.kind[:40]
+
+
+def _summary(message: InboundMessage) -> str:
+    text = (message.text or message.subject or "").strip()
+    if not text and message.attachments:
+        text = _MEDIA_SUMMARY.get(message.attachments[0].kind.value, "[lampiran]")
+    if not text and message.location:
+        text = message.location.name or "[lokasi]"
+    return " ".join(text.split())[:SUMMARY_LENGTH]
+
+
+class BatchWriter:
+    """Writes one batch; constructed per batch with the shared settings."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        prefix: str,
+        tz: tzinfo,
+        now: datetime,
+        assess: Assessor | None,
+    ) -> None:
+        self.conn = conn
+        self.prefix = prefix
+        self.tz = tz
+        self.now = now
+        self.assess = assess
+        self.outcome = BatchOutcome()
+
+    def write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
+        fresh = self._store_raw(items)
+        messages = [(item, raw_id) for item, raw_id in fresh if isinstance(item, InboundMessage)]
+        if messages:
+            self._store_messages(messages)
+        for item, raw_id in fresh:
+            if isinstance(item, MessageUpdate):
+                self._apply_update(item, raw_id)
+            elif isinstance(item, DeliveryStatus):
+                self._apply_status(item, raw_id)
+        for cursor in cursors:
+            ingest.save_cursor(
+                self.conn, cursor.channel, cursor.account, cursor.name, cursor.value, self.now
+            )
+        return self.outcome
+
+    def _store_raw(self, items: Sequence[Inbound]) -> list[tuple[Inbound, int]]:
+        """Keep every item not seen before, first delivery wins; report the rest as duplicates."""
+        unique: dict[tuple[str, str], Inbound] = {}
+        for item in items:
+            unique.setdefault(item_key(item), item)
+        already = ingest.existing_raw_keys(self.conn, unique.keys())
+        fresh = [item for key, item in unique.items() if key not in already]
+        self.outcome.fresh_keys = {item_key(item) for item in fresh}
+        self.outcome.duplicates = len(items) - len(fresh)
+        self.outcome.stored = len(fresh)
+        rows = [
+            {
+                "channel": item.channel,
+                "account": item.account,
+                "external_id": item_key(item)[1],
+                "kind": _kind_of(item),
+                "payload": _json_safe(item.raw),
+                "error": _error_of(item),
+                "received_at": self.now,
+            }
+            for item in fresh
+        ]
+        return list(
+            zip(fresh, ingest.insert_returning_ids(self.conn, ingest.RAW, rows), strict=True)
+        )
+
+    def _store_messages(self, messages: list[tuple[InboundMessage, int]]) -> None:
+        identities = {
+            (m.channel, m.sender_id): {"display_name": m.display_name, "contact": m.contact}
+            for m, _ in messages
+        }
+        reporters = ingest.reporter_ids(self.conn, identities, self.now)
+        ticket_of = self._thread(messages, reporters)
+        rows = [
+            self._message_row(m, raw_id, ticket_of[i]) for i, (m, raw_id) in enumerate(messages)
+        ]
+        ids = ingest.insert_returning_ids(self.conn, ingest.MESSAGES, rows)
+        self._store_attachments([m for m, _ in messages], ids)
+        self._touch_tickets(ticket_of)
+
+    def _thread(
+        self, messages: list[tuple[InboundMessage, int]], reporters: dict[tuple[str, str], int]
+    ) -> list[int]:
+        """The ticket id of every message, opening new tickets where the rules say so."""
+        by_ref: dict[str, dict[str, tuple[int, str]]] = {}
+        for channel in {m.channel for m, _ in messages}:
+            refs = {r for m, _ in messages if m.channel == channel for r in _refs(m)}
+            by_ref[channel] = ingest.tickets_by_message_refs(self.conn, channel, sorted(refs))
+        numbers = {n for m, _ in messages for n in self._quoted_numbers(m)}
+        by_number = ingest.tickets_by_number(self.conn, sorted(numbers))
+        open_by_reporter: dict[tuple[str, int], int] = {}
+        for channel in {m.channel for m, _ in messages}:
+            ids = sorted(
+                {reporters[m.channel, m.sender_id] for m, _ in messages if m.channel == channel}
+            )
+            found = ingest.open_tickets_of(self.conn, ids, channel, sorted(OPEN_STATES))
+            open_by_reporter.update(((channel, rid), tid) for rid, tid in found.items())
+
+        ticket_of: list[int] = []
+        for message, _ in messages:
+            reporter = reporters[message.channel, message.sender_id]
+            refs = [
+                by_ref[message.channel][r] for r in _refs(message) if r in by_ref[message.channel]
+            ]
+            quoted = [by_number[n] for n in self._quoted_numbers(message) if n in by_number]
+            choice = choose_ticket(
+                Candidates(
+                    replied_to=refs[0] if refs else None,
+                    quoted_number=quoted[0] if quoted else None,
+                    reporter_open=open_by_reporter.get((message.channel, reporter)),
+                )
+            )
+            ticket_id = choice.ticket_id
+            if ticket_id is None:
+                ticket_id = self._open_ticket(message, reporter, choice.follows)
+                open_by_reporter[message.channel, reporter] = ticket_id
+            ticket_of.append(ticket_id)
+        return ticket_of
+
+    def _quoted_numbers(self, message: InboundMessage) -> list[str]:
+        return ticket_numbers_in(f"{message.subject or ''} {message.text}", self.prefix)
+
+    def _open_ticket(self, message: InboundMessage, reporter: int, follows: int | None) -> int:
+        year = self.now.astimezone(self.tz).year
+        (serial,) = ingest.allocate_numbers(self.conn, f"{self.prefix}-{year}", 1)
+        flags = dict(self.assess(message)) if self.assess else {}
+        if follows is not None:
+            flags["follows_ticket_id"] = follows
+        row = {
+            "number": format_number(self.prefix, year, serial),
+            "status": Status.NEW.value,
+            "channel": message.channel,
+            "account": message.account,
+            "reporter_id": reporter,
+            "summary": _summary(message),
+            "created_at": self.now,
+            "last_activity_at": self.now,
+            "message_count": 0,
+            "flags": flags,
+        }
+        (ticket_id,) = ingest.insert_returning_ids(self.conn, ingest.TICKETS, [row])
+        self.outcome.new_ticket_ids.append(ticket_id)
+        ingest.insert_rows(
+            self.conn, ingest.EVENTS, [self._event(ticket_id, "opened", None, "new")]
+        )
+        return ticket_id
+
+    def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> dict[str, Any]:
+        location = m.location
+        return {
+            "ticket_id": ticket_id,
+            "direction": "in",
+            "channel": m.channel,
+            "account": m.account,
+            "external_id": m.external_id,
+            "sender_id": m.sender_id,
+            "text": m.text,
+            "subject": m.subject,
+            "latitude": location.latitude if location else None,
+            "longitude": location.longitude if location else None,
+            "location_name": location.name if location else None,
+            "location_address": location.address if location else None,
+            "reply_to": m.reply_to,
+            "references": list(m.references),
+            "forwarded": m.forwarded,
+            "parse_error": m.parse_error,
+            "sent_at": m.sent_at,
+            "received_at": self.now,
+            "raw_event_id": raw_id,
+        }
+
+    def _store_attachments(self, messages: list[InboundMessage], ids: list[int]) -> None:
+        rows = []
+        for message, message_id in zip(messages, ids, strict=True):
+            for position, a in enumerate(message.attachments):
+                values = dataclasses.asdict(a)
+                values["kind"] = a.kind.value
+                values["fetch_state"] = "stored" if a.stored_path else "pending"
+                rows.append({"message_id": message_id, "position": position, **values})
+        ingest.insert_rows(self.conn, ingest.ATTACHMENTS, rows)
+
+    def _touch_tickets(self, ticket_of: list[int]) -> None:
+        counts: dict[int, int] = {}
+        for ticket_id in ticket_of:
+            counts[ticket_id] = counts.get(ticket_id, 0) + 1
+        states = ingest.ticket_states(self.conn, counts)
+        for ticket_id, added in counts.items():
+            status, verified = states[ticket_id]
+            values: dict[str, Any] = {}
+            if status == Status.CLARIFYING.value:
+                # The reporter answered: the ticket goes back to the operators' queue, flagged.
+                outcome = decide(TicketFacts(Status(status), verified), Action.REPORTER_ANSWERED)
+                values = {
+                    "status": outcome.to_state.value,
+                    "answered": True,
+                    "clarification_due_at": None,
+                }
+                event = self._event(
+                    ticket_id, Action.REPORTER_ANSWERED.value, status, outcome.to_state.value
+                )
+                ingest.insert_rows(self.conn, ingest.EVENTS, [event])
+            # Activity is when we received it: a sender's clock (an email Date) may be wrong.
+            ingest.touch_ticket(
+                self.conn, ticket_id, added=added, last_activity_at=self.now, **values
+            )
+
+    def _apply_update(self, update: MessageUpdate, raw_id: int) -> None:
+        found = ingest.message_ids_by_external(
+            self.conn, update.channel, [update.target_external_id]
+        )
+        if update.target_external_id not in found:
+            return  # kept as a raw event; nothing of ours to change
+        values: dict[str, Any] = {
+            UpdateKind.REACTION: {"reaction": update.text or None},
+            UpdateKind.EDIT: {"edited_text": update.text},
+            UpdateKind.DELETE: {"deleted_at": update.sent_at},
+        }[update.kind]
+        ingest.update_message(self.conn, found[update.target_external_id], **values)
+
+    def _apply_status(self, status: DeliveryStatus, raw_id: int) -> None:
+        found = ingest.outbound_by_platform_id(
+            self.conn, status.channel, status.platform_message_id
+        )
+        if found is None:
+            return
+        message_id, current = found
+        if (
+            current
+            and _DELIVERY_RANK.get(DeliveryState(current), 0) >= _DELIVERY_RANK[status.state]
+        ):
+            return
+        values: dict[str, Any] = {"delivery_state": status.state.value}
+        if status.state is DeliveryState.FAILED:
+            values |= {"error_code": status.error_code, "error_message": status.error_message}
+        ingest.update_message(self.conn, message_id, **values)
+
+    def _event(
+        self, ticket_id: int, action: str, from_state: str | None, to_state: str | None
+    ) -> dict[str, Any]:
+        return {
+            "ticket_id": ticket_id,
+            "at": self.now,
+            "actor": SYSTEM_ACTOR,
+            "action": action,
+            "from_state": from_state,
+            "to_state": to_state,
+            "data": {},
+        }
+
+
+def _refs(message: InboundMessage) -> list[str]:
+    refs = [message.reply_to] if message.reply_to else []
+    return refs + [r for r in reversed(message.references) if r and r != message.reply_to]
+
+
+def _error_of(item: Inbound) -> str | None:
+    if isinstance(item, UnsupportedEvent):
+        return item.reason
+    if isinstance(item, InboundMessage):
+        return item.parse_error
+    return None

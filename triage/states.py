@@ -1,0 +1,174 @@
+"""The ticket state machine: states, resolutions, actions and the one table of legal transitions.
+
+Pure: no I/O. Callers load a ticket's facts, ask `decide` what an action does, and write the
+outcome together with its audit event.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Status(enum.StrEnum):
+    NEW = "new"
+    CLARIFYING = "clarifying"  # waiting for the reporter, with a due time
+    FORWARDED = "forwarded"  # with an OPD, its answer due
+    IN_PROGRESS = "in_progress"  # the OPD has started
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset({Status.NEW, Status.CLARIFYING, Status.FORWARDED, Status.IN_PROGRESS})
+FINAL_STATES = frozenset({Status.RESOLVED, Status.CLOSED})
+
+
+class Resolution(enum.StrEnum):
+    RESOLVED = "resolved"
+    NO_RESPONSE = "no_response"
+    NOT_FACTUAL = "not_factual"
+    OUT_OF_JURISDICTION = "out_of_jurisdiction"
+    NOT_GOVERNMENT_AFFAIRS = "not_government_affairs"
+    PRIVATE_MATTER = "private_matter"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+
+
+# What an operator may give as the reason for `reject`.
+REJECT_RESOLUTIONS = frozenset(
+    {
+        Resolution.NOT_FACTUAL,
+        Resolution.OUT_OF_JURISDICTION,
+        Resolution.NOT_GOVERNMENT_AFFAIRS,
+        Resolution.PRIVATE_MATTER,
+        Resolution.SPAM,
+    }
+)
+
+
+class Action(enum.StrEnum):
+    # operators
+    VERIFY = "verify"
+    REQUEST_CLARIFICATION = "request_clarification"
+    REJECT = "reject"
+    FORWARD = "forward"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    MERGE = "merge"
+    REPLY = "reply"
+    NOTE = "note"
+    # the system
+    REPORTER_ANSWERED = "reporter_answered"
+    AUTO_CLOSE = "auto_close"
+    ESCALATE = "escalate"
+
+
+OPERATOR_ACTIONS = frozenset(
+    {
+        Action.VERIFY,
+        Action.REQUEST_CLARIFICATION,
+        Action.REJECT,
+        Action.FORWARD,
+        Action.ACKNOWLEDGE,
+        Action.RESOLVE,
+        Action.REOPEN,
+        Action.MERGE,
+        Action.REPLY,
+        Action.NOTE,
+    }
+)
+
+_STAY = None  # the action leaves the state as it is
+
+_ALL = tuple(Status)
+_OPEN = tuple(s for s in Status if s in OPEN_STATES)
+_FINAL = tuple(s for s in Status if s in FINAL_STATES)
+
+
+def _rows(action: Action, sources: tuple[Status, ...], target: Status | None) -> dict:
+    return {(source, action): target for source in sources}
+
+
+# Every legal transition, and only those: (state, action) -> next state (None: unchanged).
+TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
+    **_rows(Action.VERIFY, (Status.NEW,), _STAY),
+    **_rows(Action.REQUEST_CLARIFICATION, (Status.NEW, Status.CLARIFYING), Status.CLARIFYING),
+    **_rows(Action.REPORTER_ANSWERED, (Status.CLARIFYING,), Status.NEW),
+    **_rows(Action.REJECT, _OPEN, Status.CLOSED),
+    **_rows(Action.FORWARD, (Status.NEW,), Status.FORWARDED),
+    **_rows(Action.FORWARD, (Status.FORWARDED,), _STAY),  # handed to another OPD
+    **_rows(Action.ACKNOWLEDGE, (Status.FORWARDED,), Status.IN_PROGRESS),
+    **_rows(Action.RESOLVE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS), Status.RESOLVED),
+    **_rows(Action.REOPEN, _FINAL, Status.NEW),
+    **_rows(Action.MERGE, _OPEN, Status.CLOSED),
+    **_rows(Action.REPLY, _ALL, _STAY),
+    **_rows(Action.NOTE, _ALL, _STAY),
+    **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
+    **_rows(Action.ESCALATE, (Status.FORWARDED, Status.IN_PROGRESS), _STAY),
+}
+
+
+class TransitionError(Exception):
+    """An action that the ticket's state or facts do not allow; the API answers 409."""
+
+    def __init__(self, message: str, *, status: Status, action: Action) -> None:
+        super().__init__(message)
+        self.status = status
+        self.action = action
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFacts:
+    """What the rules need to know about a ticket."""
+
+    status: Status
+    verified: bool = False
+    resolution: Resolution | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    from_state: Status
+    to_state: Status
+    resolution: Resolution | None
+
+    @property
+    def changed(self) -> bool:
+        return self.from_state != self.to_state
+
+
+def decide(facts: TicketFacts, action: Action, *, resolution: Resolution | None = None) -> Outcome:
+    """The state and resolution after `action`, or TransitionError when it is not allowed."""
+    key = (facts.status, action)
+    if key not in TRANSITIONS:
+        raise TransitionError(
+            f"cannot {action.value} a ticket that is {facts.status.value}",
+            status=facts.status,
+            action=action,
+        )
+    if action is Action.FORWARD and not facts.verified:
+        raise TransitionError(
+            "a ticket must be verified before it is forwarded", status=facts.status, action=action
+        )
+    target = TRANSITIONS[key] or facts.status
+    return Outcome(facts.status, target, _resolution_after(facts, action, resolution))
+
+
+def _resolution_after(
+    facts: TicketFacts, action: Action, given: Resolution | None
+) -> Resolution | None:
+    if action is Action.REJECT:
+        if given not in REJECT_RESOLUTIONS:
+            allowed = ", ".join(sorted(r.value for r in REJECT_RESOLUTIONS))
+            raise TransitionError(
+                f"reject needs a resolution, one of: {allowed}", status=facts.status, action=action
+            )
+        return given
+    fixed = {
+        Action.RESOLVE: Resolution.RESOLVED,
+        Action.MERGE: Resolution.DUPLICATE,
+        Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
+        Action.REOPEN: None,
+    }
+    return fixed[action] if action in fixed else facts.resolution
