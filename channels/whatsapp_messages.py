@@ -1,0 +1,362 @@
+"""The WhatsApp message types Kanal reads, one parse function each, in one dispatch table."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.base import (
+    Attachment,
+    AttachmentKind,
+    Inbound,
+    InboundMessage,
+    Location,
+    MessageUpdate,
+    UnsupportedEvent,
+    UpdateKind,
+)
+
+CHANNEL = "whatsapp"
+WEBHOOK_OBJECT = "whatsapp_business_account"
+
+# What an operator reads in place of a message Kanal cannot show as it was sent (Indonesian).
+TEXTS = {
+    "unsupported_type": '[Pesan WhatsApp jenis "{kind}" belum dapat ditampilkan di Kanal]',
+    "unsupported": "[Pesan WhatsApp jenis yang belum didukung; isi aslinya tersimpan]",
+    "unreadable": "[Pesan WhatsApp ini tidak dapat dibaca; isi aslinya tersimpan]",
+    "contact": "Kontak: {name}",
+    "referral": "Dari iklan/postingan: {headline}",
+}
+
+# Known on purpose and dropped: no report in it.
+IGNORED_MESSAGE_TYPES = frozenset({"request_welcome"})  # the user opened the chat, wrote nothing
+
+_MEDIA_KINDS = {
+    "image": AttachmentKind.IMAGE,
+    "video": AttachmentKind.VIDEO,
+    "document": AttachmentKind.DOCUMENT,
+    "sticker": AttachmentKind.STICKER,
+}
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class _Unreadable(Exception):
+    """A message of a supported type whose content is missing or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeContext:
+    """What every message of one `changes[]` entry shares."""
+
+    account: str
+    entry_id: str
+    value: dict[str, Any]
+    received_at: datetime
+
+    def raw_with(self, key: str, item: dict[str, Any]) -> dict[str, Any]:
+        """A webhook body holding only `item`, so what is stored reads like what was sent."""
+        value = {k: v for k, v in self.value.items() if k not in ("messages", "statuses")}
+        value[key] = [item]
+        change = {"field": "messages", "value": value}
+        return {"object": WEBHOOK_OBJECT, "entry": [{"id": self.entry_id, "changes": [change]}]}
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def parse_message(message: Any, ctx: ChangeContext) -> Inbound | None:
+    if not isinstance(message, dict) or not message.get("id"):
+        reason = "message without an id"
+        return unsupported_event(ctx.account, "message", reason, message, ctx.entry_id)
+    kind = str(message.get("type") or "")
+    if kind in IGNORED_MESSAGE_TYPES:
+        return None
+    parser = MESSAGE_PARSERS.get(kind)
+    if parser is None:
+        text = TEXTS["unsupported_type"].format(kind=kind)
+        return _placeholder(message, ctx, text, f"message type {kind!r} is not handled")
+    try:
+        return parser(message, ctx)
+    except _Unreadable as exc:
+        return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {exc}")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {exc!r}")
+
+
+def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> InboundMessage:
+    """An InboundMessage with everything every message type shares already filled in."""
+    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    sender_id = str(message.get("from") or message.get("from_user_id") or "")
+    profile_name, wa_id = _sender_profile(ctx.value.get("contacts"), message)
+    errors = errors_text(message.get("errors")) or errors_text(ctx.value.get("errors"))
+    parse_error = "; ".join(p for p in (fields.pop("parse_error", None), errors) if p) or None
+    referral = message.get("referral")
+    subject = None
+    if isinstance(referral, dict):
+        subject = TEXTS["referral"].format(headline=referral.get("headline") or "")
+        if referral.get("source_url"):
+            subject += f" ({referral['source_url']})"
+    return InboundMessage(
+        channel=CHANNEL,
+        account=ctx.account,
+        external_id=str(message["id"]),
+        sender_id=sender_id,
+        sent_at=unix_time(message.get("timestamp"), ctx.received_at),
+        display_name=profile_name,
+        contact=f"+{wa_id}" if wa_id and wa_id.isdigit() else None,
+        reply_to=str(context["id"]) if context.get("id") else None,
+        subject=subject,
+        forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
+        parse_error=parse_error,
+        raw=ctx.raw_with("messages", message),
+        **fields,
+    )
+
+
+def _placeholder(
+    message: dict[str, Any], ctx: ChangeContext, text: str, error: str | None
+) -> InboundMessage:
+    """A message Kanal cannot show: kept so the operator sees that the reporter wrote."""
+    return _inbound(message, ctx, text=text, parse_error=error)
+
+
+def _part(message: dict[str, Any], key: str) -> dict[str, Any]:
+    part = message.get(key)
+    if not isinstance(part, dict):
+        raise _Unreadable(f"missing {key!r} object")
+    return part
+
+
+def _text(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    return _inbound(message, ctx, text=str(_part(message, "text").get("body") or ""))
+
+
+def _media(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    kind = message["type"]
+    media = _part(message, kind)
+    attachment_kind = _MEDIA_KINDS.get(kind, AttachmentKind.AUDIO)
+    if kind == "audio" and media.get("voice"):
+        attachment_kind = AttachmentKind.VOICE
+    attachment = Attachment(
+        kind=attachment_kind,
+        mime_type=media.get("mime_type"),
+        media_ref=str(media["id"]) if media.get("id") else None,
+        file_name=media.get("filename"),
+        sha256=media_sha256_hex(media.get("sha256")),
+        caption=media.get("caption"),
+    )
+    return _inbound(message, ctx, text=media.get("caption") or "", attachments=(attachment,))
+
+
+def _location(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    place = _part(message, "location")
+    location = Location(
+        latitude=float(place["latitude"]),
+        longitude=float(place["longitude"]),
+        name=place.get("name"),
+        address=place.get("address"),
+    )
+    return _inbound(message, ctx, location=location)
+
+
+def _contacts(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    cards = message.get("contacts")
+    if not isinstance(cards, list) or not cards:
+        raise _Unreadable("missing 'contacts' list")
+    lines = [_contact_line(card) for card in cards]
+    attachments = tuple(Attachment(kind=AttachmentKind.CONTACT, caption=line) for line in lines)
+    text = "\n".join(TEXTS["contact"].format(name=line) for line in lines)
+    return _inbound(message, ctx, text=text, attachments=attachments)
+
+
+def _contact_line(card: dict[str, Any]) -> str:
+    name = (card.get("name") or {}).get("formatted_name") or ""
+    phones = [p.get("phone") or p.get("wa_id") for p in card.get("phones") or []]
+    emails = [e.get("email") for e in card.get("emails") or []]
+    return ", ".join(part for part in [name, *phones, *emails] if part)
+
+
+def _interactive(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    interactive = _part(message, "interactive")
+    kind = interactive.get("type")
+    if kind not in ("button_reply", "list_reply"):
+        text = TEXTS["unsupported_type"].format(kind=f"interactive/{kind}")
+        return _placeholder(message, ctx, text, f"interactive type {kind!r} is not handled")
+    choice = _part(interactive, kind)
+    text = str(choice.get("title") or "")
+    if choice.get("description"):
+        text += f" ({choice['description']})"
+    return _inbound(message, ctx, text=text)
+
+
+def _button(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    button = _part(message, "button")
+    return _inbound(message, ctx, text=str(button.get("text") or button.get("payload") or ""))
+
+
+def _reaction(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    reaction = _part(message, "reaction")
+    # An empty or missing emoji means the reporter took the reaction back.
+    return _update(message, ctx, UpdateKind.REACTION, reaction, "message_id", reaction.get("emoji"))
+
+
+def _edit(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    edit = _part(message, "edit")
+    new = edit.get("message") if isinstance(edit.get("message"), dict) else {}
+    new_kind = new.get("type")
+    content = new.get(new_kind) if isinstance(new.get(new_kind), dict) else {}
+    text = content.get("body") if new_kind == "text" else content.get("caption")
+    return _update(message, ctx, UpdateKind.EDIT, edit, "original_message_id", text)
+
+
+def _revoke(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    revoke = _part(message, "revoke")
+    return _update(message, ctx, UpdateKind.DELETE, revoke, "original_message_id", "")
+
+
+def _update(
+    message: dict[str, Any],
+    ctx: ChangeContext,
+    kind: UpdateKind,
+    part: dict[str, Any],
+    target_key: str,
+    text: str | None,
+) -> MessageUpdate:
+    if not part.get(target_key):
+        raise _Unreadable(f"missing {target_key!r}")
+    return MessageUpdate(
+        channel=CHANNEL,
+        account=ctx.account,
+        external_id=str(message["id"]),
+        target_external_id=str(part[target_key]),
+        kind=kind,
+        sender_id=str(message.get("from") or message.get("from_user_id") or ""),
+        sent_at=unix_time(message.get("timestamp"), ctx.received_at),
+        text=text or "",
+        raw=ctx.raw_with("messages", message),
+    )
+
+
+def _system(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    system = _part(message, "system")
+    kind = f"system:{system.get('type') or 'unknown'}"
+    reason = f"system notice, not a report: {system.get('body') or ''}".strip()
+    return UnsupportedEvent(
+        channel=CHANNEL,
+        account=ctx.account,
+        external_id=str(message["id"]),
+        kind=kind,
+        reason=reason,
+        raw=ctx.raw_with("messages", message),
+    )
+
+
+def _unsupported_type(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    """WhatsApp itself could not pass the message on (polls, view-once media, ...)."""
+    detail = message.get("unsupported") if isinstance(message.get("unsupported"), dict) else {}
+    kind = detail.get("type")
+    text = TEXTS["unsupported_type"].format(kind=kind) if kind else TEXTS["unsupported"]
+    # The reason is in the message's own errors[], which _inbound adds.
+    error = None if message.get("errors") else "WhatsApp marked the message unsupported"
+    return _placeholder(message, ctx, text, error)
+
+
+MessageParser = Callable[[dict[str, Any], ChangeContext], Inbound]
+
+# The one table of message types Kanal reads; any other type becomes a placeholder message.
+MESSAGE_PARSERS: dict[str, MessageParser] = {
+    "text": _text,
+    "image": _media,
+    "video": _media,
+    "audio": _media,
+    "document": _media,
+    "sticker": _media,
+    "location": _location,
+    "contacts": _contacts,
+    "interactive": _interactive,
+    "button": _button,
+    "reaction": _reaction,
+    "edit": _edit,
+    "revoke": _revoke,
+    "system": _system,
+    "unsupported": _unsupported_type,
+}
+
+
+# --- small readers ----------------------------------------------------------------------------
+
+
+def media_sha256_hex(value: Any) -> str | None:
+    """WhatsApp announces SHA-256 as base64 in webhooks and as hex from the media endpoint."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if _HEX64.match(value):
+        return value.lower()
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return digest.hex() if len(digest) == 32 else None
+
+
+def unix_time(value: Any, fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return fallback
+
+
+def _sender_profile(contacts: Any, message: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The sender's profile name and wa_id from the change's `contacts[]`."""
+    if not isinstance(contacts, list):
+        return None, None
+    sender = message.get("from")
+    candidates = [c for c in contacts if isinstance(c, dict)]
+    match = next((c for c in candidates if sender and c.get("wa_id") == sender), None)
+    if match is None and len(candidates) == 1:
+        match = candidates[0]
+    if match is None:
+        return None, None
+    profile = match.get("profile") if isinstance(match.get("profile"), dict) else {}
+    return profile.get("name") or None, str(match["wa_id"]) if match.get("wa_id") else None
+
+
+def errors_text(errors: Any, *, with_code: bool = True) -> str | None:
+    """`errors[]` as one line per error: "131051 Message type unknown: details"."""
+    if not isinstance(errors, list) or not errors:
+        return None
+    lines = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        line = str(error.get("title") or error.get("message") or "")
+        if with_code:
+            line = f"{error.get('code', '')} {line}"
+        details = (error.get("error_data") or {}).get("details")
+        lines.append(f"{line.strip()}: {details}" if details else line.strip())
+    return "; ".join(lines) or None
+
+
+def unsupported_event(
+    account: str, kind: str, reason: str, payload: Any, scope: str
+) -> UnsupportedEvent:
+    """Kept with its payload; its id is the payload's hash, so a redelivery is stored once."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(canonical).hexdigest()
+    raw = payload if isinstance(payload, dict) else {"payload": payload}
+    return UnsupportedEvent(
+        channel=CHANNEL,
+        account=account,
+        external_id=f"{kind}:{scope}:{digest}",
+        kind=kind,
+        reason=reason,
+        raw=raw,
+    )

@@ -1,0 +1,146 @@
+"""WhatsApp Cloud API webhook bodies turned into Kanal's inbound items (pure: no I/O, no clock)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from channels.base import DeliveryState, DeliveryStatus, Inbound, UnsupportedEvent
+from channels.whatsapp_messages import (
+    CHANNEL,
+    IGNORED_MESSAGE_TYPES,
+    MESSAGE_PARSERS,
+    WEBHOOK_OBJECT,
+    ChangeContext,
+    errors_text,
+    parse_message,
+    unix_time,
+    unsupported_event,
+)
+
+__all__ = ["IGNORED_MESSAGE_TYPES", "MESSAGE_PARSERS", "parse_body", "parse_webhook"]
+
+# Known on purpose and dropped: nothing in them is a report or news about one.
+IGNORED_STATUSES = frozenset({"played"})  # voice notes only; Kanal sends text
+IGNORED_FIELDS = frozenset(
+    {
+        "message_template_quality_update",  # periodic quality scores of our own templates
+        "phone_number_quality_update",  # periodic quality rating of our own number
+        "template_category_update",
+    }
+)
+
+STATUS_STATES = {
+    "sent": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "read": DeliveryState.READ,
+    "failed": DeliveryState.FAILED,
+}
+
+
+def parse_body(body: bytes, *, account: str, received_at: datetime) -> list[Inbound]:
+    """Read the raw bytes of one (already authenticated) POST; never raises on bad input."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return [_body_event(body, account, "invalid_json", f"body is not JSON: {exc}")]
+    if not isinstance(data, dict) or data.get("object") != WEBHOOK_OBJECT:
+        found = data.get("object") if isinstance(data, dict) else type(data).__name__
+        reason = f"not a WhatsApp webhook body (object is {found!r})"
+        return [_body_event(body, account, "not_whatsapp", reason)]
+    if not isinstance(data.get("entry"), list):
+        return [_body_event(body, account, "not_whatsapp", "WhatsApp body without an entry list")]
+    return parse_webhook(data, account=account, received_at=received_at)
+
+
+def parse_webhook(data: dict[str, Any], *, account: str, received_at: datetime) -> list[Inbound]:
+    """Every message, update, status and unknown change in a WhatsApp webhook body."""
+    items: list[Inbound] = []
+    for entry in data.get("entry") or []:
+        entry_id = str(entry.get("id", "")) if isinstance(entry, dict) else ""
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            reason = "entry without changes"
+            items.append(unsupported_event(account, "entry", reason, entry, entry_id))
+            continue
+        for change in changes:
+            items.extend(_parse_change(change, entry_id, account, received_at))
+    return items
+
+
+def _parse_change(change: Any, entry_id: str, account: str, received_at: datetime) -> list[Inbound]:
+    field = change.get("field") if isinstance(change, dict) else None
+    value = change.get("value") if isinstance(change, dict) else None
+    if field in IGNORED_FIELDS:
+        return []
+    if field != "messages" or not isinstance(value, dict):
+        reason = f"change field {field!r} is not handled"
+        if field == "messages":
+            reason = "change has no value object"
+        return [unsupported_event(account, f"field:{field}", reason, change, entry_id)]
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    account = str(metadata.get("phone_number_id") or account)
+    ctx = ChangeContext(account, entry_id, value, received_at)
+    items: list[Inbound] = []
+    for message in value.get("messages") or []:
+        item = parse_message(message, ctx)
+        if item is not None:
+            items.append(item)
+    for status in value.get("statuses") or []:
+        item = _parse_status(status, ctx)
+        if item is not None:
+            items.append(item)
+    if not value.get("messages") and not value.get("statuses"):
+        reason = errors_text(value.get("errors")) or "change carries no messages or statuses"
+        items.append(unsupported_event(ctx.account, "errors", reason, change, entry_id))
+    return items
+
+
+# --- statuses ---------------------------------------------------------------------------------
+
+
+def _parse_status(status: Any, ctx: ChangeContext) -> Inbound | None:
+    if not isinstance(status, dict) or not status.get("id"):
+        reason = "status without an id"
+        return unsupported_event(ctx.account, "status", reason, status, ctx.entry_id)
+    name = str(status.get("status") or "")
+    if name in IGNORED_STATUSES:
+        return None
+    state = STATUS_STATES.get(name)
+    if state is None:
+        external_id = f"status:{status['id']}:{name}:{status.get('timestamp', '')}"
+        return UnsupportedEvent(
+            channel=CHANNEL,
+            account=ctx.account,
+            external_id=external_id,
+            kind=f"status:{name}",
+            reason=f"status {name!r} is not handled",
+            raw=ctx.raw_with("statuses", status),
+        )
+    errors = status.get("errors") if isinstance(status.get("errors"), list) else []
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    return DeliveryStatus(
+        channel=CHANNEL,
+        account=ctx.account,
+        platform_message_id=str(status["id"]),
+        state=state,
+        at=unix_time(status.get("timestamp"), ctx.received_at),
+        error_code=str(first["code"]) if first.get("code") is not None else None,
+        error_message=errors_text(errors, with_code=False) if errors else None,
+        raw=ctx.raw_with("statuses", status),
+    )
+
+
+def _body_event(body: bytes, account: str, kind: str, reason: str) -> UnsupportedEvent:
+    """A signed body that is no WhatsApp webhook at all: kept as text, named by its hash."""
+    raw = {"body": body.decode("utf-8", errors="replace")}
+    return UnsupportedEvent(
+        channel=CHANNEL,
+        account=account,
+        external_id="body:" + hashlib.sha256(body).hexdigest(),
+        kind=kind,
+        reason=reason,
+        raw=raw,
+    )
