@@ -1,0 +1,107 @@
+"""The ticket state machine, every state against every action."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from triage.states import (
+    FINAL_STATES,
+    OPEN_STATES,
+    REJECT_RESOLUTIONS,
+    TRANSITIONS,
+    Action,
+    Resolution,
+    Status,
+    TicketFacts,
+    TransitionError,
+    decide,
+)
+
+N, C, F, P, R, X = (
+    Status.NEW,
+    Status.CLARIFYING,
+    Status.FORWARDED,
+    Status.IN_PROGRESS,
+    Status.RESOLVED,
+    Status.CLOSED,
+)
+# The whole expected table, written out by hand: (state, action) -> next state; absent = illegal.
+EXPECTED = {
+    (N, Action.VERIFY): N,
+    (N, Action.REQUEST_CLARIFICATION): C,
+    (C, Action.REQUEST_CLARIFICATION): C,
+    (C, Action.REPORTER_ANSWERED): N,
+    **{(s, Action.REJECT): X for s in (N, C, F, P)},
+    (N, Action.FORWARD): F,
+    (F, Action.FORWARD): F,
+    (F, Action.ACKNOWLEDGE): P,
+    **{(s, Action.RESOLVE): R for s in (N, F, P)},
+    (R, Action.REOPEN): N,
+    (X, Action.REOPEN): N,
+    **{(s, Action.MERGE): X for s in (N, C, F, P)},
+    **{(s, Action.REPLY): s for s in Status},
+    **{(s, Action.NOTE): s for s in Status},
+    (C, Action.AUTO_CLOSE): X,
+    (F, Action.ESCALATE): F,
+    (P, Action.ESCALATE): P,
+}
+EXPECTED_RESOLUTION = {
+    Action.RESOLVE: Resolution.RESOLVED,
+    Action.MERGE: Resolution.DUPLICATE,
+    Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
+    Action.REJECT: Resolution.SPAM,
+    Action.REOPEN: None,
+}
+
+
+@pytest.mark.parametrize(("status", "action"), list(itertools.product(Status, Action)))
+def test_every_state_and_action(status: Status, action: Action) -> None:
+    facts = TicketFacts(status, verified=True, resolution=None)
+    if (status, action) not in EXPECTED:
+        with pytest.raises(TransitionError) as error:
+            decide(facts, action, resolution=Resolution.SPAM)
+        assert error.value.status is status
+        assert error.value.action is action
+        return
+    outcome = decide(facts, action, resolution=Resolution.SPAM)
+    assert outcome.from_state is status
+    assert outcome.to_state is EXPECTED[status, action]
+    assert outcome.resolution == EXPECTED_RESOLUTION.get(action)
+
+
+def test_the_table_is_exactly_the_expected_one() -> None:
+    declared = {key: (target or key[0]) for key, target in TRANSITIONS.items()}
+    assert declared == EXPECTED
+
+
+def test_open_and_final_states_partition_all_states() -> None:
+    assert OPEN_STATES | FINAL_STATES == set(Status)
+    assert not OPEN_STATES & FINAL_STATES
+
+
+def test_forward_needs_verification() -> None:
+    with pytest.raises(TransitionError, match="verified"):
+        decide(TicketFacts(Status.NEW, verified=False), Action.FORWARD)
+    assert (
+        decide(TicketFacts(Status.NEW, verified=True), Action.FORWARD).to_state is Status.FORWARDED
+    )
+
+
+@pytest.mark.parametrize("resolution", list(Resolution))
+def test_reject_takes_only_rejection_reasons(resolution: Resolution) -> None:
+    facts = TicketFacts(Status.NEW)
+    if resolution in REJECT_RESOLUTIONS:
+        outcome = decide(facts, Action.REJECT, resolution=resolution)
+        assert (outcome.to_state, outcome.resolution) == (Status.CLOSED, resolution)
+    else:
+        with pytest.raises(TransitionError, match="reject needs a resolution"):
+            decide(facts, Action.REJECT, resolution=resolution)
+
+
+def test_reply_and_note_keep_the_resolution() -> None:
+    facts = TicketFacts(Status.CLOSED, resolution=Resolution.NO_RESPONSE)
+    assert decide(facts, Action.REPLY).resolution is Resolution.NO_RESPONSE
+    assert decide(facts, Action.NOTE).to_state is Status.CLOSED
+    assert decide(facts, Action.REOPEN).resolution is None
