@@ -170,10 +170,9 @@ def _contacts(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     cards = message.get("contacts")
     if not isinstance(cards, list) or not cards:
         raise _Unreadable("missing 'contacts' list")
-    lines = [_contact_line(card) for card in cards]
-    attachments = tuple(Attachment(kind=AttachmentKind.CONTACT, caption=line) for line in lines)
-    text = "\n".join(TEXTS["contact"].format(name=line) for line in lines)
-    return _inbound(message, ctx, text=text, attachments=attachments)
+    # Text only: a contact card has no file to fetch, so it is no attachment.
+    text = "\n".join(TEXTS["contact"].format(name=_contact_line(card)) for card in cards)
+    return _inbound(message, ctx, text=text)
 
 
 def _contact_line(card: dict[str, Any]) -> str:

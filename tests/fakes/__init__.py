@@ -1,0 +1,1 @@
+"""Fakes of hosted APIs: real aiohttp servers on free local ports, one module per platform."""

@@ -1,0 +1,355 @@
+"""A local WhatsApp Cloud API (Graph) server for tests, plus Meta's webhook signing.
+
+Follows the published API: POST /{version}/{phone_number_id}/messages answers
+{"messaging_product", "contacts", "messages"}; GET /{version}/{media_id} answers the media object
+whose url points at /whatsapp_business/attachments/ on this server, downloadable with the same
+Bearer token; errors use Graph's body {"error": {message, type, code, error_subcode, error_data,
+fbtrace_id}}. api_base is "http://127.0.0.1:PORT/v23.0".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+VERSION = "v23.0"
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    authorization: str | None
+    body: Any = None
+
+
+@dataclass
+class Failure:
+    """An error the fake answers with, `times` times, for one endpoint."""
+
+    status: int
+    code: int
+    message: str
+    error_type: str = "OAuthException"
+    subcode: int | None = None
+    details: str | None = None
+    retry_after: str | None = None
+    times: int = 1
+
+
+@dataclass
+class Media:
+    data: bytes
+    mime_type: str
+    sha256: str = ""  # what the media object announces; the real digest unless told otherwise
+    lookup_failures: list[int] = field(default_factory=list)  # HTTP statuses, one per call
+    download_failures: list[int] = field(default_factory=list)
+
+
+def graph_error(failure: Failure) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "message": failure.message,
+        "type": failure.error_type,
+        "code": failure.code,
+        "fbtrace_id": "A" + secrets.token_urlsafe(15),
+    }
+    if failure.subcode is not None:
+        error["error_subcode"] = failure.subcode
+    if failure.details is not None:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": failure.details}
+    return {"error": error}
+
+
+# Real shapes of common errors, from Meta's error-code reference.
+RATE_LIMIT_429 = Failure(
+    429,
+    130429,
+    "(#130429) Rate limit hit",
+    details="Cloud API message throughput has been reached.",
+    retry_after="2",
+)
+THROUGHPUT_400 = Failure(
+    400,
+    130429,
+    "(#130429) Rate limit hit",
+    details="Cloud API message throughput has been reached.",
+)
+PAIR_RATE_LIMIT = Failure(
+    400,
+    131056,
+    "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+    details="Message failed to send because there were too many messages sent from this phone "
+    "number to the same phone number in a short period of time.",
+)
+RE_ENGAGEMENT = Failure(
+    400,
+    131047,
+    "(#131047) Re-engagement message",
+    details="Message failed to send because more than 24 hours have passed since the customer "
+    "last replied to this number.",
+)
+UNDELIVERABLE = Failure(400, 131026, "(#131026) Message Undeliverable")
+INVALID_PARAMETER = Failure(400, 100, "(#100) Invalid parameter", details="Invalid parameter")
+TOKEN_EXPIRED = Failure(
+    401, 190, "Error validating access token: Session has expired.", subcode=463
+)
+SERVER_ERROR = Failure(
+    500, 131000, "(#131000) Something went wrong", details="Something went wrong"
+)
+_NO_TOKEN = Failure(
+    401, 190, "Invalid OAuth access token - Cannot parse access token", subcode=None
+)
+
+
+class FakeWhatsAppCloud:
+    """Start with `await fake.start()`; `fake.api_base` is what WhatsAppConfig.api_base takes."""
+
+    def __init__(self, *, access_token: str = "test-access-token", version: str = VERSION):
+        self.access_token = access_token
+        self.version = version
+        self.received: list[Received] = []
+        self.sent: list[dict[str, Any]] = []  # bodies of accepted /messages calls
+        self.media: dict[str, Media] = {}
+        self.failures: list[Failure] = []  # for /messages, used front first
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}/{self.version}"
+
+    async def start(self) -> FakeWhatsAppCloud:
+        app = web.Application()
+        app.router.add_post("/{version:v[0-9.]+}/{phone_number_id}/messages", self._messages)
+        app.router.add_post("/{phone_number_id}/messages", self._messages)
+        app.router.add_get("/whatsapp_business/attachments/", self._download)
+        app.router.add_get("/{version:v[0-9.]+}/{media_id}", self._media_object)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- test controls ------------------------------------------------------------------------
+
+    def add_media(self, media_id: str, data: bytes, mime_type: str = "image/jpeg") -> Media:
+        media = Media(data=data, mime_type=mime_type, sha256=hashlib.sha256(data).hexdigest())
+        self.media[media_id] = media
+        return media
+
+    def fail_next(self, failure: Failure, times: int | None = None) -> None:
+        if times is not None:
+            failure = Failure(**{**failure.__dict__, "times": times})
+        self.failures.append(failure)
+
+    def count(self, method: str, path_prefix: str) -> int:
+        return sum(
+            1 for r in self.received if r.method == method and r.path.startswith(path_prefix)
+        )
+
+    # --- handlers -----------------------------------------------------------------------------
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.access_token}"
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        self.received.append(
+            Received("POST", request.path, request.headers.get("Authorization"), body)
+        )
+        if not self._authorized(request):
+            return web.json_response(graph_error(_NO_TOKEN), status=401)
+        if self.failures:
+            failure = self.failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                self.failures.pop(0)
+            headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
+            return web.json_response(graph_error(failure), status=failure.status, headers=headers)
+        problem = _invalid_message(body)
+        if problem:
+            return web.json_response(graph_error(problem), status=400)
+        wamid = f"wamid.FAKE{next(self._ids):08d}"
+        self.sent.append(body)
+        answer: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+            "messages": [{"id": wamid}],
+        }
+        if body.get("type") == "template":
+            answer["messages"][0]["message_status"] = "accepted"
+        return web.json_response(answer)
+
+    async def _media_object(self, request: web.Request) -> web.Response:
+        media_id = request.match_info["media_id"]
+        self.received.append(Received("GET", request.path, request.headers.get("Authorization")))
+        if not self._authorized(request):
+            return web.json_response(graph_error(_NO_TOKEN), status=401)
+        media = self.media.get(media_id)
+        if media is None:
+            missing = Failure(
+                400,
+                100,
+                f"Unsupported get request. Object with ID '{media_id}' does not exist",
+                error_type="GraphMethodException",
+                subcode=33,
+            )
+            return web.json_response(graph_error(missing), status=400)
+        if media.lookup_failures:
+            status = media.lookup_failures.pop(0)
+            return web.json_response(graph_error(SERVER_ERROR), status=status)
+        url = (
+            f"{self.base_url}/whatsapp_business/attachments/?mid={media_id}"
+            f"&ext=1700000000&hash=ATs{secrets.token_hex(8)}"
+        )
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": url,
+                "mime_type": media.mime_type,
+                "sha256": media.sha256,
+                "file_size": str(len(media.data)),  # a string, as Graph sends it
+                "id": media_id,
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        self.received.append(Received("GET", request.path, request.headers.get("Authorization")))
+        if not self._authorized(request):
+            return web.json_response(graph_error(_NO_TOKEN), status=401)
+        media = self.media.get(request.query.get("mid", ""))
+        if media is None:
+            return web.Response(status=404, text="Not Found")
+        if media.download_failures:
+            return web.Response(status=media.download_failures.pop(0), text="Service Unavailable")
+        return web.Response(body=media.data, content_type=media.mime_type.split(";")[0])
+
+
+def _invalid_message(body: Any) -> Failure | None:
+    """The checks Graph makes on a send request that a client bug would trip."""
+    if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+        return Failure(400, 100, "(#100) The parameter messaging_product is required.")
+    if not body.get("to"):
+        return Failure(400, 100, "(#100) The parameter to is required.")
+    kind = body.get("type", "text")
+    if kind == "text" and not (body.get("text") or {}).get("body"):
+        return Failure(400, 100, "(#100) The parameter text['body'] is required.")
+    if kind == "template" and not (body.get("template") or {}).get("name"):
+        return Failure(400, 100, "(#100) The parameter template['name'] is required.")
+    if kind not in ("text", "template"):
+        return Failure(400, 100, f"(#100) Param type '{kind}' is not handled by this fake")
+    return None
+
+
+# --- webhooks, as Meta delivers them ----------------------------------------------------------
+
+
+def webhook_bytes(payload: Mapping[str, Any]) -> bytes:
+    """Meta's serialisation: compact JSON with non-ASCII escaped as lowercase \\uXXXX."""
+    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def signature(body: bytes, app_secret: str) -> str:
+    """The X-Hub-Signature-256 value Meta sends: HMAC-SHA256 of the raw body with the app secret."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def post_webhook(
+    http: aiohttp.ClientSession,
+    url: str,
+    body: bytes | Mapping[str, Any],
+    app_secret: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
+    """POST one delivery the way Meta does; app_secret=None sends it unsigned."""
+    raw = body if isinstance(body, bytes) else webhook_bytes(body)
+    sent = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
+    if app_secret is not None:
+        sent["X-Hub-Signature-256"] = signature(raw, app_secret)
+    sent.update(headers or {})
+    async with http.post(url, data=raw, headers=sent) as resp:
+        return resp.status, await resp.text()
+
+
+def status_webhook(
+    phone_number_id: str,
+    wamid: str,
+    status: str,
+    *,
+    recipient_id: str = "6281234567890",
+    timestamp: int = 1763863200,
+    error: Failure | None = None,
+) -> dict[str, Any]:
+    """A statuses[] delivery for a message we sent, as Meta shapes it."""
+    entry: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(timestamp),
+        "recipient_id": recipient_id,
+    }
+    if error is not None:
+        entry["errors"] = [
+            {
+                "code": error.code,
+                "title": error.message,
+                "message": error.message,
+                "error_data": {"details": error.details or error.message},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            }
+        ]
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "6281100000000", "phone_number_id": phone_number_id},
+        "statuses": [entry],
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+# --- recorded and hand-made webhook bodies ----------------------------------------------------
+
+
+def webhook_cases(corpus: Path, fixtures: Path) -> dict[str, bytes]:
+    """Every webhook body to test with, by case id, as the bytes Meta would post.
+
+    Corpus files hold {case name: body} ("corpus/message/text"); our own fixtures hold one body
+    each and are named <event>__<detail>.json ("fixtures/edit__text"). A fixture that is not
+    valid JSON is posted as it is.
+    """
+    cases: dict[str, bytes] = {}
+    for path in sorted(corpus.glob("*.json")):
+        for name, body in json.loads(path.read_text(encoding="utf-8")).items():
+            cases[f"corpus/{path.stem}/{name}"] = webhook_bytes(body)
+    for path in sorted(fixtures.glob("*.json")):
+        raw = path.read_bytes()
+        try:
+            cases[f"fixtures/{path.stem}"] = webhook_bytes(json.loads(raw))
+        except ValueError:
+            cases[f"fixtures/{path.stem}"] = raw
+    return cases
