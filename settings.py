@@ -8,12 +8,26 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from channels.base import ChannelConfig
 from channels.imap import EmailConfig
 from channels.whatsapp import WhatsAppConfig
-from triage.config import CategoryConfig, OpdConfig, TriageConfig
+from triage.config import (
+    CategoryConfig,
+    JurisdictionConfig,
+    OpdConfig,
+    TriageConfig,
+    config_problems,
+)
 
 ENV_PREFIX = "env:"
 
@@ -95,6 +109,15 @@ class Settings(_Strict):
     triage: TriageConfig = TriageConfig()
     opd: list[OpdConfig] = []
     category: list[CategoryConfig] = []
+    jurisdiction: JurisdictionConfig = JurisdictionConfig()
+
+    @model_validator(mode="after")
+    def _tables_agree(self) -> Settings:
+        # One "key: message" line per problem; parse_settings splits them back into lines.
+        problems = config_problems(self.opd, self.category, self.jurisdiction)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     def database_url(self, base: Path) -> str:
         """The database URL with a relative SQLite path read from the config file's folder."""
@@ -149,6 +172,9 @@ def parse_settings(document: dict[str, Any], path: Path) -> Settings:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
+            if not error["loc"]:  # a whole-file check whose lines already name their keys
+                problems.extend(message.splitlines())
+                continue
             problems.append(f"{_key_of(error['loc'])}: {message}")
         settings = None
     if problems or settings is None:
