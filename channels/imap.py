@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr
 
-from channels.base import ChannelConfig, Duration
+from channels.base import (
+    ChannelConfig,
+    Cursor,
+    Duration,
+    Inbound,
+    InboundMessage,
+    IntakeSink,
+    IntakeUnavailable,
+    OutboundMessage,
+    Routes,
+    SendResult,
+)
+from channels.imap_session import CONNECTION_ERRORS, FetchedMail, MailboxSession
+from channels.mail_parse import ParseContext, parse_email
+from channels.smtp_out import SmtpSender, own_msgid_domain
+
+log = logging.getLogger("kanal.channels.email")
+CHANNEL = "email"
 
 
 class EmailConfig(ChannelConfig):
@@ -25,3 +49,176 @@ class EmailConfig(ChannelConfig):
     smtp_password: SecretStr = SecretStr("")
     from_address: str = ""
     from_name: str = "Kanal"
+    mark_seen: bool = True  # flag \Seen once stored, so people reading the mailbox see progress
+    batch_size: int = 50  # messages fetched and committed per intake call
+    imap_timeout: Duration = timedelta(seconds=60)
+    smtp_timeout: Duration = timedelta(seconds=60)
+    retry_initial: Duration = timedelta(seconds=2)  # first back-off after a failed poll
+    retry_max: Duration = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxCursor:
+    """`UIDVALIDITY:LASTUID`, the position of the poller in its folder."""
+
+    uidvalidity: int
+    last_uid: int
+
+    @classmethod
+    def parse(cls, value: str | None) -> MailboxCursor | None:
+        try:
+            validity, last = (value or "").split(":", 1)
+            return cls(int(validity), int(last))
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{self.uidvalidity}:{self.last_uid}"
+
+
+@dataclass(slots=True)
+class PollHealth:
+    """What the poller last did, for health checks and tests."""
+
+    completed_polls: int = 0
+    failing: bool = False
+    last_error: str | None = None
+
+
+class EmailChannel:
+    """One mailbox: polls a folder into the intake and sends replies by SMTP."""
+
+    name = CHANNEL
+
+    def __init__(self, config: EmailConfig, data_dir: Path, clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.account = config.username
+        self.health = PollHealth()
+        own = {a.lower() for a in (config.from_address, config.username) if "@" in a}
+        self._context = ParseContext(
+            account=config.username, data_dir=data_dir, own_addresses=frozenset(own),
+            own_msgid_domain=own_msgid_domain(config), clock=clock,
+        )
+        self._sender = SmtpSender(config, clock)
+        self._session = MailboxSession(
+            host=config.imap_host, port=config.imap_port, tls=config.imap_tls,
+            username=config.username, password=config.password.get_secret_value(),
+            folder=config.folder, timeout=config.imap_timeout.total_seconds(),
+        )
+        self._stop = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._cursor: MailboxCursor | None = None
+
+    def routes(self) -> Routes:
+        return []
+
+    async def start(self, sink: IntakeSink) -> None:
+        self._stop.clear()
+        stored = await sink.read_cursor(CHANNEL, self.account, self.config.folder)
+        self._cursor = MailboxCursor.parse(stored)
+        self._task = asyncio.create_task(self._run(sink), name=f"email-poll-{self.account}")
+        log.info("email poller started for %s/%s at %s", self.account, self.config.folder, stored)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            # The worker thread checks the stop flag at least every second, so wait for it
+            # rather than cancel: a cancelled to_thread keeps running on the shared connection.
+            limit = self.config.imap_timeout.total_seconds() + 5
+            done, _ = await asyncio.wait({self._task}, timeout=limit)
+            if not done:
+                self._task.cancel()
+            self._task = None
+        await asyncio.to_thread(self._session.close)
+        log.info("email poller stopped for %s", self.account)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        return await self._sender.send(message)
+
+    async def _run(self, sink: IntakeSink) -> None:
+        delay = self.config.retry_initial.total_seconds()
+        while not self._stop.is_set():
+            try:
+                await self._poll_once(sink)
+            except (*CONNECTION_ERRORS, IntakeUnavailable) as exc:
+                self._note_failure(exc)
+            except Exception as exc:  # the poller must outlive a bug; nothing is skipped
+                log.exception("email poll of %s failed unexpectedly", self.account)
+                self._note_failure(exc)
+            else:
+                self._note_success()
+                delay = self.config.retry_initial.total_seconds()
+                try:
+                    timeout = self.config.poll_interval.total_seconds()
+                    await asyncio.to_thread(self._session.wait_for_news, timeout, self._stop)
+                except CONNECTION_ERRORS as exc:
+                    self._note_failure(exc)
+                else:
+                    continue
+            await asyncio.to_thread(self._session.drop)
+            await asyncio.to_thread(self._stop.wait, delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self.config.retry_max.total_seconds())
+
+    def _note_failure(self, exc: BaseException) -> None:
+        self.health.last_error = f"{type(exc).__name__}: {exc}"
+        if not self.health.failing:
+            self.health.failing = True
+            log.warning(
+                "email polling of %s/%s is failing, retrying with back-off: %s",
+                self.account, self.config.folder, self.health.last_error,
+            )
+
+    def _note_success(self) -> None:
+        self.health.completed_polls += 1
+        if self.health.failing:
+            self.health.failing = False
+            log.info("email polling of %s/%s recovered", self.account, self.config.folder)
+
+    async def _poll_once(self, sink: IntakeSink) -> None:
+        state = await asyncio.to_thread(self._session.select)
+        cursor = self._cursor
+        if cursor is None or cursor.uidvalidity != state.uidvalidity:
+            if cursor is not None:
+                log.warning(
+                    "UIDVALIDITY of %s/%s changed from %s to %s: resynchronising by Message-ID",
+                    self.account, self.config.folder, cursor.uidvalidity, state.uidvalidity,
+                )
+            cursor = MailboxCursor(state.uidvalidity, 0)
+        if state.uidnext is not None and state.uidnext <= cursor.last_uid + 1:
+            self._cursor = cursor
+            return
+        uids = await asyncio.to_thread(self._session.uids_after, cursor.last_uid)
+        size = max(1, self.config.batch_size)
+        for start in range(0, len(uids), size):
+            batch = uids[start : start + size]
+            fetched = await asyncio.to_thread(self._session.fetch, batch)
+            items = await asyncio.to_thread(self._parse_all, fetched, state.uidvalidity)
+            cursor = MailboxCursor(state.uidvalidity, batch[-1])
+            await sink.submit(
+                items, Cursor(CHANNEL, self.account, self.config.folder, str(cursor))
+            )
+            self._cursor = cursor
+            if self.config.mark_seen and fetched:
+                await asyncio.to_thread(self._session.mark_seen, [m.uid for m in fetched])
+        self._cursor = cursor
+
+    def _parse_all(self, fetched: list[FetchedMail], uidvalidity: int) -> list[Inbound]:
+        items: dict[str, Inbound] = {}
+        for mail in fetched:
+            extra = {"folder": self.config.folder, "uidvalidity": uidvalidity, "uid": mail.uid}
+            item = parse_email(
+                mail.raw, self._context, received_at=_aware(mail.internal_date), extra=extra
+            )
+            if isinstance(item, InboundMessage) and item.parse_error:
+                log.warning(
+                    "email %s (uid %s) of %s read with problems: %s",
+                    item.external_id, mail.uid, self.account, item.parse_error,
+                )
+            items.setdefault(item.external_id, item)  # the same mail twice in one batch
+        return list(items.values())
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.astimezone()  # imapclient gives local naive time unless normalised

@@ -13,6 +13,9 @@ import pytest
 from store.db import Database
 from triage.intake import Intake
 
+# Real mail servers (tests/servers/): the `dovecot`, `mailbox` and `smtp_server` fixtures.
+pytest_plugins = ["servers.dovecot", "servers.smtp"]
+
 PG_ADMIN_URL = os.environ.get("KANAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
