@@ -192,8 +192,12 @@ def test_working_time_counts_only_working_days(plain: WorkCalendar) -> None:
 
 @pytest.mark.parametrize(
     ("text", "working_days", "elapsed"),
-    [("3d", 3, None), (" 14d ", 14, None), ("48h", None, timedelta(hours=48)),
-     ("90m", None, timedelta(minutes=90))],
+    [
+        ("3d", 3, None),
+        (" 14d ", 14, None),
+        ("48h", None, timedelta(hours=48)),
+        ("90m", None, timedelta(minutes=90)),
+    ],
 )
 def test_term_parsing(text: str, working_days: int | None, elapsed: timedelta | None) -> None:
     term = Term.model_validate(text)

@@ -38,12 +38,12 @@ class Term(BaseModel):
         if match:
             return {"working_days": int(match.group(1))}
         if value.strip().endswith(("d", "w")):
-            raise ValueError(f"not a deadline: {value!r} (working days are whole: write \"3d\")")
+            raise ValueError(f'not a deadline: {value!r} (working days are whole: write "3d")')
         try:
             return {"elapsed": parse_duration(value)}
         except ValueError:
             raise ValueError(
-                f"not a deadline: {value!r} (write \"3d\" for working days or \"48h\" for hours)"
+                f'not a deadline: {value!r} (write "3d" for working days or "48h" for hours)'
             ) from None
 
     @model_validator(mode="after")

@@ -17,8 +17,24 @@ from functools import lru_cache
 
 # Informal and abbreviated spellings seen in reports, mapped to the standard word.
 INFORMAL = {
-    **dict.fromkeys(["gk", "ga", "gak", "g", "ngga", "nggak", "enggak", "engga", "tdk", "ndak",
-                     "tak", "nda", "gag"], "tidak"),
+    **dict.fromkeys(
+        [
+            "gk",
+            "ga",
+            "gak",
+            "g",
+            "ngga",
+            "nggak",
+            "enggak",
+            "engga",
+            "tdk",
+            "ndak",
+            "tak",
+            "nda",
+            "gag",
+        ],
+        "tidak",
+    ),
     **dict.fromkeys(["jln", "jl", "jaln", "jalanan"], "jalan"),
     **dict.fromkeys(["sdh", "udh", "udah", "dah", "sudh"], "sudah"),
     **dict.fromkeys(["blm", "blum", "belom"], "belum"),
@@ -27,15 +43,53 @@ INFORMAL = {
     **dict.fromkeys(["deket", "dkt", "dket"], "dekat"),
     **dict.fromkeys(["sampe", "ampe", "smpe", "sampek"], "sampai"),
     **dict.fromkeys(["ancur", "hancurr"], "hancur"),
-    "yg": "yang", "dgn": "dengan", "dg": "dengan", "tp": "tapi", "sy": "saya", "gw": "saya",
-    "gue": "saya", "aq": "saya", "dr": "dari", "utk": "untuk", "bgt": "banget", "bnyk": "banyak",
-    "byk": "banyak", "lg": "lagi", "org": "orang", "tlg": "tolong", "mhn": "mohon",
-    "skrg": "sekarang", "kmrn": "kemarin", "kmarin": "kemarin", "hr": "hari", "bln": "bulan",
-    "thn": "tahun", "trs": "terus", "jg": "juga", "sm": "sama", "gmn": "bagaimana",
-    "knp": "kenapa", "pdhl": "padahal", "rmh": "rumah", "sklh": "sekolah", "ds": "desa",
-    "kec": "kecamatan", "kab": "kabupaten", "kel": "kelurahan", "bs": "bisa", "msh": "masih",
-    "bnr": "benar", "tsb": "tersebut", "dlm": "dalam", "lmpu": "lampu", "dmn": "dimana",
-    "bkn": "bukan", "mlm": "malam", "pdhal": "padahal", "trims": "terima", "makasih": "terima",
+    "yg": "yang",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "tp": "tapi",
+    "sy": "saya",
+    "gw": "saya",
+    "gue": "saya",
+    "aq": "saya",
+    "dr": "dari",
+    "utk": "untuk",
+    "bgt": "banget",
+    "bnyk": "banyak",
+    "byk": "banyak",
+    "lg": "lagi",
+    "org": "orang",
+    "tlg": "tolong",
+    "mhn": "mohon",
+    "skrg": "sekarang",
+    "kmrn": "kemarin",
+    "kmarin": "kemarin",
+    "hr": "hari",
+    "bln": "bulan",
+    "thn": "tahun",
+    "trs": "terus",
+    "jg": "juga",
+    "sm": "sama",
+    "gmn": "bagaimana",
+    "knp": "kenapa",
+    "pdhl": "padahal",
+    "rmh": "rumah",
+    "sklh": "sekolah",
+    "ds": "desa",
+    "kec": "kecamatan",
+    "kab": "kabupaten",
+    "kel": "kelurahan",
+    "bs": "bisa",
+    "msh": "masih",
+    "bnr": "benar",
+    "tsb": "tersebut",
+    "dlm": "dalam",
+    "lmpu": "lampu",
+    "dmn": "dimana",
+    "bkn": "bukan",
+    "mlm": "malam",
+    "pdhal": "padahal",
+    "trims": "terima",
+    "makasih": "terima",
     "listrk": "listrik",
 }
 
@@ -93,9 +147,7 @@ def tokens(text: str) -> list[str]:
 
 def content_stems(text: str) -> list[str]:
     """The stems of `text`'s words in order, without stop words or bare numbers."""
-    return [
-        stem(word) for word in tokens(text) if word not in STOP_WORDS and not word.isdigit()
-    ]
+    return [stem(word) for word in tokens(text) if word not in STOP_WORDS and not word.isdigit()]
 
 
 @lru_cache(maxsize=8192)
