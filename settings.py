@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -207,8 +208,10 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, Path):
             return str(value)
-        if hasattr(value, "total_seconds"):
+        if isinstance(value, timedelta):
             return f"{value.total_seconds():g}s"
+        if isinstance(value, date | time):
+            return value.isoformat()
         return value
 
     return walk(settings)

@@ -1,0 +1,195 @@
+"""The JSON API for staff and scripts: tickets, actions, categories, OPDs, health."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.exc import DBAPIError
+
+from inbox.auth import current_user, require_user
+from inbox.context import SERVICES, InboxServices
+from inbox.openapi import openapi_document
+from inbox.serialize import event_json, message_json, ticket_summary
+from store import tickets as ticket_queries
+from store.models import User
+from triage.actions import ActionInvalid, ActionRequest, TicketNotFound
+from triage.states import OPERATOR_ACTIONS, Action, Resolution, TransitionError
+
+routes = web.RouteTableDef()
+
+OperatorAction = Literal[tuple(sorted(a.value for a in OPERATOR_ACTIONS))]  # type: ignore[valid-type]
+# What a department's liaison may do on the tickets forwarded to it.
+OPD_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.RESOLVE, Action.NOTE})
+
+
+class ActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: OperatorAction
+    category: str | None = None
+    opd: str | None = None
+    message: str | None = None
+    resolution: Resolution | None = None
+    into: str | None = None
+    text: str | None = None
+
+
+def json_error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    if await asyncio.to_thread(services.db.ping):
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+
+
+@routes.get("/api/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+@routes.get("/api/tickets")
+@require_user
+async def list_tickets(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = current_user(request)
+    query = request.query
+    try:
+        limit = int(query.get("limit", "50"))
+    except ValueError:
+        return json_error(422, "limit must be a whole number")
+    if not 1 <= limit <= ticket_queries.MAX_PAGE:
+        return json_error(422, f"limit must be between 1 and {ticket_queries.MAX_PAGE}")
+    wanted = ticket_queries.TicketFilter(
+        status=query.get("status") or None,
+        channel=query.get("channel") or None,
+        q=query.get("q") or None,
+        opd=user.opd if user.role == "opd" else None,
+        limit=limit,
+        cursor=query.get("cursor") or None,
+    )
+
+    def read() -> dict[str, Any]:
+        with services.db.read() as session:
+            rows, next_cursor = ticket_queries.list_tickets(session, wanted)
+            items = [ticket_summary(t, r, services.tz) for t, r in rows]
+        return {"items": items, "next_cursor": next_cursor}
+
+    try:
+        return web.json_response(await asyncio.to_thread(read))
+    except ticket_queries.BadCursor as exc:
+        return json_error(422, str(exc))
+
+
+@routes.get("/api/tickets/{number}")
+@require_user
+async def get_ticket(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = current_user(request)
+    number = request.match_info["number"]
+
+    def read() -> dict[str, Any] | None:
+        with services.db.read() as session:
+            found = ticket_queries.get_ticket(session, number)
+            if found is None or not _may_see(user, found[0].opd):
+                return None
+            ticket, reporter = found
+            body = ticket_summary(ticket, reporter, services.tz)
+            body["messages"] = [
+                message_json(m, a, services.tz)
+                for m, a in ticket_queries.conversation(session, ticket.id or 0)
+            ]
+            body["events"] = [
+                event_json(e, services.tz)
+                for e in ticket_queries.audit_trail(session, ticket.id or 0)
+            ]
+            return body
+
+    body = await asyncio.to_thread(read)
+    if body is None:
+        return json_error(404, f"no ticket {number}")
+    return web.json_response(body)
+
+
+@routes.post("/api/tickets/{number}/actions")
+@require_user
+async def act(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = current_user(request)
+    number = request.match_info["number"]
+    try:
+        body = ActionBody.model_validate(await request.json())
+    except ValueError as exc:  # not JSON at all
+        if isinstance(exc, ValidationError):
+            return json_error(422, "the action body is not valid", details=_details(exc))
+        return json_error(422, "the body must be a JSON object")
+    action = Action(body.action)
+    refusal = await asyncio.to_thread(_refusal, services, user, number, action)
+    if refusal:
+        return refusal
+    act_request = ActionRequest(
+        action=action,
+        category=body.category,
+        opd=body.opd,
+        message=body.message,
+        resolution=body.resolution,
+        into=body.into,
+        text=body.text,
+    )
+    try:
+        await asyncio.to_thread(services.actions.apply, number, act_request, user.username)
+    except TicketNotFound:
+        return json_error(404, f"no ticket {number}")
+    except TransitionError as exc:
+        return json_error(409, str(exc), status=exc.status.value, action=exc.action.value)
+    except ActionInvalid as exc:
+        return json_error(422, str(exc))
+    except DBAPIError:
+        return json_error(503, "the database is not reachable; try again")
+    return await get_ticket(request)
+
+
+@routes.get("/api/categories")
+@require_user
+async def categories(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return web.json_response(
+        [{"code": c.code, "name": c.name, "opd": c.opd} for c in services.categories]
+    )
+
+
+@routes.get("/api/opds")
+@require_user
+async def opds(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return web.json_response([{"code": o.code, "name": o.name} for o in services.opds])
+
+
+def _may_see(user: User, ticket_opd: str | None) -> bool:
+    return user.role != "opd" or (ticket_opd is not None and ticket_opd == user.opd)
+
+
+def _refusal(
+    services: InboxServices, user: User, number: str, action: Action
+) -> web.Response | None:
+    if user.role != "opd":
+        return None
+    with services.db.read() as session:
+        found = ticket_queries.get_ticket(session, number)
+    if found is None or not _may_see(user, found[0].opd):
+        return json_error(404, f"no ticket {number}")
+    if action not in OPD_ACTIONS:
+        return json_error(403, f"an OPD account cannot {action.value}")
+    return None
+
+
+def _details(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+    ]

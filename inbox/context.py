@@ -1,0 +1,24 @@
+"""What the web app's handlers share, under typed application keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from aiohttp import web
+
+from store.db import Database
+from triage.actions import TicketActions
+from triage.config import CategoryConfig, OpdConfig
+
+
+@dataclass
+class InboxServices:
+    db: Database
+    actions: TicketActions
+    tz: tzinfo
+    categories: list[CategoryConfig] = field(default_factory=list)
+    opds: list[OpdConfig] = field(default_factory=list)
+
+
+SERVICES = web.AppKey("services", InboxServices)

@@ -1,0 +1,97 @@
+"""Tickets, messages and events as the JSON the API answers with."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
+
+
+def when(value: datetime | None, tz: tzinfo) -> str | None:
+    """ISO 8601 with the region's offset, e.g. 2026-11-23T09:30:00+07:00."""
+    return value.astimezone(tz).isoformat() if value else None
+
+
+def ticket_summary(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "status": ticket.status,
+        "resolution": ticket.resolution,
+        "channel": ticket.channel,
+        "reporter": {
+            "name": reporter.display_name,
+            "contact": reporter.contact,
+            "channel_id": reporter.sender_id,
+        },
+        "summary": ticket.summary,
+        "category": ticket.category,
+        "opd": ticket.opd,
+        "verified": ticket.verified_at is not None,
+        "answered": ticket.answered,
+        "merged_into": ticket.merged_into,
+        "flags": ticket.flags,
+        "created_at": when(ticket.created_at, tz),
+        "last_activity_at": when(ticket.last_activity_at, tz),
+        "clarification_due_at": when(ticket.clarification_due_at, tz),
+        "opd_due_at": when(ticket.opd_due_at, tz),
+        "due_at": when(ticket.due_at, tz),
+        "message_count": ticket.message_count,
+    }
+
+
+def message_json(message: Message, attachments: list[Attachment], tz: tzinfo) -> dict[str, Any]:
+    location = None
+    if message.latitude is not None and message.longitude is not None:
+        location = {
+            "latitude": message.latitude,
+            "longitude": message.longitude,
+            "name": message.location_name,
+            "address": message.location_address,
+        }
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "channel": message.channel,
+        "external_id": message.external_id,
+        "author": message.author,
+        "text": message.text,
+        "subject": message.subject,
+        "attachments": [attachment_json(a) for a in attachments],
+        "location": location,
+        "time": when(message.sent_at, tz),
+        "received_at": when(message.received_at, tz),
+        "delivery_state": message.delivery_state,
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "parse_error": message.parse_error,
+        "edited_text": message.edited_text,
+        "deleted": message.deleted_at is not None,
+        "reaction": message.reaction,
+        "forwarded": message.forwarded,
+    }
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "kind": attachment.kind,
+        "mime_type": attachment.mime_type,
+        "file_name": attachment.file_name,
+        "size": attachment.size,
+        "caption": attachment.caption,
+        "state": attachment.fetch_state,
+        "error": attachment.fetch_error,
+    }
+
+
+def event_json(event: TicketEvent, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "at": when(event.at, tz),
+        "actor": event.actor,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "note": event.note,
+        "data": event.data,
+    }

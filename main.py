@@ -1,0 +1,196 @@
+"""Kanal's command line and composition root: reads config, builds and starts everything."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+import settings as config_schema
+from runtime import Runtime, build_runtime
+from store import migrate
+from store.db import Database
+from store.users import UserError, add_user, create_token
+from triage.intake import utc_now
+
+log = logging.getLogger("kanal")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = config_schema.load_settings(args.config)
+    except config_schema.ConfigError as exc:
+        print(f"Kanal cannot start: {len(exc.problems)} problem(s) in the config", file=sys.stderr)
+        print(exc, file=sys.stderr)
+        return 2
+    base = args.config.resolve().parent
+    return args.handler(args, settings, base)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Kanal complaint intake")
+    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="config.toml")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web app, webhooks, pollers and sweeps")
+    serve.add_argument("--port", type=int, help="override [server] port")
+    serve.add_argument("--host", help="override [server] host")
+    serve.set_defaults(handler=cmd_serve)
+
+    check = commands.add_parser("check-config", help="validate and print the effective config")
+    check.set_defaults(handler=cmd_check_config)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
+
+    user = commands.add_parser("user", help="staff accounts")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="add a staff account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin", "opd"])
+    add.add_argument("--opd", help="the OPD code, for --role opd")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(handler=cmd_user_add)
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="print a new API token for a user")
+    create.add_argument("name", help="the user the token acts as")
+    create.set_defaults(handler=cmd_token_create)
+
+    simulate = commands.add_parser("simulate", help="feed realistic sample reports through intake")
+    simulate.add_argument("--count", type=int, default=40)
+    simulate.add_argument("--seed", type=int, default=None)
+    simulate.set_defaults(handler=cmd_simulate)
+    return parser
+
+
+def _database(settings: config_schema.Settings, base: Path, *, migrate_sqlite: bool) -> Database:
+    url = settings.database_url(base)
+    db = Database(url)
+    if migrate_sqlite and db.is_sqlite:
+        migrate.upgrade(url)
+    elif migrate.pending(db.engine, url):
+        raise SystemExit(
+            "The database schema is not up to date: run `python main.py db upgrade` first."
+        )
+    return db
+
+
+def cmd_serve(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    if args.port:
+        settings.server.port = args.port
+    if args.host:
+        settings.server.host = args.host
+    db = _database(settings, base, migrate_sqlite=True)
+    runtime = build_runtime(settings, base, db)
+    app = runtime.web_app()
+    log.info(
+        "Kanal for %s on http://%s:%d (database %s, channels: %s)",
+        settings.region.name,
+        settings.server.host,
+        settings.server.port,
+        db.dialect,
+        ", ".join(runtime.channel_names()) or "none enabled",
+    )
+    web.run_app(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=10,
+    )
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    print(f"{args.config}: OK")
+    print(json.dumps(config_schema.masked_dump(settings), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    url = settings.database_url(base)
+    Database(url).dispose()  # creates the SQLite folder if needed
+    migrate.upgrade(url)
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    db = _database(settings, base, migrate_sqlite=True)
+    try:
+        with db.write() as session:
+            add_user(session, args.name, password, args.role, opd=args.opd, now=utc_now())
+    except UserError as exc:
+        print(f"cannot add user: {exc}", file=sys.stderr)
+        return 1
+    print(f"user {args.name} added with role {args.role}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    db = _database(settings, base, migrate_sqlite=True)
+    try:
+        with db.write() as session:
+            token = create_token(session, args.name, now=utc_now())
+    except UserError as exc:
+        print(f"cannot create token: {exc}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    from channels.simulated import sample_reports
+
+    db = _database(settings, base, migrate_sqlite=True)
+    runtime = build_runtime(settings, base, db)
+
+    async def feed() -> int:
+        async with _running_intake(runtime):
+            reports = sample_reports(args.count, now=runtime.clock(), seed=args.seed)
+            results = await asyncio.gather(*(runtime.intake.submit([r]) for r in reports))
+            return sum(r.stored for r in results)
+
+    stored = asyncio.run(feed())
+    print(
+        f"{stored} sample reports stored; open http://{settings.server.host}:"
+        f"{settings.server.port}/ to see them"
+    )
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _running_intake(runtime: Runtime) -> AsyncIterator[None]:
+    await runtime.intake.start()
+    try:
+        yield
+    finally:
+        await runtime.intake.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The composition root's wiring: builds intake, actions, outbox, channels and the web app from
+the settings, and starts and stops them with the app. main.py is the command line around it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from channels.base import Channel
+from inbox.app import build_app
+from inbox.context import InboxServices
+from settings import Settings
+from store.db import Database
+from triage.actions import Texts, TicketActions, TriageRules
+from triage.intake import Intake, utc_now
+from triage.outbox import OutboxWorker
+
+log = logging.getLogger("kanal.runtime")
+
+# Builds one enabled channel: (settings, data dir, shared HTTP session, clock) -> Channel.
+ChannelFactory = Callable[[Settings, Path, aiohttp.ClientSession, Callable[[], datetime]], Channel]
+
+
+def _whatsapp(
+    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> Channel:
+    from channels.whatsapp import WhatsAppChannel
+
+    return WhatsAppChannel(settings.channels.whatsapp, data_dir, http, clock)
+
+
+def _email(
+    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> Channel:
+    from channels.imap import EmailChannel
+
+    return EmailChannel(settings.channels.email, data_dir, clock)
+
+
+CHANNEL_FACTORIES: dict[str, ChannelFactory] = {"whatsapp": _whatsapp, "email": _email}
+
+
+def reporter_texts() -> Texts:
+    from triage.messages import render
+
+    return render
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    base: Path
+    db: Database
+    clock: Callable[[], datetime]
+    intake: Intake
+    actions: TicketActions
+    outbox: OutboxWorker
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_path(self.base)
+
+    def channel_names(self) -> list[str]:
+        return [name for name, table in self.settings.channels if table.enabled]
+
+    async def web_app(self) -> web.Application:
+        """Built inside the running loop, so the shared HTTP session belongs to it."""
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        for name in self.channel_names():
+            self.channels[name] = CHANNEL_FACTORIES[name](
+                self.settings, self.data_dir, http, self.clock
+            )
+        routes = [route for channel in self.channels.values() for route in channel.routes()]
+        services = InboxServices(
+            db=self.db,
+            actions=self.actions,
+            tz=self.settings.region.tz,
+            categories=list(self.settings.category),
+            opds=list(self.settings.opd),
+        )
+
+        async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+            await self.intake.start()
+            for channel in self.channels.values():
+                await channel.start(self.intake)
+            await self.outbox.start()
+            yield
+            await self.outbox.stop()
+            for channel in self.channels.values():
+                await channel.stop()
+            await self.intake.stop()
+            await http.close()
+            self.db.dispose()
+
+        return build_app(services, webhook_routes=routes, contexts=[lifecycle])
+
+
+def build_runtime(
+    settings: Settings, base: Path, db: Database, *, clock: Callable[[], datetime] = utc_now
+) -> Runtime:
+    data_dir = settings.data_path(base)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    channels: dict[str, Channel] = {}
+    outbox = OutboxWorker(db, channels, clock)
+    intake = Intake(
+        db, ticket_prefix=settings.region.ticket_prefix, tz=settings.region.tz, clock=clock
+    )
+    rules = TriageRules(
+        categories={c.code: c for c in settings.category},
+        opds={o.code: o for o in settings.opd},
+        clarification_timeout=settings.triage.clarification_timeout,
+        reopen_window=settings.triage.reopen_window,
+        region=settings.region.name,
+    )
+    actions = TicketActions(db, rules, clock, texts=reporter_texts(), on_reply_queued=outbox.wake)
+    return Runtime(settings, base, db, clock, intake, actions, outbox, channels)

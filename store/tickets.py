@@ -1,0 +1,128 @@
+"""Reading tickets for the inbox and the API: filtered, paginated by cursor, with conversation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import Session, col, select
+
+from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
+
+MAX_PAGE = 200
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that this server did not hand out."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status: str | None = None
+    channel: str | None = None
+    q: str | None = None
+    opd: str | None = None  # an OPD user sees only its own tickets
+    limit: int = 50
+    cursor: str | None = None
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    raw = f"{ticket.last_activity_at.isoformat()}|{ticket.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, ticket_id = raw.rsplit("|", 1)
+        return datetime.fromisoformat(when), int(ticket_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadCursor("cursor is not one this server handed out") from exc
+
+
+def list_tickets(
+    session: Session, wanted: TicketFilter
+) -> tuple[list[tuple[Ticket, Reporter]], str | None]:
+    """One page, newest activity first, and the cursor of the next page (None on the last)."""
+    limit = max(1, min(wanted.limit, MAX_PAGE))
+    query = select(Ticket, Reporter).join(Reporter, col(Reporter.id) == Ticket.reporter_id)
+    if wanted.status:
+        query = query.where(Ticket.status == wanted.status)
+    if wanted.channel:
+        query = query.where(Ticket.channel == wanted.channel)
+    if wanted.opd:
+        query = query.where(Ticket.opd == wanted.opd)
+    if wanted.q:
+        query = query.where(_text_matches(wanted.q))
+    if wanted.cursor:
+        when, ticket_id = decode_cursor(wanted.cursor)
+        query = query.where(
+            or_(
+                col(Ticket.last_activity_at) < when,
+                and_(col(Ticket.last_activity_at) == when, col(Ticket.id) < ticket_id),
+            )
+        )
+    query = query.order_by(col(Ticket.last_activity_at).desc(), col(Ticket.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def _text_matches(q: str) -> ColumnElement[bool]:
+    """Case-insensitive search in the ticket number, summary, reporter and message texts."""
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    in_messages = (
+        select(Message.ticket_id)
+        .where(func.lower(Message.text).like(pattern, escape="\\"))
+        .scalar_subquery()
+    )
+    return or_(
+        func.lower(Ticket.number).like(pattern, escape="\\"),
+        func.lower(Ticket.summary).like(pattern, escape="\\"),
+        func.lower(Reporter.display_name).like(pattern, escape="\\"),
+        func.lower(Reporter.contact).like(pattern, escape="\\"),
+        col(Ticket.id).in_(in_messages),
+    )
+
+
+def get_ticket(session: Session, number: str) -> tuple[Ticket, Reporter] | None:
+    row = session.exec(
+        select(Ticket, Reporter)
+        .join(Reporter, col(Reporter.id) == Ticket.reporter_id)
+        .where(Ticket.number == number.upper())
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def conversation(session: Session, ticket_id: int) -> list[tuple[Message, list[Attachment]]]:
+    """Every message of a ticket in time order, each with its attachments."""
+    messages = session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(col(Message.sent_at), col(Message.id))
+    ).all()
+    attachments: dict[int, list[Attachment]] = defaultdict(list)
+    ids = [m.id for m in messages]
+    if ids:
+        for attachment in session.exec(
+            select(Attachment)
+            .where(col(Attachment.message_id).in_(ids))
+            .order_by(col(Attachment.position))
+        ):
+            attachments[attachment.message_id].append(attachment)
+    return [(m, attachments[m.id or 0]) for m in messages]
+
+
+def audit_trail(session: Session, ticket_id: int) -> list[TicketEvent]:
+    return list(
+        session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(col(TicketEvent.id))
+        ).all()
+    )

@@ -1,0 +1,331 @@
+"""The JSON API through HTTP, wired by the real composition root, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+from channels.base import InboundMessage
+from inbox.openapi import openapi_document
+from runtime import Runtime, build_runtime
+from settings import Settings
+from store.db import Database
+from store.models import Message, OutboxItem
+from store.users import add_user, create_token
+from triage.config import CategoryConfig, OpdConfig
+
+CATEGORIES = [
+    CategoryConfig(code="jalan", name="Jalan dan jembatan", opd="pupr", keywords=["jalan"]),
+    CategoryConfig(code="pju", name="Penerangan jalan", opd="dishub", keywords=["lampu"]),
+]
+OPDS = [
+    OpdConfig(code="pupr", name="Dinas Pekerjaan Umum dan Penataan Ruang"),
+    OpdConfig(code="dishub", name="Dinas Perhubungan"),
+]
+
+
+def report(
+    n: int, sender: str | None = None, channel: str = "whatsapp", text: str = ""
+) -> InboundMessage:
+    return InboundMessage(
+        channel=channel,
+        account="1234567890",
+        external_id=f"wamid.{n}",
+        sender_id=sender or f"62812000{n:04d}",
+        sent_at=datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
+        text=text or f"Laporan nomor {n}: jalan rusak di Desa Kayen",
+        display_name=f"Warga {n}",
+        contact=f"+62812000{n:04d}",
+    )
+
+
+class Api:
+    def __init__(self, client: TestClient, runtime: Runtime, token: str, clock) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.token = token
+        self.clock = clock
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.token}"}
+
+    async def get(self, path: str, token: str | None = None, **params: Any) -> tuple[int, Any]:
+        response = await self.client.get(path, headers=self.headers(token), params=params)
+        return response.status, await response.json()
+
+    async def act(self, number: str, body: Any, token: str | None = None) -> tuple[int, Any]:
+        response = await self.client.post(
+            f"/api/tickets/{number}/actions", json=body, headers=self.headers(token)
+        )
+        return response.status, await response.json()
+
+    def token_for(self, username: str, role: str, opd: str | None = None) -> str:
+        with self.runtime.db.write() as session:
+            add_user(session, username, "rahasia-sekali", role, opd=opd, now=self.clock())
+            return create_token(session, username, now=self.clock())
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path, clock) -> AsyncIterator[Api]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database={"url": database_url},
+        category=CATEGORIES,
+        opd=OPDS,
+    )
+    db = Database(database_url)
+    db.create_schema()
+    runtime = build_runtime(settings, tmp_path, db, clock=clock)
+    app = await runtime.web_app()
+    async with TestClient(TestServer(app)) as client:
+        api = Api(client, runtime, "", clock)
+        api.token = api.token_for("operator1", "operator")
+        yield api
+
+
+async def test_healthz_answers_ok_when_the_database_answers(api: Api) -> None:
+    response = await api.client.get("/healthz")
+    assert (response.status, await response.json()) == (200, {"status": "ok"})
+
+
+async def test_healthz_answers_503_when_the_database_is_gone(tmp_path: Path) -> None:
+    settings = Settings(database={"url": "postgresql+psycopg://kanal@127.0.0.1:9/none"})
+    runtime = build_runtime(settings, tmp_path, Database(settings.database.url))
+    app: web.Application = await runtime.web_app()
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["status"] == "unavailable"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer kanal_wrong", "Basic b3BlcmF0b3I6eA=="])
+async def test_the_api_needs_a_valid_token(api: Api, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = await api.client.get("/api/tickets", headers=headers)
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="kanal"'
+
+
+async def test_tickets_page_by_cursor_newest_activity_first(api: Api) -> None:
+    for n in range(5):
+        await api.runtime.intake.submit([report(n)])
+        api.clock.advance(timedelta(minutes=1))
+
+    pages = []
+    status, body = await api.get("/api/tickets", limit="2")
+    pages.append(body)
+    while body["next_cursor"]:
+        status, body = await api.get("/api/tickets", limit="2", cursor=body["next_cursor"])
+        assert status == 200
+        pages.append(body)
+
+    numbers = [item["number"] for page in pages for item in page["items"]]
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert numbers == [f"LBP-2026-{n:05d}" for n in (5, 4, 3, 2, 1)]
+    first = pages[0]["items"][0]
+    assert first["reporter"] == {
+        "name": "Warga 4",
+        "contact": "+628120000004",
+        "channel_id": "628120000004",
+    }
+    assert first["status"] == "new"
+    assert first["resolution"] is None
+    assert first["message_count"] == 1
+    assert first["created_at"] == "2026-11-23T09:04:00+07:00"
+
+
+async def test_tickets_filter_by_status_channel_and_text(api: Api) -> None:
+    await api.runtime.intake.submit([report(1, text="Lampu PJU mati di Juwana")])
+    await api.runtime.intake.submit([report(2, channel="email", sender="a@b.id")])
+    await api.act("LBP-2026-00001", {"action": "request_clarification", "message": "Di mana?"})
+
+    _, by_status = await api.get("/api/tickets", status="clarifying")
+    _, by_channel = await api.get("/api/tickets", channel="email")
+    _, by_text = await api.get("/api/tickets", q="pju")
+    _, nothing = await api.get("/api/tickets", q="tidak ada yang cocok 100%")
+
+    assert [t["number"] for t in by_status["items"]] == ["LBP-2026-00001"]
+    assert [t["number"] for t in by_channel["items"]] == ["LBP-2026-00002"]
+    assert [t["number"] for t in by_text["items"]] == ["LBP-2026-00001"]
+    assert nothing == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [({"limit": "x"}, "limit"), ({"limit": "0"}, "limit"), ({"cursor": "!!"}, "cursor")],
+)
+async def test_bad_list_parameters_get_422(api: Api, params: dict, problem: str) -> None:
+    status, body = await api.get("/api/tickets", **params)
+    assert status == 422
+    assert problem in body["error"]
+
+
+async def test_a_ticket_goes_from_report_to_resolution(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    number = "LBP-2026-00001"
+
+    assert (await api.act(number, {"action": "forward", "opd": "pupr"}))[0] == 409
+    status, body = await api.act(number, {"action": "verify", "category": "jalan"})
+    assert (status, body["category"], body["opd"], body["verified"]) == (200, "jalan", "pupr", True)
+    status, body = await api.act(number, {"action": "forward"})
+    assert (status, body["status"], body["opd"]) == (200, "forwarded", "pupr")
+    status, body = await api.act(number, {"action": "acknowledge"})
+    assert body["status"] == "in_progress"
+    status, body = await api.act(
+        number, {"action": "resolve", "message": "Jalan sudah ditambal hari ini. Terima kasih."}
+    )
+    assert (status, body["status"], body["resolution"]) == (200, "resolved", "resolved")
+    assert [e["action"] for e in body["events"]] == [
+        "opened",
+        "verify",
+        "forward",
+        "acknowledge",
+        "resolve",
+    ]
+    assert [(e["from_state"], e["to_state"]) for e in body["events"][1:]] == [
+        ("new", "new"),
+        ("new", "forwarded"),
+        ("forwarded", "in_progress"),
+        ("in_progress", "resolved"),
+    ]
+    assert all(e["actor"] == "operator1" for e in body["events"][1:])
+    inbound, outbound = body["messages"]
+    assert (inbound["direction"], outbound["direction"]) == ("in", "out")
+    assert outbound["text"] == "Jalan sudah ditambal hari ini. Terima kasih."
+    assert outbound["author"] == "operator1"
+    with api.runtime.db.read() as session:
+        item = session.exec(select(OutboxItem)).one()
+        message = session.exec(select(Message).where(Message.direction == "out")).one()
+    assert item.payload["recipient_id"] == "628120000001"
+    assert (item.channel, message.reply_to) == ("whatsapp", "wamid.1")
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"action": "fly"}, 422),
+        ({"action": "verify", "category": "nope"}, 422),
+        ({"action": "verify"}, 422),
+        ({"action": "reject", "resolution": "resolved"}, 409),
+        ({"action": "acknowledge"}, 409),
+        ({"action": "note"}, 422),
+        ({"action": "merge", "into": "LBP-2026-00001"}, 422),
+        ({"action": "note", "text": "x", "surprise": 1}, 422),
+        (["not", "an", "object"], 422),
+    ],
+)
+async def test_bad_actions_are_refused_with_a_json_error(api: Api, body: Any, status: int) -> None:
+    await api.runtime.intake.submit([report(1)])
+    got, answer = await api.act("LBP-2026-00001", body)
+    assert got == status
+    assert answer["error"]
+    _, ticket = await api.get("/api/tickets/LBP-2026-00001")
+    assert [e["action"] for e in ticket["events"]] == ["opened"]
+
+
+async def test_a_body_that_is_not_json_gets_422(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    response = await api.client.post(
+        "/api/tickets/LBP-2026-00001/actions", data=b"{not json", headers=api.headers()
+    )
+    assert response.status == 422
+    assert (await response.json())["error"] == "the body must be a JSON object"
+
+
+async def test_unknown_ticket_is_404(api: Api) -> None:
+    assert (await api.get("/api/tickets/LBP-2026-09999"))[0] == 404
+    assert (await api.act("LBP-2026-09999", {"action": "note", "text": "x"}))[0] == 404
+
+
+async def test_merge_note_and_reopen(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    await api.runtime.intake.submit([report(2)])
+
+    status, body = await api.act("LBP-2026-00002", {"action": "merge", "into": "lbp-2026-00001"})
+    assert (status, body["status"], body["resolution"]) == (200, "closed", "duplicate")
+    assert body["merged_into"] == "LBP-2026-00001"
+    status, body = await api.act("LBP-2026-00002", {"action": "note", "text": "sama persis"})
+    assert body["events"][-1]["note"] == "sama persis"
+    _, original = await api.get("/api/tickets/LBP-2026-00001")
+    assert original["events"][-1]["data"] == {"from": "LBP-2026-00002"}
+    status, body = await api.act("LBP-2026-00002", {"action": "reopen"})
+    assert (status, body["status"], body["resolution"], body["merged_into"]) == (
+        200,
+        "new",
+        None,
+        None,
+    )
+
+
+async def test_reopen_is_refused_after_the_window(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    await api.act("LBP-2026-00001", {"action": "reject", "resolution": "spam", "message": "Maaf"})
+    api.clock.advance(timedelta(days=8))
+
+    status, body = await api.act("LBP-2026-00001", {"action": "reopen"})
+    assert status == 409
+    assert "too long ago" in body["error"]
+
+
+async def test_an_opd_user_sees_and_does_only_its_own(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    await api.runtime.intake.submit([report(2)])
+    for number, category in (("LBP-2026-00001", "jalan"), ("LBP-2026-00002", "pju")):
+        await api.act(number, {"action": "verify", "category": category})
+        await api.act(number, {"action": "forward"})
+    pupr = api.token_for("pupr1", "opd", opd="pupr")
+
+    _, listing = await api.get("/api/tickets", token=pupr)
+    assert [t["number"] for t in listing["items"]] == ["LBP-2026-00001"]
+    assert (await api.get("/api/tickets/LBP-2026-00002", token=pupr))[0] == 404
+    assert (await api.act("LBP-2026-00002", {"action": "acknowledge"}, token=pupr))[0] == 404
+    assert (await api.act("LBP-2026-00001", {"action": "reply", "message": "x"}, token=pupr))[
+        0
+    ] == 403
+    status, body = await api.act("LBP-2026-00001", {"action": "acknowledge"}, token=pupr)
+    assert (status, body["status"]) == (200, "in_progress")
+
+
+async def test_categories_and_opds_list_the_config(api: Api) -> None:
+    assert (await api.get("/api/categories"))[1] == [
+        {"code": "jalan", "name": "Jalan dan jembatan", "opd": "pupr"},
+        {"code": "pju", "name": "Penerangan jalan", "opd": "dishub"},
+    ]
+    assert [o["code"] for o in (await api.get("/api/opds"))[1]] == ["pupr", "dishub"]
+
+
+async def test_the_openapi_document_matches_the_routes_and_answers(api: Api) -> None:
+    spec = await api.client.get("/api/openapi.json")
+    spec = await spec.json()
+    assert spec == openapi_document()
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    served = {
+        (route.method, route.resource.canonical)
+        for route in api.client.app.router.routes()
+        if route.method != "HEAD" and not route.resource.canonical.startswith("/webhooks")
+    }
+    assert documented == served
+
+    await api.runtime.intake.submit([report(1)])
+    await api.act("LBP-2026-00001", {"action": "reply", "message": "Terima kasih"})
+    _, listing = await api.get("/api/tickets")
+    _, detail = await api.get("/api/tickets/LBP-2026-00001")
+    schemas = spec["components"]["schemas"]
+    assert set(listing) == set(
+        spec["paths"]["/api/tickets"]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]["properties"]
+    )
+    assert set(listing["items"][0]) == set(schemas["Ticket"]["properties"])
+    assert set(detail) == set(schemas["Ticket"]["properties"]) | {"messages", "events"}
+    assert set(detail["messages"][0]) == set(schemas["Message"]["properties"])
+    assert set(detail["events"][0]) == set(schemas["Event"]["properties"])
+    for value, schema in ((detail["status"], schemas["Ticket"]["properties"]["status"]),):
+        assert value in schema["enum"]

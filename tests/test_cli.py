@@ -1,0 +1,162 @@
+"""The command line as an admin uses it: config checks, migrations, users, tokens, simulate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import REPO
+from sqlmodel import select
+
+from store.db import Database
+from store.models import ALL_TABLES, ApiToken, Ticket, User
+from store.users import token_hash
+
+
+def kanal(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "--config", str(config), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=config.parent,
+    )
+
+
+def write_config(folder: Path, body: str) -> Path:
+    path = folder / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_is_valid_and_secrets_are_masked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text((REPO / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    result = kanal(config, "check-config")
+    assert result.returncode == 0, result.stderr
+    assert '"url": "sqlite:///data/kanal.db"' in result.stdout
+    assert '"port": 8080' in result.stdout
+
+
+def test_secrets_from_the_environment_are_masked(tmp_path: Path, monkeypatch) -> None:
+    config = write_config(
+        tmp_path,
+        '[channels.whatsapp]\nenabled = true\napp_secret = "env:WA_SECRET"\n'
+        'verify_token = "plain-token"\naccess_token = "env:WA_TOKEN"\nphone_number_id = "1"\n',
+    )
+    monkeypatch.setenv("WA_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("WA_TOKEN", "EAAG-token-value")
+    result = kanal(config, "check-config")
+    assert result.returncode == 0, result.stderr
+    assert "s3cr3t-value" not in result.stdout
+    assert "EAAG-token-value" not in result.stdout
+    assert "plain-token" not in result.stdout
+    assert '"app_secret": "********"' in result.stdout
+
+
+def test_a_bad_config_names_every_mistake_and_exits_nonzero(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "[server]\nport = 99999\nhots = 1\n"
+        '[region]\ntimezone = "Asia/Jakartaa"\n'
+        '[triage]\nclarification_timeout = "tiga hari"\n'
+        '[channels.whatsapp]\nenabled = true\napp_secret = "env:KANAL_TEST_UNSET_VAR"\n',
+    )
+    result = kanal(config, "check-config")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Kanal cannot start: 6 problem(s) in the config"
+    assert set(lines[1:]) == {
+        f"{config}: channels.whatsapp.app_secret: "
+        "environment variable KANAL_TEST_UNSET_VAR is not set",
+        f"{config}: server.port: Input should be less than or equal to 65535",
+        f"{config}: server.hots: unknown key",
+        f"{config}: channels.whatsapp: required when the channel is enabled: "
+        "verify_token, app_secret, access_token, phone_number_id",
+        f"{config}: region.timezone: unknown time zone 'Asia/Jakartaa'",
+        f"{config}: triage.clarification_timeout: not a duration: 'tiga hari' "
+        '(write it like "90s", "15m", "36h" or "3d")',
+    }
+
+
+def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "[server\nport = 1\n")
+    result = kanal(config, "check-config")
+    assert result.returncode == 2
+    assert "not valid TOML" in result.stderr
+
+
+def test_a_missing_config_file_is_refused(tmp_path: Path) -> None:
+    result = kanal(tmp_path / "nope.toml", "check-config")
+    assert result.returncode == 2
+    assert "nope.toml: file not found" in result.stderr
+
+
+@pytest.fixture
+def config_for(database_url: str, tmp_path: Path) -> Path:
+    return write_config(tmp_path, f'[database]\nurl = "{database_url}"\n')
+
+
+def test_migrations_build_exactly_the_models_schema(config_for: Path, database_url: str) -> None:
+    result = kanal(config_for, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    db = Database(database_url)
+    with db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), ALL_TABLES)
+    db.dispose()
+    assert differences == []
+
+
+def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) -> None:
+    assert kanal(config_for, "db", "upgrade").returncode == 0
+    added = kanal(
+        config_for,
+        "user",
+        "add",
+        "siti",
+        "--role",
+        "operator",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
+    assert added.returncode == 0, added.stderr
+    again = kanal(
+        config_for,
+        "user",
+        "add",
+        "siti",
+        "--role",
+        "operator",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
+    assert (again.returncode, again.stderr.strip()) == (
+        1,
+        "cannot add user: user 'siti' exists already",
+    )
+    token = kanal(config_for, "token", "create", "siti")
+    assert token.returncode == 0, token.stderr
+    printed = token.stdout.strip()
+    assert printed.startswith("kanal_")
+    assert kanal(config_for, "token", "create", "nobody").returncode == 1
+    simulated = kanal(config_for, "simulate", "--count", "12", "--seed", "7")
+    assert simulated.returncode == 0, simulated.stderr
+    assert simulated.stdout.startswith("12 sample reports stored")
+
+    db = Database(database_url)
+    with db.read() as session:
+        user = session.exec(select(User)).one()
+        stored_token = session.exec(select(ApiToken)).one()
+        tickets = session.exec(select(Ticket)).all()
+    db.dispose()
+    assert (user.username, user.role) == ("siti", "operator")
+    assert user.password_hash.startswith("$argon2")
+    assert "kata-sandi-panjang" not in user.password_hash
+    assert stored_token.token_hash == token_hash(printed)
+    assert 1 <= len(tickets) <= 12
+    assert sum(t.message_count for t in tickets) == 12

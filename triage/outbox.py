@@ -1,0 +1,284 @@
+"""Messages to reporters: written with the action that caused them, sent later, exactly once.
+
+`enqueue` adds an outbound message and its outbox row inside the caller's transaction. The
+worker claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes share the
+work), records the attempt before calling the platform, then records the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from channels.base import Channel, DeliveryState, OutboundMessage, PlatformError
+from store.db import Database
+from store.models import Message, OutboxItem, Reporter, Ticket
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A row left in `sending` this long belongs to a process that died mid-call: try it again,
+# with the same idempotency key.
+SENDING_LEASE = timedelta(minutes=5)
+
+
+def backoff(attempt: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at one hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)))
+
+
+def enqueue(
+    session: Session,
+    ticket: Ticket,
+    text: str,
+    *,
+    author: str,
+    now: datetime,
+    options: dict | None = None,
+) -> Message:
+    """Add a reply to the ticket's reporter on the channel they used; sent after commit."""
+    reporter = session.get(Reporter, ticket.reporter_id)
+    assert reporter is not None
+    key = uuid.uuid4().hex
+    last_in = session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.direction == "in")
+        .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
+    ).first()
+    message = Message(
+        ticket_id=ticket.id or 0,
+        direction="out",
+        channel=ticket.channel,
+        account=ticket.account,
+        external_id=f"kanal-{key}",
+        sender_id=None,
+        author=author,
+        text=text,
+        subject=last_in.subject if last_in else None,
+        reply_to=last_in.external_id if last_in else None,
+        references=(list(last_in.references) if last_in else []),
+        sent_at=now,
+        received_at=now,
+        delivery_state=DeliveryState.QUEUED.value,
+    )
+    session.add(message)
+    session.flush()
+    session.add(
+        OutboxItem(
+            message_id=message.id or 0,
+            channel=ticket.channel,
+            idempotency_key=key,
+            payload={
+                "recipient_id": reporter.sender_id,
+                "recipient_contact": reporter.contact,
+                "ticket_number": ticket.number,
+                "options": options or {},
+            },
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    ticket.message_count += 1
+    ticket.last_activity_at = now
+    session.add(ticket)
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    outbox_id: int
+    message_id: int
+    outbound: OutboundMessage
+
+
+class OutboxWorker:
+    """Sends due outbox rows through the channel each was written for."""
+
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        clock: Callable[[], datetime],
+        *,
+        idle_interval: float = 1.0,
+        batch: int = 20,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.clock = clock
+        self.idle_interval = idle_interval
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Called (from any thread) after an action committed a reply, so it goes out now."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name="outbox-worker")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        failing = False
+        while True:
+            try:
+                sent = await self.run_once()
+                if failing:
+                    log.info("outbox: database reachable again")
+                failing = False
+            except Exception:  # logged once per outage; the loop must go on
+                if not failing:
+                    log.exception("outbox: cannot reach the database; will keep trying")
+                failing = True
+                sent = 0
+            if sent == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.idle_interval)
+                except TimeoutError:
+                    pass
+
+    async def run_once(self) -> int:
+        """Claim and send what is due now; returns how many rows were handled."""
+        claimed = await asyncio.to_thread(self._claim)
+        for item in claimed:
+            await self._send(item)
+        return len(claimed)
+
+    async def _send(self, item: Claimed) -> None:
+        channel = self.channels.get(item.outbound.channel)
+        if channel is None:
+            error = PlatformError(
+                f"channel {item.outbound.channel} is not enabled", retryable=True, code="disabled"
+            )
+            await asyncio.to_thread(self._record_failure, item, error)
+            return
+        try:
+            result = await channel.send(item.outbound)
+        except PlatformError as error:
+            log.warning(
+                "outbox: send failed channel=%s account=%s outbox_id=%s code=%s retryable=%s: %s",
+                item.outbound.channel,
+                item.outbound.account,
+                item.outbox_id,
+                error.code,
+                error.retryable,
+                error,
+            )
+            await asyncio.to_thread(self._record_failure, item, error)
+            return
+        await asyncio.to_thread(self._record_sent, item, result.platform_message_id)
+
+    def _claim(self) -> list[Claimed]:
+        now = self.clock()
+        with self.db.write() as session:
+            query = (
+                select(OutboxItem)
+                .where(
+                    ((OutboxItem.state == "pending") & (col(OutboxItem.next_attempt_at) <= now))
+                    | (
+                        (OutboxItem.state == "sending")
+                        & (col(OutboxItem.next_attempt_at) <= now - SENDING_LEASE)
+                    )
+                )
+                .order_by(col(OutboxItem.next_attempt_at), col(OutboxItem.id))
+                .limit(self.batch)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.exec(query).all())
+            claimed = []
+            for row in rows:
+                # The attempt is recorded before the platform is called: a crash after the
+                # call leaves `sending`, never a silent second send.
+                row.state = "sending"
+                row.attempts += 1
+                row.next_attempt_at = now
+                session.add(row)
+                message = session.get(Message, row.message_id)
+                assert message is not None
+                message.delivery_state = DeliveryState.SENDING.value
+                session.add(message)
+                claimed.append(
+                    Claimed(row.id or 0, message.id or 0, self._outbound(session, row, message))
+                )
+            return claimed
+
+    def _outbound(self, session: Session, row: OutboxItem, message: Message) -> OutboundMessage:
+        last_inbound_at = session.exec(
+            select(Message.sent_at)
+            .where(
+                Message.ticket_id == message.ticket_id,
+                Message.direction == "in",
+                Message.channel == message.channel,
+            )
+            .order_by(col(Message.sent_at).desc())
+            .limit(1)
+        ).first()
+        payload = row.payload
+        return OutboundMessage(
+            channel=message.channel,
+            account=message.account,
+            recipient_id=payload["recipient_id"],
+            recipient_contact=payload.get("recipient_contact"),
+            text=message.text,
+            idempotency_key=row.idempotency_key,
+            reply_to=message.reply_to,
+            references=tuple(message.references),
+            subject=message.subject,
+            ticket_number=payload.get("ticket_number"),
+            last_inbound_at=last_inbound_at,
+            options=payload.get("options", {}),
+        )
+
+    def _record_sent(self, item: Claimed, platform_id: str) -> None:
+        now = self.clock()
+        with self.db.write() as session:
+            row = session.get(OutboxItem, item.outbox_id)
+            message = session.get(Message, item.message_id)
+            assert row is not None and message is not None
+            row.state, row.sent_at, row.last_error, row.error_code = "sent", now, None, None
+            message.platform_message_id = platform_id
+            if message.delivery_state in (None, "queued", "sending"):
+                message.delivery_state = DeliveryState.SENT.value
+            message.error_code = message.error_message = None
+            session.add(row)
+            session.add(message)
+
+    def _record_failure(self, item: Claimed, error: PlatformError) -> None:
+        now = self.clock()
+        with self.db.write() as session:
+            row = session.get(OutboxItem, item.outbox_id)
+            message = session.get(Message, item.message_id)
+            assert row is not None and message is not None
+            row.last_error, row.error_code = str(error), error.code
+            message.error_code, message.error_message = error.code, str(error)
+            if error.retryable and row.attempts < MAX_ATTEMPTS:
+                wait = backoff(row.attempts)
+                if error.retry_after:
+                    wait = max(wait, timedelta(seconds=error.retry_after))
+                row.state, row.next_attempt_at = "pending", now + wait
+                message.delivery_state = DeliveryState.QUEUED.value
+            else:
+                row.state = "failed"
+                message.delivery_state = DeliveryState.FAILED.value
+            session.add(row)
+            session.add(message)
