@@ -71,7 +71,11 @@ def _header(msg: EmailMessage, name: str, errors: list[str]) -> str:
 def _all_headers(msg: EmailMessage) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     for name, value in msg.raw_items():
-        text = clean_text(str(value))
+        try:  # RFC 2047 decoded, as a person reads them
+            decoded = msg.policy.header_fetch_parse(name, value)
+        except Exception:
+            decoded = value
+        text = clean_text(str(decoded))
         if name in headers:
             prior = headers[name]
             headers[name] = [*prior, text] if isinstance(prior, list) else [prior, text]
@@ -102,6 +106,9 @@ def _choose_alternative(part: EmailMessage) -> EmailMessage | None:
 
 def _collect(part: EmailMessage, out: _Parts) -> None:
     ctype = part.get_content_type()
+    if ctype == "message/rfc822":  # a forwarded mail: kept whole, its text added separately
+        out.attachments.append(part)
+        return
     if part.is_multipart():
         if ctype == "multipart/alternative":
             best = _choose_alternative(part)
@@ -121,6 +128,9 @@ def _collect(part: EmailMessage, out: _Parts) -> None:
 def _part_text(part: EmailMessage) -> tuple[str, str | None]:
     payload = part.get_payload(decode=True) or b""
     text, note = decode_bytes(payload, part.get_content_charset())
+    broken = [type(d).__name__ for d in part.defects if "Base64" in type(d).__name__]
+    if broken:
+        note = "; ".join(filter(None, [note, f"damaged base64 body ({', '.join(broken)})"]))
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
     return text, note
@@ -167,7 +177,10 @@ def _save_attachment(part: EmailMessage, index: int, data_dir: Path) -> Attachme
     if name:
         name = clean_text(name).strip().replace("/", "_").replace("\\", "_") or None
     if not name and mime == "message/rfc822":
-        name = f"forwarded-{index}.eml"
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) else inner
+        title = re.sub(r"[^\w .,()-]+", "_", clean_text(str(inner.get("Subject") or ""))).strip()
+        name = f"{title or f'forwarded-{index}'}.eml"
     content = _attachment_bytes(part)
     suffix = Path(name).suffix.lower() if name else (mimetypes.guess_extension(mime) or "")
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):

@@ -80,7 +80,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS:
+        elif tag in _BLOCK_TAGS and tag != "li":
             self.chunks.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -103,7 +103,9 @@ _ATTRIBUTION = re.compile(
     r"^(On\b.*\bwrote:|Pada\b.*\bmenulis:|Le\b.*\ba écrit\s*:|Am\b.*\bschrieb\b.*:)\s*$",
     re.IGNORECASE,
 )
-_ATTRIBUTION_START = re.compile(r"^(On|Pada)\s.+", re.IGNORECASE)
+# Yahoo puts the attribution and the quote on one line; an address tells it from prose.
+_ATTRIBUTION_INLINE = re.compile(r"^(On|Pada)\s[^\n]*@[^\n]*\b(wrote|menulis):", re.IGNORECASE)
+_ATTRIBUTION_START = re.compile(r"^(On|Pada)\s.*@.+", re.IGNORECASE)
 _ATTRIBUTION_END = re.compile(r".*\b(wrote|menulis):\s*$", re.IGNORECASE)
 _SEPARATORS = re.compile(
     r"^\s*(-{2,}\s*(Original Message|Pesan Asli|Pesan asli)\s*-{2,}|_{10,})\s*$", re.IGNORECASE
@@ -127,7 +129,7 @@ def _quote_start(lines: list[str]) -> int | None:
         stripped = line.strip()
         if _FORWARD_MARKER.match(stripped):
             return None  # a forward's history is the report itself
-        if _ATTRIBUTION.match(stripped) or _SEPARATORS.match(stripped):
+        if any(p.match(stripped) for p in (_ATTRIBUTION, _ATTRIBUTION_INLINE, _SEPARATORS)):
             return i
         if _ATTRIBUTION_START.match(stripped) and i + 1 < len(lines):
             if _ATTRIBUTION_END.match(lines[i + 1].strip()):
