@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 
-from channels.base import ChannelConfig
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr, model_validator
+
+from channels.base import (
+    ChannelConfig,
+    Duration,
+    IntakeSink,
+    IntakeUnavailable,
+    OutboundMessage,
+    PlatformError,
+    Routes,
+    SendResult,
+)
+from channels.whatsapp_media import MediaFetcher, MediaSettings
+from channels.whatsapp_messages import CHANNEL
+from channels.whatsapp_parse import parse_body
+from channels.whatsapp_send import message_id_from, message_payload, retry_after_seconds
+
+log = logging.getLogger(__name__)
 
 GRAPH_API_BASE = "https://graph.facebook.com/v23.0"
+WEBHOOK_PATH = "/webhooks/whatsapp"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_READ_CHUNK = 64 * 1024
 
 
 class WhatsAppConfig(ChannelConfig):
@@ -14,7 +41,159 @@ class WhatsAppConfig(ChannelConfig):
     app_secret: SecretStr = SecretStr("")
     access_token: SecretStr = SecretStr("")
     phone_number_id: str = ""
+    # Includes the Graph version, e.g. "https://graph.facebook.com/v23.0".
     api_base: str = GRAPH_API_BASE
     max_body_bytes: int = 1_048_576
     template_name: str = ""  # approved template used outside the 24-hour window
     template_language: str = "id"
+    request_timeout: Duration = timedelta(seconds=30)
+    media_attempts: int = 3  # Graph blocks media lookups for an hour after 5 failures
+    media_retry_delay: Duration = timedelta(seconds=5)
+    max_media_bytes: int = 100 * 1024 * 1024  # the Cloud API's own limit
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WhatsAppConfig:
+        if self.enabled:
+            missing = [
+                name
+                for name in ("verify_token", "app_secret", "access_token", "phone_number_id")
+                if not _plain(getattr(self, name))
+            ]
+            if missing:
+                raise ValueError(f"required when the channel is enabled: {', '.join(missing)}")
+        return self
+
+
+def _plain(value: SecretStr | str) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+class WhatsAppChannel:
+    """One WhatsApp business number: the webhook receiver, media fetching and sending."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        config: WhatsAppConfig,
+        data_dir: Path,
+        http: aiohttp.ClientSession,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.account = config.phone_number_id
+        self.data_dir = data_dir
+        self.http = http
+        self.clock = clock
+        self._sink: IntakeSink | None = None
+        self.media = MediaFetcher(
+            MediaSettings(
+                api_base=config.api_base,
+                access_token=config.access_token,
+                attempts=config.media_attempts,
+                retry_delay=config.media_retry_delay.total_seconds(),
+                max_bytes=config.max_media_bytes,
+                timeout=config.request_timeout.total_seconds(),
+            ),
+            data_dir,
+            http,
+        )
+
+    def __repr__(self) -> str:
+        return f"WhatsAppChannel(account={self.account!r}, api_base={self.config.api_base!r})"
+
+    def routes(self) -> Routes:
+        return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
+
+    async def start(self, sink: IntakeSink) -> None:
+        self._sink = sink
+
+    async def stop(self) -> None:
+        await self.media.close()
+        self._sink = None
+
+    # --- webhook ------------------------------------------------------------------------------
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """Meta's subscription handshake: echo hub.challenge when the verify token matches."""
+        query = request.query
+        expected = self.config.verify_token.get_secret_value().encode()
+        given = query.get("hub.verify_token", "").encode()
+        if (
+            query.get("hub.mode") == "subscribe"
+            and expected
+            and hmac.compare_digest(given, expected)
+            and "hub.challenge" in query
+        ):
+            return web.Response(text=query["hub.challenge"], content_type="text/plain")
+        log.warning("whatsapp webhook verification refused (mode=%r)", query.get("hub.mode"))
+        return web.Response(status=403, text="verification failed")
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """One delivery: answered 200 only once everything in it is committed."""
+        body = await _read_bounded(request, self.config.max_body_bytes)
+        if body is None:
+            log.warning("whatsapp webhook body over %d bytes refused", self.config.max_body_bytes)
+            return web.Response(status=413, text="body too large")
+        if not self._signed(body, request.headers.get(SIGNATURE_HEADER)):
+            # Meta retries such deliveries; if the app secret was rotated this repeats loudly.
+            log.warning(
+                "whatsapp webhook with a missing or wrong signature from %s", request.remote
+            )
+            return web.Response(status=401, text="bad signature")
+        sink = self._sink
+        if sink is None:
+            return web.Response(status=503, text="not started")
+        items = parse_body(body, account=self.account, received_at=self.clock())
+        try:
+            result = await sink.submit(items)
+        except IntakeUnavailable as exc:
+            log.warning("whatsapp webhook not stored, intake unavailable: %s", exc)
+            return web.Response(status=503, text="intake unavailable")
+        if result.stored:
+            self.media.schedule(sink, items)
+        return web.Response(text="ok")
+
+    def _signed(self, body: bytes, header: str | None) -> bool:
+        secret = self.config.app_secret.get_secret_value().encode()
+        if not secret or not header or not header.startswith("sha256="):
+            return False
+        expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), expected)
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        payload = message_payload(
+            message,
+            self.clock(),
+            template_name=self.config.template_name,
+            template_language=self.config.template_language,
+        )
+        phone_number_id = message.account or self.account
+        url = f"{self.config.api_base.rstrip('/')}/{phone_number_id}/messages"
+        headers = {"Authorization": f"Bearer {self.config.access_token.get_secret_value()}"}
+        timeout = aiohttp.ClientTimeout(total=self.config.request_timeout.total_seconds())
+        try:
+            async with self.http.post(url, json=payload, headers=headers, timeout=timeout) as resp:
+                body = await resp.text()
+                retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PlatformError(f"WhatsApp unreachable: {exc!r}", retryable=True) from exc
+        wamid = message_id_from(status, body, retry_after=retry_after)
+        return SendResult(platform_message_id=wamid)
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -9,6 +9,7 @@ fbtrace_id}}. api_base is "http://127.0.0.1:PORT/v23.0".
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -122,6 +123,7 @@ class FakeWhatsAppCloud:
         self.media: dict[str, Media] = {}
         self.failures: list[Failure] = []  # for /messages, used front first
         self._ids = itertools.count(1)
+        self._arrived: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -134,6 +136,7 @@ class FakeWhatsAppCloud:
         return f"{self.base_url}/{self.version}"
 
     async def start(self) -> FakeWhatsAppCloud:
+        self._arrived = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/{version:v[0-9.]+}/{phone_number_id}/messages", self._messages)
         app.router.add_post("/{phone_number_id}/messages", self._messages)
@@ -162,6 +165,19 @@ class FakeWhatsAppCloud:
             failure = Failure(**{**failure.__dict__, "times": times})
         self.failures.append(failure)
 
+    async def wait_for(self, method: str, path_prefix: str, count: int) -> None:
+        """Return once `count` such requests have arrived (bound it with asyncio.timeout)."""
+        assert self._arrived is not None, "start() first"
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: self.count(method, path_prefix) >= count)
+
+    async def _record(self, request: web.Request, body: Any = None) -> None:
+        auth = request.headers.get("Authorization")
+        self.received.append(Received(request.method, request.path, auth, body))
+        assert self._arrived is not None
+        async with self._arrived:
+            self._arrived.notify_all()
+
     def count(self, method: str, path_prefix: str) -> int:
         return sum(
             1 for r in self.received if r.method == method and r.path.startswith(path_prefix)
@@ -177,9 +193,7 @@ class FakeWhatsAppCloud:
             body = await request.json()
         except ValueError:
             body = None
-        self.received.append(
-            Received("POST", request.path, request.headers.get("Authorization"), body)
-        )
+        await self._record(request, body)
         if not self._authorized(request):
             return web.json_response(graph_error(_NO_TOKEN), status=401)
         if self.failures:
@@ -205,7 +219,7 @@ class FakeWhatsAppCloud:
 
     async def _media_object(self, request: web.Request) -> web.Response:
         media_id = request.match_info["media_id"]
-        self.received.append(Received("GET", request.path, request.headers.get("Authorization")))
+        await self._record(request)
         if not self._authorized(request):
             return web.json_response(graph_error(_NO_TOKEN), status=401)
         media = self.media.get(media_id)
@@ -237,7 +251,7 @@ class FakeWhatsAppCloud:
         )
 
     async def _download(self, request: web.Request) -> web.Response:
-        self.received.append(Received("GET", request.path, request.headers.get("Authorization")))
+        await self._record(request)
         if not self._authorized(request):
             return web.json_response(graph_error(_NO_TOKEN), status=401)
         media = self.media.get(request.query.get("mid", ""))
