@@ -1,0 +1,102 @@
+"""Duplicate hints: similar words, near place, within the time window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from triage.config import TriageConfig
+from triage.duplicates import (
+    DuplicateRules,
+    OpenTicket,
+    ReportFacts,
+    find_duplicate,
+    haversine_m,
+    rank_duplicates,
+    similarity,
+)
+
+WIB = ZoneInfo("Asia/Jakarta")
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=WIB)
+SDN_JUWANA = (-6.71470, 111.15250)
+NEAR_SDN = (-6.71500, 111.15270)  # about 40 m away
+PATI_SQUARE = (-6.75590, 111.03800)
+
+POTHOLE = OpenTicket(
+    "LBP-2026-00010",
+    "Ada lubang besar di jalan depan SDN 1 Juwana, sudah ada yang jatuh",
+    NOW - timedelta(days=2),
+    SDN_JUWANA,
+)
+LAMP = OpenTicket(
+    "LBP-2026-00011", "Lampu PJU depan SDN 1 Juwana mati", NOW - timedelta(days=1), SDN_JUWANA
+)
+WATER = OpenTicket("LBP-2026-00012", "Air PDAM di Winong tidak mengalir", NOW - timedelta(days=1))
+
+
+def test_same_pothole_reported_again() -> None:
+    new = ReportFacts("jalan depan SDN 1 Juwana berlubang besar, bahaya", NOW, NEAR_SDN)
+    match = find_duplicate(new, [WATER, LAMP, POTHOLE])
+    assert match is not None
+    assert match.number == "LBP-2026-00010"
+    # 6 of 7 stems shared each way: jalan, depan, sdn, juwana, lubang, besar.
+    assert match.text_score == 0.857
+    assert match.distance_m == pytest.approx(40, abs=3)
+    assert match.score == pytest.approx(0.6 * 0.857 + 0.4 * (1 - match.distance_m / 300), abs=1e-3)
+
+
+def test_without_locations_text_decides() -> None:
+    new = ReportFacts("air pdam gak ngalir di Winong sudah 3 hari", NOW)
+    match = find_duplicate(new, [POTHOLE, LAMP, WATER])
+    assert match is not None
+    assert (match.number, match.distance_m) == ("LBP-2026-00012", None)
+    # Both read {air, pdam, alir, winong}: "gak", "di", "sudah", "hari" and "3" do not count.
+    assert match.score == match.text_score == 1.0
+    assert find_duplicate(ReportFacts("sampah menumpuk di pasar Winong", NOW), [WATER]) is None
+
+
+def test_far_apart_reports_are_not_duplicates() -> None:
+    new = ReportFacts("Ada lubang besar di jalan depan SDN 1 Juwana", NOW, PATI_SQUARE)
+    assert find_duplicate(new, [POTHOLE]) is None
+    wider = DuplicateRules(max_distance_m=50_000)
+    assert find_duplicate(new, [POTHOLE], wider) is not None
+
+
+def test_same_spot_different_problem_needs_shared_words() -> None:
+    new = ReportFacts("Sampah menumpuk, baunya menyengat", NOW, SDN_JUWANA)
+    assert rank_duplicates(new, [POTHOLE, LAMP]) == []
+
+
+def test_outside_the_time_window() -> None:
+    old = OpenTicket(POTHOLE.number, POTHOLE.text, NOW - timedelta(days=15), SDN_JUWANA)
+    new = ReportFacts(POTHOLE.text, NOW, SDN_JUWANA)
+    assert find_duplicate(new, [old]) is None
+    assert find_duplicate(new, [old], DuplicateRules(window=timedelta(days=30))) is not None
+
+
+def test_ranking_best_first_then_newest() -> None:
+    twin = OpenTicket("LBP-2026-00020", POTHOLE.text, NOW - timedelta(hours=1), SDN_JUWANA)
+    new = ReportFacts(POTHOLE.text, NOW, SDN_JUWANA)
+    ranked = rank_duplicates(new, [POTHOLE, LAMP, twin])
+    assert [m.number for m in ranked] == ["LBP-2026-00020", "LBP-2026-00010", "LBP-2026-00011"]
+    assert ranked[0].score == ranked[1].score == 1.0
+    assert ranked[2].score < 1.0
+
+
+def test_rules_from_config() -> None:
+    triage = TriageConfig.model_validate(
+        {"duplicate_window": "3d", "duplicate_distance_m": 150, "duplicate_min_score": 0.7}
+    )
+    assert DuplicateRules.from_config(triage) == DuplicateRules(timedelta(days=3), 150.0, 0.7)
+
+
+def test_similarity_and_distance() -> None:
+    assert similarity({"jalan", "rusak"}, {"jalan", "rusak"}) == 1.0
+    assert similarity({"jalan", "rusak"}, {"jalan", "lubang", "parah"}) == pytest.approx(
+        0.408, 1e-3
+    )
+    assert similarity(set(), {"jalan"}) == 0.0
+    assert haversine_m((0.0, 0.0), (1.0, 0.0)) == pytest.approx(111_195, rel=1e-4)
+    assert haversine_m(PATI_SQUARE, (-6.8048, 110.8405)) == pytest.approx(22_500, rel=0.01)
