@@ -74,9 +74,12 @@ def test_christmas_with_and_without_cuti_bersama(plain: WorkCalendar, pati: Work
     assert plain.add_working_days(start, 3) == end_of("2026-12-29")
     # With 24 December off (cuti bersama from config) the third working day moves a day later.
     assert pati.add_working_days(start, 3) == end_of("2026-12-30")
-    assert pati.day_off_reason(date(2026, 12, 24)) == "extra day off"
-    assert plain.day_off_reason(date(2026, 12, 25)) == "Christmas Day"
-    assert plain.day_off_reason(date(2026, 12, 26)) == "weekend"
+    assert pati.day_off_reason(date(2026, 12, 24)) == "cuti bersama / libur daerah"
+    assert pati.day_off_reason(date(2026, 12, 24), "en") == "collective leave / local day off"
+    assert plain.day_off_reason(date(2026, 12, 25)) == "Hari Raya Natal"
+    assert plain.day_off_reason(date(2026, 12, 25), "en") == "Christmas Day"
+    assert plain.day_off_reason(date(2026, 3, 21)) == "Hari Raya Idul Fitri"
+    assert plain.day_off_reason(date(2026, 12, 26)) == "akhir pekan"
     assert plain.day_off_reason(date(2026, 12, 28)) is None
 
 

@@ -115,6 +115,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dalam wilayah.",
         "en": "The report names places outside {region} ({places}) and none inside.",
     },
+    "operator.day_off.weekend": {"id": "akhir pekan", "en": "weekend"},
+    "operator.day_off.extra": {
+        "id": "cuti bersama / libur daerah",
+        "en": "collective leave / local day off",
+    },
     "operator.duplicate": {
         "id": "Kemungkinan sama dengan laporan {original} (kemiripan {score}).",
         "en": "Probably the same as report {original} (similarity {score}).",

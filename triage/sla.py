@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from triage.config import CategoryConfig, Term, TriageConfig
+from triage.messages import render
 
 _SATURDAY = 5
 _TICK = timedelta(microseconds=1)
@@ -41,7 +42,9 @@ class WorkCalendar:
         self.tz = tz
         self.extra_days_off = frozenset(extra_days_off)
         # expand=True (the default) fills in each year the first time a date in it is asked for.
-        self._holidays = holidays.country_holidays("ID", categories=tuple(holiday_categories))
+        # The language is fixed so that names do not follow the server's locale.
+        self._categories = tuple(holiday_categories)
+        self._holidays = holidays.country_holidays("ID", categories=self._categories, language="id")
 
     @classmethod
     def from_config(cls, triage: TriageConfig, timezone: str) -> WorkCalendar:
@@ -52,13 +55,18 @@ class WorkCalendar:
             day.weekday() >= _SATURDAY or day in self.extra_days_off or day in self._holidays
         )
 
-    def day_off_reason(self, day: date) -> str | None:
-        """Why `day` is not a working day ("weekend", "extra day off" or the holiday's name)."""
+    def day_off_reason(self, day: date, locale: str = "id") -> str | None:
+        """Why `day` is not a working day, for operators: the holiday's name, or None."""
         if day in self._holidays:
-            return str(self._holidays.get(day))
+            if locale == "id":
+                return str(self._holidays.get(day))
+            names = holidays.country_holidays(
+                "ID", categories=self._categories, language="en_US", years=day.year
+            )
+            return str(names.get(day))
         if day in self.extra_days_off:
-            return "extra day off"
-        return "weekend" if day.weekday() >= _SATURDAY else None
+            return render("operator.day_off.extra", locale)
+        return render("operator.day_off.weekend", locale) if day.weekday() >= _SATURDAY else None
 
     def next_working_day(self, day: date) -> date:
         """`day` itself if it is a working day, else the first working day after it."""
