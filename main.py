@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # says nothing an admin needs
     try:
         settings = config_schema.load_settings(args.config)
     except config_schema.ConfigError as exc:

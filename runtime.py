@@ -17,9 +17,10 @@ from inbox.app import build_app
 from inbox.context import InboxServices
 from settings import Settings
 from store.db import Database
-from triage.actions import Texts, TicketActions, TriageRules
+from triage.actions import TicketActions, TriageRules
 from triage.intake import Intake, utc_now
 from triage.outbox import OutboxWorker
+from triage.sla import WorkCalendar
 
 log = logging.getLogger("kanal.runtime")
 
@@ -44,12 +45,6 @@ def _email(
 
 
 CHANNEL_FACTORIES: dict[str, ChannelFactory] = {"whatsapp": _whatsapp, "email": _email}
-
-
-def reporter_texts() -> Texts:
-    from triage.messages import render
-
-    return render
 
 
 @dataclass
@@ -113,11 +108,11 @@ def build_runtime(
         db, ticket_prefix=settings.region.ticket_prefix, tz=settings.region.tz, clock=clock
     )
     rules = TriageRules(
+        calendar=WorkCalendar.from_config(settings.triage, settings.region.timezone),
+        triage=settings.triage,
         categories={c.code: c for c in settings.category},
         opds={o.code: o for o in settings.opd},
-        clarification_timeout=settings.triage.clarification_timeout,
-        reopen_window=settings.triage.reopen_window,
         region=settings.region.name,
     )
-    actions = TicketActions(db, rules, clock, texts=reporter_texts(), on_reply_queued=outbox.wake)
+    actions = TicketActions(db, rules, clock, on_reply_queued=outbox.wake)
     return Runtime(settings, base, db, clock, intake, actions, outbox, channels)

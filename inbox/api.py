@@ -35,10 +35,11 @@ class ActionBody(BaseModel):
     resolution: Resolution | None = None
     into: str | None = None
     text: str | None = None
+    facts: list[str] = []
 
 
-def json_error(status: int, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
+def json_error(http_status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=http_status)
 
 
 @routes.get("/healthz")
@@ -141,6 +142,7 @@ async def act(request: web.Request) -> web.Response:
         resolution=body.resolution,
         into=body.into,
         text=body.text,
+        facts=tuple(body.facts),
     )
     try:
         await asyncio.to_thread(services.actions.apply, number, act_request, user.username)

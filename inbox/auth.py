@@ -13,7 +13,7 @@ from store.models import User
 from store.users import user_for_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-USER_KEY = "kanal.user"
+USER_KEY = web.RequestKey("user", User)
 
 
 def current_user(request: web.Request) -> User:

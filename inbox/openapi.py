@@ -129,6 +129,14 @@ ACTION = _obj(
         "resolution": {"type": "string", "enum": [r.value for r in Resolution]},
         "into": {**_STR, "description": "merge: the number of the ticket to follow"},
         "text": {**_STR, "description": "note: the internal note"},
+        "facts": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": ["location", "photo", "supporting_data", "event_time"],
+            },
+            "description": "request_clarification: what to ask for (default: what is missing)",
+        },
     },
     required=["action"],
 )

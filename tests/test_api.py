@@ -176,6 +176,14 @@ async def test_a_ticket_goes_from_report_to_resolution(api: Api) -> None:
     assert (status, body["category"], body["opd"], body["verified"]) == (200, "jalan", "pupr", True)
     status, body = await api.act(number, {"action": "forward"})
     assert (status, body["status"], body["opd"]) == (200, "forwarded", "pupr")
+    # Monday 23 November 09:00 WIB: seven working days for the OPD, fourteen for the case.
+    assert body["opd_due_at"] == "2026-12-02T23:59:59.999999+07:00"
+    assert body["due_at"] == "2026-12-11T23:59:59.999999+07:00"
+    assert body["messages"][-1]["text"] == (
+        "Laporan LBP-2026-00001 sudah kami teruskan ke Dinas Pekerjaan Umum dan Penataan Ruang "
+        "untuk ditindaklanjuti. Tanggapan dijadwalkan paling lambat Rabu, 2 Desember 2026 "
+        "pukul 23.59 WIB."
+    )
     status, body = await api.act(number, {"action": "acknowledge"})
     assert body["status"] == "in_progress"
     status, body = await api.act(
@@ -196,13 +204,13 @@ async def test_a_ticket_goes_from_report_to_resolution(api: Api) -> None:
         ("in_progress", "resolved"),
     ]
     assert all(e["actor"] == "operator1" for e in body["events"][1:])
-    inbound, outbound = body["messages"]
+    inbound, _notice, outbound = body["messages"]
     assert (inbound["direction"], outbound["direction"]) == ("in", "out")
     assert outbound["text"] == "Jalan sudah ditambal hari ini. Terima kasih."
     assert outbound["author"] == "operator1"
     with api.runtime.db.read() as session:
-        item = session.exec(select(OutboxItem)).one()
-        message = session.exec(select(Message).where(Message.direction == "out")).one()
+        item = session.exec(select(OutboxItem).order_by(OutboxItem.id)).first()
+        message = session.exec(select(Message).where(Message.direction == "out")).first()
     assert item.payload["recipient_id"] == "628120000001"
     assert (item.channel, message.reply_to) == ("whatsapp", "wamid.1")
 

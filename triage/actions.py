@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlmodel import Session, select
 
 from store.db import Database
 from store.models import Ticket, TicketEvent
-from triage.config import CategoryConfig, OpdConfig
+from triage import messages
+from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.outbox import enqueue
+from triage.sla import WorkCalendar, opd_answer_term
 from triage.states import Action, Resolution, Status, TicketFacts, TransitionError, decide
 
-# Renders a text to the reporter from its template key and values (triage.messages.render).
-Texts = Callable[..., str]
-# Sets a forwarded ticket's due times: (ticket, category, now) -> {"opd_due_at": ..., "due_at": ...}
-Deadlines = Callable[[Ticket, CategoryConfig | None, datetime], dict[str, datetime | None]]
+CLARIFIABLE_FACTS = ("location", "photo", "supporting_data", "event_time")
 
 
 class TicketNotFound(LookupError):
@@ -39,15 +38,21 @@ class ActionRequest:
     resolution: Resolution | None = None
     into: str | None = None
     text: str | None = None
+    facts: tuple[str, ...] = ()  # request_clarification: what to ask for
 
 
 @dataclass(frozen=True)
 class TriageRules:
+    calendar: WorkCalendar
+    triage: TriageConfig = field(default_factory=TriageConfig)
     categories: dict[str, CategoryConfig] = field(default_factory=dict)
     opds: dict[str, OpdConfig] = field(default_factory=dict)
-    clarification_timeout: timedelta = timedelta(days=3)
-    reopen_window: timedelta = timedelta(days=7)
     region: str = ""
+    locale: str = "id"  # the language of texts to reporters
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.calendar.tz
 
 
 class TicketActions:
@@ -57,15 +62,11 @@ class TicketActions:
         rules: TriageRules,
         clock: Callable[[], datetime],
         *,
-        texts: Texts,
-        deadlines: Deadlines | None = None,
         on_reply_queued: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.rules = rules
         self.clock = clock
-        self.texts = texts
-        self.deadlines = deadlines
         self.on_reply_queued = on_reply_queued
 
     def apply(self, number: str, request: ActionRequest, actor: str) -> None:
@@ -131,12 +132,22 @@ class _Step:
     def run(self) -> dict[str, Any]:
         return getattr(self, f"_{self.request.action.value}")()
 
-    def _say(self, text: str | None, template: str, **values: Any) -> None:
-        chosen = (text or "").strip() or self.a.texts(
-            template, number=self.ticket.number, region=self.a.rules.region, **values
-        )
+    def _say(self, text: str | None, template: str | None = None, **values: Any) -> None:
+        """Queue a message to the reporter: the operator's text, else the template's."""
+        chosen = (text or "").strip()
+        if not chosen and template:
+            chosen = messages.render(
+                template,
+                self.a.rules.locale,
+                number=self.ticket.number,
+                region=self.a.rules.region,
+                **values,
+            )
         enqueue(self.session, self.ticket, chosen, author=self.actor, now=self.now)
         self.sent_text = chosen
+
+    def _due_text(self, moment: datetime) -> str:
+        return messages.format_due(moment, self.a.rules.tz, self.a.rules.locale)
 
     def _verify(self) -> dict[str, Any]:
         category = self._category(self.request.category)
@@ -151,26 +162,49 @@ class _Step:
         return {"category": category.code, "opd": self.ticket.opd}
 
     def _request_clarification(self) -> dict[str, Any]:
-        self._say(self.request.message, "clarification_request")
-        self.ticket.clarification_due_at = self.now + self.a.rules.clarification_timeout
+        facts = (
+            self.request.facts
+            or tuple(self.ticket.flags.get("missing") or ())
+            or ("supporting_data",)
+        )
+        unknown = sorted(set(facts) - set(CLARIFIABLE_FACTS))
+        if unknown:
+            raise ActionInvalid(
+                f"unknown facts {unknown}; ask for any of {', '.join(CLARIFIABLE_FACTS)}"
+            )
+        due = self.now + self.a.rules.triage.clarification_timeout
+        text = (self.request.message or "").strip() or messages.clarification(
+            facts, self.a.rules.locale, number=self.ticket.number, deadline=self._due_text(due)
+        )
+        self._say(text)
+        self.ticket.clarification_due_at = due
         self.ticket.answered = False
-        return {"due_at": self.ticket.clarification_due_at.isoformat()}
+        return {"facts": list(facts), "due_at": due.isoformat()}
 
     def _reject(self) -> dict[str, Any]:
         assert self.request.resolution is not None  # decide() checked it
-        self._say(self.request.message, f"reject_{self.request.resolution.value}")
+        self._say(self.request.message, f"reject.{self.request.resolution.value}")
         return {"resolution": self.request.resolution.value}
 
     def _forward(self) -> dict[str, Any]:
         code = self.request.opd or self.ticket.opd
         if not code:
             raise ActionInvalid("forward needs an OPD: give `opd` or verify with a category first")
-        self.ticket.opd = self._opd(code).code
+        opd = self._opd(code)
+        self.ticket.opd = opd.code
         category = self.a.rules.categories.get(self.ticket.category or "")
-        if self.a.deadlines:
-            for name, value in self.a.deadlines(self.ticket, category, self.now).items():
-                setattr(self.ticket, name, value)
-        return {"opd": self.ticket.opd}
+        calendar, triage = self.a.rules.calendar, self.a.rules.triage
+        self.ticket.opd_due_at = calendar.due(self.now, opd_answer_term(triage, category))
+        if self.ticket.due_at is None:  # the overall clock runs from verification
+            self.ticket.due_at = calendar.due(
+                self.ticket.verified_at or self.now, triage.resolve_within
+            )
+        self._say(None, "forwarded", opd=opd.name, deadline=self._due_text(self.ticket.opd_due_at))
+        return {
+            "opd": opd.code,
+            "opd_due_at": self.ticket.opd_due_at.isoformat(),
+            "due_at": self.ticket.due_at.isoformat(),
+        }
 
     def _acknowledge(self) -> dict[str, Any]:
         return {}
@@ -178,12 +212,12 @@ class _Step:
     def _resolve(self) -> dict[str, Any]:
         if not (self.request.message or "").strip():
             raise ActionInvalid("resolve needs `message`: the answer sent to the reporter")
-        self._say(self.request.message, "resolved")
+        self._say(self.request.message)
         return {}
 
     def _reopen(self) -> dict[str, Any]:
         closed_at = self.ticket.closed_at
-        if closed_at and self.now - closed_at > self.a.rules.reopen_window:
+        if closed_at and self.now - closed_at > self.a.rules.triage.reopen_window:
             raise TransitionError(
                 "the ticket was closed too long ago to reopen",
                 status=Status(self.ticket.status),
@@ -205,7 +239,7 @@ class _Step:
         if target.status in (Status.CLOSED.value, Status.RESOLVED.value):
             raise ActionInvalid(f"ticket {into} is closed; merge into an open ticket")
         self.ticket.merged_into = into
-        self._say(None, "merged", into=into)
+        self._say(None, "merged", original=into)
         self.session.add(
             TicketEvent(
                 ticket_id=target.id or 0,
@@ -222,7 +256,7 @@ class _Step:
     def _reply(self) -> dict[str, Any]:
         if not (self.request.message or "").strip():
             raise ActionInvalid("reply needs `message`")
-        self._say(self.request.message, "reply")
+        self._say(self.request.message)
         return {}
 
     def _note(self) -> dict[str, Any]:
