@@ -339,7 +339,8 @@ def errors_text(errors: Any, *, with_code: bool = True) -> str | None:
         line = str(error.get("title") or error.get("message") or "")
         if with_code:
             line = f"{error.get('code', '')} {line}"
-        details = (error.get("error_data") or {}).get("details")
+        data = error.get("error_data")
+        details = data.get("details") if isinstance(data, dict) else None
         lines.append(f"{line.strip()}: {details}" if details else line.strip())
     return "; ".join(lines) or None
 

@@ -44,7 +44,7 @@ def parse_body(body: bytes, *, account: str, received_at: datetime) -> list[Inbo
     """Read the raw bytes of one (already authenticated) POST; never raises on bad input."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return [_body_event(body, account, "invalid_json", f"body is not JSON: {exc}")]
     if not isinstance(data, dict) or data.get("object") != WEBHOOK_OBJECT:
         found = data.get("object") if isinstance(data, dict) else type(data).__name__
@@ -72,6 +72,7 @@ def parse_webhook(data: dict[str, Any], *, account: str, received_at: datetime) 
 
 def _parse_change(change: Any, entry_id: str, account: str, received_at: datetime) -> list[Inbound]:
     field = change.get("field") if isinstance(change, dict) else None
+    field = field if isinstance(field, str) else None
     value = change.get("value") if isinstance(change, dict) else None
     if field in IGNORED_FIELDS:
         return []
@@ -80,19 +81,33 @@ def _parse_change(change: Any, entry_id: str, account: str, received_at: datetim
         if field == "messages":
             reason = "change has no value object"
         return [unsupported_event(account, f"field:{field}", reason, change, entry_id)]
+    try:
+        return _parse_value(value, change, entry_id, account, received_at)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # Kept whole with its payload: a malformed change must never fail the delivery.
+        reason = f"change could not be read: {exc!r}"
+        return [unsupported_event(account, "unreadable", reason, change, entry_id)]
+
+
+def _parse_value(
+    value: dict[str, Any], change: Any, entry_id: str, account: str, received_at: datetime
+) -> list[Inbound]:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     account = str(metadata.get("phone_number_id") or account)
     ctx = ChangeContext(account, entry_id, value, received_at)
+    messages, statuses = value.get("messages") or [], value.get("statuses") or []
+    if not isinstance(messages, list) or not isinstance(statuses, list):
+        raise ValueError("messages and statuses must be lists")
     items: list[Inbound] = []
-    for message in value.get("messages") or []:
+    for message in messages:
         item = parse_message(message, ctx)
         if item is not None:
             items.append(item)
-    for status in value.get("statuses") or []:
+    for status in statuses:
         item = _parse_status(status, ctx)
         if item is not None:
             items.append(item)
-    if not value.get("messages") and not value.get("statuses"):
+    if not messages and not statuses:
         reason = errors_text(value.get("errors")) or "change carries no messages or statuses"
         items.append(unsupported_event(ctx.account, "errors", reason, change, entry_id))
     return items

@@ -123,7 +123,8 @@ def error_from(status: int, data: Any, body: str, *, retry_after: float | None) 
     error = data.get("error") if isinstance(data, dict) else None
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
-    details = (error.get("error_data") or {}).get("details") if error else None
+    data = error.get("error_data")
+    details = data.get("details") if isinstance(data, dict) else data
     text = str(error.get("message") or body[:300] or f"HTTP {status}")
     if details:
         text = f"{text}: {details}"

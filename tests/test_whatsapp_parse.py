@@ -603,3 +603,46 @@ def test_a_missing_timestamp_falls_back_to_the_time_received() -> None:
     del body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"]
     (item,) = parse(webhook_bytes(body))
     assert item.sent_at == RECEIVED
+
+
+def test_a_malformed_change_is_kept_whole_and_the_others_are_read() -> None:
+    good = json.loads(all_cases()["corpus/message/text"])
+    bad = json.loads(all_cases()["corpus/message_status/sent"])
+    bad["entry"][0]["changes"][0]["value"]["statuses"] = 5
+    body = {"object": "whatsapp_business_account", "entry": good["entry"] + bad["entry"]}
+    text, kept = parse(webhook_bytes(body))
+    assert without_raw(text) == EXPECTED["corpus/message/text"][0]
+    assert isinstance(kept, UnsupportedEvent)
+    assert (kept.kind, kept.account) == ("unreadable", OUR_ACCOUNT)
+    assert kept.reason.startswith("change could not be read")
+    assert kept.raw == bad["entry"][0]["changes"][0]
+
+
+ODD_VALUES = [None, 5, "x", [], {}, [1], True]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    if isinstance(node, dict | list):
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            found += _paths(child, (*path, key))
+    return found
+
+
+def test_no_mangled_field_of_any_case_makes_the_parser_raise() -> None:
+    """Whatever a single field holds, the delivery is read: every item kept, none raised."""
+    for case, body in all_cases().items():
+        try:
+            data = json.loads(body)
+        except ValueError:
+            continue
+        for path in _paths(data):
+            for odd in ODD_VALUES:
+                mangled = json.loads(body)
+                node = mangled
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = odd
+                items = parse(webhook_bytes(mangled))
+                assert all(item.channel == "whatsapp" for item in items), (case, path, odd)
