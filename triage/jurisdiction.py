@@ -82,6 +82,7 @@ class Jurisdiction:
         self._outside: list[tuple[str, re.Pattern[str], str]] = []  # (place, pattern, regency)
         self._shared: dict[str, set[str]] = {}  # place -> the neighbours that also have it
         own_keys = {_key(p) for p in own}
+        self._villages = {_key(p) for p in config.villages}
         for neighbour in config.neighbour:
             regency = f"{neighbour.kind.capitalize()} {neighbour.name}"
             twin = _same(neighbour.name, config.name)
@@ -104,6 +105,10 @@ class Jurisdiction:
                 config.boundary if config.boundary.is_absolute() else base / config.boundary
             )
         return cls(config, region, boundary)
+
+    def names_village(self, check: JurisdictionCheck) -> bool:
+        """Whether a checked text named one of the region's villages (precise enough to go)."""
+        return any(_key(place) in self._villages for place in check.inside)
 
     def places(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(inside, outside): the places of the region and of elsewhere that `text` names."""
