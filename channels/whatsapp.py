@@ -50,6 +50,7 @@ class WhatsAppConfig(ChannelConfig):
     media_attempts: int = 3  # Graph blocks media lookups for an hour after 5 failures
     media_retry_delay: Duration = timedelta(seconds=5)
     max_media_bytes: int = 100 * 1024 * 1024  # the Cloud API's own limit
+    media_concurrency: int = 4
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> WhatsAppConfig:
@@ -94,6 +95,7 @@ class WhatsAppChannel:
                 retry_delay=config.media_retry_delay.total_seconds(),
                 max_bytes=config.max_media_bytes,
                 timeout=config.request_timeout.total_seconds(),
+                concurrency=config.media_concurrency,
             ),
             data_dir,
             http,

@@ -49,6 +49,7 @@ class MediaSettings:
     retry_delay: float  # seconds before the second attempt; doubled each time after
     max_bytes: int
     timeout: float
+    concurrency: int = 4  # downloads at once, so a burst of photos does not flood Graph
 
 
 class MediaFetcher:
@@ -60,6 +61,7 @@ class MediaFetcher:
         self.http = http
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: set[tuple[str, str]] = set()
+        self._slots = asyncio.Semaphore(max(settings.concurrency, 1))
 
     def __repr__(self) -> str:
         return f"MediaFetcher(api_base={self.settings.api_base!r}, tasks={len(self._tasks)})"
@@ -107,7 +109,8 @@ class MediaFetcher:
             if attempt:
                 await asyncio.sleep(settings.retry_delay * 2 ** (attempt - 1))
             try:
-                result = await self._download(message_id, attachment)
+                async with self._slots:
+                    result = await self._download(message_id, attachment)
             except MediaError as exc:
                 error = str(exc)
                 log.info(
@@ -153,6 +156,10 @@ class MediaFetcher:
         if not isinstance(url, str) or not url:
             raise MediaError("media lookup answered without a url", retryable=True)
         mime_type = info.get("mime_type") or attachment.mime_type
+        announced_size = str(info.get("file_size") or "")  # Graph sends it as a string
+        if announced_size.isdigit() and int(announced_size) > self.settings.max_bytes:
+            limit = self.settings.max_bytes
+            raise MediaError(f"media of {announced_size} bytes is over {limit}", retryable=False)
         target_dir = self.data_dir / "media" / CHANNEL
         await asyncio.to_thread(target_dir.mkdir, parents=True, exist_ok=True)
         handle = await asyncio.to_thread(_temp_file, target_dir)

@@ -534,3 +534,49 @@ async def test_media_answer_without_token_is_refused_by_the_fake(
             error = (await resp.json())["error"]
     assert (error["code"], error["type"]) == (190, "OAuthException")
     assert error["fbtrace_id"]
+
+
+def photos_body(count: int) -> dict[str, Any]:
+    body = json.loads(all_cases()["fixtures/image__caption_sha256"])
+    value = body["entry"][0]["changes"][0]["value"]
+    template = value["messages"][0]
+    value["messages"] = [
+        template | {"id": f"wamid.PHOTO{n}", "image": template["image"] | {"id": f"77{n:04d}"}}
+        for n in range(count)
+    ]
+    return body
+
+
+async def test_a_burst_of_photos_is_fetched_a_few_at_a_time(wa: Harness, db: Database) -> None:
+    for n in range(10):
+        wa.fake.add_media(f"77{n:04d}", PHOTO, "image/jpeg")
+    wa.fake.download_gate = asyncio.Event()
+    assert await wa.post(photos_body(10)) == 200  # answered while every download still waits
+    async with asyncio.timeout(10):
+        await wa.fake.wait_for("GET", "/whatsapp_business/attachments/", 4)
+    wa.fake.download_gate.set()
+    attachments = await media_settled(db, wa)
+    assert [a.fetch_state for a in attachments] == ["stored"] * 10
+    assert wa.fake.most_downloads_in_flight == 4  # config media_concurrency, default 4
+    # Ten messages, one photo: stored once under its content's name.
+    assert {a.stored_path for a in attachments} == {
+        f"media/whatsapp/{PHOTO_SHA[:2]}/{PHOTO_SHA}.jpg"
+    }
+
+
+async def test_media_announced_over_the_size_limit_is_not_downloaded(
+    intake: Intake, tmp_path: Path, clock: FixedClock, fake: FakeWhatsAppCloud, db: Database
+) -> None:
+    harness, close = await serve(
+        make_config(fake, max_media_bytes=16), intake, tmp_path, clock, fake
+    )
+    try:
+        fake.add_media("1481726922764521", PHOTO, "image/jpeg")
+        assert await harness.post(all_cases()["fixtures/image__caption_sha256"]) == 200
+        [photo] = await media_settled(db, harness)
+    finally:
+        await close()
+    assert photo.fetch_state == "failed"
+    assert photo.fetch_error == f"media of {len(PHOTO)} bytes is over 16"
+    assert fake.count("GET", "/v23.0/") == 1  # not retried: it will not shrink
+    assert fake.count("GET", "/whatsapp_business/attachments/") == 0

@@ -124,6 +124,10 @@ class FakeWhatsAppCloud:
         self.failures: list[Failure] = []  # for /messages, used front first
         self._ids = itertools.count(1)
         self._arrived: asyncio.Condition | None = None
+        # While cleared, downloads wait here: lets a test see how many run at once.
+        self.download_gate: asyncio.Event | None = None
+        self.downloads_in_flight = 0
+        self.most_downloads_in_flight = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -259,6 +263,13 @@ class FakeWhatsAppCloud:
             return web.Response(status=404, text="Not Found")
         if media.download_failures:
             return web.Response(status=media.download_failures.pop(0), text="Service Unavailable")
+        self.downloads_in_flight += 1
+        self.most_downloads_in_flight = max(self.most_downloads_in_flight, self.downloads_in_flight)
+        try:
+            if self.download_gate is not None:
+                await self.download_gate.wait()
+        finally:
+            self.downloads_in_flight -= 1
         return web.Response(body=media.data, content_type=media.mime_type.split(";")[0])
 
 
