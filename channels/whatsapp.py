@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +16,15 @@ from pydantic import SecretStr, model_validator
 from channels.base import (
     ChannelConfig,
     Duration,
+    Inbound,
+    InboundMessage,
     IntakeSink,
     IntakeUnavailable,
     OutboundMessage,
     PlatformError,
     Routes,
     SendResult,
+    UnsupportedEvent,
 )
 from channels.whatsapp_media import MediaFetcher, MediaSettings
 from channels.whatsapp_messages import CHANNEL
@@ -153,6 +156,7 @@ class WhatsAppChannel:
             log.warning("whatsapp webhook not stored, intake unavailable: %s", exc)
             return web.Response(status=503, text="intake unavailable")
         if result.stored:
+            _log_unreadable(items)
             self.media.schedule(sink, items)
         return web.Response(text="ok")
 
@@ -185,6 +189,23 @@ class WhatsAppChannel:
             raise PlatformError(f"WhatsApp unreachable: {exc!r}", retryable=True) from exc
         wamid = message_id_from(status, body, retry_after=retry_after)
         return SendResult(platform_message_id=wamid)
+
+
+def _log_unreadable(items: Sequence[Inbound]) -> None:
+    """One line per item kept without being fully understood; its payload is stored."""
+    for item in items:
+        if isinstance(item, UnsupportedEvent):
+            reason = item.reason
+        elif isinstance(item, InboundMessage) and item.parse_error:
+            reason = item.parse_error
+        else:
+            continue
+        log.info(
+            "whatsapp: kept as sent, not fully read: account=%s external_id=%s: %s",
+            item.account,
+            item.external_id,
+            reason,
+        )
 
 
 async def _read_bounded(request: web.Request, limit: int) -> bytes | None:

@@ -329,8 +329,9 @@ async def test_a_wrong_handshake_is_refused(query: dict[str, str], wa: Harness) 
     ],
 )
 async def test_a_signed_body_that_is_no_whatsapp_webhook_is_kept(
-    case: str, kind: str, wa: Harness, db: Database
+    case: str, kind: str, wa: Harness, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="channels.whatsapp")
     body = all_cases()[case]
     assert await wa.post(body) == 200
     assert await wa.post(body) == 200  # Meta's retry of it is stored once
@@ -339,6 +340,7 @@ async def test_a_signed_body_that_is_no_whatsapp_webhook_is_kept(
     assert (raw.kind, raw.account, raw.payload) == (kind, OUR_ACCOUNT, {"body": body.decode()})
     assert raw.error
     assert rows(db, Message) == []
+    assert f"account={OUR_ACCOUNT} external_id={raw.external_id}: {raw.error}" in caplog.text
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(
