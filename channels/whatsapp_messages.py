@@ -94,7 +94,7 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
     """An InboundMessage with everything every message type shares already filled in."""
     context = message.get("context") if isinstance(message.get("context"), dict) else {}
     sender_id = str(message.get("from") or message.get("from_user_id") or "")
-    profile_name, wa_id = _sender_profile(ctx.value.get("contacts"), message)
+    profile_name, contact = _sender_profile(ctx.value.get("contacts"), message)
     errors = errors_text(message.get("errors")) or errors_text(ctx.value.get("errors"))
     parse_error = "; ".join(p for p in (fields.pop("parse_error", None), errors) if p) or None
     referral = message.get("referral")
@@ -110,7 +110,7 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
         sender_id=sender_id,
         sent_at=unix_time(message.get("timestamp"), ctx.received_at),
         display_name=profile_name,
-        contact=f"+{wa_id}" if wa_id and wa_id.isdigit() else None,
+        contact=contact,
         reply_to=str(context["id"]) if context.get("id") else None,
         subject=subject,
         forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
@@ -314,18 +314,29 @@ def unix_time(value: Any, fallback: datetime) -> datetime:
 
 
 def _sender_profile(contacts: Any, message: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The sender's profile name and wa_id from the change's `contacts[]`."""
+    """The sender's profile name and how to reach them, from the change's `contacts[]`.
+
+    The contact is the phone number (+wa_id) or, for a user who shares only a WhatsApp
+    username (reached by a business-scoped user id), that username.
+    """
     if not isinstance(contacts, list):
         return None, None
-    sender = message.get("from")
     candidates = [c for c in contacts if isinstance(c, dict)]
-    match = next((c for c in candidates if sender and c.get("wa_id") == sender), None)
+    match = next((c for c in candidates if _is_sender(c, message)), None)
     if match is None and len(candidates) == 1:
         match = candidates[0]
     if match is None:
         return None, None
     profile = match.get("profile") if isinstance(match.get("profile"), dict) else {}
-    return profile.get("name") or None, str(match["wa_id"]) if match.get("wa_id") else None
+    wa_id = str(match.get("wa_id") or "")
+    contact = f"+{wa_id}" if wa_id.isdigit() else profile.get("username") or None
+    return profile.get("name") or None, contact
+
+
+def _is_sender(contact: dict[str, Any], message: dict[str, Any]) -> bool:
+    by_phone = message.get("from") and contact.get("wa_id") == message.get("from")
+    by_user_id = message.get("from_user_id") and contact.get("user_id") == message["from_user_id"]
+    return bool(by_phone or by_user_id)
 
 
 def errors_text(errors: Any, *, with_code: bool = True) -> str | None:

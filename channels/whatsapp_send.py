@@ -49,6 +49,7 @@ PERMANENT_CODES = frozenset(
         131047,  # re-engagement: more than 24 hours since the reporter last wrote
         131049,  # marketing per-user limit: do not retry soon
         131051,  # unsupported message type
+        131062,  # business-scoped user id recipients not supported for this message
         132000,  # template parameter count mismatch
         132001,  # template does not exist
         132005,  # template text too long
@@ -76,8 +77,11 @@ def message_payload(
     payload: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": message.recipient_id,
     }
+    # A phone number goes in "to"; a business-scoped user id (a reporter known only by a
+    # WhatsApp username, e.g. "ID.1349120865530274") in "recipient".
+    recipient_key = "to" if message.recipient_id.isdigit() else "recipient"
+    payload[recipient_key] = message.recipient_id
     if within_window(message.last_inbound_at, now):
         payload["type"] = "text"
         payload["text"] = {"preview_url": False, "body": message.text}

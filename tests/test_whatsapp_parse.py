@@ -370,6 +370,18 @@ EXPECTED: dict[str, list[Any]] = {
             "diperbaiki 🙏",
         )
     ],
+    # A reporter known only by a WhatsApp username: a business-scoped user id, no phone.
+    "fixtures/text__username_only_sender": [
+        msg(
+            "wamid.HBgTSUQuMTM0OTEyMDg2NTUzMDI3NBUCABIYFjNFQjBVU0VSTkFNRVVTRVJOQU1FVQA=",
+            1795396500,
+            account=OUR_ACCOUNT,
+            sender_id="ID.1349120865530274",
+            display_name="Rina Wulandari",
+            contact="rina.pati",
+            text="Selokan di RT 03 Winong mampet, air meluap ke jalan",
+        )
+    ],
     "fixtures/image__caption_sha256": [
         ours(
             WAMID_SITI + "A5QkM0RjVBNkE3RDgyQzFBMjMA",

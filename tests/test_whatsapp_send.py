@@ -108,6 +108,15 @@ async def test_inside_the_window_a_free_text_reply_quotes_the_report(
     }
 
 
+async def test_a_reporter_known_only_by_username_is_sent_to_by_user_id(
+    wa: WhatsAppChannel, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    await wa.send(reply(clock, timedelta(minutes=5), recipient_id="ID.1349120865530274"))
+    [body] = fake.sent
+    assert body["recipient"] == "ID.1349120865530274"
+    assert "to" not in body
+
+
 @pytest.mark.parametrize("since", [timedelta(hours=24), timedelta(days=3), None])
 async def test_outside_the_window_the_approved_template_carries_the_text(
     since: timedelta | None, wa: WhatsAppChannel, fake: FakeWhatsAppCloud, clock: FixedClock
@@ -176,6 +185,7 @@ async def test_outside_the_window_without_a_template_nothing_is_sent(
         (RE_ENGAGEMENT, "131047", False, None),
         (UNDELIVERABLE, "131026", False, None),
         (INVALID_PARAMETER, "100", False, None),
+        (Failure(400, 131062, "(#131062) BSUID recipients not supported"), "131062", False, None),
         (TOKEN_EXPIRED, "190", False, None),
         (Failure(400, 132001, "(#132001) Template name does not exist"), "132001", False, None),
         (Failure(400, 999999, "(#999999) Some future client error"), "999999", False, None),

@@ -214,7 +214,7 @@ class FakeWhatsAppCloud:
         self.sent.append(body)
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+            "contacts": [_contact_answer(body)],
             "messages": [{"id": wamid}],
         }
         if body.get("type") == "template":
@@ -273,11 +273,18 @@ class FakeWhatsAppCloud:
         return web.Response(body=media.data, content_type=media.mime_type.split(";")[0])
 
 
+def _contact_answer(body: dict[str, Any]) -> dict[str, str]:
+    """ "to" (a phone number) wins over "recipient" (a business-scoped user id), as in Graph."""
+    if body.get("to"):
+        return {"input": body["to"], "wa_id": body["to"]}
+    return {"input": body["recipient"], "user_id": body["recipient"]}
+
+
 def _invalid_message(body: Any) -> Failure | None:
     """The checks Graph makes on a send request that a client bug would trip."""
     if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
         return Failure(400, 100, "(#100) The parameter messaging_product is required.")
-    if not body.get("to"):
+    if not body.get("to") and not body.get("recipient"):
         return Failure(400, 100, "(#100) The parameter to is required.")
     kind = body.get("type", "text")
     if kind == "text" and not (body.get("text") or {}).get("body"):
