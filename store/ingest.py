@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, insert, literal, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,66 +60,76 @@ def existing_raw_keys(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[
     return found
 
 
-def insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows in one statement; their ids come back in the order of `rows`."""
+def insert_returning_ids(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], key: Sequence[str]
+) -> list[int]:
+    """Insert many rows with one executemany; their ids come back in the order of `rows`.
+
+    The ids are read back by the rows' unique `key` columns: SQLite gives RETURNING rows in no
+    promised order, and asking SQLAlchemy to sort them makes it insert row by row.
+    """
     if not rows:
         return []
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [row.id for row in conn.execute(statement, rows)]
+    conn.execute(insert(table), rows)
+    ids: dict[tuple[Any, ...], int] = {}
+    first, rest = key[-1], key[:-1]
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[k] for k in rest)].append(row[first])
+    columns = [table.c[k] for k in key]
+    for prefix, values in groups.items():
+        for chunk in _chunks(values):
+            query = select(table.c.id, *columns).where(
+                *(table.c[k] == v for k, v in zip(rest, prefix, strict=True)),
+                table.c[first].in_(chunk),
+            )
+            for row in conn.execute(query):
+                ids[tuple(row[1:])] = row.id
+    return [ids[tuple(row[k] for k in key)] for row in rows]
 
 
 def reporter_ids(
     conn: Connection, identities: dict[tuple[str, str], dict[str, Any]], now: datetime
 ) -> dict[tuple[str, str], int]:
-    """Ids of the reporters with these (channel, sender_id), creating the missing ones."""
-    ids = _select_reporters(conn, identities.keys())
+    """Ids of the reporters with these (channel, sender_id), creating the missing ones and
+    keeping the newest display name a platform gave (people change them)."""
+    known = _select_reporters(conn, identities.keys())
     missing = [
         {"channel": channel, "sender_id": sender, "created_at": now, **identities[channel, sender]}
         for channel, sender in identities
-        if (channel, sender) not in ids
+        if (channel, sender) not in known
     ]
     if missing:
-        statement = _insert_ignoring_conflicts(conn, REPORTERS)
-        conn.execute(statement, missing)
-        ids.update(_select_reporters(conn, [(r["channel"], r["sender_id"]) for r in missing]))
-    _refresh_reporter_names(conn, identities, ids)
-    return ids
+        conn.execute(_insert_ignoring_conflicts(conn, REPORTERS), missing)
+        known.update(_select_reporters(conn, [(r["channel"], r["sender_id"]) for r in missing]))
+    renamed = [
+        {"rid": rid, "name": identities[key]["display_name"], "contact": identities[key]["contact"]}
+        for key, (rid, name) in known.items()
+        if identities[key].get("display_name") and identities[key]["display_name"] != name
+    ]
+    if renamed:
+        conn.execute(
+            update(REPORTERS)
+            .where(REPORTERS.c.id == bindparam("rid"))
+            .values(display_name=bindparam("name"), contact=bindparam("contact")),
+            renamed,
+        )
+    return {key: rid for key, (rid, _) in known.items()}
 
 
 def _select_reporters(
     conn: Connection, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    found: dict[tuple[str, str], tuple[int, str | None]] = {}
     for channel, senders in _by_channel(keys).items():
         for chunk in _chunks(senders):
             rows = conn.execute(
-                select(REPORTERS.c.id, REPORTERS.c.sender_id).where(
+                select(REPORTERS.c.id, REPORTERS.c.sender_id, REPORTERS.c.display_name).where(
                     REPORTERS.c.channel == channel, REPORTERS.c.sender_id.in_(chunk)
                 )
             )
-            found.update(((channel, row.sender_id), row.id) for row in rows)
+            found.update(((channel, row.sender_id), (row.id, row.display_name)) for row in rows)
     return found
-
-
-def _refresh_reporter_names(
-    conn: Connection,
-    identities: dict[tuple[str, str], dict[str, Any]],
-    ids: dict[tuple[str, str], int],
-) -> None:
-    """Keep the newest display name a platform gave; people change them."""
-    for key, values in identities.items():
-        if values.get("display_name"):
-            conn.execute(
-                update(REPORTERS)
-                .where(
-                    REPORTERS.c.id == ids[key],
-                    or_(
-                        REPORTERS.c.display_name.is_(None),
-                        REPORTERS.c.display_name != values["display_name"],
-                    ),
-                )
-                .values(display_name=values["display_name"], contact=values.get("contact"))
-            )
 
 
 def _insert_ignoring_conflicts(conn: Connection, table: Any) -> Any:
@@ -214,20 +224,32 @@ def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         conn.execute(insert(table), rows)
 
 
-def touch_ticket(
-    conn: Connection, ticket_id: int, *, added: int, last_activity_at: datetime, **values: Any
-) -> None:
-    latest = literal(last_activity_at, type_=UTCDateTime())
-    conn.execute(
+def add_messages_to_tickets(conn: Connection, counts: dict[int, int], now: datetime) -> None:
+    """Count new messages on their tickets and move their activity time forward, in one
+    executemany."""
+    if not counts:
+        return
+    latest = bindparam("now", type_=UTCDateTime())
+    statement = (
         update(TICKETS)
-        .where(TICKETS.c.id == ticket_id)
+        .where(TICKETS.c.id == bindparam("tid"))
         .values(
-            message_count=TICKETS.c.message_count + added,
+            message_count=TICKETS.c.message_count + bindparam("added"),
             last_activity_at=case(
                 (TICKETS.c.last_activity_at < latest, latest), else_=TICKETS.c.last_activity_at
             ),
-            **values,
         )
+    )
+    conn.execute(
+        statement, [{"tid": tid, "added": added, "now": now} for tid, added in counts.items()]
+    )
+
+
+def reopen_for_answer(conn: Connection, ticket_id: int, status: str) -> None:
+    conn.execute(
+        update(TICKETS)
+        .where(TICKETS.c.id == ticket_id)
+        .values(status=status, answered=True, clarification_due_at=None)
     )
 
 

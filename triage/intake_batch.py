@@ -30,6 +30,7 @@ from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
 from triage.threads import Candidates, choose_ticket, format_number, ticket_numbers_in
 
 SUMMARY_LENGTH = 200
+_KEY = ("channel", "external_id")  # unique on raw events and messages
 SYSTEM_ACTOR = "system"
 # Shown where a report has no text of its own.
 _MEDIA_SUMMARY = {
@@ -115,6 +116,7 @@ class BatchWriter:
         self.now = now
         self.assess = assess
         self.outcome = BatchOutcome()
+        self.opened_ids: set[int] = set()
 
     def write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
         fresh = self._store_raw(items)
@@ -155,7 +157,7 @@ class BatchWriter:
             for item in fresh
         ]
         return list(
-            zip(fresh, ingest.insert_returning_ids(self.conn, ingest.RAW, rows), strict=True)
+            zip(fresh, ingest.insert_returning_ids(self.conn, ingest.RAW, rows, _KEY), strict=True)
         )
 
     def _store_messages(self, messages: list[tuple[InboundMessage, int]]) -> None:
@@ -168,7 +170,7 @@ class BatchWriter:
         rows = [
             self._message_row(m, raw_id, ticket_of[i]) for i, (m, raw_id) in enumerate(messages)
         ]
-        ids = ingest.insert_returning_ids(self.conn, ingest.MESSAGES, rows)
+        ids = ingest.insert_returning_ids(self.conn, ingest.MESSAGES, rows, _KEY)
         self._store_attachments([m for m, _ in messages], ids)
         self._touch_tickets(ticket_of)
 
@@ -190,9 +192,13 @@ class BatchWriter:
             found = ingest.open_tickets_of(self.conn, ids, channel, sorted(OPEN_STATES))
             open_by_reporter.update(((channel, rid), tid) for rid, tid in found.items())
 
-        ticket_of: list[int] = []
+        # Decide first; tickets to open are keyed by reporter so that several messages of one
+        # reporter in this batch share the one new ticket.
+        decided: list[int | tuple[str, int]] = []
+        to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]] = {}
         for message, _ in messages:
             reporter = reporters[message.channel, message.sender_id]
+            key = (message.channel, reporter)
             refs = [
                 by_ref[message.channel][r] for r in _refs(message) if r in by_ref[message.channel]
             ]
@@ -201,43 +207,55 @@ class BatchWriter:
                 Candidates(
                     replied_to=refs[0] if refs else None,
                     quoted_number=quoted[0] if quoted else None,
-                    reporter_open=open_by_reporter.get((message.channel, reporter)),
+                    reporter_open=open_by_reporter.get(key),
                 )
             )
-            ticket_id = choice.ticket_id
-            if ticket_id is None:
-                ticket_id = self._open_ticket(message, reporter, choice.follows)
-                open_by_reporter[message.channel, reporter] = ticket_id
-            ticket_of.append(ticket_id)
-        return ticket_of
+            if choice.ticket_id is not None:
+                decided.append(choice.ticket_id)
+            else:
+                to_open.setdefault(key, (message, choice.follows))
+                decided.append(key)
+        opened = self._open_tickets(to_open)
+        return [d if isinstance(d, int) else opened[d] for d in decided]
 
     def _quoted_numbers(self, message: InboundMessage) -> list[str]:
         return ticket_numbers_in(f"{message.subject or ''} {message.text}", self.prefix)
 
-    def _open_ticket(self, message: InboundMessage, reporter: int, follows: int | None) -> int:
+    def _open_tickets(
+        self, to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]]
+    ) -> dict[tuple[str, int], int]:
+        """Open every new ticket of the batch with a few statements, numbers in arrival order."""
+        if not to_open:
+            return {}
         year = self.now.astimezone(self.tz).year
-        (serial,) = ingest.allocate_numbers(self.conn, f"{self.prefix}-{year}", 1)
-        flags = dict(self.assess(message)) if self.assess else {}
-        if follows is not None:
-            flags["follows_ticket_id"] = follows
-        row = {
-            "number": format_number(self.prefix, year, serial),
-            "status": Status.NEW.value,
-            "channel": message.channel,
-            "account": message.account,
-            "reporter_id": reporter,
-            "summary": _summary(message),
-            "created_at": self.now,
-            "last_activity_at": self.now,
-            "message_count": 0,
-            "flags": flags,
-        }
-        (ticket_id,) = ingest.insert_returning_ids(self.conn, ingest.TICKETS, [row])
-        self.outcome.new_ticket_ids.append(ticket_id)
-        ingest.insert_rows(
-            self.conn, ingest.EVENTS, [self._event(ticket_id, "opened", None, "new")]
-        )
-        return ticket_id
+        serials = ingest.allocate_numbers(self.conn, f"{self.prefix}-{year}", len(to_open))
+        rows = []
+        for serial, ((_, reporter), (message, follows)) in zip(
+            serials, to_open.items(), strict=True
+        ):
+            flags = dict(self.assess(message)) if self.assess else {}
+            if follows is not None:
+                flags["follows_ticket_id"] = follows
+            rows.append(
+                {
+                    "number": format_number(self.prefix, year, serial),
+                    "status": Status.NEW.value,
+                    "channel": message.channel,
+                    "account": message.account,
+                    "reporter_id": reporter,
+                    "summary": _summary(message),
+                    "created_at": self.now,
+                    "last_activity_at": self.now,
+                    "message_count": 0,
+                    "flags": flags,
+                }
+            )
+        ids = ingest.insert_returning_ids(self.conn, ingest.TICKETS, rows, ("number",))
+        self.outcome.new_ticket_ids.extend(ids)
+        events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
+        ingest.insert_rows(self.conn, ingest.EVENTS, events)
+        self.opened_ids = set(ids)
+        return dict(zip(to_open, ids, strict=True))
 
     def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> dict[str, Any]:
         location = m.location
@@ -277,26 +295,20 @@ class BatchWriter:
         counts: dict[int, int] = {}
         for ticket_id in ticket_of:
             counts[ticket_id] = counts.get(ticket_id, 0) + 1
-        states = ingest.ticket_states(self.conn, counts)
-        for ticket_id, added in counts.items():
+        existing = [t for t in counts if t not in self.opened_ids]
+        states = ingest.ticket_states(self.conn, existing)
+        answered = [t for t in existing if states[t][0] == Status.CLARIFYING.value]
+        for ticket_id in answered:
+            # The reporter answered: the ticket goes back to the operators' queue, flagged.
             status, verified = states[ticket_id]
-            values: dict[str, Any] = {}
-            if status == Status.CLARIFYING.value:
-                # The reporter answered: the ticket goes back to the operators' queue, flagged.
-                outcome = decide(TicketFacts(Status(status), verified), Action.REPORTER_ANSWERED)
-                values = {
-                    "status": outcome.to_state.value,
-                    "answered": True,
-                    "clarification_due_at": None,
-                }
-                event = self._event(
-                    ticket_id, Action.REPORTER_ANSWERED.value, status, outcome.to_state.value
-                )
-                ingest.insert_rows(self.conn, ingest.EVENTS, [event])
-            # Activity is when we received it: a sender's clock (an email Date) may be wrong.
-            ingest.touch_ticket(
-                self.conn, ticket_id, added=added, last_activity_at=self.now, **values
+            outcome = decide(TicketFacts(Status(status), verified), Action.REPORTER_ANSWERED)
+            ingest.reopen_for_answer(self.conn, ticket_id, outcome.to_state.value)
+            event = self._event(
+                ticket_id, Action.REPORTER_ANSWERED.value, status, outcome.to_state.value
             )
+            ingest.insert_rows(self.conn, ingest.EVENTS, [event])
+        # Activity is when we received it: a sender's clock (an email Date) may be wrong.
+        ingest.add_messages_to_tickets(self.conn, counts, self.now)
 
     def _apply_update(self, update: MessageUpdate, raw_id: int) -> None:
         found = ingest.message_ids_by_external(
