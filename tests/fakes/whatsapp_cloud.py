@@ -130,6 +130,15 @@ class FakeWhatsAppCloud:
         self.most_downloads_in_flight = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Where to report the fate of accepted messages, as Meta does by webhook.
+        self.status_hook: tuple[str, str] | None = None  # (webhook url, app secret)
+        self.status_sequence: tuple[str, ...] = ("sent", "delivered")
+        self.async_failures: list[Failure] = []  # next sends: 200 now, "failed" status later
+        self.hook_answers: list[int] = []  # our webhook's HTTP status for each status posted
+        self.status_gate: asyncio.Event | None = None  # statuses wait for it when set up
+        self.report_before_answer = False  # the worst case: statuses beat the send's answer
+        self._hook_tasks: set[asyncio.Task[None]] = set()
+        self._http: aiohttp.ClientSession | None = None
 
     @property
     def base_url(self) -> str:
@@ -154,8 +163,16 @@ class FakeWhatsAppCloud:
         return self
 
     async def stop(self) -> None:
+        await self.statuses_reported()
+        if self._http is not None:
+            await self._http.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def statuses_reported(self) -> None:
+        """Return once every status webhook scheduled so far has been answered."""
+        while self._hook_tasks:
+            await asyncio.wait(set(self._hook_tasks))
 
     # --- test controls ------------------------------------------------------------------------
 
@@ -212,6 +229,17 @@ class FakeWhatsAppCloud:
             return web.json_response(graph_error(problem), status=400)
         wamid = f"wamid.FAKE{next(self._ids):08d}"
         self.sent.append(body)
+        if self.status_hook is not None:
+            failure = self.async_failures.pop(0) if self.async_failures else None
+            states = ("failed",) if failure else self.status_sequence
+            pnid = request.match_info["phone_number_id"]
+            report = self._report(pnid, wamid, body, states, failure)
+            if self.report_before_answer:
+                await report
+            else:
+                task = asyncio.create_task(report)
+                self._hook_tasks.add(task)
+                task.add_done_callback(self._hook_tasks.discard)
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "contacts": [_contact_answer(body)],
@@ -220,6 +248,38 @@ class FakeWhatsAppCloud:
         if body.get("type") == "template":
             answer["messages"][0]["message_status"] = "accepted"
         return web.json_response(answer)
+
+    async def _report(
+        self,
+        pnid: str,
+        wamid: str,
+        sent: dict[str, Any],
+        states: tuple[str, ...],
+        failure: Failure | None,
+    ) -> None:
+        """Post each status like Meta: signed, one delivery each, retried until answered 200."""
+        assert self.status_hook is not None
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        url, secret = self.status_hook
+        if self.status_gate is not None:
+            await self.status_gate.wait()
+        recipient = sent.get("to") or sent.get("recipient")
+        for state in states:
+            body = status_webhook(
+                pnid,
+                wamid,
+                state,
+                recipient_id=recipient,
+                error=failure,
+                callback_data=sent.get("biz_opaque_callback_data"),
+            )
+            for _ in range(5):
+                status, _text = await post_webhook(self._http, url, body, secret)
+                self.hook_answers.append(status)
+                if status == 200:
+                    break
+                await asyncio.sleep(0.05)
 
     async def _media_object(self, request: web.Request) -> web.Response:
         media_id = request.match_info["media_id"]
@@ -335,6 +395,7 @@ def status_webhook(
     recipient_id: str = "6281234567890",
     timestamp: int = 1763863200,
     error: Failure | None = None,
+    callback_data: str | None = None,
 ) -> dict[str, Any]:
     """A statuses[] delivery for a message we sent, as Meta shapes it."""
     entry: dict[str, Any] = {
@@ -343,6 +404,8 @@ def status_webhook(
         "timestamp": str(timestamp),
         "recipient_id": recipient_id,
     }
+    if callback_data is not None:
+        entry["biz_opaque_callback_data"] = callback_data
     if error is not None:
         entry["errors"] = [
             {
