@@ -78,6 +78,11 @@ def parse_message(message: Any, ctx: ChangeContext) -> Inbound | None:
     kind = str(message.get("type") or "")
     if kind in IGNORED_MESSAGE_TYPES:
         return None
+    if not (message.get("from") or message.get("from_user_id")):
+        # Without a sender it cannot join a reporter's ticket: kept whole for the record.
+        return unsupported_event(
+            ctx.account, "message", "message without a sender", message, ctx.entry_id
+        )
     parser = MESSAGE_PARSERS.get(kind)
     if parser is None:
         text = TEXTS["unsupported_type"].format(kind=kind)

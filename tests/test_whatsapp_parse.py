@@ -658,3 +658,12 @@ def test_no_mangled_field_of_any_case_makes_the_parser_raise() -> None:
                 node[path[-1]] = odd
                 items = parse(webhook_bytes(mangled))
                 assert all(item.channel == "whatsapp" for item in items), (case, path, odd)
+
+
+def test_a_message_without_a_sender_is_kept_but_opens_no_ticket() -> None:
+    body = json.loads(all_cases()["corpus/message/text"])
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["from"]
+    (item,) = parse(webhook_bytes(body))
+    assert isinstance(item, UnsupportedEvent)
+    assert (item.kind, item.reason, item.raw) == ("message", "message without a sender", message)
