@@ -261,3 +261,29 @@ def test_an_enabled_channel_needs_its_secrets() -> None:
     with pytest.raises(ValueError, match="app_secret, access_token, phone_number_id"):
         WhatsAppConfig.model_validate({"enabled": True, "verify_token": "v"})
     assert WhatsAppConfig().enabled is False  # the default config.toml runs without any
+
+
+async def test_the_fake_enforces_graph_throughput_and_pair_limits(
+    http: aiohttp.ClientSession, clock: FixedClock, tmp_path: Path
+) -> None:
+    now = [100.0]
+    fake = await FakeWhatsAppCloud(clock=lambda: now[0]).start()
+    try:
+        wa = channel_for(fake, http, clock, tmp_path)
+        fake.throughput_limit, fake.pair_interval = 2, 6.0
+        inside = timedelta(hours=1)
+        await wa.send(reply(clock, inside, recipient_id="6281111111111"))
+        await wa.send(reply(clock, inside, recipient_id="6282222222222"))
+        with pytest.raises(PlatformError) as too_fast:
+            await wa.send(reply(clock, inside, recipient_id="6283333333333"))
+        assert (too_fast.value.code, too_fast.value.retryable) == ("130429", True)
+        now[0] += 1.0  # the next second
+        with pytest.raises(PlatformError) as same_user:
+            await wa.send(reply(clock, inside, recipient_id="6281111111111"))
+        assert (same_user.value.code, same_user.value.retryable) == ("131056", True)
+        now[0] += 6.0
+        await wa.send(reply(clock, inside, recipient_id="6281111111111"))
+        sent_to = [body["to"] for body in fake.sent]
+        assert sent_to == ["6281111111111", "6282222222222", "6281111111111"]
+    finally:
+        await fake.stop()

@@ -15,7 +15,8 @@ import hmac
 import itertools
 import json
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,9 +116,22 @@ _NO_TOKEN = Failure(
 class FakeWhatsAppCloud:
     """Start with `await fake.start()`; `fake.api_base` is what WhatsAppConfig.api_base takes."""
 
-    def __init__(self, *, access_token: str = "test-access-token", version: str = VERSION):
+    def __init__(
+        self,
+        *,
+        access_token: str = "test-access-token",
+        version: str = VERSION,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.access_token = access_token
         self.version = version
+        self.clock = clock
+        # Graph's limits, off unless set: messages per second per number (130429), and the
+        # least time between two messages to one user (131056).
+        self.throughput_limit: int | None = None
+        self.pair_interval: float | None = None
+        self._accepted_at: list[float] = []
+        self._last_to: dict[str, float] = {}
         self.received: list[Received] = []
         self.sent: list[dict[str, Any]] = []  # bodies of accepted /messages calls
         self.media: dict[str, Media] = {}
@@ -224,7 +238,7 @@ class FakeWhatsAppCloud:
                 self.failures.pop(0)
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
             return web.json_response(graph_error(failure), status=failure.status, headers=headers)
-        problem = _invalid_message(body)
+        problem = _invalid_message(body) or self._over_limit(body)
         if problem:
             return web.json_response(graph_error(problem), status=400)
         wamid = f"wamid.FAKE{next(self._ids):08d}"
@@ -248,6 +262,19 @@ class FakeWhatsAppCloud:
         if body.get("type") == "template":
             answer["messages"][0]["message_status"] = "accepted"
         return web.json_response(answer)
+
+    def _over_limit(self, body: dict[str, Any]) -> Failure | None:
+        now = self.clock()
+        recipient = str(body.get("to") or body.get("recipient"))
+        self._accepted_at = [t for t in self._accepted_at if now - t < 1.0]
+        if self.throughput_limit is not None and len(self._accepted_at) >= self.throughput_limit:
+            return THROUGHPUT_400
+        last = self._last_to.get(recipient)
+        if self.pair_interval is not None and last is not None and now - last < self.pair_interval:
+            return PAIR_RATE_LIMIT
+        self._accepted_at.append(now)
+        self._last_to[recipient] = now
+        return None
 
     async def _report(
         self,
