@@ -7,7 +7,20 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    any_,
+    bindparam,
+    case,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,9 +48,17 @@ CURSORS = PollCursor.__table__
 _CHUNK = 500  # keeps IN lists well under every driver's parameter limit
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+def _among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL as `= ANY(array)`, one parameter instead of hundreds
+    (psycopg parses long parameter lists on every call, which dominated the batch)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _by_channel(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -53,7 +74,7 @@ def existing_raw_keys(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[
         for chunk in _chunks(ids):
             rows = conn.execute(
                 select(RAW.c.external_id).where(
-                    RAW.c.channel == channel, RAW.c.external_id.in_(chunk)
+                    RAW.c.channel == channel, _among(conn, RAW.c.external_id, chunk)
                 )
             )
             found.update((channel, external_id) for (external_id,) in rows)
@@ -63,29 +84,22 @@ def existing_raw_keys(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[
 def insert_returning_ids(
     conn: Connection, table: Any, rows: list[dict[str, Any]], key: Sequence[str]
 ) -> list[int]:
-    """Insert many rows with one executemany; their ids come back in the order of `rows`.
+    """Insert many rows in a few multi-row statements; their ids come back in `rows`' order.
 
-    The ids are read back by the rows' unique `key` columns: SQLite gives RETURNING rows in no
-    promised order, and asking SQLAlchemy to sort them makes it insert row by row.
+    RETURNING gives each id with its row's unique `key`: neither database promises the order
+    of RETURNING rows, and asking SQLAlchemy to sort them makes it insert one row at a time.
     """
     if not rows:
         return []
-    conn.execute(insert(table), rows)
-    ids: dict[tuple[Any, ...], int] = {}
-    first, rest = key[-1], key[:-1]
-    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(row[k] for k in rest)].append(row[first])
     columns = [table.c[k] for k in key]
-    for prefix, values in groups.items():
-        for chunk in _chunks(values):
-            query = select(table.c.id, *columns).where(
-                *(table.c[k] == v for k, v in zip(rest, prefix, strict=True)),
-                table.c[first].in_(chunk),
-            )
-            for row in conn.execute(query):
-                ids[tuple(row[1:])] = row.id
+    result = conn.execute(insert(table).returning(table.c.id, *columns), rows)
+    ids = {tuple(row[1:]): row[0] for row in result}
     return [ids[tuple(row[k] for k in key)] for row in rows]
+
+
+def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        insert_returning_ids(conn, table, rows, ())
 
 
 def reporter_ids(
@@ -125,7 +139,7 @@ def _select_reporters(
         for chunk in _chunks(senders):
             rows = conn.execute(
                 select(REPORTERS.c.id, REPORTERS.c.sender_id, REPORTERS.c.display_name).where(
-                    REPORTERS.c.channel == channel, REPORTERS.c.sender_id.in_(chunk)
+                    REPORTERS.c.channel == channel, _among(conn, REPORTERS.c.sender_id, chunk)
                 )
             )
             found.update(((channel, row.sender_id), (row.id, row.display_name)) for row in rows)
@@ -154,7 +168,10 @@ def tickets_by_message_refs(
             .join(TICKETS, TICKETS.c.id == MESSAGES.c.ticket_id)
             .where(
                 MESSAGES.c.channel == channel,
-                or_(MESSAGES.c.external_id.in_(chunk), MESSAGES.c.platform_message_id.in_(chunk)),
+                or_(
+                    _among(conn, MESSAGES.c.external_id, chunk),
+                    _among(conn, MESSAGES.c.platform_message_id, chunk),
+                ),
             )
         )
         for row in rows:
@@ -169,7 +186,7 @@ def tickets_by_number(conn: Connection, numbers: Sequence[str]) -> dict[str, tup
     for chunk in _chunks(list(numbers)):
         rows = conn.execute(
             select(TICKETS.c.number, TICKETS.c.id, TICKETS.c.status).where(
-                TICKETS.c.number.in_(chunk)
+                _among(conn, TICKETS.c.number, chunk)
             )
         )
         found.update((row.number, (row.id, row.status)) for row in rows)
@@ -185,7 +202,7 @@ def open_tickets_of(
         rows = conn.execute(
             select(TICKETS.c.reporter_id, TICKETS.c.id)
             .where(
-                TICKETS.c.reporter_id.in_(chunk),
+                _among(conn, TICKETS.c.reporter_id, chunk),
                 TICKETS.c.channel == channel,
                 TICKETS.c.status.in_(open_states),
             )
@@ -200,7 +217,7 @@ def ticket_states(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, tupl
     for chunk in _chunks(list(ticket_ids)):
         rows = conn.execute(
             select(TICKETS.c.id, TICKETS.c.status, TICKETS.c.verified_at).where(
-                TICKETS.c.id.in_(chunk)
+                _among(conn, TICKETS.c.id, chunk)
             )
         )
         found.update((row.id, (row.status, row.verified_at is not None)) for row in rows)
@@ -219,30 +236,26 @@ def allocate_numbers(conn: Connection, key: str, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(table), rows)
-
-
 def add_messages_to_tickets(conn: Connection, counts: dict[int, int], now: datetime) -> None:
-    """Count new messages on their tickets and move their activity time forward, in one
-    executemany."""
-    if not counts:
-        return
-    latest = bindparam("now", type_=UTCDateTime())
-    statement = (
-        update(TICKETS)
-        .where(TICKETS.c.id == bindparam("tid"))
-        .values(
-            message_count=TICKETS.c.message_count + bindparam("added"),
-            last_activity_at=case(
-                (TICKETS.c.last_activity_at < latest, latest), else_=TICKETS.c.last_activity_at
-            ),
-        )
-    )
-    conn.execute(
-        statement, [{"tid": tid, "added": added, "now": now} for tid, added in counts.items()]
-    )
+    """Count new messages on their tickets and move their activity time forward: one UPDATE
+    per distinct count (almost always just one)."""
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for ticket_id, added in counts.items():
+        by_count[added].append(ticket_id)
+    latest = literal(now, type_=UTCDateTime())
+    for added, ticket_ids in by_count.items():
+        for chunk in _chunks(sorted(ticket_ids)):
+            conn.execute(
+                update(TICKETS)
+                .where(_among(conn, TICKETS.c.id, chunk))
+                .values(
+                    message_count=TICKETS.c.message_count + added,
+                    last_activity_at=case(
+                        (TICKETS.c.last_activity_at < latest, latest),
+                        else_=TICKETS.c.last_activity_at,
+                    ),
+                )
+            )
 
 
 def reopen_for_answer(conn: Connection, ticket_id: int, status: str) -> None:
@@ -260,7 +273,7 @@ def message_ids_by_external(
     for chunk in _chunks(list(external_ids)):
         rows = conn.execute(
             select(MESSAGES.c.external_id, MESSAGES.c.id).where(
-                MESSAGES.c.channel == channel, MESSAGES.c.external_id.in_(chunk)
+                MESSAGES.c.channel == channel, _among(conn, MESSAGES.c.external_id, chunk)
             )
         )
         found.update((row.external_id, row.id) for row in rows)

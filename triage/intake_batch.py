@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -117,6 +118,7 @@ class BatchWriter:
         self.assess = assess
         self.outcome = BatchOutcome()
         self.opened_ids: set[int] = set()
+        self.new_counts: Counter[tuple[str, int]] = Counter()
 
     def write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
         fresh = self._store_raw(items)
@@ -215,6 +217,7 @@ class BatchWriter:
             else:
                 to_open.setdefault(key, (message, choice.follows))
                 decided.append(key)
+        self.new_counts = Counter(d for d in decided if not isinstance(d, int))
         opened = self._open_tickets(to_open)
         return [d if isinstance(d, int) else opened[d] for d in decided]
 
@@ -246,7 +249,7 @@ class BatchWriter:
                     "summary": _summary(message),
                     "created_at": self.now,
                     "last_activity_at": self.now,
-                    "message_count": 0,
+                    "message_count": self.new_counts[message.channel, reporter],
                     "flags": flags,
                 }
             )
@@ -295,7 +298,7 @@ class BatchWriter:
         counts: dict[int, int] = {}
         for ticket_id in ticket_of:
             counts[ticket_id] = counts.get(ticket_id, 0) + 1
-        existing = [t for t in counts if t not in self.opened_ids]
+        existing = [t for t in counts if t not in self.opened_ids]  # new ones were counted
         states = ingest.ticket_states(self.conn, existing)
         answered = [t for t in existing if states[t][0] == Status.CLARIFYING.value]
         for ticket_id in answered:
@@ -308,7 +311,7 @@ class BatchWriter:
             )
             ingest.insert_rows(self.conn, ingest.EVENTS, [event])
         # Activity is when we received it: a sender's clock (an email Date) may be wrong.
-        ingest.add_messages_to_tickets(self.conn, counts, self.now)
+        ingest.add_messages_to_tickets(self.conn, {t: counts[t] for t in existing}, self.now)
 
     def _apply_update(self, update: MessageUpdate, raw_id: int) -> None:
         found = ingest.message_ids_by_external(
