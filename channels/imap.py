@@ -81,6 +81,7 @@ class PollHealth:
     """What the poller last did, for health checks and tests."""
 
     completed_polls: int = 0
+    consecutive_failures: int = 0
     failing: bool = False
     last_error: str | None = None
 
@@ -161,6 +162,7 @@ class EmailChannel:
 
     def _note_failure(self, exc: BaseException) -> None:
         self.health.last_error = f"{type(exc).__name__}: {exc}"
+        self.health.consecutive_failures += 1
         if not self.health.failing:
             self.health.failing = True
             log.warning(
@@ -170,6 +172,7 @@ class EmailChannel:
 
     def _note_success(self) -> None:
         self.health.completed_polls += 1
+        self.health.consecutive_failures = 0
         if self.health.failing:
             self.health.failing = False
             log.info("email polling of %s/%s recovered", self.account, self.config.folder)

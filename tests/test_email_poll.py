@@ -1,0 +1,197 @@
+"""The IMAP poller against a real Dovecot and the real intake, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from servers.dovecot import Dovecot
+from sqlmodel import select
+
+from channels.base import InboundMessage, UnsupportedEvent
+from channels.imap import EmailChannel, EmailConfig
+from channels.mail_parse import ParseContext, parse_email
+from store.db import Database
+from store.models import Attachment, Message, PollCursor, RawEvent, Ticket
+from triage.intake import Intake
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "email").glob("*.eml"))
+
+
+def config(dovecot: Dovecot, folder: str) -> EmailConfig:
+    return EmailConfig(
+        enabled=True,
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_tls="none",
+        username=dovecot.user,
+        password=dovecot.password,
+        folder=folder,
+        poll_interval="0.3s",
+        imap_timeout="5s",
+        retry_initial="0.1s",
+        retry_max="0.5s",
+        from_address="aduan@kanal.test",
+        from_name="LaporBupPati",
+    )
+
+
+@pytest.fixture
+async def poller(
+    dovecot: Dovecot, mailbox: str, intake: Intake, tmp_path: Path, clock: Callable
+) -> AsyncIterator[EmailChannel]:
+    channel = EmailChannel(config(dovecot, mailbox), tmp_path, clock)
+    yield channel
+    await channel.stop()
+
+
+async def wait_for(condition: Callable[[], bool], limit: float = 30) -> None:
+    """Wait until the database or the poller reaches a state; there is no event to await."""
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+def cursor_value(db: Database, folder: str) -> str | None:
+    with db.read() as session:
+        row = session.get(PollCursor, ("email", "aduan@kanal.test", folder))
+        return row.value if row else None
+
+
+def raw_ids(db: Database) -> list[str]:
+    with db.read() as session:
+        return sorted(session.exec(select(RawEvent.external_id)).all())
+
+
+def folder_state(dovecot: Dovecot, folder: str) -> tuple[int, list[int], dict]:
+    with dovecot.client() as imap:
+        info = imap.select_folder(folder, readonly=True)
+        uids = imap.search("ALL")
+        flags = imap.get_flags(uids) if uids else {}
+    return info[b"UIDVALIDITY"], uids, flags
+
+
+def expected_items(tmp_path: Path) -> list[InboundMessage | UnsupportedEvent]:
+    ctx = ParseContext(
+        account="aduan@kanal.test",
+        data_dir=tmp_path / "expected",
+        own_addresses=frozenset({"aduan@kanal.test"}),
+        own_msgid_domain="kanal.kanal.test",
+    )
+    return [parse_email(path.read_bytes(), ctx) for path in FIXTURES]
+
+
+async def polls_after(channel: EmailChannel, count: int) -> None:
+    target = channel.health.completed_polls + count
+    await wait_for(lambda: channel.health.completed_polls >= target)
+
+
+async def test_every_fixture_becomes_a_message_or_a_skipped_event(
+    poller: EmailChannel, dovecot: Dovecot, mailbox: str, intake: Intake, db: Database,
+    tmp_path: Path,
+) -> None:
+    for path in FIXTURES:
+        dovecot.append(mailbox, path.read_bytes())
+    validity, uids, _ = folder_state(dovecot, mailbox)
+    await poller.start(intake)
+    await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
+
+    expected = expected_items(tmp_path)
+    with db.read() as session:
+        raws = {r.external_id: r for r in session.exec(select(RawEvent)).all()}
+        messages = {m.external_id: m for m in session.exec(select(Message)).all()}
+        attachments = session.exec(select(Attachment)).all()
+        tickets = session.exec(select(Ticket)).all()
+    assert sorted(raws) == sorted(item.external_id for item in expected)
+    for item in expected:
+        raw = raws[item.external_id]
+        assert raw.payload["folder"] == mailbox and raw.payload["uidvalidity"] == validity
+        if isinstance(item, UnsupportedEvent):
+            assert (raw.kind, raw.error) == (item.kind, item.reason)
+            assert item.external_id not in messages
+            continue
+        row = messages[item.external_id]
+        assert (row.direction, row.sender_id, row.text) == ("in", item.sender_id, item.text)
+        assert (row.subject, row.reply_to, row.references) == (
+            item.subject, item.reply_to, list(item.references)
+        )
+        assert row.parse_error == item.parse_error
+        assert raw.error == item.parse_error
+    reports = [i for i in expected if isinstance(i, InboundMessage)]
+    assert len(messages) == len(reports) == 17
+    assert 1 <= len(tickets) <= 17
+    assert sorted((a.file_name, a.fetch_state) for a in attachments) == sorted(
+        (a.file_name, "stored") for i in reports for a in i.attachments
+    )
+    for attachment in attachments:
+        assert (tmp_path / attachment.stored_path).stat().st_size == attachment.size
+    _, _, flags = folder_state(dovecot, mailbox)
+    assert all(b"\\Seen" in flags[uid] for uid in uids)
+
+    await polls_after(poller, 2)
+    assert len(raw_ids(db)) == len(expected)
+    assert cursor_value(db, mailbox) == f"{validity}:{max(uids)}"
+    assert poller.health.failing is False
+
+
+async def test_uidvalidity_change_duplicates_nothing(
+    poller: EmailChannel, dovecot: Dovecot, mailbox: str, intake: Intake, db: Database
+) -> None:
+    batch = FIXTURES[:6]
+    for path in batch:
+        dovecot.append(mailbox, path.read_bytes())
+    first_validity, uids, _ = folder_state(dovecot, mailbox)
+    await poller.start(intake)
+    await wait_for(lambda: cursor_value(db, mailbox) == f"{first_validity}:{max(uids)}")
+    before = raw_ids(db)
+
+    dovecot.recreate(mailbox)
+    for path in [*batch, FIXTURES[6]]:
+        dovecot.append(mailbox, path.read_bytes())
+    validity, uids, _ = folder_state(dovecot, mailbox)
+    assert validity != first_validity
+    await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
+
+    after = raw_ids(db)
+    assert len(before) == 6
+    assert len(after) == 7 and set(before) < set(after)
+    with db.read() as session:
+        assert len(session.exec(select(Message)).all()) == len(
+            [p for p in FIXTURES[:7] if p.name.startswith("report__")]
+        )
+
+
+async def test_server_restart_mid_polling_loses_and_duplicates_nothing(
+    poller: EmailChannel, dovecot: Dovecot, mailbox: str, intake: Intake, db: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="kanal.channels.email")
+    reports = [p for p in FIXTURES if p.name.startswith("report__")]
+    first, second = reports[:5], reports[5:10]
+    for path in first:
+        dovecot.append(mailbox, path.read_bytes())
+    validity, uids, _ = folder_state(dovecot, mailbox)
+    await poller.start(intake)
+    await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
+
+    dovecot.stop()
+    try:
+        # Several reconnects fail while the server is down; the log says so once.
+        await wait_for(lambda: poller.health.consecutive_failures >= 3)
+    finally:
+        dovecot.start()
+    for path in second:
+        dovecot.append(mailbox, path.read_bytes())
+    _, uids, _ = folder_state(dovecot, mailbox)
+    await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
+    await wait_for(lambda: not poller.health.failing)
+
+    with db.read() as session:
+        messages = session.exec(select(Message)).all()
+    assert len(messages) == len({m.external_id for m in messages}) == 10
+    failing = [r for r in caplog.records if "is failing" in r.getMessage()]
+    recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
+    assert (len(failing), len(recovered)) == (1, 1)
