@@ -16,7 +16,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from conftest import FixedClock
-from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud, post_webhook, status_webhook
+from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
+from fakes.whatsapp_webhooks import post_webhook, status_webhook
 from sqlmodel import select
 from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 

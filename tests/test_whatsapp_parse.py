@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import CORPUS, corpus_dir
-from fakes.whatsapp_cloud import webhook_bytes, webhook_cases
+from fakes.whatsapp_webhooks import webhook_bytes, webhook_cases
 
 from channels.base import (
     Attachment,

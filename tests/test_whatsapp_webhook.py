@@ -21,12 +21,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from conftest import FixedClock
-from fakes.whatsapp_cloud import (
-    FakeWhatsAppCloud,
-    post_webhook,
-    status_webhook,
-    webhook_bytes,
-)
+from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from fakes.whatsapp_webhooks import post_webhook, status_webhook, webhook_bytes
 from sqlmodel import select
 from test_whatsapp_parse import EXPECTED, HASHED, OUR_ACCOUNT, all_cases, case_ids, parse
 
