@@ -109,16 +109,16 @@ class EmailChannel:
         self._stop = threading.Event()
         self._task: asyncio.Task[None] | None = None
         self._cursor: MailboxCursor | None = None
+        self._cursor_loaded = False
 
     def routes(self) -> Routes:
         return []
 
     async def start(self, sink: IntakeSink) -> None:
         self._stop.clear()
-        stored = await sink.read_cursor(CHANNEL, self.account, self.config.folder)
-        self._cursor = MailboxCursor.parse(stored)
+        self._cursor_loaded = False
         self._task = asyncio.create_task(self._run(sink), name=f"email-poll-{self.account}")
-        log.info("email poller started for %s/%s at %s", self.account, self.config.folder, stored)
+        log.info("email poller started for %s/%s", self.account, self.config.folder)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -178,6 +178,10 @@ class EmailChannel:
             log.info("email polling of %s/%s recovered", self.account, self.config.folder)
 
     async def _poll_once(self, sink: IntakeSink) -> None:
+        if not self._cursor_loaded:  # read here, so a database down at start-up is retried
+            stored = await sink.read_cursor(CHANNEL, self.account, self.config.folder)
+            self._cursor, self._cursor_loaded = MailboxCursor.parse(stored), True
+            log.info("email poll of %s/%s resumes at %s", self.account, self.config.folder, stored)
         state = await asyncio.to_thread(self._session.select)
         cursor = self._cursor
         if cursor is None or cursor.uidvalidity != state.uidvalidity:
