@@ -90,7 +90,11 @@ async def polls_after(channel: EmailChannel, count: int) -> None:
 
 
 async def test_every_fixture_becomes_a_message_or_a_skipped_event(
-    poller: EmailChannel, dovecot: Dovecot, mailbox: str, intake: Intake, db: Database,
+    poller: EmailChannel,
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
     tmp_path: Path,
 ) -> None:
     for path in FIXTURES:
@@ -116,7 +120,9 @@ async def test_every_fixture_becomes_a_message_or_a_skipped_event(
         row = messages[item.external_id]
         assert (row.direction, row.sender_id, row.text) == ("in", item.sender_id, item.text)
         assert (row.subject, row.reply_to, row.references) == (
-            item.subject, item.reply_to, list(item.references)
+            item.subject,
+            item.reply_to,
+            list(item.references),
         )
         assert row.parse_error == item.parse_error
         assert raw.error == item.parse_error
@@ -165,7 +171,11 @@ async def test_uidvalidity_change_duplicates_nothing(
 
 
 async def test_server_restart_mid_polling_loses_and_duplicates_nothing(
-    poller: EmailChannel, dovecot: Dovecot, mailbox: str, intake: Intake, db: Database,
+    poller: EmailChannel,
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="kanal.channels.email")
@@ -195,3 +205,39 @@ async def test_server_restart_mid_polling_loses_and_duplicates_nothing(
     failing = [r for r in caplog.records if "is failing" in r.getMessage()]
     recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
     assert (len(failing), len(recovered)) == (1, 1)
+
+
+def reply_mail(sender: str, subject: str, in_reply_to: str | None, message_id: str) -> bytes:
+    thread = (
+        f"In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n" if in_reply_to else ""
+    )
+    return (
+        f"From: Warga <{sender}>\r\nTo: aduan@kanal.test\r\nSubject: {subject}\r\n"
+        f"Date: Mon, 23 Nov 2026 09:00:00 +0700\r\nMessage-ID: <{message_id}>\r\n{thread}"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nLampunya masih mati sampai sekarang.\r\n"
+    ).encode()
+
+
+async def test_replies_join_the_ticket_by_message_id_or_ticket_number(
+    poller: EmailChannel, dovecot: Dovecot, mailbox: str, intake: Intake, db: Database
+) -> None:
+    dovecot.append(mailbox, (Path(FIXTURES[0].parent) / "report__plain_utf8.eml").read_bytes())
+    await poller.start(intake)
+    await wait_for(lambda: len(raw_ids(db)) == 1)
+    with db.read() as session:
+        [ticket] = session.exec(select(Ticket)).all()
+
+    # From other addresses, so only the thread headers or the number can join them.
+    original = "20261123080109.GA1234@mail.co.id"
+    dovecot.append(
+        mailbox, reply_mail("siti.kantor@pemda.id", "Re: Lampu", original, "r1@pemda.id")
+    )
+    subject = f"Tambahan untuk {ticket.number}"
+    dovecot.append(mailbox, reply_mail("tetangga@mail.id", subject, None, "r2@mail.id"))
+    dovecot.append(mailbox, reply_mail("lain@mail.id", "Sampah di pasar", None, "r3@mail.id"))
+    await wait_for(lambda: len(raw_ids(db)) == 4)
+
+    with db.read() as session:
+        by_id = {m.external_id: m.ticket_id for m in session.exec(select(Message)).all()}
+    assert by_id["r1@pemda.id"] == by_id["r2@mail.id"] == by_id[original] == ticket.id
+    assert by_id["r3@mail.id"] != ticket.id
