@@ -96,7 +96,12 @@ class SmtpSender:
         self._clock = clock
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        mail, msg_id = build_reply(self._config, message, self._clock())
+        try:
+            mail, msg_id = build_reply(self._config, message, self._clock())
+        except (ValueError, TypeError) as exc:  # e.g. a line break in an address: never sendable
+            raise PlatformError(
+                f"cannot build the mail: {exc}", retryable=False, code="invalid-message"
+            ) from exc
         cfg = self._config
         try:
             await aiosmtplib.send(

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
 from servers.dovecot import Dovecot
 from sqlmodel import select
 
-from channels.base import InboundMessage, UnsupportedEvent
+from channels.base import (
+    Cursor,
+    Inbound,
+    InboundMessage,
+    IntakeResult,
+    IntakeUnavailable,
+    MediaResult,
+    UnsupportedEvent,
+)
 from channels.imap import EmailChannel, EmailConfig
 from channels.mail_parse import ParseContext, parse_email
 from store.db import Database
@@ -31,6 +39,7 @@ def config(dovecot: Dovecot, folder: str) -> EmailConfig:
         password=dovecot.password,
         folder=folder,
         poll_interval="0.3s",
+        batch_size=5,  # several intake calls per poll, each with its own cursor
         imap_timeout="5s",
         retry_initial="0.1s",
         retry_max="0.5s",
@@ -241,3 +250,50 @@ async def test_replies_join_the_ticket_by_message_id_or_ticket_number(
         by_id = {m.external_id: m.ticket_id for m in session.exec(select(Message)).all()}
     assert by_id["r1@pemda.id"] == by_id["r2@mail.id"] == by_id[original] == ticket.id
     assert by_id["r3@mail.id"] != ticket.id
+
+
+class DatabaseDownAtFirst:
+    """The real intake behind a database that refuses the first `failures` commits."""
+
+    def __init__(self, intake: Intake, failures: int) -> None:
+        self.intake, self.failures = intake, failures
+
+    async def submit(self, items: Sequence[Inbound], cursor: Cursor | None = None) -> IntakeResult:
+        if self.failures:
+            self.failures -= 1
+            raise IntakeUnavailable("database is down")
+        return await self.intake.submit(items, cursor)
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
+        return await self.intake.read_cursor(channel, account, name)
+
+    async def record_media(self, result: MediaResult) -> None:
+        await self.intake.record_media(result)
+
+
+async def test_database_outage_delays_but_loses_nothing(
+    poller: EmailChannel,
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="kanal.channels.email")
+    for path in FIXTURES[:12]:
+        dovecot.append(mailbox, path.read_bytes())
+    validity, uids, flags = folder_state(dovecot, mailbox)
+    await poller.start(DatabaseDownAtFirst(intake, failures=3))
+    await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
+
+    assert len(raw_ids(db)) == 12
+    _, _, flags = folder_state(dovecot, mailbox)
+    assert all(b"\\Seen" in flags[uid] for uid in uids)
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "is failing" in m] == [
+        f"email polling of aduan@kanal.test/{mailbox} is failing, retrying with back-off: "
+        "IntakeUnavailable: database is down"
+    ]
+    assert [m for m in messages if "recovered" in m] == [
+        f"email polling of aduan@kanal.test/{mailbox} recovered"
+    ]

@@ -153,3 +153,13 @@ async def test_first_message_without_thread_gets_plain_headers(
 )
 def test_reply_subject(subject: str | None, ticket: str | None, expected: str) -> None:
     assert reply_subject(subject, ticket) == expected
+
+
+async def test_an_address_with_a_line_break_is_refused_for_good(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    bad = reply(recipient_contact="warga@mail.id\r\nBcc: semua@mail.id")
+    with pytest.raises(PlatformError) as caught:
+        await channel(smtp_server.port, tmp_path).send(bad)
+    assert (caught.value.retryable, caught.value.code) == (False, "invalid-message")
+    assert smtp_server.received == []
