@@ -3,6 +3,7 @@ the settings, and starts and stops them with the app. main.py is the command lin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import DBAPIError
 
 from channels.base import Channel
 from inbox.app import build_app
@@ -18,9 +21,12 @@ from inbox.context import InboxServices
 from settings import Settings
 from store.db import Database
 from triage.actions import TicketActions, TriageRules
+from triage.assess import TicketAssessor
+from triage.hints import Hinter
 from triage.intake import Intake, utc_now
 from triage.outbox import OutboxWorker
 from triage.sla import WorkCalendar
+from triage.sweeps import Sweeps
 
 log = logging.getLogger("kanal.runtime")
 
@@ -56,6 +62,7 @@ class Runtime:
     intake: Intake
     actions: TicketActions
     outbox: OutboxWorker
+    sweeps: Sweeps
     channels: dict[str, Channel] = field(default_factory=dict)
 
     @property
@@ -86,7 +93,10 @@ class Runtime:
             for channel in self.channels.values():
                 await channel.start(self.intake)
             await self.outbox.start()
+            scheduler = self._scheduler()
+            scheduler.start()
             yield
+            scheduler.shutdown(wait=False)
             await self.outbox.stop()
             for channel in self.channels.values():
                 await channel.stop()
@@ -95,6 +105,26 @@ class Runtime:
             self.db.dispose()
 
         return build_app(services, webhook_routes=routes, contexts=[lifecycle])
+
+    def _scheduler(self) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(timezone=self.settings.region.tz)
+
+        async def sweep() -> None:
+            try:
+                await asyncio.to_thread(self.sweeps.run)
+            except DBAPIError as exc:
+                log.warning("sweep skipped, database not reachable: %s", exc.orig or exc)
+
+        scheduler.add_job(
+            sweep,
+            "interval",
+            seconds=self.settings.triage.sweep_interval.total_seconds(),
+            id="triage-sweep",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.settings.region.tz),
+        )
+        return scheduler
 
 
 def build_runtime(
@@ -115,4 +145,9 @@ def build_runtime(
         region=settings.region.name,
     )
     actions = TicketActions(db, rules, clock, on_reply_queued=outbox.wake)
-    return Runtime(settings, base, db, clock, intake, actions, outbox, channels)
+    hinter = Hinter.from_config(
+        settings.triage, settings.category, settings.jurisdiction, settings.region.name, base
+    )
+    intake.on_new_tickets = TicketAssessor(db, hinter, clock).assess
+    sweeps = Sweeps(db, rules, clock, on_reply_queued=outbox.wake)
+    return Runtime(settings, base, db, clock, intake, actions, outbox, sweeps, channels)

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store.models import (
     Attachment,
+    DeliveryReceipt,
     Message,
     PollCursor,
     RawEvent,
@@ -44,6 +45,7 @@ ATTACHMENTS = Attachment.__table__
 EVENTS = TicketEvent.__table__
 COUNTERS = TicketCounter.__table__
 CURSORS = PollCursor.__table__
+RECEIPTS = DeliveryReceipt.__table__
 
 _CHUNK = 500  # keeps IN lists well under every driver's parameter limit
 

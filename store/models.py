@@ -164,6 +164,23 @@ class Attachment(SQLModel, table=True):
     fetch_error: str | None = _text(default=None)
 
 
+class DeliveryReceipt(SQLModel, table=True):
+    """A platform's news about a message we sent (sent, delivered, read, failed), kept even
+    when it arrives before the outbox has recorded the platform's id for the message."""
+
+    __tablename__ = "delivery_receipts"
+    __table_args__ = (Index("ix_delivery_receipts_message", "channel", "platform_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    platform_message_id: str = Field(max_length=512)
+    state: str = Field(max_length=16)
+    at: datetime = _when()
+    error_code: str | None = Field(default=None, max_length=40)
+    error_message: str | None = _text(default=None)
+    raw_event_id: int | None = Field(default=None, foreign_key="raw_events.id")
+
+
 class TicketEvent(SQLModel, table=True):
     """The audit trail: every transition and note, with who and when."""
 

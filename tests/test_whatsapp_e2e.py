@@ -157,11 +157,6 @@ async def test_a_window_failure_reported_later_marks_the_reply_failed(
     assert out.error_message.startswith("(#131047) Re-engagement message")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap, reported to the lead: a status that arrives before the outbox has "
-    "recorded the platform id is stored raw but never applied to the message",
-)
 async def test_a_status_that_beats_the_send_answer_still_reaches_the_message(
     kanal: Kanal, fake: FakeWhatsAppCloud
 ) -> None:

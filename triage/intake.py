@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from channels.base import Cursor, Inbound, IntakeResult, IntakeUnavailable, MediaResult
 from store import ingest
 from store.db import Database
-from triage.intake_batch import Assessor, BatchOutcome, BatchWriter, item_key
+from triage.intake_batch import BatchOutcome, BatchWriter, item_key
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +52,20 @@ class Intake:
         ticket_prefix: str = "LBP",
         tz: tzinfo = JAKARTA,
         clock: Clock = utc_now,
-        assess: Assessor | None = None,
         max_batch: int = 500,
         max_delay: float = 0.002,
-        on_new_tickets: Callable[[list[int]], None] | None = None,
+        on_new_tickets: Callable[[list[int]], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.prefix = ticket_prefix
         self.tz = tz
         self.clock = clock
-        self.assess = assess
         self.max_batch = max_batch
         self.max_delay = max_delay
         self.on_new_tickets = on_new_tickets
         self._queue: asyncio.Queue[_Pending] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._followers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         if self._writer is None:
@@ -84,6 +83,8 @@ class Intake:
         except asyncio.CancelledError:
             pass
         self._writer = None
+        if self._followers:
+            await asyncio.gather(*self._followers, return_exceptions=True)
 
     async def submit(self, items: Sequence[Inbound], cursor: Cursor | None = None) -> IntakeResult:
         if self._queue is None:
@@ -168,7 +169,7 @@ class Intake:
         if not live:
             return
         try:
-            results = await asyncio.to_thread(self._commit_with_retry, live)
+            results, new_tickets = await asyncio.to_thread(self._commit_with_retry, live)
         except DBAPIError as exc:
             if len(live) > 1 and not _is_unavailable(exc):
                 # One caller's bad item must not fail the others: commit each on its own.
@@ -186,8 +187,12 @@ class Intake:
             return
         for pending, result in zip(live, results, strict=True):
             _settle(pending, result=result)
+        if new_tickets and self.on_new_tickets:
+            follower = asyncio.create_task(self.on_new_tickets(new_tickets))
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
 
-    def _commit_with_retry(self, batch: list[_Pending]) -> list[IntakeResult]:
+    def _commit_with_retry(self, batch: list[_Pending]) -> tuple[list[IntakeResult], list[int]]:
         # A unique conflict means another process stored the same delivery or took the same
         # reporter's ticket at the same moment: run the batch again, it will see their rows.
         for attempt in range(5):
@@ -199,19 +204,15 @@ class Intake:
                 log.info("intake conflict with a concurrent writer, retrying the batch")
         raise AssertionError("unreachable")
 
-    def _commit(self, batch: list[_Pending]) -> list[IntakeResult]:
+    def _commit(self, batch: list[_Pending]) -> tuple[list[IntakeResult], list[int]]:
         """All submissions of the group as one batch in one transaction."""
         items = [item for pending in batch for item in pending.items]
         cursors = [pending.cursor for pending in batch if pending.cursor]
         with self.db.engine.connect().execution_options(kanal_write=True) as conn:
             with conn.begin():
-                writer = BatchWriter(
-                    conn, prefix=self.prefix, tz=self.tz, now=self.clock(), assess=self.assess
-                )
+                writer = BatchWriter(conn, prefix=self.prefix, tz=self.tz, now=self.clock())
                 outcome = writer.write(items, cursors)
-        if outcome.new_ticket_ids and self.on_new_tickets:
-            self.on_new_tickets(outcome.new_ticket_ids)
-        return _share_out(batch, outcome)
+        return _share_out(batch, outcome), outcome.new_ticket_ids
 
 
 def _share_out(batch: list[_Pending], outcome: BatchOutcome) -> list[IntakeResult]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -27,6 +27,7 @@ from channels.base import (
     UpdateKind,
 )
 from store import ingest
+from triage.delivery import moves_forward
 from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
 from triage.threads import Candidates, choose_ticket, format_number, ticket_numbers_in
 
@@ -43,18 +44,6 @@ _MEDIA_SUMMARY = {
     "sticker": "[stiker]",
     "contact": "[kontak]",
 }
-# Delivery states only move forward, whatever order the platform's callbacks arrive in.
-_DELIVERY_RANK = {
-    DeliveryState.QUEUED: 0,
-    DeliveryState.SENDING: 1,
-    DeliveryState.SENT: 2,
-    DeliveryState.DELIVERED: 3,
-    DeliveryState.READ: 4,
-    DeliveryState.FAILED: 5,
-}
-
-# Given the facts of a new ticket, what triage flags it with (suggestions, checks).
-Assessor = Callable[[InboundMessage], dict[str, Any]]
 
 
 @dataclass
@@ -109,13 +98,11 @@ class BatchWriter:
         prefix: str,
         tz: tzinfo,
         now: datetime,
-        assess: Assessor | None,
     ) -> None:
         self.conn = conn
         self.prefix = prefix
         self.tz = tz
         self.now = now
-        self.assess = assess
         self.outcome = BatchOutcome()
         self.opened_ids: set[int] = set()
         self.new_counts: Counter[tuple[str, int]] = Counter()
@@ -236,9 +223,7 @@ class BatchWriter:
         for serial, ((_, reporter), (message, follows)) in zip(
             serials, to_open.items(), strict=True
         ):
-            flags = dict(self.assess(message)) if self.assess else {}
-            if follows is not None:
-                flags["follows_ticket_id"] = follows
+            flags = {"follows_ticket_id": follows} if follows is not None else {}
             rows.append(
                 {
                     "number": format_number(self.prefix, year, serial),
@@ -327,16 +312,24 @@ class BatchWriter:
         ingest.update_message(self.conn, found[update.target_external_id], **values)
 
     def _apply_status(self, status: DeliveryStatus, raw_id: int) -> None:
+        # Kept as a receipt first: it may beat the outbox's record of the platform's id.
+        receipt = {
+            "channel": status.channel,
+            "platform_message_id": status.platform_message_id,
+            "state": status.state.value,
+            "at": status.at,
+            "error_code": status.error_code,
+            "error_message": status.error_message,
+            "raw_event_id": raw_id,
+        }
+        ingest.insert_rows(self.conn, ingest.RECEIPTS, [receipt])
         found = ingest.outbound_by_platform_id(
             self.conn, status.channel, status.platform_message_id
         )
         if found is None:
             return
         message_id, current = found
-        if (
-            current
-            and _DELIVERY_RANK.get(DeliveryState(current), 0) >= _DELIVERY_RANK[status.state]
-        ):
+        if not moves_forward(current, status.state.value):
             return
         values: dict[str, Any] = {"delivery_state": status.state.value}
         if status.state is DeliveryState.FAILED:

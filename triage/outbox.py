@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 
 from channels.base import Channel, DeliveryState, OutboundMessage, PlatformError
 from store.db import Database
-from store.models import Message, OutboxItem, Reporter, Ticket
+from store.models import DeliveryReceipt, Message, OutboxItem, Reporter, Ticket
+from triage.delivery import moves_forward
 
 log = logging.getLogger(__name__)
 
@@ -257,9 +258,22 @@ class OutboxWorker:
             assert row is not None and message is not None
             row.state, row.sent_at, row.last_error, row.error_code = "sent", now, None, None
             message.platform_message_id = platform_id
-            if message.delivery_state in (None, "queued", "sending"):
-                message.delivery_state = DeliveryState.SENT.value
+            message.delivery_state = DeliveryState.SENT.value
             message.error_code = message.error_message = None
+            # Receipts that arrived before this record (platforms answer fast) apply now.
+            for receipt in session.exec(
+                select(DeliveryReceipt)
+                .where(
+                    DeliveryReceipt.channel == message.channel,
+                    DeliveryReceipt.platform_message_id == platform_id,
+                )
+                .order_by(col(DeliveryReceipt.id))
+            ):
+                if moves_forward(message.delivery_state, receipt.state):
+                    message.delivery_state = receipt.state
+                    if receipt.state == DeliveryState.FAILED.value:
+                        message.error_code = receipt.error_code
+                        message.error_message = receipt.error_message
             session.add(row)
             session.add(message)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:52:45.932836
+Create Date: 2026-11-23 03:05:46.117439
 """
 
 from alembic import op
@@ -79,6 +79,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
     )
+    op.create_table('delivery_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('platform_message_id', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('at', store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('error_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('error_message', sa.Text(), nullable=True),
+    sa.Column('raw_event_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['raw_event_id'], ['raw_events.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('delivery_receipts', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_receipts_message', ['channel', 'platform_message_id'], unique=False)
+
     op.create_table('tickets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -234,6 +249,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_activity')
 
     op.drop_table('tickets')
+    with op.batch_alter_table('delivery_receipts', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_receipts_message')
+
+    op.drop_table('delivery_receipts')
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('ticket_counters')

@@ -1,0 +1,210 @@
+"""Scheduled sweeps: remind and auto-close silent reporters, record escalations of overdue OPDs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from store.db import Database
+from store.models import Ticket, TicketEvent
+from triage import messages
+from triage.actions import TriageRules
+from triage.outbox import enqueue
+from triage.states import Action, Status, TicketFacts, decide
+
+log = logging.getLogger(__name__)
+SYSTEM = "system"
+
+
+@dataclass
+class SweepReport:
+    reminded: int = 0
+    closed: int = 0
+    escalated_opd: int = 0
+    escalated_overall: int = 0
+
+
+class Sweeps:
+    def __init__(
+        self,
+        db: Database,
+        rules: TriageRules,
+        clock: Callable[[], datetime],
+        *,
+        on_reply_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.rules = rules
+        self.clock = clock
+        self.on_reply_queued = on_reply_queued
+
+    def run(self) -> SweepReport:
+        """One pass of every sweep; each ticket in its own transaction."""
+        now = self.clock()
+        report = SweepReport()
+        report.reminded = self._each(self._due_reminders(now), self._remind, now)
+        report.closed = self._each(self._due_closures(now), self._auto_close, now)
+        report.escalated_opd = self._each(self._overdue("opd_due_at", now), self._escalate_opd, now)
+        report.escalated_overall = self._each(
+            self._overdue("due_at", now), self._escalate_overall, now
+        )
+        if report.reminded or report.closed:
+            if self.on_reply_queued:
+                self.on_reply_queued()
+        if any(vars(report).values()):
+            log.info("sweep: %s", report)
+        return report
+
+    def _each(
+        self, ids: list[int], step: Callable[[Session, Ticket, datetime], bool], now: datetime
+    ) -> int:
+        done = 0
+        for ticket_id in ids:
+            with self.db.write() as session:
+                query = select(Ticket).where(Ticket.id == ticket_id)
+                if not self.db.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                ticket = session.exec(query).first()
+                if ticket is not None and step(session, ticket, now):
+                    done += 1
+        return done
+
+    def _ids(self, query: object) -> list[int]:
+        with self.db.read() as session:
+            return list(session.exec(query).all())  # type: ignore[call-overload]
+
+    def _due_closures(self, now: datetime) -> list[int]:
+        return self._ids(
+            select(Ticket.id).where(
+                Ticket.status == Status.CLARIFYING.value,
+                col(Ticket.clarification_due_at) <= now,
+            )
+        )
+
+    def _due_reminders(self, now: datetime) -> list[int]:
+        before = self.rules.triage.reminder_before
+        if before is None:
+            return []
+        return self._ids(
+            select(Ticket.id).where(
+                Ticket.status == Status.CLARIFYING.value,
+                col(Ticket.clarification_due_at) <= now + before,
+                col(Ticket.clarification_due_at) > now,
+            )
+        )
+
+    def _overdue(self, column: str, now: datetime) -> list[int]:
+        due = getattr(Ticket, column)
+        return self._ids(
+            select(Ticket.id).where(
+                col(Ticket.status).in_([Status.FORWARDED.value, Status.IN_PROGRESS.value]),
+                col(due) < now,
+            )
+        )
+
+    def _remind(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        due = ticket.clarification_due_at
+        if ticket.status != Status.CLARIFYING.value or due is None:
+            return False
+        if ticket.flags.get("reminded_for") == due.isoformat():
+            return False  # one reminder per clarification request
+        text = messages.render(
+            "reminder.no_response",
+            self.rules.locale,
+            number=ticket.number,
+            deadline=messages.format_due(due, self.rules.tz, self.rules.locale),
+        )
+        enqueue(session, ticket, text, author=SYSTEM, now=now)
+        ticket.flags = {**ticket.flags, "reminded_for": due.isoformat()}
+        self._event(session, ticket, "remind", ticket.status, ticket.status, now, note=text)
+        return True
+
+    def _auto_close(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        due = ticket.clarification_due_at
+        if ticket.status != Status.CLARIFYING.value or due is None or due > now:
+            return False  # the reporter answered since the list was read
+        outcome = decide(TicketFacts(Status(ticket.status)), Action.AUTO_CLOSE)
+        text = messages.render("closed.no_response", self.rules.locale, number=ticket.number)
+        enqueue(session, ticket, text, author=SYSTEM, now=now)
+        ticket.status = outcome.to_state.value
+        ticket.resolution = outcome.resolution.value if outcome.resolution else None
+        ticket.closed_at = now
+        ticket.clarification_due_at = None
+        self._event(
+            session,
+            ticket,
+            Action.AUTO_CLOSE.value,
+            outcome.from_state.value,
+            outcome.to_state.value,
+            now,
+            note=text,
+        )
+        return True
+
+    def _escalate_opd(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        return self._escalate(session, ticket, now, "opd_overdue", ticket.opd_due_at)
+
+    def _escalate_overall(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        return self._escalate(session, ticket, now, "overall_overdue", ticket.due_at)
+
+    def _escalate(
+        self, session: Session, ticket: Ticket, now: datetime, kind: str, due: datetime | None
+    ) -> bool:
+        """Record once per due time that it passed; the notifier turns these into alerts."""
+        if (
+            due is None
+            or due >= now
+            or ticket.status not in (Status.FORWARDED.value, Status.IN_PROGRESS.value)
+        ):
+            return False
+        marker = f"escalated_{kind}"
+        if ticket.flags.get(marker) == due.isoformat():
+            return False
+        decide(TicketFacts(Status(ticket.status), verified=True), Action.ESCALATE)
+        ticket.flags = {**ticket.flags, marker: due.isoformat()}
+        hours_late = round((now - due).total_seconds() / 3600, 1)
+        self._event(
+            session,
+            ticket,
+            Action.ESCALATE.value,
+            ticket.status,
+            ticket.status,
+            now,
+            data={
+                "kind": kind,
+                "opd": ticket.opd,
+                "due_at": due.isoformat(),
+                "hours_late": hours_late,
+            },
+        )
+        return True
+
+    def _event(
+        self,
+        session: Session,
+        ticket: Ticket,
+        action: str,
+        from_state: str,
+        to_state: str,
+        now: datetime,
+        *,
+        note: str | None = None,
+        data: dict | None = None,
+    ) -> None:
+        session.add(ticket)
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id or 0,
+                at=now,
+                actor=SYSTEM,
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                note=note,
+                data=data or {},
+            )
+        )
