@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import REPO
 from sqlmodel import select
 
+from conftest import REPO
 from store.db import Database
 from store.models import ALL_TABLES, ApiToken, Ticket, User
 from store.users import token_hash
