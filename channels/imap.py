@@ -27,7 +27,7 @@ from channels.base import (
     SendResult,
 )
 from channels.imap_session import CONNECTION_ERRORS, FetchedMail, MailboxSession
-from channels.mail_parse import ParseContext, parse_email
+from channels.mail_parse import ParseContext, parse_mail
 from channels.smtp_out import SmtpSender, own_msgid_domain
 
 log = logging.getLogger("kanal.channels.email")
@@ -213,15 +213,17 @@ class EmailChannel:
         items: dict[str, Inbound] = {}
         for mail in fetched:
             extra = {"folder": self.config.folder, "uidvalidity": uidvalidity, "uid": mail.uid}
-            item = parse_email(
+            parsed = parse_mail(
                 mail.raw, self._context, received_at=_aware(mail.internal_date), extra=extra
             )
-            if isinstance(item, InboundMessage) and item.parse_error:
-                log.warning(
-                    "email %s (uid %s) of %s read with problems: %s",
-                    item.external_id, mail.uid, self.account, item.parse_error,
-                )
-            items.setdefault(item.external_id, item)  # the same mail twice in one batch
+            for item in parsed:
+                if isinstance(item, InboundMessage) and item.parse_error:
+                    log.warning(
+                        "email %s (uid %s) of %s read with problems: %s",
+                        item.external_id, mail.uid, self.account, item.parse_error,
+                    )
+                key = getattr(item, "external_id", None) or f"status:{id(item)}"
+                items.setdefault(key, item)  # the same mail twice in one batch
         return list(items.values())
 
 

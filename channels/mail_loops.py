@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import HeaderParser
 from email.utils import getaddresses
 
 # Local parts that only machines write from (RFC 3834 §2 and common practice).
@@ -100,3 +102,58 @@ def detect_loop(
     if reason:
         return LoopVerdict("auto_reply", reason)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDelivery:
+    """What a delivery status notification (RFC 3464) says about one of the mails it returns."""
+
+    original_message_id: str  # as written in the returned headers, angle brackets and all
+    status: str | None  # the enhanced status code, e.g. "5.1.1"
+    diagnostic: str | None
+    recipient: str | None
+
+
+def _returned_headers(msg: EmailMessage) -> Message | None:
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            return inner[0] if isinstance(inner, list) and inner else None
+        if ctype == "text/rfc822-headers":
+            text = part.get_payload(decode=True) or b""
+            return HeaderParser(policy=policy.compat32).parsestr(text.decode("utf-8", "replace"))
+    return None
+
+
+def _failed_recipient(msg: EmailMessage) -> Message | None:
+    for part in msg.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        blocks = part.get_payload()
+        for block in blocks if isinstance(blocks, list) else []:
+            if str(block.get("Action", "")).strip().lower() == "failed":
+                return block
+    return None
+
+
+def read_failed_delivery(msg: EmailMessage) -> FailedDelivery | None:
+    """The returned mail's Message-ID and the reason, for a permanent failure report only."""
+    if msg.get_content_type() != "multipart/report":
+        return None
+    recipient = _failed_recipient(msg)
+    returned = _returned_headers(msg)
+    if recipient is None or returned is None or not returned.get("Message-ID"):
+        return None
+
+    def field(name: str) -> str | None:
+        value = " ".join(str(recipient.get(name) or "").split())
+        return value or None
+
+    final = field("Final-Recipient")
+    return FailedDelivery(
+        original_message_id=str(returned["Message-ID"]).strip(),
+        status=field("Status"),
+        diagnostic=field("Diagnostic-Code"),
+        recipient=final.split(";", 1)[-1].strip() if final else None,
+    )

@@ -16,8 +16,16 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from channels.base import Attachment, AttachmentKind, InboundMessage, UnsupportedEvent
-from channels.mail_loops import detect_loop
+from channels.base import (
+    Attachment,
+    AttachmentKind,
+    DeliveryState,
+    DeliveryStatus,
+    Inbound,
+    InboundMessage,
+    UnsupportedEvent,
+)
+from channels.mail_loops import detect_loop, read_failed_delivery
 from channels.mail_text import clean_text, decode_bytes, html_to_text, looks_forwarded, trim_reply
 
 CHANNEL = "email"
@@ -332,3 +340,31 @@ def _unreadable(
         parse_error=reason,
         raw={**extra, "eml_path": eml_path},
     )
+
+
+def parse_mail(
+    raw: bytes, ctx: ParseContext, *, received_at: datetime | None = None, extra: dict | None = None
+) -> list[Inbound]:
+    """The items one mail gives intake: the message or skipped event, plus, for a bounce of
+    one of our replies, the failed delivery of that reply."""
+    item = parse_email(raw, ctx, received_at=received_at, extra=extra)
+    if not (isinstance(item, UnsupportedEvent) and item.kind == "bounce" and ctx.own_msgid_domain):
+        return [item]
+    try:
+        failed = read_failed_delivery(BytesParser(policy=policy.default).parsebytes(raw))
+    except Exception:  # a bounce we cannot read further is still stored as a bounce
+        return [item]
+    ours = normalize_message_id(failed.original_message_id) if failed else None
+    if failed is None or ours is None or not ours.endswith("@" + ctx.own_msgid_domain):
+        return [item]
+    status = DeliveryStatus(
+        channel=CHANNEL,
+        account=ctx.account,
+        platform_message_id=ours,
+        state=DeliveryState.FAILED,
+        at=received_at or ctx.clock(),
+        error_code=failed.status,
+        error_message=clean_text(failed.diagnostic or f"bounced for {failed.recipient}"),
+        raw={**(extra or {}), "bounce": item.external_id, "recipient": failed.recipient},
+    )
+    return [item, status]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from channels.base import InboundMessage, UnsupportedEvent
-from channels.mail_parse import ParseContext, parse_email
+from channels.base import DeliveryState, DeliveryStatus, InboundMessage, UnsupportedEvent
+from channels.mail_parse import ParseContext, parse_email, parse_mail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 FILES = sorted(FIXTURES.glob("*.eml"))
@@ -504,3 +504,31 @@ def test_garbage_bytes_still_become_a_message_with_a_parse_error(tmp_path: Path)
     assert item.sent_at == NOW
     assert item.parse_error == "no sender address; undecodable bytes replaced"
     assert "\x00" not in item.text
+
+
+def test_bounce_of_our_reply_also_reports_its_failed_delivery(tmp_path: Path) -> None:
+    raw = (FIXTURES / "bounce__gmail_dsn.eml").read_bytes()
+    bounce, status = parse_mail(raw, context(tmp_path), received_at=NOW, extra={"uid": 3})
+    assert isinstance(bounce, UnsupportedEvent) and bounce.kind == "bounce"
+    assert status == DeliveryStatus(
+        channel="email",
+        account="aduan@kanal.test",
+        platform_message_id="aa11bb22cc33dd44ee55ff6600112233@kanal.kanal.test",
+        state=DeliveryState.FAILED,
+        at=NOW,
+        error_code="5.1.1",
+        error_message=("smtp; 550-5.1.1 The email account that you tried to reach does not exist."),
+        raw={"uid": 3, "bounce": bounce.external_id, "recipient": "salah.ketik@gmial.com"},
+    )
+
+
+def test_bounce_without_a_report_or_of_foreign_mail_is_only_a_bounce(tmp_path: Path) -> None:
+    plain = (FIXTURES / "bounce__postmaster_plain.eml").read_bytes()
+    foreign = (
+        (FIXTURES / "bounce__gmail_dsn.eml")
+        .read_bytes()
+        .replace(b"@kanal.kanal.test>", b"@elsewhere.example>")
+    )
+    for raw in (plain, foreign):
+        [item] = parse_mail(raw, context(tmp_path))
+        assert isinstance(item, UnsupportedEvent) and item.kind == "bounce"
