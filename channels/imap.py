@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from channels.base import (
     ChannelConfig,
     Cursor,
+    DeliveryStatus,
     Duration,
     Inbound,
     InboundMessage,
@@ -222,9 +223,14 @@ class EmailChannel:
                         "email %s (uid %s) of %s read with problems: %s",
                         item.external_id, mail.uid, self.account, item.parse_error,
                     )
-                key = getattr(item, "external_id", None) or f"status:{id(item)}"
-                items.setdefault(key, item)  # the same mail twice in one batch
+                items.setdefault(_dedupe_key(item), item)  # the same mail twice in one batch
         return list(items.values())
+
+
+def _dedupe_key(item: Inbound) -> str:
+    if isinstance(item, DeliveryStatus):
+        return f"status:{item.platform_message_id}:{item.state.value}"
+    return item.external_id
 
 
 def _aware(value: datetime | None) -> datetime | None:

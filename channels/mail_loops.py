@@ -92,15 +92,15 @@ def detect_loop(
 ) -> LoopVerdict | None:
     """The reason a message must be stored as skipped, or None for a real report."""
     senders = _addresses(msg, "From") + _addresses(msg, "Sender")
-    reason = _own_mail(msg, senders, own_addresses, own_msgid_domain)
-    if reason:
-        return LoopVerdict("own_mail", reason)
-    reason = _bounce(msg, senders)
-    if reason:
-        return LoopVerdict("bounce", reason)
-    reason = _auto_reply(msg, senders)
-    if reason:
-        return LoopVerdict("auto_reply", reason)
+    checks = (
+        ("own_mail", lambda: _own_mail(msg, senders, own_addresses, own_msgid_domain)),
+        ("bounce", lambda: _bounce(msg, senders)),
+        ("auto_reply", lambda: _auto_reply(msg, senders)),
+    )
+    for kind, check in checks:  # in this order: a bounce of our own mail is our own mail
+        reason = check()
+        if reason:
+            return LoopVerdict(kind, reason)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,19 @@ async def test_database_outage_delays_but_loses_nothing(
     assert [m for m in messages if "recovered" in m] == [
         f"email polling of aduan@kanal.test/{mailbox} recovered"
     ]
+
+
+async def test_idle_brings_new_mail_long_before_the_poll_interval(
+    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path, clock: Callable
+) -> None:
+    slow = config(dovecot, mailbox).model_copy(update={"poll_interval": timedelta(minutes=10)})
+    channel = EmailChannel(slow, tmp_path, clock)
+    await channel.start(intake)
+    try:
+        await polls_after(channel, 1)
+        dovecot.append(mailbox, FIXTURES[-1].read_bytes())
+        # Without IDLE the mail would wait ten minutes for the next poll.
+        await wait_for(lambda: len(raw_ids(db)) == 1, limit=10)
+    finally:
+        await channel.stop()
+    assert channel.health.completed_polls == 2
