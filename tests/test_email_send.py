@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from servers.dovecot import free_port
-from servers.smtp import SmtpServer
 
 from channels.base import Channel, OutboundMessage, PlatformError
 from channels.imap import EmailChannel, EmailConfig
 from channels.smtp_out import reply_subject
+from servers.dovecot import free_port
+from servers.smtp import SmtpServer
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
