@@ -268,15 +268,17 @@ async def test_replies_join_the_ticket_by_message_id_or_ticket_number(
     assert by_id["r3@mail.id"] != ticket.id
 
 
-class DatabaseDownAtFirst:
-    """The real intake behind a database that refuses the first `failures` commits."""
+class DatabaseDownUntilRepaired:
+    """The real intake behind a database that refuses every commit until `repair()`."""
 
-    def __init__(self, intake: Intake, failures: int) -> None:
-        self.intake, self.failures = intake, failures
+    def __init__(self, intake: Intake) -> None:
+        self.intake, self.down = intake, True
+
+    def repair(self) -> None:
+        self.down = False
 
     async def submit(self, items: Sequence[Inbound], cursor: Cursor | None = None) -> IntakeResult:
-        if self.failures:
-            self.failures -= 1
+        if self.down:
             raise IntakeUnavailable("database is down")
         return await self.intake.submit(items, cursor)
 
@@ -299,8 +301,14 @@ async def test_database_outage_delays_but_loses_nothing(
     caplog.set_level(logging.INFO, logger="kanal.channels.email")
     for path in FIXTURES[:12]:
         dovecot.append(mailbox, path.read_bytes())
-    validity, uids, flags = folder_state(dovecot, mailbox)
-    await poller.start(DatabaseDownAtFirst(intake, failures=3))
+    validity, uids, _ = folder_state(dovecot, mailbox)
+    sink = DatabaseDownUntilRepaired(intake)
+    await poller.start(sink)
+    await wait_for(lambda: poller.health.consecutive_failures >= 3)
+    # Fetched several times, but read with BODY.PEEK[]: nothing is marked read until stored.
+    _, _, flags = folder_state(dovecot, mailbox)
+    assert not any(b"\\Seen" in flags[uid] for uid in uids)
+    sink.repair()
     await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
 
     assert raw_ids(db) == sorted(key(i) for i in expected_items(tmp_path, FIXTURES[:12]))
