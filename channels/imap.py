@@ -145,8 +145,7 @@ class EmailChannel:
             except (*CONNECTION_ERRORS, IntakeUnavailable) as exc:
                 self._note_failure(exc)
             except Exception as exc:  # the poller must outlive a bug; nothing is skipped
-                log.exception("email poll of %s failed unexpectedly", self.account)
-                self._note_failure(exc)
+                self._note_failure(exc, unexpected=True)
             else:
                 self._note_success()
                 delay = self.config.retry_initial.total_seconds()
@@ -161,7 +160,7 @@ class EmailChannel:
             await asyncio.to_thread(self._stop.wait, delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.config.retry_max.total_seconds())
 
-    def _note_failure(self, exc: BaseException) -> None:
+    def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
         self.health.last_error = f"{type(exc).__name__}: {exc}"
         self.health.consecutive_failures += 1
         if not self.health.failing:
@@ -169,6 +168,7 @@ class EmailChannel:
             log.warning(
                 "email polling of %s/%s is failing, retrying with back-off: %s",
                 self.account, self.config.folder, self.health.last_error,
+                exc_info=exc if unexpected else None,  # a bug's traceback, once
             )
 
     def _note_success(self) -> None:

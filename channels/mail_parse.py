@@ -31,6 +31,8 @@ from channels.mail_text import clean_text, decode_bytes, html_to_text, looks_for
 CHANNEL = "email"
 MEDIA_SUBDIR = Path("media") / "email"
 _MSGID = re.compile(r"<([^<>\s]+)>")
+MAX_ID_LENGTH = 500
+MAX_ADDRESS_LENGTH = 320  # RFC 5321's limit, and the store's
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,10 @@ def normalize_message_id(value: str | None) -> str | None:
     if not token or any(ch.isspace() for ch in token):
         return None
     local, sep, domain = token.rpartition("@")
-    return f"{local}@{domain.lower()}" if sep else token
+    token = f"{local}@{domain.lower()}" if sep else token
+    if len(token) > MAX_ID_LENGTH:  # the store keeps 512; a hash still matches its replies
+        return "sha256:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    return token
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
@@ -197,7 +202,7 @@ def _save_attachment(part: EmailMessage, index: int, data_dir: Path) -> Attachme
     content_id = (part.get("Content-ID") or "").strip("<> ") or None
     return Attachment(
         kind=_kind(mime),
-        mime_type=mime,
+        mime_type=mime[:200],
         media_ref=f"cid:{content_id}" if content_id else None,
         size=len(content),
         file_name=name,
@@ -222,7 +227,8 @@ def _sender(msg: EmailMessage, errors: list[str]) -> tuple[str | None, str | Non
         raw = _header(msg, name, errors)
         for display, addr in getaddresses([raw]) if raw else []:
             if "@" in addr:
-                return (display.strip() or None), addr.strip()
+                display = display.strip()[:MAX_ADDRESS_LENGTH] or None
+                return display, addr.strip()[:MAX_ADDRESS_LENGTH]
     return None, None
 
 

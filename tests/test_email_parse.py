@@ -532,3 +532,16 @@ def test_bounce_without_a_report_or_of_foreign_mail_is_only_a_bounce(tmp_path: P
     for raw in (plain, foreign):
         [item] = parse_mail(raw, context(tmp_path))
         assert isinstance(item, UnsupportedEvent) and item.kind == "bounce"
+
+
+def test_oversized_ids_and_addresses_fit_the_store(tmp_path: Path) -> None:
+    long_id = "x" * 600 + "@mail.id"
+    long_name = "Warga " * 80
+    raw = (
+        f"From: {long_name}<warga@mail.id>\r\nTo: aduan@kanal.test\r\nSubject: Panjang\r\n"
+        f"Message-ID: <{long_id}>\r\nIn-Reply-To: <{long_id}>\r\n\r\nIsi.\r\n"
+    ).encode()
+    item = parse_email(raw, context(tmp_path))
+    hashed = "sha256:" + hashlib.sha256(long_id.encode()).hexdigest()
+    assert (item.external_id, item.reply_to) == (hashed, hashed)
+    assert len(item.display_name) == 320
