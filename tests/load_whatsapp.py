@@ -1,0 +1,89 @@
+"""A separate process that plays Meta: posts signed WhatsApp webhooks and retries until 200.
+
+Usage: python tests/load_whatsapp.py URL APP_SECRET PHONE_NUMBER_ID COUNT CONNECTIONS ACKED_FILE
+
+Each acknowledged wamid is appended to ACKED_FILE (flushed at once), so a test can check that
+everything that got a 200 is stored exactly once, whatever happened to the server meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fakes.whatsapp_webhooks import signature, webhook_bytes
+
+
+def text_webhook(phone_number_id: str, n: int) -> tuple[str, dict[str, Any]]:
+    wamid = f"wamid.LOAD{n:08d}"
+    sender = f"628{n % 300:09d}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "6281100000000", "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": f"Warga {n % 300}"}, "wa_id": sender}],
+        "messages": [
+            {
+                "from": sender,
+                "id": wamid,
+                "timestamp": str(1763863200 + n),
+                "type": "text",
+                "text": {"body": f"Laporan {n}: jalan berlubang di Desa Kayen, mohon diperbaiki."},
+            }
+        ],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
+    }
+    return wamid, body
+
+
+async def deliver(
+    http: aiohttp.ClientSession, url: str, secret: str, body: bytes, deadline: float
+) -> None:
+    """Post until the server answers 200, as Meta retries undelivered webhooks."""
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(body, secret)}
+    while time.monotonic() < deadline:
+        try:
+            async with http.post(url, data=body, headers=headers) as response:
+                await response.read()
+                if response.status == 200:
+                    return
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        await asyncio.sleep(0.05)
+    raise TimeoutError("server never acknowledged a webhook")
+
+
+async def main(
+    url: str, secret: str, phone: str, count: int, connections: int, acked: Path
+) -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(count):
+        queue.put_nowait(n)
+    deadline = time.monotonic() + 240
+    timeout = aiohttp.ClientTimeout(total=10)
+    with acked.open("a", encoding="utf-8") as out:
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+
+            async def worker() -> None:
+                while not queue.empty():
+                    n = queue.get_nowait()
+                    wamid, payload = text_webhook(phone, n)
+                    await deliver(http, url, secret, webhook_bytes(payload), deadline)
+                    out.write(wamid + "\n")
+                    out.flush()
+
+            await asyncio.gather(*(worker() for _ in range(connections)))
+
+
+if __name__ == "__main__":
+    _, url, secret, phone, count, connections, acked_file = sys.argv
+    asyncio.run(main(url, secret, phone, int(count), int(connections), Path(acked_file)))
