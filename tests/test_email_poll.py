@@ -335,6 +335,9 @@ async def test_idle_brings_new_mail_long_before_the_poll_interval(
         dovecot.append(mailbox, FIXTURES[-1].read_bytes())
         # Without IDLE the mail would wait ten minutes for the next poll.
         await wait_for(lambda: len(raw_ids(db)) == 1, limit=10)
+        logouts = dovecot.log(tail=None).count("Disconnected: Logged out")
     finally:
         await channel.stop()
     assert channel.health.completed_polls == 2
+    # stop() ends IDLE and logs out properly rather than dropping the connection.
+    await wait_for(lambda: dovecot.log(tail=None).count("Disconnected: Logged out") == logouts + 1)

@@ -111,9 +111,11 @@ class Dovecot:
             time.sleep(0.05)
         raise RuntimeError("dovecot did not stop")
 
-    def log(self) -> str:
+    def log(self, tail: int | None = 4000) -> str:
+        """The server's log, its last `tail` characters by default, all of it with None."""
         path = self.directory / "dovecot.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text[-tail:] if tail else text
 
     def client(self) -> IMAPClient:
         imap = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
