@@ -1,4 +1,5 @@
-"""The tables Kanal keeps: reporters, tickets, messages, raw events, audit trail, outbox, users."""
+"""The tables Kanal keeps: reporters, tickets, messages, raw events, audit trail, outbox, users,
+staff notifications."""
 
 from __future__ import annotations
 
@@ -264,5 +265,63 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = _when(default=None)
     revoked_at: datetime | None = _when(default=None)
 
+
+class Notification(SQLModel, table=True):
+    """A digest or alert for one staff recipient on one channel (email, telegram), rendered
+    when made and sent by the notifier with retries; `key` makes each one exist once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)  # digest, opd_overdue, overall_overdue, channel_down, ...
+    recipient: str = Field(max_length=120)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=320)
+    subject: str = _text(default="")
+    payload: dict[str, Any] = _json(default_factory=dict)  # text, html, telegram, chart_png
+    state: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    last_error: str | None = _text(default=None)
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(default=None)
+
+class DigestRun(SQLModel, table=True):
+    """The daily digest of `day` has been made (its notifications written): never twice."""
+
+    __tablename__ = "digest_runs"
+
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD, the region's calendar
+    created_at: datetime = _when()
+
+class EscalationAlert(SQLModel, table=True):
+    """An escalation event (TicketEvent "escalate") the notifier has dealt with: alerted in the
+    batch named by `batch`, or `suppressed` because it repeated an alert of the quiet period."""
+
+    __tablename__ = "escalation_alerts"
+    __table_args__ = (Index("ix_escalation_alerts_group", "kind", "opd", "alerted_at"),)
+
+    event_id: int = Field(primary_key=True, foreign_key="ticket_events.id", autoincrement=False)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    kind: str = Field(max_length=32)  # opd_overdue, overall_overdue
+    opd: str = Field(max_length=40)  # "" when the ticket has none
+    alerted_at: datetime = _when()
+    batch: str | None = Field(default=None, max_length=120)
+    suppressed: bool = False
+
+class ChannelHealthState(SQLModel, table=True):
+    """The last known health of a channel account and the last state admins were told about."""
+
+    __tablename__ = "channel_health"
+
+    channel: str = Field(primary_key=True, max_length=32)
+    account: str = Field(primary_key=True, max_length=320)
+    state: str = Field(max_length=8)  # ok, down
+    reason: str | None = _text(default=None)
+    since: datetime = _when()
+    alerted_state: str | None = Field(default=None, max_length=8)
+    updated_at: datetime = _when()
 
 ALL_TABLES = SQLModel.metadata
