@@ -22,6 +22,7 @@ from pydantic import (
 from channels.base import ChannelConfig
 from channels.imap import EmailConfig
 from channels.whatsapp import WhatsAppConfig
+from notifier.config import NotifierConfig
 from triage.config import (
     CategoryConfig,
     JurisdictionConfig,
@@ -111,6 +112,7 @@ class Settings(_Strict):
     opd: list[OpdConfig] = []
     category: list[CategoryConfig] = []
     jurisdiction: JurisdictionConfig = JurisdictionConfig()
+    notifier: NotifierConfig = NotifierConfig()
 
     @model_validator(mode="after")
     def _tables_agree(self) -> Settings:

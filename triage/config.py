@@ -101,6 +101,14 @@ class OpdConfig(BaseModel):
     name: str = Field(min_length=1)
     # A central-government agency (PLN, BPJS, BPN) reached through a liaison like any OPD.
     central: bool = False
+    # Where the notifier sends this OPD's escalation alerts (optional).
+    email: str | None = None
+    telegram_chat_id: str | None = None
+
+    @field_validator("telegram_chat_id", mode="before")
+    @classmethod
+    def _chat_id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
 
 
 class CategoryConfig(BaseModel):
