@@ -1,0 +1,103 @@
+"""Where a Graph poller has read up to, per source, and what a fresh listing means against it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from channels.meta_parse import Item
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One thing a poll found: a new item, an edited one, or one gone from its listing."""
+
+    kind: str  # "new" | "edit" | "delete"
+    external_id: str
+    item: Item | None = None  # None for a deletion
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCursor:
+    """`since`: the newest item time read; `seen`: what was read at or after `since - recheck`.
+
+    Graph lists newest first and some edges cannot filter by time, so every poll re-reads a
+    little (`recheck`) before `since`: late arrivals there are still caught, and for comments
+    an edited text (digest) or a vanished id is noticed. The first run reads from `since` on.
+    """
+
+    since: datetime
+    seen: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # id: (t, digest, scope)
+    first_run: bool = False
+
+    @classmethod
+    def load(cls, value: str | None, start: datetime) -> SourceCursor:
+        try:
+            data = json.loads(value or "")
+            since = datetime.fromisoformat(data["since"])
+            seen = {str(k): (float(v[0]), str(v[1]), str(v[2])) for k, v in data["seen"].items()}
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return cls(start, {}, first_run=True)
+        return cls(since, seen)
+
+    def dump(self) -> str:
+        seen = {k: list(v) for k, v in sorted(self.seen.items())}
+        return json.dumps({"since": self.since.isoformat(), "seen": seen}, ensure_ascii=False)
+
+    def floor(self, recheck: timedelta) -> datetime:
+        """Items older than this need not be listed any more."""
+        return self.since if self.first_run else self.since - recheck
+
+    def changes(
+        self,
+        items: list[Item],
+        *,
+        recheck: timedelta,
+        track_edits: bool = False,
+        complete_scopes: frozenset[str] = frozenset(),
+    ) -> list[Change]:
+        """What is new (oldest first), edited, or deleted in a fresh listing.
+
+        A deletion is only inferred for scopes (posts) whose listing was read to the floor.
+        """
+        floor = self.floor(recheck)
+        found: list[Change] = []
+        listed: set[str] = set()
+        for item in sorted(items, key=lambda i: (i.at, i.id)):
+            key = item.external_id
+            if key in listed:
+                continue  # a page that arrived twice
+            listed.add(key)
+            known = self.seen.get(key)
+            if known is None:
+                if item.at >= floor:
+                    found.append(Change("new", key, item))
+            elif track_edits and known[1] != item.digest:
+                found.append(Change("edit", key, item))
+        if track_edits:
+            for key, (at, _, scope) in sorted(self.seen.items()):
+                gone = key not in listed and scope in complete_scopes
+                if gone and _utc(at) >= floor:
+                    found.append(Change("delete", key))
+        return found
+
+    def advanced(self, changes: list[Change], recheck: timedelta) -> SourceCursor:
+        """The cursor once `changes` are committed; ids older than the recheck span drop out."""
+        seen = dict(self.seen)
+        since = self.since
+        for change in changes:
+            if change.item is None:
+                seen.pop(change.external_id, None)
+                continue
+            item = change.item
+            scope = item.post.id if item.post is not None else (item.thread or "")
+            seen[change.external_id] = (item.at.timestamp(), item.digest, scope)
+            since = max(since, item.at)
+        keep_from = (since - recheck).timestamp()
+        seen = {k: v for k, v in seen.items() if v[0] >= keep_from}
+        return replace(self, since=since, seen=seen, first_run=False)
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)

@@ -1,0 +1,351 @@
+"""The Graph poller shared by Instagram and Facebook: DMs, comments and mentions into intake."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import aiohttp
+from pydantic import SecretStr, model_validator
+
+from channels.base import (
+    ChannelConfig,
+    Cursor,
+    Duration,
+    Inbound,
+    IntakeSink,
+    IntakeUnavailable,
+    MessageUpdate,
+    OutboundMessage,
+    PlatformError,
+    Routes,
+    SendResult,
+    UpdateKind,
+)
+from channels.meta_cursor import Change, SourceCursor
+from channels.meta_fetch import GraphReader, Platform
+from channels.meta_graph import (
+    GRAPH_API_BASE,
+    GraphClient,
+    GraphError,
+    GraphThrottled,
+    GraphTokenInvalid,
+)
+from channels.meta_media import MediaDownloads
+from channels.meta_parse import (
+    to_inbound,
+)
+from channels.meta_send import TEXTS as SEND_TEXTS
+from channels.meta_send import WINDOW_CODE, outside_window, send_request, sent_id
+
+log = logging.getLogger(__name__)
+
+Source = Literal["messages", "comments", "mentions"]
+
+
+class MetaConfig(ChannelConfig):
+    """Keys shared by `[channels.instagram]` and `[channels.facebook]`."""
+
+    page_id: str = ""
+    access_token: SecretStr = SecretStr("")  # the Page access token
+    api_base: str = GRAPH_API_BASE  # includes the Graph version
+    poll_interval: Duration = timedelta(seconds=60)
+    lookback: Duration = timedelta(days=2)  # how far back the first run reads
+    sources: tuple[Source, ...] = ("messages", "comments", "mentions")
+    recent_posts: int = 10  # the account's newest posts whose comments are read
+    recheck: Duration = timedelta(hours=24)  # comments re-read for edits, deletions, late ones
+    comment_reply: Literal["public", "private"] = "private"  # when the operator picks no mode
+    human_agent_tag: bool = False  # DMs up to 7 days after the reporter wrote (needs App Review)
+    request_timeout: Duration = timedelta(seconds=30)
+    slow_at: float = 75.0  # percent of Graph's limits at which polling slows down
+    batch_size: int = 100  # items committed per intake call
+    max_pages: int = 20  # per listing and poll
+    retry_initial: Duration = timedelta(seconds=5)
+    retry_max: Duration = timedelta(minutes=10)
+    max_media_bytes: int = 25 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> MetaConfig:
+        if self.enabled:
+            missing = [name for name in self._required() if not _plain(getattr(self, name))]
+            if missing:
+                raise ValueError(f"required when the channel is enabled: {', '.join(missing)}")
+        return self
+
+    def _required(self) -> tuple[str, ...]:
+        return ("page_id", "access_token")
+
+
+def _plain(value: SecretStr | str) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+@dataclass(slots=True)
+class ChannelHealth:
+    """What the channel is doing, for operators' alerts: `state` is ok, failing, throttled,
+    stopped (needs the operator: see `alert`) or idle (not started)."""
+
+    state: str = "idle"
+    alert: str | None = None
+    last_error: str | None = None
+    completed_polls: int = 0
+    consecutive_failures: int = 0
+    throttled_until: datetime | None = None
+    usage_percent: float = 0.0
+
+
+TOKEN_ALERT = (
+    "{label} channel (account {account}) stopped: the page access token has expired or was "
+    "revoked ({error}). Generate a new Page access token, set channels.{channel}.access_token, "
+    "and restart Kanal."
+)
+
+
+class MetaChannel:
+    """One Instagram or Facebook account: polls its sources, downloads media, sends replies."""
+
+    name: str
+
+    def __init__(
+        self,
+        config: MetaConfig,
+        platform: Platform,
+        *,
+        account: str,
+        own_ids: frozenset[str],
+        data_dir: Path,
+        http: aiohttp.ClientSession,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.platform = platform
+        self.name = platform.dialect.channel
+        self.account = account
+        self.own_ids = own_ids
+        self.clock = clock
+        self.health = ChannelHealth()
+        self.client = GraphClient(
+            api_base=config.api_base,
+            access_token=config.access_token,
+            http=http,
+            timeout=config.request_timeout.total_seconds(),
+            slow_at=config.slow_at,
+        )
+        self.reader = GraphReader(
+            self.client,
+            platform,
+            page_id=config.page_id,
+            max_pages=config.max_pages,
+            recent_posts=config.recent_posts,
+        )
+        self.media = MediaDownloads(
+            self.name,
+            data_dir,
+            http,
+            max_bytes=config.max_media_bytes,
+            timeout=config.request_timeout.total_seconds(),
+        )
+        self._cursors: dict[str, SourceCursor] = {}
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(account={self.account!r}, api_base={self.config.api_base!r})"
+
+    def routes(self) -> Routes:
+        return []
+
+    async def start(self, sink: IntakeSink) -> None:
+        self._stopping.clear()
+        self._cursors.clear()  # read again from the database: what is committed is the truth
+        self._task = asyncio.create_task(self._run(sink), name=f"{self.name}-poll-{self.account}")
+        log.info(
+            "%s poller started for %s (%s)", self.name, self.account, ", ".join(self.config.sources)
+        )
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.media.close()
+        log.info("%s poller stopped for %s", self.name, self.account)
+
+    async def wait_stopped(self) -> None:
+        """Return once the poll loop has ended by itself (e.g. the token stopped it)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    async def _run(self, sink: IntakeSink) -> None:
+        delay = self.config.retry_initial.total_seconds()
+        while not self._stopping.is_set():
+            try:
+                await self.poll_once(sink)
+            except GraphTokenInvalid as exc:
+                self._token_dead(exc)
+                return
+            except GraphThrottled as exc:
+                wait = self._throttled(exc)
+            except (GraphError, IntakeUnavailable) as exc:
+                wait = delay * random.uniform(0.8, 1.2)
+                delay = min(delay * 2, self.config.retry_max.total_seconds())
+                self._note_failure(exc)
+            except Exception as exc:  # the poller must outlive a bug; nothing is skipped
+                wait = delay
+                delay = min(delay * 2, self.config.retry_max.total_seconds())
+                self._note_failure(exc, unexpected=True)
+            else:
+                delay = self.config.retry_initial.total_seconds()
+                self._note_success()
+                wait = self.next_interval()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+
+    def next_interval(self) -> float:
+        """The poll interval, stretched up to tenfold as Graph usage nears its limit."""
+        base = self.config.poll_interval.total_seconds()
+        usage = self.client.usage.percent
+        if usage < self.config.slow_at:
+            return base
+        span = max(100.0 - self.config.slow_at, 1.0)
+        return base * (1 + 9 * min((usage - self.config.slow_at) / span, 1.0))
+
+    def _token_dead(self, exc: GraphError) -> None:
+        label = self.platform.dialect.label
+        alert = TOKEN_ALERT.format(label=label, account=self.account, error=exc, channel=self.name)
+        self.health.state, self.health.alert, self.health.last_error = "stopped", alert, str(exc)
+        log.error("%s", alert)
+
+    def _throttled(self, exc: GraphThrottled) -> float:
+        wait = exc.retry_after or self.config.retry_max.total_seconds()
+        self.health.state = "throttled"
+        self.health.throttled_until = self.clock() + timedelta(seconds=wait)
+        self.health.last_error = str(exc)
+        log.warning(
+            "%s polling of %s throttled by Graph (code %s): pausing until %s",
+            self.name,
+            self.account,
+            exc.code,
+            self.health.throttled_until.isoformat(),
+        )
+        return wait
+
+    def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
+        self.health.last_error = f"{type(exc).__name__}: {exc}"
+        self.health.consecutive_failures += 1
+        if self.health.state != "failing":
+            self.health.state = "failing"
+            log.warning(
+                "%s polling of %s is failing, retrying with back-off: %s",
+                self.name,
+                self.account,
+                self.health.last_error,
+                exc_info=exc if unexpected else None,
+            )
+
+    def _note_success(self) -> None:
+        if self.health.state in ("failing", "throttled"):
+            log.info("%s polling of %s recovered", self.name, self.account)
+        self.health.state = "ok"
+        self.health.completed_polls += 1
+        self.health.consecutive_failures = 0
+        self.health.throttled_until = None
+        self.health.usage_percent = self.client.usage.percent
+
+    # --- one poll -----------------------------------------------------------------------------
+
+    async def poll_once(self, sink: IntakeSink) -> None:
+        """Read every configured source once, committing what is new with its cursor."""
+        for source in self.config.sources:
+            await self._poll_source(sink, source)
+
+    async def _poll_source(self, sink: IntakeSink, source: str) -> None:
+        cursor = self._cursors.get(source)
+        if cursor is None:
+            stored = await sink.read_cursor(self.name, self.account, source)
+            cursor = SourceCursor.load(stored, self.clock() - self.config.lookback)
+        recheck = self.config.recheck if source == "comments" else timedelta(0)
+        floor = cursor.floor(recheck)
+        complete: set[str] = set()
+        if source == "messages":
+            items = await self.reader.messages(floor)
+        elif source == "comments":
+            items = await self.reader.comments(floor, complete)
+        else:
+            items = await self.reader.mentions(floor)
+        changes = cursor.changes(
+            items,
+            recheck=recheck,
+            track_edits=source == "comments",
+            complete_scopes=frozenset(complete),
+        )
+        size = max(1, self.config.batch_size)
+        for start in range(0, len(changes), size):
+            chunk = changes[start : start + size]
+            inbound = [self._inbound(change) for change in chunk]
+            advanced = cursor.advanced(chunk, recheck)
+            result = await sink.submit(
+                inbound, Cursor(self.name, self.account, source, advanced.dump())
+            )
+            cursor = advanced
+            self._cursors[source] = cursor
+            if result.stored:
+                self.media.schedule(sink, inbound)
+        self._cursors[source] = cursor
+
+    def _inbound(self, change: Change) -> Inbound:
+        dialect = self.platform.dialect
+        if change.kind == "new" and change.item is not None:
+            return to_inbound(
+                change.item, account=self.account, own_ids=self.own_ids, dialect=dialect
+            )
+        item = change.item
+        kind = UpdateKind.EDIT if change.kind == "edit" else UpdateKind.DELETE
+        suffix = f"edit:{item.digest}" if item is not None else "delete"
+        return MessageUpdate(
+            channel=self.name,
+            account=self.account,
+            external_id=f"{change.external_id}:{suffix}",
+            target_external_id=change.external_id,
+            kind=kind,
+            sender_id=(item.sender_id if item is not None else None) or "",
+            sent_at=self.clock(),
+            text=item.text if item is not None else "",
+            raw=item.raw if item is not None else {"deleted": change.external_id},
+        )
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        dialect = self.platform.dialect
+        request = send_request(
+            message,
+            self.clock(),
+            page_id=self.config.page_id,
+            label=dialect.label,
+            reply_edge=self.platform.reply_edge,
+            default_mode=self.config.comment_reply,
+            human_agent=self.config.human_agent_tag,
+        )
+        try:
+            body = await self.client.post(request.path, request.payload)
+        except GraphTokenInvalid as exc:
+            self._token_dead(exc)
+            raise
+        except GraphError as exc:
+            if outside_window(exc):
+                text = SEND_TEXTS["outside_window"].format(label=dialect.label, hours=24)
+                raise PlatformError(f"{text} ({exc})", retryable=False, code=WINDOW_CODE) from exc
+            raise
+        return SendResult(platform_message_id=sent_id(body, dialect.label))
