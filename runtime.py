@@ -50,7 +50,28 @@ def _email(
     return EmailChannel(settings.channels.email, data_dir, clock)
 
 
-CHANNEL_FACTORIES: dict[str, ChannelFactory] = {"whatsapp": _whatsapp, "email": _email}
+def _instagram(
+    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> Channel:
+    from channels.instagram import InstagramChannel
+
+    return InstagramChannel(settings.channels.instagram, data_dir, http, clock)
+
+
+def _facebook(
+    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> Channel:
+    from channels.facebook import FacebookChannel
+
+    return FacebookChannel(settings.channels.facebook, data_dir, http, clock)
+
+
+CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
+    "whatsapp": _whatsapp,
+    "email": _email,
+    "instagram": _instagram,
+    "facebook": _facebook,
+}
 
 
 @dataclass

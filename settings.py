@@ -20,7 +20,9 @@ from pydantic import (
 )
 
 from channels.base import ChannelConfig
+from channels.facebook import FacebookConfig
 from channels.imap import EmailConfig
+from channels.instagram import InstagramConfig
 from channels.whatsapp import WhatsAppConfig
 from notifier.config import NotifierConfig
 from triage.config import (
@@ -96,8 +98,8 @@ class PlannedChannelConfig(ChannelConfig):
 class ChannelsConfig(_Strict):
     whatsapp: WhatsAppConfig = WhatsAppConfig()
     email: EmailConfig = EmailConfig()
-    instagram: PlannedChannelConfig = PlannedChannelConfig()
-    facebook: PlannedChannelConfig = PlannedChannelConfig()
+    instagram: InstagramConfig = InstagramConfig()
+    facebook: FacebookConfig = FacebookConfig()
     x: PlannedChannelConfig = PlannedChannelConfig()
     telegram: PlannedChannelConfig = PlannedChannelConfig()
 
