@@ -66,11 +66,20 @@ def _facebook(
     return FacebookChannel(settings.channels.facebook, data_dir, http, clock)
 
 
+def _x(
+    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> Channel:
+    from channels.x import XChannel
+
+    return XChannel(settings.channels.x, data_dir, http, clock)
+
+
 CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
     "whatsapp": _whatsapp,
     "email": _email,
     "instagram": _instagram,
     "facebook": _facebook,
+    "x": _x,
 }
 
 

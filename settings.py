@@ -24,6 +24,7 @@ from channels.facebook import FacebookConfig
 from channels.imap import EmailConfig
 from channels.instagram import InstagramConfig
 from channels.whatsapp import WhatsAppConfig
+from channels.x import XConfig
 from notifier.config import NotifierConfig
 from triage.config import (
     CategoryConfig,
@@ -100,7 +101,7 @@ class ChannelsConfig(_Strict):
     email: EmailConfig = EmailConfig()
     instagram: InstagramConfig = InstagramConfig()
     facebook: FacebookConfig = FacebookConfig()
-    x: PlannedChannelConfig = PlannedChannelConfig()
+    x: XConfig = XConfig()
     telegram: PlannedChannelConfig = PlannedChannelConfig()
 
 
