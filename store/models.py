@@ -303,7 +303,9 @@ class EscalationAlert(SQLModel, table=True):
     __tablename__ = "escalation_alerts"
     __table_args__ = (Index("ix_escalation_alerts_group", "kind", "opd", "alerted_at"),)
 
-    event_id: int = Field(primary_key=True, foreign_key="ticket_events.id", autoincrement=False)
+    event_id: int = Field(
+        primary_key=True, foreign_key="ticket_events.id", sa_column_kwargs={"autoincrement": False}
+    )
     ticket_id: int = Field(foreign_key="tickets.id")
     kind: str = Field(max_length=32)  # opd_overdue, overall_overdue
     opd: str = Field(max_length=40)  # "" when the ticket has none
