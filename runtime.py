@@ -116,6 +116,7 @@ class Runtime:
             tz=self.settings.region.tz,
             categories=list(self.settings.category),
             opds=list(self.settings.opd),
+            data_dir=self.data_dir,
         )
 
         async def lifecycle(app: web.Application) -> AsyncIterator[None]:

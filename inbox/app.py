@@ -1,4 +1,4 @@
-"""The staff web application: JSON API now, pages later, and every channel's webhooks."""
+"""The staff web application: pages, JSON API, and every channel's webhooks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
-from inbox import api
+from inbox import api, pages
 from inbox.auth import Handler
 from inbox.context import SERVICES, InboxServices
+from inbox.views import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
 
 
@@ -37,6 +39,7 @@ def build_app(
     app = web.Application(middlewares=[security_headers], client_max_size=client_max_size)
     app[SERVICES] = services
     app.add_routes(api.routes)
+    pages.setup(app)
     app.add_routes(list(webhook_routes))
     app.cleanup_ctx.extend(contexts)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from pathlib import Path
 
 from aiohttp import web
 
@@ -19,6 +20,7 @@ class InboxServices:
     tz: tzinfo
     categories: list[CategoryConfig] = field(default_factory=list)
     opds: list[OpdConfig] = field(default_factory=list)
+    data_dir: Path | None = None  # where channels store fetched attachments
 
 
 SERVICES = web.AppKey("services", InboxServices)

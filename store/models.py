@@ -266,6 +266,21 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _when(default=None)
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id")
+    csrf_token: str = Field(max_length=64)  # the synchronizer token every form carries
+    created_at: datetime = _when()
+    last_seen_at: datetime = _when()
+    expires_at: datetime = _when()
+
+
 class Notification(SQLModel, table=True):
     """A digest or alert for one staff recipient on one channel (email, telegram), rendered
     when made and sent by the notifier with retries; `key` makes each one exist once."""
@@ -288,6 +303,7 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _when()
     sent_at: datetime | None = _when(default=None)
 
+
 class DigestRun(SQLModel, table=True):
     """The daily digest of `day` has been made (its notifications written): never twice."""
 
@@ -295,6 +311,7 @@ class DigestRun(SQLModel, table=True):
 
     day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD, the region's calendar
     created_at: datetime = _when()
+
 
 class EscalationAlert(SQLModel, table=True):
     """An escalation event (TicketEvent "escalate") the notifier has dealt with: alerted in the
@@ -313,6 +330,7 @@ class EscalationAlert(SQLModel, table=True):
     batch: str | None = Field(default=None, max_length=120)
     suppressed: bool = False
 
+
 class ChannelHealthState(SQLModel, table=True):
     """The last known health of a channel account and the last state admins were told about."""
 
@@ -325,5 +343,6 @@ class ChannelHealthState(SQLModel, table=True):
     since: datetime = _when()
     alerted_state: str | None = Field(default=None, max_length=8)
     updated_at: datetime = _when()
+
 
 ALL_TABLES = SQLModel.metadata

@@ -1,0 +1,189 @@
+"""The staff pages: sign-in and sign-out, the language switch and the queue; mounts the others."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from inbox import attachments, stats_page, ticket_pages, user_pages
+from inbox.context import SERVICES
+from inbox.i18n import long_time
+from inbox.sessions import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    STAFF,
+    csrf_matches,
+    login_csrf,
+    now,
+    page,
+    set_cookie,
+    visitor,
+)
+from inbox.views import STATIC_DIR, TEMPLATES, make_environment, render
+from store import queue as queue_store
+from store import sessions as session_store
+from store.models import User
+
+routes = web.RouteTableDef()
+
+
+def setup(app: web.Application) -> None:
+    """Mount every page, the static files and the template environment on `app`."""
+    app[TEMPLATES] = make_environment()
+    app.add_routes(routes)
+    app.add_routes(ticket_pages.routes)
+    app.add_routes(attachments.routes)
+    app.add_routes(user_pages.routes)
+    app.add_routes(stats_page.routes)
+    app.router.add_static("/static", STATIC_DIR, name="static")
+
+
+@routes.get("/login")
+async def login_form(request: web.Request) -> web.Response:
+    return _login_page(request, error=None, status=200)
+
+
+def _login_page(
+    request: web.Request, *, error: str | None, status: int, until: str = ""
+) -> web.Response:
+    token = login_csrf(request)
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        login_token=token,
+        error=error,
+        until=until,
+        next_path=_safe_next(request.query.get("next")),
+    )
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token)
+    return response
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected or not csrf_matches(expected, form.get(CSRF_FIELD)):
+        return _login_page(request, error="csrf.refused", status=403)
+    services = request.app[SERVICES]
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    moment = now(request)
+
+    def attempt() -> session_store.SignIn:
+        with services.db.write() as session:
+            return session_store.sign_in(session, username, password, now=moment)
+
+    outcome = await asyncio.to_thread(attempt)
+    if outcome.token is None:
+        if outcome.refused == "locked":
+            until = long_time(outcome.locked_until, services.tz, "id")
+            return _login_page(request, error="login.locked", status=401, until=until)
+        return _login_page(request, error="login.bad_credentials", status=401)
+    response = see_other(_safe_next(str(form.get("next", ""))) or "/")
+    set_cookie(request, response, SESSION_COOKIE, outcome.token)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@routes.post("/logout")
+@page()
+async def logout(request: web.Request) -> web.Response:
+    token = visitor(request).token
+    db = request.app[SERVICES].db
+
+    def close() -> None:
+        with db.write() as session:
+            session_store.close_session(session, token)
+
+    await asyncio.to_thread(close)
+    response = see_other("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.post("/locale")
+@page()
+async def switch_locale(request: web.Request) -> web.Response:
+    form = await request.post()
+    locale = "en" if form.get("locale") == "en" else "id"
+    user_id = visitor(request).user.id
+    db = request.app[SERVICES].db
+
+    def save() -> None:
+        with db.write() as session:
+            user = session.get(User, user_id)
+            if user is not None:
+                user.locale = locale
+                session.add(user)
+
+    await asyncio.to_thread(save)
+    raise web.HTTPSeeOther(_safe_next(str(form.get("next", ""))) or "/")
+
+
+def queue_filter(request: web.Request) -> queue_store.QueueFilter:
+    query = request.query
+    user = visitor(request).user
+    try:
+        page_number = int(query.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    return queue_store.QueueFilter(
+        status=query.get("status") or "open",
+        channel=query.get("channel") or None,
+        category=query.get("category") or None,
+        opd=query.get("opd") or None,
+        overdue=query.get("overdue") == "1",
+        answered=query.get("answered") == "1",
+        flag=query.get("flag") or None,
+        q=query.get("q") or None,
+        only_opd=None if user.role in STAFF else (user.opd or "-"),
+        page=page_number,
+    )
+
+
+@routes.get("/")
+@page()
+async def queue(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    wanted = queue_filter(request)
+    moment = now(request)
+
+    def read() -> queue_store.QueuePage:
+        with services.db.read() as session:
+            return queue_store.queue_page(session, wanted, moment)
+
+    found = await asyncio.to_thread(read)
+    values: dict[str, Any] = {
+        "found": found,
+        "wanted": wanted,
+        "now": moment,
+        "statuses": ("open", *queue_store.STATUSES, "all"),
+        "categories": services.categories,
+        "opds": services.opds,
+        "page_link": lambda n: _with_page(request, n),
+        "poll_url": str(request.rel_url.update_query(partial="1")),
+    }
+    if request.query.get("partial") == "1":
+        return render(request, "_queue_list.html", **values)
+    return render(request, "queue.html", **values)
+
+
+def _with_page(request: web.Request, number: int) -> str:
+    query = {k: v for k, v in request.query.items() if k not in ("page", "partial")}
+    return str(request.rel_url.with_query({**query, "page": str(number)}))
+
+
+def see_other(location: str) -> web.Response:
+    """A redirect that can still carry cookies (raising HTTPSeeOther would drop them)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host (`//evil`, `/\\evil`, `https://...`)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return ""
+    return target

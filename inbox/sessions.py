@@ -1,0 +1,114 @@
+"""Who is browsing: the session cookie, the role check and the CSRF check of every page."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import secrets
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from aiohttp import web
+
+from inbox.auth import Handler
+from inbox.context import SERVICES
+from inbox.i18n import translate
+from store import sessions as session_store
+from store.models import User
+
+SESSION_COOKIE = "kanal_session"
+LOGIN_CSRF_COOKIE = "kanal_login_csrf"
+CSRF_FIELD = "csrf"
+
+ALL_ROLES = frozenset({"operator", "supervisor", "admin", "opd"})
+STAFF = frozenset({"operator", "supervisor", "admin"})  # every ticket, every action
+MANAGERS = frozenset({"supervisor", "admin"})  # statistics and user accounts
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    user: User
+    csrf: str
+    token: str
+
+    @property
+    def locale(self) -> str:
+        return "en" if self.user.locale == "en" else "id"
+
+
+VISITOR_KEY = web.RequestKey("visitor", Visitor)
+
+
+def visitor(request: web.Request) -> Visitor:
+    return request[VISITOR_KEY]
+
+
+def now(request: web.Request) -> datetime:
+    return request.app[SERVICES].actions.clock()
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+    """HttpOnly, SameSite=Lax (links from a mail still open the inbox), Secure over HTTPS."""
+    response.set_cookie(name, value, httponly=True, samesite="Lax", secure=request.secure, path="/")
+
+
+def refused(request: web.Request, key: str, http_status: int) -> web.Response:
+    # Plain text: the refusal pages show no user input, so nothing needs templating.
+    locale = visitor(request).locale if VISITOR_KEY in request else "id"
+    return web.Response(text=translate(key, locale), status=http_status, content_type="text/plain")
+
+
+async def _load(request: web.Request) -> Visitor | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    db = request.app[SERVICES].db
+    moment = now(request)
+
+    def read() -> Visitor | None:
+        with db.write() as session:
+            found = session_store.session_user(session, token, now=moment)
+            return Visitor(found[0], found[1].csrf_token, token) if found else None
+
+    return await asyncio.to_thread(read)
+
+
+def csrf_matches(expected: str, given: object) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def page(roles: Collection[str] = ALL_ROLES) -> Callable[[Handler], Handler]:
+    """Signed-in users of `roles` only; every POST must carry the session's CSRF token."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(request: web.Request) -> web.StreamResponse:
+            found = await _load(request)
+            if found is None:
+                if request.method == "GET":
+                    raise web.HTTPSeeOther(f"/login?next={_quoted(request.path_qs)}")
+                return refused(request, "csrf.refused", 403)
+            request[VISITOR_KEY] = found
+            if found.user.role not in roles:
+                return refused(request, "forbidden", 403)
+            if request.method == "POST":
+                form = await request.post()
+                if not csrf_matches(found.csrf, form.get(CSRF_FIELD)):
+                    return refused(request, "csrf.refused", 403)
+            return await handler(request)
+
+        return checked
+
+    return wrap
+
+
+def login_csrf(request: web.Request) -> str:
+    """The double-submit token of the sign-in form, before there is a session."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def _quoted(path: str) -> str:
+    return quote(path, safe="/")

@@ -1,0 +1,62 @@
+// Kanal staff pages: live refresh of the queue and the ticket, the clarification preview,
+// and auto-submitting selects. Loaded as a file: the Content-Security-Policy allows no inline script.
+"use strict";
+
+function dirty() {
+  return Array.from(document.querySelectorAll("textarea, input[type=text], input:not([type])"))
+    .some((el) => el.dataset.touched === "1");
+}
+
+function poll(region) {
+  const url = region.dataset.poll;
+  const every = parseInt(region.dataset.interval || "3000", 10);
+  let busy = false;
+  setInterval(async () => {
+    if (busy || document.hidden) return;
+    busy = true;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) return;
+      const html = await response.text();
+      if (html === region.dataset.last) return;
+      const before = region.querySelector("[data-status]");
+      // The fragment is server-rendered and escaped like the page itself.
+      region.innerHTML = html;
+      region.dataset.last = html;
+      const after = region.querySelector("[data-status]");
+      if (before && after && before.dataset.status !== after.dataset.status && !dirty()) {
+        window.location.reload();  // the actions on offer depend on the status
+      }
+    } catch (error) {
+      // The server is restarting or the network is down: try again at the next tick.
+    } finally {
+      busy = false;
+    }
+  }, every);
+}
+
+function clarificationPreview(textarea) {
+  const boxes = Array.from(document.querySelectorAll("[data-clarify-fact]"));
+  let edited = false;
+  textarea.addEventListener("input", () => { edited = true; });
+  boxes.forEach((box) => box.addEventListener("change", async () => {
+    if (edited) return;  // never overwrite what the operator wrote
+    const params = new URLSearchParams();
+    boxes.filter((b) => b.checked).forEach((b) => params.append("facts", b.value));
+    const response = await fetch(textarea.dataset.preview + "?" + params.toString(),
+      { credentials: "same-origin" });
+    if (response.ok) textarea.value = await response.text();
+  }));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-poll]").forEach((region) => {
+    region.dataset.last = "";
+    poll(region);
+  });
+  document.querySelectorAll("[data-clarify-text]").forEach(clarificationPreview);
+  document.querySelectorAll("[data-autosubmit]").forEach((select) =>
+    select.addEventListener("change", () => select.form.submit()));
+  document.querySelectorAll("textarea, input").forEach((el) =>
+    el.addEventListener("input", () => { el.dataset.touched = "1"; }));
+});

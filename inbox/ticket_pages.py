@@ -1,0 +1,251 @@
+"""The ticket page: conversation, suggestions, audit trail, and one-click actions through
+TicketActions (the same code the API uses)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import DBAPIError
+
+from inbox.api import OPD_ACTIONS
+from inbox.context import SERVICES, InboxServices
+from inbox.i18n import translate
+from inbox.sessions import STAFF, now, page, visitor
+from inbox.views import render
+from store import tickets as ticket_queries
+from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
+from triage import messages
+from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, ActionRequest, TicketNotFound
+from triage.states import (
+    OPERATOR_ACTIONS,
+    REJECT_RESOLUTIONS,
+    TRANSITIONS,
+    Action,
+    Resolution,
+    Status,
+    TransitionError,
+)
+
+routes = web.RouteTableDef()
+
+# Platforms that allow free text only for a while after the reporter's last message; outside
+# it the channel sends its approved template instead (Meta's customer-service window).
+REPLY_WINDOWS = {
+    "whatsapp": timedelta(hours=24),
+    "facebook": timedelta(hours=24),
+    "instagram": timedelta(hours=24),
+}
+# The order in which actions are offered on the page.
+ACTION_ORDER = (
+    Action.VERIFY,
+    Action.REQUEST_CLARIFICATION,
+    Action.FORWARD,
+    Action.ACKNOWLEDGE,
+    Action.REPLY,
+    Action.RESOLVE,
+    Action.REJECT,
+    Action.MERGE,
+    Action.REOPEN,
+    Action.NOTE,
+)
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    reporter: Reporter
+    conversation: list[tuple[Message, list[Attachment]]]
+    events: list[TicketEvent]
+
+
+def may_see(user: User, ticket: Ticket) -> bool:
+    return user.role in STAFF or (user.opd is not None and ticket.opd == user.opd)
+
+
+def allowed_actions(user: User, ticket: Ticket) -> list[Action]:
+    """What this user can do to this ticket now, by role and by the state machine."""
+    status = Status(ticket.status)
+    chosen = []
+    for action in ACTION_ORDER:
+        if action not in OPERATOR_ACTIONS or (status, action) not in TRANSITIONS:
+            continue
+        if user.role not in STAFF and action not in OPD_ACTIONS:
+            continue
+        if action is Action.FORWARD and ticket.verified_at is None:
+            continue
+        chosen.append(action)
+    return chosen
+
+
+def _load(services: InboxServices, number: str, user: User) -> TicketView | None:
+    with services.db.read() as session:
+        found = ticket_queries.get_ticket(session, number)
+        if found is None or not may_see(user, found[0]):
+            return None
+        ticket, reporter = found
+        return TicketView(
+            ticket,
+            reporter,
+            ticket_queries.conversation(session, ticket.id or 0),
+            ticket_queries.audit_trail(session, ticket.id or 0),
+        )
+
+
+async def _view_or_404(request: web.Request) -> TicketView:
+    services = request.app[SERVICES]
+    number = request.match_info["number"]
+    view = await asyncio.to_thread(_load, services, number, visitor(request).user)
+    if view is None:  # another OPD's ticket looks exactly like a missing one
+        raise web.HTTPNotFound(
+            text=translate("not_found", visitor(request).locale), content_type="text/plain"
+        )
+    return view
+
+
+def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
+    """The warning shown above the reply box when free text is no longer allowed."""
+    window = REPLY_WINDOWS.get(view.ticket.channel)
+    if window is None:
+        return None
+    last_in = max((m.sent_at for m, _ in view.conversation if m.direction == "in"), default=None)
+    if last_in is not None and moment - last_in < window:
+        return None
+    return {"hours": int(window.total_seconds() // 3600)}
+
+
+def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
+    services = request.app[SERVICES]
+    moment = now(request)
+    flags = view.ticket.flags or {}
+    missing = [f for f in flags.get("missing") or () if f in CLARIFIABLE_FACTS]
+    suggested = (flags.get("suggestions") or [{}])[0].get("category")
+    return {
+        "view": view,
+        "ticket": view.ticket,
+        "flags": flags,
+        "actions": allowed_actions(visitor(request).user, view.ticket),
+        "facts": CLARIFIABLE_FACTS,
+        "missing": missing,
+        "clarification_text": _clarification_text(services, view.ticket, missing, moment),
+        "reject_reasons": sorted(r.value for r in REJECT_RESOLUTIONS),
+        "categories": services.categories,
+        "opds": services.opds,
+        "suggested_category": suggested or view.ticket.category,
+        "window": reply_window(view, moment),
+        "overdue": _overdue(view.ticket, moment),
+    }
+
+
+def _overdue(ticket: Ticket, moment: datetime) -> bool:
+    if ticket.status in (Status.RESOLVED.value, Status.CLOSED.value):
+        return False
+    opd_late = (
+        ticket.status in ("forwarded", "in_progress")
+        and ticket.opd_due_at
+        and ticket.opd_due_at < moment
+    )
+    return bool(opd_late or (ticket.due_at and ticket.due_at < moment))
+
+
+def _clarification_text(
+    services: InboxServices, ticket: Ticket, facts: list[str], moment: datetime
+) -> str:
+    """The request the reporter would get, so that the operator can edit it before sending."""
+    rules = services.actions.rules
+    due = moment + rules.triage.clarification_timeout
+    return messages.clarification(
+        facts or ["supporting_data"],
+        rules.locale,
+        number=ticket.number,
+        deadline=messages.format_due(due, rules.tz, rules.locale),
+    )
+
+
+@routes.get("/tickets/{number}")
+@page()
+async def ticket_page(request: web.Request) -> web.Response:
+    view = await _view_or_404(request)
+    done = request.query.get("done")
+    return render(request, "ticket.html", done=done, error=None, **_page_values(request, view))
+
+
+@routes.get("/tickets/{number}/live")
+@page()
+async def ticket_live(request: web.Request) -> web.Response:
+    """The parts of the page that change when a message or an action arrives (polled)."""
+    view = await _view_or_404(request)
+    return render(request, "_ticket_live.html", **_page_values(request, view))
+
+
+@routes.get("/tickets/{number}/clarification")
+@page()
+async def clarification_preview(request: web.Request) -> web.Response:
+    view = await _view_or_404(request)
+    facts = [f for f in request.query.getall("facts", []) if f in CLARIFIABLE_FACTS]
+    services = request.app[SERVICES]
+    text = _clarification_text(services, view.ticket, facts, now(request))
+    return web.Response(text=text, content_type="text/plain")
+
+
+def action_request(form: Any) -> ActionRequest:
+    """The form of one action as TicketActions takes it; unknown actions are ActionInvalid."""
+    try:
+        action = Action(str(form.get("action", "")))
+    except ValueError:
+        raise ActionInvalid("unknown action") from None
+    if action not in OPERATOR_ACTIONS:
+        raise ActionInvalid("unknown action")
+    reason = str(form.get("resolution") or "")
+    try:
+        resolution = Resolution(reason) if reason else None
+    except ValueError:
+        raise ActionInvalid(f"unknown reason {reason!r}") from None
+    facts = tuple(str(f) for f in form.getall("facts", []))
+    return ActionRequest(
+        action=action,
+        category=str(form.get("category") or "") or None,
+        opd=str(form.get("opd") or "") or None,
+        message=str(form.get("message") or "").strip() or None,
+        resolution=resolution,
+        into=str(form.get("into") or "").strip() or None,
+        text=str(form.get("text") or "").strip() or None,
+        facts=facts,
+    )
+
+
+@routes.post("/tickets/{number}/actions")
+@page()
+async def act(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    user = visitor(request).user
+    view = await _view_or_404(request)
+    form = await request.post()
+    try:
+        wanted = action_request(form)
+        if user.role not in STAFF and wanted.action not in OPD_ACTIONS:
+            return _refused(request, view, translate("forbidden", visitor(request).locale), 403)
+        await asyncio.to_thread(services.actions.apply, view.ticket.number, wanted, user.username)
+    except TicketNotFound:
+        raise web.HTTPNotFound() from None
+    except TransitionError as exc:
+        return _refused(request, view, str(exc), 409)
+    except ActionInvalid as exc:
+        return _refused(request, view, str(exc), 422)
+    except DBAPIError:
+        return _refused(request, view, "database unavailable", 503)
+    raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={wanted.action.value}")
+
+
+def _refused(request: web.Request, view: TicketView, reason: str, status: int) -> web.Response:
+    return render(
+        request,
+        "ticket.html",
+        status=status,
+        done=None,
+        error=reason,
+        **_page_values(request, view),
+    )

@@ -1,0 +1,162 @@
+"""The operators' queue: tickets filtered, counted per filter, what needs action first, by page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from store.models import Reporter, Ticket
+from store.tickets import _text_matches  # the API's search, the same everywhere
+
+OPEN = ("new", "clarifying", "forwarded", "in_progress")
+WITH_OPD = ("forwarded", "in_progress")
+STATUSES = (*OPEN, "resolved", "closed")
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    status: str = "open"  # "open", "all" or one status
+    channel: str | None = None
+    category: str | None = None
+    opd: str | None = None
+    overdue: bool = False
+    answered: bool = False
+    flag: str | None = None  # "out_of_jurisdiction" or "duplicate"
+    q: str | None = None
+    only_opd: str | None = None  # an OPD user sees only the tickets forwarded to it
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    rows: list[tuple[Ticket, Reporter]]
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, dict[str, int]]
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """With an OPD past its answer time (as store/stats.py counts it), or open past the whole
+    case's due time."""
+    return and_(
+        col(Ticket.status).in_(OPEN),
+        or_(
+            and_(col(Ticket.status).in_(WITH_OPD), col(Ticket.opd_due_at) < now),
+            col(Ticket.due_at) < now,
+        ),
+    )
+
+
+def _flag_clause(flag: str) -> ColumnElement[bool]:
+    flags: Any = Ticket.flags
+    if flag == "out_of_jurisdiction":
+        return flags["out_of_jurisdiction"].as_boolean().is_(True)
+    return flags["duplicate_of"].as_string().is_not(None)
+
+
+def _scope(only_opd: str | None) -> Any:
+    query = select(Ticket, Reporter).join(Reporter, col(Reporter.id) == Ticket.reporter_id)
+    return query.where(Ticket.opd == only_opd) if only_opd else query
+
+
+def _filtered(wanted: QueueFilter, now: datetime) -> Any:
+    query = _scope(wanted.only_opd)
+    if wanted.status == "open":
+        query = query.where(col(Ticket.status).in_(OPEN))
+    elif wanted.status in STATUSES:
+        query = query.where(Ticket.status == wanted.status)
+    for column, value in (
+        (Ticket.channel, wanted.channel),
+        (Ticket.category, wanted.category),
+        (Ticket.opd, wanted.opd),
+    ):
+        if value:
+            query = query.where(column == value)
+    if wanted.overdue:
+        query = query.where(overdue_clause(now))
+    if wanted.answered:
+        query = query.where(col(Ticket.answered).is_(True), Ticket.status == "new")
+    if wanted.flag in ("out_of_jurisdiction", "duplicate"):
+        query = query.where(_flag_clause(wanted.flag))
+    if wanted.q and wanted.q.strip():
+        query = query.where(_text_matches(wanted.q.strip()))
+    return query
+
+
+def urgency(now: datetime) -> ColumnElement[int]:
+    """0 = the reporter answered, 1 = overdue, 2 = new, 3 = with an OPD, 4 = waiting, 5 = done."""
+    return case(
+        (and_(Ticket.status == "new", col(Ticket.answered).is_(True)), 0),
+        (overdue_clause(now), 1),
+        (Ticket.status == "new", 2),
+        (col(Ticket.status).in_(WITH_OPD), 3),
+        (Ticket.status == "clarifying", 4),
+        else_=5,
+    )
+
+
+def queue_page(session: Session, wanted: QueueFilter, now: datetime) -> QueuePage:
+    query = _filtered(wanted, now)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, wanted.page), pages)
+    ordered = query.order_by(urgency(now), col(Ticket.created_at), col(Ticket.id))
+    rows = list(session.exec(ordered.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
+    return QueuePage(
+        [(t, r) for t, r in rows], total, page, pages, counts(session, wanted.only_opd, now)
+    )
+
+
+def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, dict[str, int]]:
+    """How many visible tickets each filter value would show (open tickets, except by status)."""
+    base = select(Ticket)
+    if only_opd:
+        base = base.where(Ticket.opd == only_opd)
+    result: dict[str, dict[str, int]] = {}
+    status_counts = {status: n for status, n in _grouped(session, base, Ticket.status)}
+    status_counts["open"] = sum(status_counts.get(s, 0) for s in OPEN)
+    status_counts["all"] = sum(status_counts.get(s, 0) for s in STATUSES)
+    result["status"] = status_counts
+    open_base = base.where(col(Ticket.status).in_(OPEN))
+    for name, column in (
+        ("channel", Ticket.channel),
+        ("category", Ticket.category),
+        ("opd", Ticket.opd),
+    ):
+        result[name] = {k: n for k, n in _grouped(session, open_base, column) if k}
+    result["special"] = {
+        "overdue": _count(session, base.where(overdue_clause(now))),
+        "answered": _count(
+            session, base.where(col(Ticket.answered).is_(True), Ticket.status == "new")
+        ),
+        **{
+            flag: _count(session, open_base.where(_flag_clause(flag)))
+            for flag in ("out_of_jurisdiction", "duplicate")
+        },
+    }
+    return result
+
+
+def _grouped(session: Session, base: Any, column: Any) -> list[tuple[Any, int]]:
+    sub = base.subquery()
+    grouped = select(sub.c[column.key], func.count()).group_by(sub.c[column.key])
+    return [(k, n) for k, n in session.exec(grouped).all()]
+
+
+def _count(session: Session, query: Any) -> int:
+    return session.exec(select(func.count()).select_from(query.subquery())).one()
+
+
+def queue_version(session: Session, only_opd: str | None) -> str:
+    """Changes whenever a visible ticket is added or moves: the queue page polls it."""
+    query = select(func.count(), func.max(Ticket.last_activity_at), func.max(Ticket.id))
+    if only_opd:
+        query = query.where(Ticket.opd == only_opd)
+    n, last, top = session.exec(query).one()
+    return f"{n}-{last}-{top or 0}"
