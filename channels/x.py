@@ -79,7 +79,7 @@ class XConfig(ChannelConfig):
 
 
 @dataclass(slots=True)
-class SourceHealth:
+class SourceState:
     completed_polls: int = 0
     failing: bool = False
     last_error: str | None = None
@@ -88,8 +88,10 @@ class SourceHealth:
 
 
 @dataclass(slots=True)
-class XHealth:
-    sources: dict[str, SourceHealth] = field(default_factory=dict)
+class XPolling:
+    """What each source's poller last did, for health checks and tests."""
+
+    sources: dict[str, SourceState] = field(default_factory=dict)
 
 
 class XChannel:
@@ -123,7 +125,10 @@ class XChannel:
             data_dir, http, max_bytes=config.max_media_bytes,
             timeout=config.request_timeout.total_seconds(),
         )
-        self.health = XHealth({source: SourceHealth() for source in config.sources})
+        self.polling = XPolling({source: SourceState() for source in config.sources})
+        # Set by the runtime before start() (channels.base.ChannelHealth): told when the
+        # account stops working and when it works again.
+        self.health: Any = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -167,8 +172,8 @@ class XChannel:
                 pass
 
     async def _poll_source(self, sink: IntakeSink, source: str) -> None:
-        health = self.health.sources[source]
-        if health.blocked_until is not None and self.clock() < health.blocked_until:
+        state = self.polling.sources[source]
+        if state.blocked_until is not None and self.clock() < state.blocked_until:
             return  # rate-limited or backing off: the other source goes on meanwhile
         try:
             if source == "mentions":
@@ -188,29 +193,34 @@ class XChannel:
         self, source: str, exc: BaseException, *, wait: float | None = None,
         unexpected: bool = False,
     ) -> None:
-        health = self.health.sources[source]
-        health.failures += 1
-        health.last_error = f"{type(exc).__name__}: {exc}"
+        state = self.polling.sources[source]
+        state.failures += 1
+        state.last_error = f"{type(exc).__name__}: {exc}"
         if wait is None:
             base = self.config.poll_interval.total_seconds()
-            wait = min(base * 2 ** min(health.failures, 10), self.config.retry_max.total_seconds())
-        health.blocked_until = self.clock() + timedelta(seconds=wait)
-        if not health.failing:
-            health.failing = True
+            wait = min(base * 2 ** min(state.failures, 10), self.config.retry_max.total_seconds())
+        state.blocked_until = self.clock() + timedelta(seconds=wait)
+        if not state.failing:
+            state.failing = True
             log.warning(
                 "x polling of %s for %s is failing, next try after %s: %s",
-                source, self.account, health.blocked_until.isoformat(), health.last_error,
+                source, self.account, state.blocked_until.isoformat(), state.last_error,
                 exc_info=exc if unexpected else None,
             )
+            if self.health is not None:
+                self.health.failing(CHANNEL, self.account, f"{source}: {state.last_error}")
 
     def _note_success(self, source: str) -> None:
-        health = self.health.sources[source]
-        health.completed_polls += 1
-        health.failures = 0
-        health.blocked_until = None
-        if health.failing:
-            health.failing = False
+        state = self.polling.sources[source]
+        state.completed_polls += 1
+        state.failures = 0
+        state.blocked_until = None
+        if state.failing:
+            state.failing = False
             log.info("x polling of %s for %s recovered", source, self.account)
+            failing = any(s.failing for s in self.polling.sources.values())
+            if self.health is not None and not failing:
+                self.health.working(CHANNEL, self.account)
 
     async def _poll_mentions(self, sink: IntakeSink) -> None:
         since_id = await sink.read_cursor(CHANNEL, self.account, "mentions")

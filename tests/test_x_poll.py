@@ -74,6 +74,19 @@ async def make_channel(
         await channel.stop()
 
 
+class HealthLog:
+    """Records what a channel tells the notifier (channels.base.ChannelHealth)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def failing(self, channel: str, account: str, reason: str) -> None:
+        self.calls.append(("failing", channel, account, reason))
+
+    def working(self, channel: str, account: str) -> None:
+        self.calls.append(("working", channel, account))
+
+
 async def wait_for(condition: Callable[[], bool], limit: float = 15) -> None:
     """Wait for the database or the fake to reach a state; no event announces it."""
     async with asyncio.timeout(limit):
@@ -223,6 +236,7 @@ async def test_rate_limited_mentions_wait_for_the_reset_while_dms_go_on(
     fake.exhaust("mentions", reset_in=600)
     fake.mention(ACCOUNT, ALICE, "@pemkab tolong jalan rusak")
     channel = make_channel()
+    channel.health = HealthLog()
     await channel.start(intake)
     try:
         first_dm = fake.dm(ACCOUNT, BUDI, "Halo admin")
@@ -232,14 +246,19 @@ async def test_rate_limited_mentions_wait_for_the_reset_while_dms_go_on(
         # The 429 was answered once and not asked again before the reset X named.
         assert len(fake.of("GET", "/2/users/")) == 1
         assert cursor(db, "mentions") is None
-        health = channel.health.sources["mentions"]
+        health = channel.polling.sources["mentions"]
         assert health.failing and health.blocked_until == clock() + timedelta(seconds=600)
         clock.advance(timedelta(seconds=601))
         await wait_for(lambda: cursor(db, "mentions") is not None)
     finally:
         await channel.stop()
     assert len(fake.of("GET", "/2/users/")) >= 2
-    assert not channel.health.sources["mentions"].failing
+    assert not channel.polling.sources["mentions"].failing
+    assert channel.health.calls == [
+        ("failing", "x", ACCOUNT,
+         "mentions: PlatformError: X answered 429 for mentions: Too Many Requests"),
+        ("working", "x", ACCOUNT),
+    ]
 
 
 async def test_a_window_used_up_on_a_200_is_not_called_again_before_its_reset(
