@@ -101,3 +101,24 @@ class SourceCursor:
 
 def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
+
+
+def batches(changes: list[Change], size: int) -> list[list[Change]]:
+    """`changes` in commits of at most `size`; a reply starts a new commit after its parent's.
+
+    Intake threads a reply by looking its parent up among committed messages, so a comment and
+    a reply to it must not share one commit.
+    """
+    found: list[list[Change]] = []
+    batch: list[Change] = []
+    ids: set[str] = set()
+    for change in changes:
+        thread = change.item.thread if change.item is not None else None
+        if batch and (len(batch) >= max(size, 1) or thread in ids):
+            found.append(batch)
+            batch, ids = [], set()
+        batch.append(change)
+        ids.add(change.external_id)
+    if batch:
+        found.append(batch)
+    return found

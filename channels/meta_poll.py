@@ -29,7 +29,7 @@ from channels.base import (
     SendResult,
     UpdateKind,
 )
-from channels.meta_cursor import Change, SourceCursor
+from channels.meta_cursor import Change, SourceCursor, batches
 from channels.meta_fetch import GraphReader, Platform
 from channels.meta_graph import (
     GRAPH_API_BASE,
@@ -65,6 +65,7 @@ class MetaConfig(ChannelConfig):
     human_agent_tag: bool = False  # DMs up to 7 days after the reporter wrote (needs App Review)
     request_timeout: Duration = timedelta(seconds=30)
     slow_at: float = 75.0  # percent of Graph's limits at which polling slows down
+    request_pause: Duration = timedelta(seconds=1)  # between calls past slow_at (up to 5x)
     batch_size: int = 100  # items committed per intake call
     max_pages: int = 20  # per listing and poll
     retry_initial: Duration = timedelta(seconds=5)
@@ -137,6 +138,7 @@ class MetaChannel:
             http=http,
             timeout=config.request_timeout.total_seconds(),
             slow_at=config.slow_at,
+            pause=config.request_pause.total_seconds(),
         )
         self.reader = GraphReader(
             self.client,
@@ -290,9 +292,7 @@ class MetaChannel:
             track_edits=source == "comments",
             complete_scopes=frozenset(complete),
         )
-        size = max(1, self.config.batch_size)
-        for start in range(0, len(changes), size):
-            chunk = changes[start : start + size]
+        for chunk in batches(changes, self.config.batch_size):
             inbound = [self._inbound(change) for change in chunk]
             advanced = cursor.advanced(chunk, recheck)
             result = await sink.submit(
