@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
@@ -77,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--count", type=int, default=40)
     simulate.add_argument("--seed", type=int, default=None)
     simulate.set_defaults(handler=cmd_simulate)
+
+    digest = commands.add_parser("digest", help="print (or send) the supervisors' daily digest")
+    digest.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default: yesterday)")
+    digest.add_argument("--format", choices=["text", "html", "json"], default="text")
+    digest.add_argument("--send", action="store_true", help="send it to [[notifier.recipient]]")
+    digest.set_defaults(handler=cmd_digest)
     return parser
 
 
@@ -181,6 +188,36 @@ def cmd_simulate(args: argparse.Namespace, settings: config_schema.Settings, bas
         f"{stored} sample reports stored; open http://{settings.server.host}:"
         f"{settings.server.port}/ to see them"
     )
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    from notifier.digest import default_day
+
+    db = _database(settings, base, migrate_sqlite=True)
+    notifier = build_runtime(settings, base, db).notifier
+    assert notifier is not None
+    day = args.date or default_day(utc_now(), settings.region.tz)
+    digest = notifier.build(day)
+    if args.format == "json":
+        print(json.dumps(digest.as_json(), indent=2, ensure_ascii=False))
+    else:
+        subject, payload = notifier.digest_content(digest, settings.notifier.locale)
+        print(payload["html"] if args.format == "html" else f"{subject}\n\n{payload['text']}")
+    if not args.send:
+        return 0
+    queued = notifier.make_digest(day)
+    if not queued:
+        print(f"the digest of {day} was made before; sending what is still due", file=sys.stderr)
+
+    async def deliver() -> int:
+        try:
+            return await notifier.deliverer.send_due()
+        finally:
+            await notifier.close()
+
+    sent = asyncio.run(deliver())
+    print(f"{queued} queued, {sent} sent", file=sys.stderr)
     return 0
 
 

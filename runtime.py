@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from channels.base import Channel
 from inbox.app import build_app
 from inbox.context import InboxServices
+from notifier.service import Notifier
 from settings import Settings
 from store.db import Database
 from triage.actions import TicketActions, TriageRules
@@ -94,6 +95,7 @@ class Runtime:
     outbox: OutboxWorker
     sweeps: Sweeps
     channels: dict[str, Channel] = field(default_factory=dict)
+    notifier: Notifier | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -122,6 +124,8 @@ class Runtime:
         async def lifecycle(app: web.Application) -> AsyncIterator[None]:
             await self.intake.start()
             for channel in self.channels.values():
+                if self.notifier is not None and hasattr(channel, "health"):
+                    channel.health = self.notifier.health  # see channels.base.ChannelHealth
                 await channel.start(self.intake)
             await self.outbox.start()
             scheduler = self._scheduler()
@@ -132,6 +136,8 @@ class Runtime:
             for channel in self.channels.values():
                 await channel.stop()
             await self.intake.stop()
+            if self.notifier is not None:
+                await self.notifier.close()
             await http.close()
             self.db.dispose()
 
@@ -155,7 +161,33 @@ class Runtime:
             coalesce=True,
             next_run_time=datetime.now(self.settings.region.tz),
         )
+        if self.notifier is not None and self.settings.notifier.enabled:
+            self._schedule_notifier(scheduler, self.notifier)
         return scheduler
+
+    def _schedule_notifier(self, scheduler: AsyncIOScheduler, notifier: Notifier) -> None:
+        """The digest at its time, and a frequent pass for alerts, retries and a digest missed
+        while the process was down (a `digest_runs` row keeps each day's digest to one)."""
+
+        async def notify() -> None:
+            try:
+                await notifier.tick()
+            except DBAPIError as exc:
+                log.warning("notifier skipped, database not reachable: %s", exc.orig or exc)
+
+        at = self.settings.notifier.digest_time
+        common = {"max_instances": 1, "coalesce": True}
+        scheduler.add_job(
+            notify, "cron", hour=at.hour, minute=at.minute, id="notifier-digest", **common
+        )
+        scheduler.add_job(
+            notify,
+            "interval",
+            seconds=self.settings.notifier.sweep_interval.total_seconds(),
+            id="notifier",
+            next_run_time=datetime.now(self.settings.region.tz),
+            **common,
+        )
 
 
 def build_runtime(
@@ -181,4 +213,15 @@ def build_runtime(
     )
     intake.on_new_tickets = TicketAssessor(db, hinter, clock).assess
     sweeps = Sweeps(db, rules, clock, on_reply_queued=outbox.wake)
-    return Runtime(settings, base, db, clock, intake, actions, outbox, sweeps, channels)
+    notifier = Notifier(
+        settings.notifier,
+        db,
+        clock,
+        settings.region.tz,
+        region=settings.region.name,
+        opds=list(settings.opd),
+        categories=list(settings.category),
+    )
+    return Runtime(
+        settings, base, db, clock, intake, actions, outbox, sweeps, channels, notifier=notifier
+    )

@@ -240,6 +240,17 @@ class UnsupportedEventError(Exception):
 Routes = Sequence[web.RouteDef]
 
 
+class ChannelHealth(Protocol):
+    """Where a channel says that an account stopped working (expired token, login refused,
+    repeated platform errors) and that it works again; the notifier tells the admins once for
+    each change. The runtime sets a channel's `health` attribute, when it has one, before
+    `start()`. Both calls are cheap and never block: call them on every outcome."""
+
+    def failing(self, channel: str, account: str, reason: str) -> None: ...
+
+    def working(self, channel: str, account: str) -> None: ...
+
+
 @runtime_checkable
 class Channel(Protocol):
     """One platform account.

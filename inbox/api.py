@@ -13,6 +13,7 @@ from inbox.auth import current_user, require_user
 from inbox.context import SERVICES, InboxServices
 from inbox.openapi import openapi_document
 from inbox.serialize import event_json, message_json, ticket_summary
+from store import stats
 from store import tickets as ticket_queries
 from store.models import User
 from triage.actions import ActionInvalid, ActionRequest, TicketNotFound
@@ -171,6 +172,26 @@ async def categories(request: web.Request) -> web.Response:
 async def opds(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     return web.json_response([{"code": o.code, "name": o.name} for o in services.opds])
+
+
+@routes.get("/api/stats")
+@require_user
+async def period_stats(request: web.Request) -> web.Response:
+    """The figures of reports received from `from` to `to` (store.stats PERIOD)."""
+    services = request.app[SERVICES]
+    now = services.actions.clock()
+    try:
+        start, end = stats.query_range(
+            request.query.get("from"), request.query.get("to"), services.tz, now
+        )
+    except ValueError as exc:
+        return json_error(422, str(exc))
+
+    def read() -> dict[str, Any]:
+        with services.db.read() as session:
+            return stats.period_stats(session, start, end, as_of=min(end, now))
+
+    return web.json_response(await asyncio.to_thread(read))
 
 
 def _may_see(user: User, ticket_opd: str | None) -> bool:

@@ -155,6 +155,35 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_HOURS = {"type": "number", "nullable": True}
+
+
+def _reasons(reasons: list[str]) -> dict[str, Any]:
+    return _obj(
+        {"total": {"type": "integer"}, "by_reason": _obj({r: {"type": "integer"} for r in reasons})}
+    )
+
+
+PERIOD = _obj(
+    {
+        "received": _obj({"total": {"type": "integer"}, "by_channel": _COUNTS}),
+        "valid": {"type": "integer"},
+        "not_valid": _reasons(["not_factual", "no_response", "spam"]),
+        "rejected": _reasons(["out_of_jurisdiction", "not_government_affairs", "private_matter"]),
+        "by_status": _obj({s.value: {"type": "integer"} for s in Status}),
+        "by_category": _COUNTS,
+        "by_opd": _COUNTS,
+        "overdue_by_opd": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": _STR},
+        },
+        "median_first_response_hours": _HOURS,
+        "median_resolution_hours": _HOURS,
+    }
+)
+
+
 PATHS: dict[str, Any] = {
     "/healthz": {
         "get": {
@@ -239,6 +268,21 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json({"type": "array", "items": _ref("CodeName")})},
         }
     },
+    "/api/stats": {
+        "get": {
+            "summary": "Figures of the reports received in a period (as in the daily digest)",
+            "security": _AUTH,
+            "parameters": [
+                _query("from", _STR, "first day (YYYY-MM-DD, local) or instant; default: 1st"),
+                _query("to", _STR, "last day, included (YYYY-MM-DD) or instant; default: today"),
+            ],
+            "responses": {
+                "200": _json(_ref("Period")),
+                "401": _error("No or bad token"),
+                "422": _error("Bad date"),
+            },
+        }
+    },
 }
 
 
@@ -259,6 +303,7 @@ def openapi_document() -> dict[str, Any]:
                 "CodeName": CODE_NAME,
                 "Category": _obj({"code": _STR, "name": _STR, "opd": _NSTR}),
                 "Error": _obj({"error": _STR}, required=["error"]),
+                "Period": PERIOD,
             },
         },
     }

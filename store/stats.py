@@ -12,6 +12,7 @@ Public entry points:
                                               "not_government_affairs": N, "private_matter": N}},
        "by_status": {STATUS: N},          # every Status, zeros included
        "by_category": {CODE: N},          # only tickets given a category
+       "by_opd": {CODE: N},               # only tickets given an OPD
        "overdue_by_opd": {OPD: [NUMBER, ...]},
        "median_first_response_hours": X | None,
        "median_resolution_hours": X | None}
@@ -19,6 +20,7 @@ Public entry points:
 - `stage_counts(by_status)`: a PERIOD's by_status in the stages below.
 - `day_range(day, tz)`, `month_to_date_range(day, tz)`: the UTC bounds of a local day and of
   the month up to and including it.
+- `query_range(from, to, tz, now)`: the bounds a caller (e.g. `GET /api/stats?from=&to=`) means.
 - `overdue_tickets(session, as_of)`: every open ticket past its OPD due time or overall due time,
   with how late, for the digest and the statistics page.
 - `closing_on(session, as_of, end)`: tickets waiting for a reporter that auto-close before `end`.
@@ -114,6 +116,34 @@ def month_to_date_range(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return day_range(day.replace(day=1), tz)[0], day_range(day, tz)[1]
 
 
+def query_range(
+    first: str | None, last: str | None, tz: tzinfo, now: datetime
+) -> tuple[datetime, datetime]:
+    """[start, end) from two texts: a local date (YYYY-MM-DD; `last` included) or an ISO 8601
+    instant with its offset (`last` excluded). Defaults: this month, up to the end of today."""
+    today = now.astimezone(tz).date()
+    start = (
+        _bound(first, tz, "from", end=False) if first else day_range(today.replace(day=1), tz)[0]
+    )
+    end = _bound(last, tz, "to", end=True) if last else day_range(today, tz)[1]
+    if start >= end:
+        raise ValueError("`from` must come before `to`")
+    return start, end
+
+
+def _bound(text: str, tz: tzinfo, name: str, *, end: bool) -> datetime:
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return day_range(day, tz)[1 if end else 0]
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"`{name}` must be a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"`{name}` needs a time zone offset, e.g. 2026-11-23T07:00:00+07:00")
+    return moment
+
+
 # --- pure figures -------------------------------------------------------------------------------
 
 
@@ -136,6 +166,7 @@ def period_figures(rows: Iterable[TicketRow], as_of: datetime) -> dict[str, Any]
         "rejected": _reasons(resolutions, REJECTED_REASONS),
         "by_status": {status: statuses.get(status, 0) for status in STATUSES},
         "by_category": dict(sorted(Counter(r.category for r in rows if r.category).items())),
+        "by_opd": dict(sorted(Counter(r.opd for r in rows if r.opd).items())),
         "overdue_by_opd": dict(sorted(overdue.items())),
         "median_first_response_hours": _median_hours(
             r.first_response_at - r.created_at for r in rows if r.first_response_at is not None

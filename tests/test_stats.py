@@ -1,0 +1,164 @@
+"""store.stats: the pure figures, the ranges callers give, and GET /api/stats over a seeded day."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from test_digest import DAY, EMPTY, MONTH, kanal, seed_day, wib
+
+from api_client import Api
+from store import stats
+from store.stats import TicketRow, period_figures, query_range, stage_counts
+
+WIB = ZoneInfo("Asia/Jakarta")
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def row(number: str, status: str, **values) -> TicketRow:
+    base = {
+        "channel": "whatsapp",
+        "resolution": None,
+        "category": None,
+        "opd": None,
+        "created_at": T0,
+        "verified_at": None,
+        "closed_at": None,
+        "opd_due_at": None,
+    }
+    return TicketRow(number=number, status=status, **{**base, **values})
+
+
+def test_figures_of_plain_rows() -> None:
+    rows = [
+        row(
+            "A",
+            "resolved",
+            resolution="resolved",
+            verified_at=T0,
+            closed_at=T0 + timedelta(hours=5),
+            category="jalan",
+            opd="pupr",
+            first_response_at=T0 + timedelta(minutes=30),
+        ),
+        row("B", "closed", resolution="spam", channel="email"),
+        row("C", "closed", resolution="duplicate"),  # merged: neither not valid nor rejected
+        row("D", "closed", resolution="private_matter", first_response_at=T0 + timedelta(hours=1)),
+        row(
+            "E",
+            "in_progress",
+            verified_at=T0,
+            opd="pupr",
+            opd_due_at=T0 + timedelta(hours=2),
+            first_response_at=T0 + timedelta(hours=4),
+        ),
+        row("F", "forwarded", verified_at=T0, opd="dlh", opd_due_at=T0 + timedelta(hours=9)),
+    ]
+    figures = period_figures(rows, as_of=T0 + timedelta(hours=3))
+    assert figures == {
+        "received": {"total": 6, "by_channel": {"email": 1, "whatsapp": 5}},
+        "valid": 3,
+        "not_valid": {"total": 1, "by_reason": {"not_factual": 0, "no_response": 0, "spam": 1}},
+        "rejected": {
+            "total": 1,
+            "by_reason": {
+                "out_of_jurisdiction": 0,
+                "not_government_affairs": 0,
+                "private_matter": 1,
+            },
+        },
+        "by_status": {
+            "new": 0,
+            "clarifying": 0,
+            "forwarded": 1,
+            "in_progress": 1,
+            "resolved": 1,
+            "closed": 3,
+        },
+        "by_category": {"jalan": 1},
+        "by_opd": {"dlh": 1, "pupr": 2},
+        "overdue_by_opd": {"pupr": ["E"]},
+        "median_first_response_hours": 1.0,
+        "median_resolution_hours": 5.0,
+    }
+    assert stage_counts(figures["by_status"]) == {
+        "to_follow_up": 0,
+        "in_process": 2,
+        "resolved": 1,
+        "closed": 3,
+    }
+    assert period_figures([], as_of=T0)["median_first_response_hours"] is None
+
+
+def test_ranges_are_local_days_or_instants() -> None:
+    now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 08:00 WIB on the 24th
+    assert query_range(None, None, WIB, now) == (
+        datetime(2026, 11, 1, tzinfo=WIB),
+        datetime(2026, 11, 25, tzinfo=WIB),
+    )
+    assert query_range("2026-11-23", "2026-11-23", WIB, now) == stats.day_range(
+        date(2026, 11, 23), WIB
+    )
+    assert query_range("2026-11-23T07:00:00+07:00", "2026-11-23T12:00:00Z", WIB, now) == (
+        datetime(2026, 11, 23, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+    )
+    assert stats.month_to_date_range(date(2026, 11, 23), WIB) == (
+        datetime(2026, 11, 1, tzinfo=WIB),
+        datetime(2026, 11, 24, tzinfo=WIB),
+    )
+    for first, last, problem in (
+        ("2026-11-24", "2026-11-23", "`from` must come before `to`"),
+        ("yesterday", None, "`from` must be a date (YYYY-MM-DD) or an ISO 8601 time"),
+        ("2026-11-23T07:00:00", None, "`from` needs a time zone offset"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            query_range(first, last, WIB, now)
+
+
+@pytest.fixture
+async def seeded(
+    database_url: str, tmp_path: Path, clock, smtp_server, telegram
+) -> AsyncIterator[Api]:
+    async with kanal(database_url, tmp_path, clock, smtp_server, telegram) as api:
+        await seed_day(api)
+        clock.now = wib(24, 7)
+        yield api
+
+
+@pytest.fixture
+async def telegram():
+    from fakes.telegram_api import FakeTelegramBotApi
+
+    fake = await FakeTelegramBotApi().start()
+    yield fake
+    await fake.stop()
+
+
+async def test_the_api_answers_the_digest_figures_for_any_range(seeded: Api) -> None:
+    assert await seeded.get("/api/stats", **{"from": "2026-11-23", "to": "2026-11-23"}) == (
+        200,
+        DAY,
+    )
+    assert await seeded.get("/api/stats", **{"to": "2026-11-23"}) == (200, MONTH)
+    assert await seeded.get("/api/stats", **{"from": "2026-11-20", "to": "2026-11-21"}) == (
+        200,
+        EMPTY,
+    )
+    # Instants: the first two hours of the 23rd (WIB) hold the six reports of 08:00.
+    status, body = await seeded.get(
+        "/api/stats", **{"from": "2026-11-23T07:00:00+07:00", "to": "2026-11-23T09:00:00+07:00"}
+    )
+    assert (status, body["received"]["total"]) == (200, 6)
+    status, body = await seeded.get("/api/stats", **{"from": "2026-11-24"})
+    assert (status, body["received"]) == (200, {"total": 1, "by_channel": {"whatsapp": 1}})
+    assert await seeded.get("/api/stats", **{"from": "soon"}) == (
+        422,
+        {"error": "`from` must be a date (YYYY-MM-DD) or an ISO 8601 time"},
+    )
+    response = await seeded.client.get("/api/stats")
+    assert response.status == 401
