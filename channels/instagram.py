@@ -49,6 +49,7 @@ def instagram_platform(account_id: str) -> Platform:
         mentions_edge=f"{account_id}/tags",
         mention_fields="id,caption,timestamp,username,permalink,media_type,media_url",
         reply_edge="replies",
+        top_level_replies=True,  # Instagram refuses replies to replies
     )
 
 

@@ -24,30 +24,33 @@ class SourceCursor:
 
     Graph lists newest first and some edges cannot filter by time, so every poll re-reads a
     little (`recheck`) before `since`: late arrivals there are still caught, and for comments
-    an edited text (digest) or a vanished id is noticed. The first run reads from `since` on.
+    an edited text (digest) or a vanished id is noticed. Nothing before `start` (the first
+    run's lookback) is ever read.
     """
 
     since: datetime
+    start: datetime
     seen: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # id: (t, digest, scope)
-    first_run: bool = False
 
     @classmethod
     def load(cls, value: str | None, start: datetime) -> SourceCursor:
         try:
             data = json.loads(value or "")
             since = datetime.fromisoformat(data["since"])
+            first = datetime.fromisoformat(data.get("start") or data["since"])
             seen = {str(k): (float(v[0]), str(v[1]), str(v[2])) for k, v in data["seen"].items()}
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-            return cls(start, {}, first_run=True)
-        return cls(since, seen)
+            return cls(start, start)
+        return cls(since, first, seen)
 
     def dump(self) -> str:
         seen = {k: list(v) for k, v in sorted(self.seen.items())}
-        return json.dumps({"since": self.since.isoformat(), "seen": seen}, ensure_ascii=False)
+        data = {"since": self.since.isoformat(), "start": self.start.isoformat(), "seen": seen}
+        return json.dumps(data, ensure_ascii=False)
 
     def floor(self, recheck: timedelta) -> datetime:
         """Items older than this need not be listed any more."""
-        return self.since if self.first_run else self.since - recheck
+        return max(self.start, self.since - recheck)
 
     def changes(
         self,
@@ -92,11 +95,12 @@ class SourceCursor:
                 continue
             item = change.item
             scope = item.post.id if item.post is not None else (item.thread or "")
-            seen[change.external_id] = (item.at.timestamp(), item.digest, scope)
-            since = max(since, item.at)
+            at = item.at or since
+            seen[change.external_id] = (at.timestamp(), item.digest, scope)
+            since = max(since, at)
         keep_from = (since - recheck).timestamp()
         seen = {k: v for k, v in seen.items() if v[0] >= keep_from}
-        return replace(self, since=since, seen=seen, first_run=False)
+        return replace(self, since=since, seen=seen)
 
 
 def _utc(timestamp: float) -> datetime:

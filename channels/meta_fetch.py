@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from channels.meta_graph import GraphClient, graph_time
@@ -25,6 +25,7 @@ class Platform:
     mentions_edge: str
     mention_fields: str
     reply_edge: str  # POST /{comment-id}/<edge> for a public reply
+    top_level_replies: bool = False  # a reply to a reply must go to the top-level comment
 
 
 class GraphReader:
@@ -39,12 +40,21 @@ class GraphReader:
         page_id: str,
         max_pages: int,
         recent_posts: int,
+        clock: Callable[[], datetime],
     ) -> None:
         self.client = client
         self.platform = platform
         self.page_id = page_id
         self.max_pages = max_pages
         self.recent_posts = recent_posts
+        self.clock = clock
+
+    def _dated(self, item: Item | None) -> Item | None:
+        """Graph always dates its objects; one that is not is dated when read, and says so."""
+        if item is None or item.at is not None:
+            return item
+        problem = "; ".join(p for p in (item.problem, "no time given; dated when read") if p)
+        return replace(item, at=self.clock(), problem=problem)
 
     async def messages(self, floor: datetime) -> list[Item]:
         items: list[Item] = []
@@ -69,7 +79,7 @@ class GraphReader:
         async with self._pages(f"{conversation_id}/messages", params) as pages:
             async for page in pages:
                 for obj in page:
-                    item = read_dm(obj, conversation_id, self.platform.dialect)
+                    item = self._dated(read_dm(obj, conversation_id, self.platform.dialect))
                     if item is not None:
                         found.append(item)
                 if _all_older(page, "created_time", floor):
@@ -98,7 +108,7 @@ class GraphReader:
             async for page in pages:
                 read += 1
                 for obj in _with_replies(page):
-                    item = read_comment(obj, post, dialect)
+                    item = self._dated(read_comment(obj, post, dialect))
                     if item is not None:
                         items.append(item)
                 if self.platform.flat_comments and _all_older(page, dialect.time_key, floor):
@@ -111,7 +121,8 @@ class GraphReader:
         params = {"fields": self.platform.mention_fields, "limit": "25"}
         async with self._pages(self.platform.mentions_edge, params) as pages:
             async for page in pages:
-                items += [i for obj in page if (i := read_mention(obj, dialect)) is not None]
+                found = (self._dated(read_mention(obj, dialect)) for obj in page)
+                items += [item for item in found if item is not None]
                 if _all_older(page, dialect.time_key, floor):
                     break
         return items

@@ -61,7 +61,7 @@ class Item:
 
     kind: str  # "message" | "comment" | "mention"
     id: str  # the platform's id
-    at: datetime
+    at: datetime | None  # None when Graph gave no time: the reader dates it when read
     sender_id: str | None
     sender_name: str | None
     text: str
@@ -104,7 +104,7 @@ def read_dm(obj: dict[str, Any], conversation_id: str, dialect: Dialect) -> Item
     return Item(
         kind="message",
         id=str(obj["id"]),
-        at=graph_time(obj.get("created_time")) or datetime.min,
+        at=graph_time(obj.get("created_time")),
         sender_id=str(sender["id"]) if sender.get("id") else None,
         sender_name=sender.get("name") or username,
         contact=f"@{username}" if username else None,
@@ -127,7 +127,7 @@ def read_comment(obj: dict[str, Any], post: Post, dialect: Dialect) -> Item | No
     return Item(
         kind="comment",
         id=str(obj["id"]),
-        at=graph_time(obj.get(dialect.time_key)) or datetime.min,
+        at=graph_time(obj.get(dialect.time_key)),
         sender_id=str(sender["id"]) if sender.get("id") else None,
         sender_name=sender.get("name") or username,
         contact=f"@{username}" if username else None,
@@ -154,7 +154,7 @@ def read_mention(obj: dict[str, Any], dialect: Dialect) -> Item | None:
     return Item(
         kind="mention",
         id=str(obj["id"]),
-        at=graph_time(obj.get(dialect.time_key)) or datetime.min,
+        at=graph_time(obj.get(dialect.time_key)),
         sender_id=str(sender["id"]) if sender.get("id") else username,
         sender_name=sender.get("name") or username,
         contact=f"@{username}" if username else None,

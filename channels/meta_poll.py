@@ -146,6 +146,7 @@ class MetaChannel:
             page_id=config.page_id,
             max_pages=config.max_pages,
             recent_posts=config.recent_posts,
+            clock=clock,
         )
         self.media = MediaDownloads(
             self.name,
@@ -339,7 +340,8 @@ class MetaChannel:
             human_agent=self.config.human_agent_tag,
         )
         try:
-            body = await self.client.post(request.path, request.payload)
+            path = await self._reply_path(request.path)
+            body = await self.client.post(path, request.payload)
         except GraphTokenInvalid as exc:
             self._token_dead(exc)
             raise
@@ -349,3 +351,11 @@ class MetaChannel:
                 raise PlatformError(f"{text} ({exc})", retryable=False, code=WINDOW_CODE) from exc
             raise
         return SendResult(platform_message_id=sent_id(body, dialect.label))
+
+    async def _reply_path(self, path: str) -> str:
+        """Where a public reply goes: on Instagram, under the top-level comment of a thread."""
+        node, _, edge = path.partition("/")
+        if not self.platform.top_level_replies or edge != self.platform.reply_edge:
+            return path
+        comment = await self.client.get(node, {"fields": "id,parent_id"})
+        return f"{comment.get('parent_id') or node}/{edge}"

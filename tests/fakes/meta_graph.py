@@ -3,12 +3,13 @@
 Follows the published API: GET /{version}/{node}/{edge} lists newest first in pages of `limit`
 (or `page_size`) with `paging.cursors` and an absolute `paging.next` on this server (carrying
 access_token, as Graph's do); `fields` picks what each object shows, nested `a{b,c}` included.
-Edges: conversations (platform=messenger|instagram), messages, posts, media, comments
-(Facebook: filter=stream lists replies too, each with parent; Instagram: replies nested), tags,
-tagged; POST messages (Send API, with the 24-hour window and one private reply per comment),
-comments and replies. Errors use Graph's body {"error": {message, type, code, error_subcode,
-fbtrace_id}}; every answer carries X-App-Usage and X-Business-Use-Case-Usage.
-api_base is "http://127.0.0.1:PORT/v23.0"; attachments are served from /cdn/.
+Nodes: GET /{comment-id}. Edges: conversations (platform=messenger|instagram), messages, posts,
+media, comments (Facebook: filter=stream lists replies too, each with parent; Instagram:
+replies nested), tags, tagged; POST messages (Send API, with the 24-hour window and one private
+reply per comment), comments and replies. Errors use Graph's body {"error": {message, type,
+code, error_subcode, fbtrace_id}}; every answer carries X-App-Usage and
+X-Business-Use-Case-Usage. api_base is "http://127.0.0.1:PORT/v23.0"; attachments are served
+from /cdn/.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class FakeGraph:
     async def start(self) -> FakeGraph:
         app = web.Application()
         app.router.add_get("/cdn/{name}", self._cdn)
+        app.router.add_get("/{version:v[0-9.]+}/{node}", self._object)
         app.router.add_get("/{version:v[0-9.]+}/{node}/{edge}", self._list)
         app.router.add_post("/{version:v[0-9.]+}/{node}/{edge}", self._create)
         self._runner = web.AppRunner(app)
@@ -175,6 +177,19 @@ class FakeGraph:
             return self._error(400, 100, f"(#100) Tried accessing nonexisting field ({edge})")
         fields = _parse_fields(request.query.get("fields", "id"))
         return self._page(request, [_select(item, fields) for item in items])
+
+    async def _object(self, request: web.Request) -> web.Response:
+        """GET /{comment-id}: one comment (the only node the channels read by id)."""
+        self._record(request, None)
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        found = self._comment(request.match_info["node"])
+        if found is None:
+            message = "(#100) Object does not exist, cannot be loaded due to missing permission"
+            return self._error(400, 100, message, 33)
+        fields = _parse_fields(request.query.get("fields", "id"))
+        return web.json_response(_select(found, fields), headers=self._usage_headers("0"))
 
     def _edge_items(self, node: str, edge: str, query: Any) -> list[dict[str, Any]] | None:
         page = self.pages.get(node)
