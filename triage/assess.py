@@ -1,15 +1,20 @@
 """Flags on new tickets (category suggestions, jurisdiction, likely duplicate, missing facts),
-computed right after intake commits, off the intake's hot path."""
+computed right after intake commits, off the intake's hot path.
+
+One assessment runs at a time and takes every ticket that arrived meanwhile, so a burst of new
+reports costs one read of the open tickets, not one per report, and never starves intake.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, select, update
 
 from store.db import Database
 from store.models import Attachment, Message, Ticket
@@ -19,7 +24,11 @@ from triage.states import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 500  # open tickets compared for duplicates, newest first
+MAX_CANDIDATES = 300  # open tickets compared for duplicates, newest first
+BATCH = 200
+TICKETS = Ticket.__table__
+MESSAGES = Message.__table__
+ATTACHMENTS = Attachment.__table__
 
 
 def flags_of(hints: ReportHints) -> dict[str, Any]:
@@ -46,81 +55,135 @@ def flags_of(hints: ReportHints) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Report:
+    ticket_id: int
+    number: str
+    created_at: datetime
+    flags: dict[str, Any]
+    text: str
+    location: tuple[float, float] | None
+    attachment_kinds: tuple[str, ...]
+
+
 class TicketAssessor:
     def __init__(self, db: Database, hinter: Hinter, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.hinter = hinter
         self.clock = clock
+        self._pending: list[int] = []
+        self._running = False
 
     async def assess(self, ticket_ids: Sequence[int]) -> None:
+        """Queue tickets for assessment; the first caller works until the queue is empty."""
+        self._pending.extend(ticket_ids)
+        if self._running:
+            return
+        self._running = True
         try:
-            await asyncio.to_thread(self.assess_now, ticket_ids)
-        except Exception:  # logged with the ids; the tickets are stored, only hints are missing
-            log.exception("could not compute triage hints for tickets %s", list(ticket_ids))
+            while self._pending:
+                batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+                try:
+                    await asyncio.to_thread(self.assess_now, batch)
+                except Exception:  # the tickets are stored; only their hints are missing
+                    log.exception("could not compute triage hints for tickets %s", batch)
+        finally:
+            self._running = False
 
     def assess_now(self, ticket_ids: Sequence[int]) -> None:
-        with self.db.write() as session:
-            for ticket_id in ticket_ids:
-                ticket = session.get(Ticket, ticket_id)
-                if ticket is not None:
-                    self._assess(session, ticket)
+        with self.db.engine.connect() as conn:
+            reports = _reports(conn, ticket_ids)
+            candidates = self._candidates(conn, min((r.created_at for r in reports), default=None))
+        updates = []
+        for report in reports:
+            others = [c for c in candidates if c.number != report.number]
+            facts = ReportFacts(report.text, report.created_at, report.location)
+            hints = self.hinter.hints(facts, report.attachment_kinds, others)
+            updates.append((report.ticket_id, {**report.flags, **flags_of(hints)}))
+        if updates:
+            with self.db.write() as session:
+                conn = session.connection()
+                for ticket_id, flags in updates:
+                    conn.execute(
+                        update(TICKETS).where(TICKETS.c.id == ticket_id).values(flags=flags)
+                    )
 
-    def _assess(self, session: Session, ticket: Ticket) -> None:
-        first = _first_message(session, ticket.id or 0)
-        if first is None:
-            return
-        kinds = session.exec(select(Attachment.kind).where(Attachment.message_id == first.id)).all()
-        report = ReportFacts(
-            text=" ".join(filter(None, [first.subject, first.text])),
-            received_at=ticket.created_at,
-            location=_point(first),
-        )
-        hints = self.hinter.hints(report, kinds, self._candidates(session, ticket))
-        ticket.flags = {**ticket.flags, **flags_of(hints)}
-        session.add(ticket)
-
-    def _candidates(self, session: Session, ticket: Ticket) -> list[OpenTicket]:
-        since = ticket.created_at - self.hinter.duplicate_rules.window
-        others = session.exec(
-            select(Ticket)
+    def _candidates(self, conn: Connection, earliest: datetime | None) -> list[OpenTicket]:
+        if earliest is None:
+            return []
+        rows = conn.execute(
+            select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at, TICKETS.c.summary)
             .where(
-                col(Ticket.status).in_([s.value for s in OPEN_STATES]),
-                col(Ticket.created_at) >= since,
-                Ticket.id != ticket.id,
+                TICKETS.c.status.in_([s.value for s in OPEN_STATES]),
+                TICKETS.c.created_at >= earliest - self.hinter.duplicate_rules.window,
             )
-            .order_by(col(Ticket.created_at).desc())
+            .order_by(TICKETS.c.created_at.desc())
             .limit(MAX_CANDIDATES)
         ).all()
-        firsts: dict[int, Message] = {}
-        if others:
-            for message in session.exec(
-                select(Message)
-                .where(
-                    col(Message.ticket_id).in_([o.id for o in others]), Message.direction == "in"
-                )
-                .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
-            ):
-                firsts[message.ticket_id] = message  # the earliest is written last
-        candidates = []
-        for other in others:
-            first = firsts.get(other.id or 0)
-            text = " ".join(filter(None, [first.subject, first.text])) if first else other.summary
-            candidates.append(
-                OpenTicket(other.number, text, other.created_at, _point(first) if first else None)
+        firsts = _first_messages(conn, [row.id for row in rows])
+        return [
+            OpenTicket(
+                row.number,
+                firsts[row.id][0] if row.id in firsts else row.summary,
+                row.created_at,
+                firsts[row.id][1] if row.id in firsts else None,
             )
-        return candidates
+            for row in rows
+        ]
 
 
-def _first_message(session: Session, ticket_id: int) -> Message | None:
-    return session.exec(
-        select(Message)
-        .where(Message.ticket_id == ticket_id, Message.direction == "in")
-        .order_by(col(Message.sent_at), col(Message.id))
-        .limit(1)
-    ).first()
+def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:
+    tickets = conn.execute(
+        select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at, TICKETS.c.flags).where(
+            TICKETS.c.id.in_(list(ticket_ids))
+        )
+    ).all()
+    firsts = _first_messages(conn, [t.id for t in tickets], with_ids=True)
+    kinds: dict[int, list[str]] = {}
+    message_ids = [first[2] for first in firsts.values()]
+    if message_ids:
+        for message_id, kind in conn.execute(
+            select(ATTACHMENTS.c.message_id, ATTACHMENTS.c.kind).where(
+                ATTACHMENTS.c.message_id.in_(message_ids)
+            )
+        ):
+            kinds.setdefault(message_id, []).append(kind)
+    return [
+        _Report(
+            t.id,
+            t.number,
+            t.created_at,
+            dict(t.flags or {}),
+            firsts[t.id][0],
+            firsts[t.id][1],
+            tuple(kinds.get(firsts[t.id][2], ())),
+        )
+        for t in tickets
+        if t.id in firsts
+    ]
 
 
-def _point(message: Message) -> tuple[float, float] | None:
-    if message.latitude is None or message.longitude is None:
-        return None
-    return (message.latitude, message.longitude)
+def _first_messages(
+    conn: Connection, ticket_ids: Sequence[int], *, with_ids: bool = False
+) -> dict[int, tuple]:
+    """Per ticket, the first inbound message: (text, location[, message id])."""
+    if not ticket_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            MESSAGES.c.ticket_id,
+            MESSAGES.c.id,
+            MESSAGES.c.subject,
+            MESSAGES.c.text,
+            MESSAGES.c.latitude,
+            MESSAGES.c.longitude,
+        )
+        .where(MESSAGES.c.ticket_id.in_(list(ticket_ids)), MESSAGES.c.direction == "in")
+        .order_by(MESSAGES.c.sent_at.desc(), MESSAGES.c.id.desc())
+    )
+    firsts: dict[int, tuple] = {}
+    for row in rows:  # the earliest is written last
+        text = " ".join(filter(None, [row.subject, row.text]))
+        point = (row.latitude, row.longitude) if row.latitude is not None else None
+        firsts[row.ticket_id] = (text, point, row.id) if with_ids else (text, point)
+    return firsts

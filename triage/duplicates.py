@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from triage.config import TriageConfig
 from triage.stemmer import content_stems
@@ -62,12 +63,12 @@ def rank_duplicates(
     new: ReportFacts, candidates: Iterable[OpenTicket], rules: DuplicateRules = DuplicateRules()
 ) -> list[DuplicateMatch]:
     """Every candidate scoring at least `rules.min_score`, best first (newer first on ties)."""
-    words = set(content_stems(new.text))
+    words = stem_set(new.text)
     found = []
     for ticket in candidates:
         if abs(new.received_at - ticket.received_at) > rules.window:
             continue
-        text_score = similarity(words, set(content_stems(ticket.text)))
+        text_score = similarity(words, stem_set(ticket.text))
         if text_score == 0:
             continue
         score, distance = text_score, None
@@ -91,7 +92,13 @@ def find_duplicate(
     return ranked[0] if ranked else None
 
 
-def similarity(a: set[str], b: set[str]) -> float:
+@lru_cache(maxsize=4096)
+def stem_set(text: str) -> frozenset[str]:
+    """A text's stems, kept: the same open tickets are compared with every new report."""
+    return frozenset(content_stems(text))
+
+
+def similarity(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     """Cosine similarity of two sets of stems: shared / sqrt(|a| * |b|)."""
     if not a or not b:
         return 0.0

@@ -1,0 +1,172 @@
+"""Durable WhatsApp webhook ingest against a bare aiohttp handler, from a separate load process.
+
+Starts `main.py serve` (SQLite, then PostgreSQL) and a bare aiohttp server that only reads the
+body and answers 200, drives both with signed webhook bodies over many connections, and prints
+acknowledged messages per second, p50/p99 latency and the server's peak RSS; then the latency at
+a fixed 1,000 messages per second.
+
+    .venv/bin/python bench/whatsapp_webhook.py --count 20000 --connections 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "bench-app-secret"
+PHONE = "106540352242922"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+BARE_SERVER = """
+import sys
+from aiohttp import web
+async def handle(request):
+    await request.read()
+    return web.Response(text="ok")
+async def health(request):
+    return web.Response(text="ok")
+app = web.Application()
+app.add_routes([web.post("/webhooks/whatsapp", handle), web.get("/healthz", health)])
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    raise TimeoutError("server did not start")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load(port: int, count: int, connections: int, rate: float, run: str) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "webhook_load.py"),
+            f"http://127.0.0.1:{port}/webhooks/whatsapp",
+            SECRET,
+            PHONE,
+            str(count),
+            str(connections),
+            str(rate),
+            run,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def line(label: str, figures: dict, rss: float) -> str:
+    return (
+        f"{label:<28} {figures['per_second']:>8.0f} msg/s   p50 {figures['p50_ms']:>7.2f} ms"
+        f"   p99 {figures['p99_ms']:>7.2f} ms   peak RSS {rss:>6.1f} MiB"
+        f"   ({figures['acknowledged']} acked, {figures['failed']} failed)"
+    )
+
+
+def kanal_server(folder: Path, url: str, port: int) -> subprocess.Popen[bytes]:
+    config = folder / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n[channels.whatsapp]\nenabled = true\n'
+        f'verify_token = "v"\napp_secret = "{SECRET}"\naccess_token = "EAAG-bench"\n'
+        f'phone_number_id = "{PHONE}"\napi_base = "http://127.0.0.1:9/v23.0"\n',
+        encoding="utf-8",
+    )
+    if url.startswith("postgresql"):
+        subprocess.run(
+            [sys.executable, str(REPO / "main.py"), "--config", str(config), "db", "upgrade"],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+        )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def measure(
+    server: subprocess.Popen[bytes], port: int, args: argparse.Namespace, label: str
+) -> None:
+    try:
+        wait_healthy(port, server)
+        load(port, 500, args.connections, 0, "warm")  # warm-up, not counted
+        fast = load(port, args.count, args.connections, 0, "fast")
+        paced = load(port, args.rate * args.paced_seconds, args.connections * 4, args.rate, "paced")
+        rss = peak_rss_mib(server.pid)
+        print(line(f"{label}, max rate", fast, rss))
+        print(line(f"{label}, {args.rate}/s offered", paced, rss))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--paced-seconds", type=int, default=10)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)])
+    measure(bare, port, args, "bare aiohttp handler")
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            if backend == "sqlite":
+                url = f"sqlite:///{Path(tmp) / 'kanal.db'}"
+            else:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                    admin.execute("DROP DATABASE IF EXISTS kanal_bench_wa WITH (FORCE)")
+                    admin.execute("CREATE DATABASE kanal_bench_wa")
+                url = "postgresql+psycopg://postgres@127.0.0.1:5432/kanal_bench_wa"
+            port = free_port()
+            measure(kanal_server(Path(tmp), url, port), port, args, f"Kanal on {backend}")
+
+
+if __name__ == "__main__":
+    main()
