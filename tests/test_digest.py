@@ -85,10 +85,15 @@ def settings_values(smtp: SmtpServer, telegram: FakeTelegramBotApi, **extra: Any
 
 @asynccontextmanager
 async def kanal(
-    database_url: str, tmp_path: Path, clock, smtp: SmtpServer, telegram: FakeTelegramBotApi
+    database_url: str,
+    tmp_path: Path,
+    clock,
+    smtp: SmtpServer,
+    telegram: FakeTelegramBotApi,
+    **overrides: Any,
 ) -> AsyncIterator[Api]:
     clock.now = wib(22, 10)
-    values = settings_values(smtp, telegram)
+    values = {**settings_values(smtp, telegram), **overrides}
     async with running_api(database_url, tmp_path, clock, **values) as api:
         yield api
 
