@@ -163,6 +163,14 @@ class MediaResult:
     error: str | None = None  # set when the download failed; the channel may retry later
 
 
+@dataclass(frozen=True, slots=True)
+class PendingMedia:
+    """An attachment stored but not yet fetched, e.g. when the process stopped mid-download."""
+
+    message_external_id: str
+    attachment: Attachment
+
+
 class IntakeSink(Protocol):
     """What a channel hands its batches to. It returns only after everything is committed."""
 
@@ -174,6 +182,12 @@ class IntakeSink(Protocol):
 
     async def record_media(self, result: MediaResult) -> None:
         """Link a downloaded attachment (or the reason its download failed) to its message."""
+        ...
+
+    async def pending_media(
+        self, channel: str, account: str, since: datetime
+    ) -> list[PendingMedia]:
+        """Attachments of messages received after `since` still waiting for their download."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -32,6 +33,7 @@ from channels.whatsapp_parse import parse_body
 from channels.whatsapp_send import message_id_from, message_payload, retry_after_seconds
 
 log = logging.getLogger(__name__)
+MEDIA_RESUME = timedelta(days=7)
 
 GRAPH_API_BASE = "https://graph.facebook.com/v23.0"
 WEBHOOK_PATH = "/webhooks/whatsapp"
@@ -90,6 +92,7 @@ class WhatsAppChannel:
         self.http = http
         self.clock = clock
         self._sink: IntakeSink | None = None
+        self._resuming: asyncio.Task[None] | None = None
         self.media = MediaFetcher(
             MediaSettings(
                 api_base=config.api_base,
@@ -112,8 +115,23 @@ class WhatsAppChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self._sink = sink
+        self._resuming = asyncio.create_task(self._resume_media(sink), name="whatsapp-resume")
+
+    async def _resume_media(self, sink: IntakeSink) -> None:
+        """Downloads a previous process left unfinished; Meta keeps media ids for 30 days,
+        but a week-old photo is worth a try and an older one is not."""
+        try:
+            pending = await sink.pending_media(CHANNEL, self.account, self.clock() - MEDIA_RESUME)
+        except IntakeUnavailable:
+            log.warning("whatsapp: database unavailable, pending media not resumed this start")
+            return
+        if pending:
+            log.info("whatsapp: resuming %d pending media downloads", len(pending))
+            self.media.resume(sink, pending)
 
     async def stop(self) -> None:
+        if self._resuming is not None:
+            await asyncio.gather(self._resuming, return_exceptions=True)
         await self.media.close()
         self._sink = None
 

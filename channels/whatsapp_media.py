@@ -24,6 +24,7 @@ from channels.base import (
     IntakeSink,
     IntakeUnavailable,
     MediaResult,
+    PendingMedia,
 )
 from channels.whatsapp_messages import CHANNEL, media_sha256_hex
 
@@ -76,16 +77,24 @@ class MediaFetcher:
             if not isinstance(item, InboundMessage):
                 continue
             for attachment in item.attachments:
-                key = (item.external_id, attachment.media_ref or "")
-                if not attachment.media_ref or key in self._running:
-                    continue
-                self._running.add(key)
-                task = asyncio.create_task(
-                    self._fetch(sink, item.external_id, attachment),
-                    name=f"whatsapp-media-{attachment.media_ref}",
-                )
-                self._tasks.add(task)
-                task.add_done_callback(lambda t, key=key: self._forget(t, key))
+                self._start(sink, item.external_id, attachment)
+
+    def resume(self, sink: IntakeSink, pending: Sequence[PendingMedia]) -> None:
+        """Fetch again what a stopped process left pending."""
+        for item in pending:
+            self._start(sink, item.message_external_id, item.attachment)
+
+    def _start(self, sink: IntakeSink, message_id: str, attachment: Attachment) -> None:
+        key = (message_id, attachment.media_ref or "")
+        if not attachment.media_ref or key in self._running:
+            return
+        self._running.add(key)
+        task = asyncio.create_task(
+            self._fetch(sink, message_id, attachment),
+            name=f"whatsapp-media-{attachment.media_ref}",
+        )
+        self._tasks.add(task)
+        task.add_done_callback(lambda t, key=key: self._forget(t, key))
 
     async def wait_idle(self) -> None:
         """Return once every scheduled download has finished (tests, graceful shutdown)."""

@@ -333,9 +333,27 @@ def record_media(
     message_ids = select(MESSAGES.c.id).where(
         MESSAGES.c.channel == channel, MESSAGES.c.external_id == message_external_id
     )
-    result = conn.execute(
-        update(ATTACHMENTS)
-        .where(ATTACHMENTS.c.message_id.in_(message_ids), ATTACHMENTS.c.media_ref == media_ref)
-        .values(**values)
+    statement = update(ATTACHMENTS).where(
+        ATTACHMENTS.c.message_id.in_(message_ids), ATTACHMENTS.c.media_ref == media_ref
     )
-    return result.rowcount
+    if values.get("fetch_state") == "failed":
+        # A late failure of a retried download never undoes one that succeeded.
+        statement = statement.where(ATTACHMENTS.c.fetch_state != "stored")
+    return conn.execute(statement.values(**values)).rowcount
+
+
+def pending_attachments(conn: Connection, channel: str, account: str, since: datetime) -> list[Any]:
+    return list(
+        conn.execute(
+            select(ATTACHMENTS, MESSAGES.c.external_id)
+            .join(MESSAGES, MESSAGES.c.id == ATTACHMENTS.c.message_id)
+            .where(
+                MESSAGES.c.channel == channel,
+                MESSAGES.c.account == account,
+                MESSAGES.c.received_at >= since,
+                ATTACHMENTS.c.fetch_state == "pending",
+                ATTACHMENTS.c.media_ref.is_not(None),
+            )
+            .order_by(ATTACHMENTS.c.id)
+        )
+    )

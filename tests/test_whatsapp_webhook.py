@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import FixedClock
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook, status_webhook, webhook_bytes
 from sqlmodel import select
 from test_whatsapp_parse import EXPECTED, HASHED, OUR_ACCOUNT, all_cases, case_ids, parse
 
 from channels.base import DeliveryStatus, InboundMessage, MessageUpdate, UnsupportedEvent
 from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+from conftest import FixedClock
+from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from fakes.whatsapp_webhooks import post_webhook, status_webhook, webhook_bytes
 from store.db import Database
 from store.models import Attachment as AttachmentRow
 from store.models import Message, RawEvent, Reporter, Ticket
@@ -520,6 +521,38 @@ async def test_stop_cancels_media_still_waiting(
     assert harness.channel.media.pending == 0
     [photo] = rows(db, AttachmentRow)
     assert photo.fetch_state == "pending"  # left for a later fetch, never half-written
+
+    # The next process picks up what this one left.
+    restarted, close = await serve(make_config(fake), intake, tmp_path, clock, fake)
+    async with asyncio.timeout(5):
+        while not restarted.channel.media.pending and rows(db, AttachmentRow)[0].fetch_state == (
+            "pending"
+        ):
+            await asyncio.sleep(0.01)
+    [photo] = await media_settled(db, restarted)
+    await close()
+    assert (photo.fetch_state, photo.sha256, photo.size) == ("stored", PHOTO_SHA, len(PHOTO))
+
+
+async def test_media_older_than_a_week_is_not_resumed(
+    intake: Intake, tmp_path: Path, clock: FixedClock, fake: FakeWhatsAppCloud, db: Database
+) -> None:
+    harness, close = await serve(
+        make_config(fake, media_retry_delay="1h"), intake, tmp_path, clock, fake
+    )
+    media = fake.add_media("1481726922764521", PHOTO, "image/jpeg")
+    media.download_failures = [503]
+    assert await harness.post(all_cases()["fixtures/image__caption_sha256"]) == 200
+    async with asyncio.timeout(5):
+        await fake.wait_for("GET", "/whatsapp_business/attachments/", 1)
+    await close()
+    clock.advance(timedelta(days=8))
+
+    lookups = len(fake.received)
+    restarted, close = await serve(make_config(fake), intake, tmp_path, clock, fake)
+    await close()  # stop() waits for the resume step to finish
+    assert len(fake.received) == lookups
+    assert rows(db, AttachmentRow)[0].fetch_state == "pending"
 
 
 async def test_media_answer_without_token_is_refused_by_the_fake(

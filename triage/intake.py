@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from channels.base import Cursor, Inbound, IntakeResult, IntakeUnavailable, MediaResult
+from channels.base import (
+    Attachment,
+    AttachmentKind,
+    Cursor,
+    Inbound,
+    IntakeResult,
+    IntakeUnavailable,
+    MediaResult,
+    PendingMedia,
+)
 from store import ingest
 from store.db import Database
 from triage.intake_batch import BatchOutcome, BatchWriter, item_key
@@ -127,6 +136,30 @@ class Intake:
                 )
 
         await self._guarded(write)
+
+    async def pending_media(
+        self, channel: str, account: str, since: datetime
+    ) -> list[PendingMedia]:
+        def read() -> list[PendingMedia]:
+            with self.db.engine.connect() as conn:
+                rows = ingest.pending_attachments(conn, channel, account, since)
+            return [
+                PendingMedia(
+                    row.external_id,
+                    Attachment(
+                        kind=AttachmentKind(row.kind),
+                        mime_type=row.mime_type,
+                        media_ref=row.media_ref,
+                        size=row.size,
+                        file_name=row.file_name,
+                        sha256=row.sha256,
+                        caption=row.caption,
+                    ),
+                )
+                for row in rows
+            ]
+
+        return await self._guarded(read)
 
     async def _guarded(self, work: Callable[[], T]) -> T:
         try:
