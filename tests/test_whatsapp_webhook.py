@@ -549,7 +549,7 @@ async def test_media_older_than_a_week_is_not_resumed(
     clock.advance(timedelta(days=8))
 
     lookups = len(fake.received)
-    restarted, close = await serve(make_config(fake), intake, tmp_path, clock, fake)
+    _, close = await serve(make_config(fake), intake, tmp_path, clock, fake)
     await close()  # stop() waits for the resume step to finish
     assert len(fake.received) == lookups
     assert rows(db, AttachmentRow)[0].fetch_state == "pending"
