@@ -17,6 +17,7 @@ from pydantic import SecretStr, model_validator
 
 from channels.base import (
     ChannelConfig,
+    ChannelHealth,
     Cursor,
     Duration,
     Inbound,
@@ -89,9 +90,9 @@ def _plain(value: SecretStr | str) -> str:
 
 
 @dataclass(slots=True)
-class ChannelHealth:
-    """What the channel is doing, for operators' alerts: `state` is ok, failing, throttled,
-    stopped (needs the operator: see `alert`) or idle (not started)."""
+class PollStatus:
+    """What the poller is doing: `state` is ok, failing, throttled, stopped (needs the
+    operator: see `alert`) or idle (not started)."""
 
     state: str = "idle"
     alert: str | None = None
@@ -131,7 +132,8 @@ class MetaChannel:
         self.account = account
         self.own_ids = own_ids
         self.clock = clock
-        self.health = ChannelHealth()
+        self.status = PollStatus()
+        self.health: ChannelHealth | None = None  # the notifier's, set by the runtime
         self.client = GraphClient(
             api_base=config.api_base,
             access_token=config.access_token,
@@ -227,44 +229,50 @@ class MetaChannel:
     def _token_dead(self, exc: GraphError) -> None:
         label = self.platform.dialect.label
         alert = TOKEN_ALERT.format(label=label, account=self.account, error=exc, channel=self.name)
-        self.health.state, self.health.alert, self.health.last_error = "stopped", alert, str(exc)
+        self.status.state, self.status.alert, self.status.last_error = "stopped", alert, str(exc)
         log.error("%s", alert)
+        if self.health is not None:
+            self.health.failing(self.name, self.account, alert)
 
     def _throttled(self, exc: GraphThrottled) -> float:
         wait = exc.retry_after or self.config.retry_max.total_seconds()
-        self.health.state = "throttled"
-        self.health.throttled_until = self.clock() + timedelta(seconds=wait)
-        self.health.last_error = str(exc)
+        self.status.state = "throttled"
+        self.status.throttled_until = self.clock() + timedelta(seconds=wait)
+        self.status.last_error = str(exc)
         log.warning(
             "%s polling of %s throttled by Graph (code %s): pausing until %s",
             self.name,
             self.account,
             exc.code,
-            self.health.throttled_until.isoformat(),
+            self.status.throttled_until.isoformat(),
         )
         return wait
 
     def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
-        self.health.last_error = f"{type(exc).__name__}: {exc}"
-        self.health.consecutive_failures += 1
-        if self.health.state != "failing":
-            self.health.state = "failing"
+        self.status.last_error = f"{type(exc).__name__}: {exc}"
+        self.status.consecutive_failures += 1
+        if self.status.state != "failing":
+            self.status.state = "failing"
             log.warning(
                 "%s polling of %s is failing, retrying with back-off: %s",
                 self.name,
                 self.account,
-                self.health.last_error,
+                self.status.last_error,
                 exc_info=exc if unexpected else None,
             )
+        if self.health is not None:
+            self.health.failing(self.name, self.account, self.status.last_error)
 
     def _note_success(self) -> None:
-        if self.health.state in ("failing", "throttled"):
+        if self.status.state in ("failing", "throttled"):
             log.info("%s polling of %s recovered", self.name, self.account)
-        self.health.state = "ok"
-        self.health.completed_polls += 1
-        self.health.consecutive_failures = 0
-        self.health.throttled_until = None
-        self.health.usage_percent = self.client.usage.percent
+        self.status.state = "ok"
+        self.status.completed_polls += 1
+        self.status.consecutive_failures = 0
+        self.status.throttled_until = None
+        self.status.usage_percent = self.client.usage.percent
+        if self.health is not None:
+            self.health.working(self.name, self.account)
 
     # --- one poll -----------------------------------------------------------------------------
 

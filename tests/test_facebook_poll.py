@@ -136,6 +136,19 @@ class CountingSink:
         await self.intake.record_media(result)
 
 
+class HealthCalls:
+    """Stands in for the notifier's recorder (channels.base.ChannelHealth)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def failing(self, channel: str, account: str, reason: str) -> None:
+        self.calls.append(("failing", channel, account, reason))
+
+    def working(self, channel: str, account: str) -> None:
+        self.calls.append(("working", channel, account))
+
+
 def expected_comments(clock: FixedClock) -> list[dict[str, Any]]:
     """The corpus stream as the fake serves it, with the same ids, authors and times."""
     fake = FakeGraph(clock=clock)
@@ -417,8 +430,8 @@ async def test_the_loop_waits_out_throttling_for_the_time_graph_gives(
     channel = make_channel(sources=["messages"])
     await channel.start(intake)
     try:
-        await wait_for(lambda: channel.health.state == "throttled")
-        assert channel.health.throttled_until == clock() + timedelta(minutes=3)
+        await wait_for(lambda: channel.status.state == "throttled")
+        assert channel.status.throttled_until == clock() + timedelta(minutes=3)
         await asyncio.sleep(0.3)  # several poll intervals: no call goes out while throttled
         assert graph.count("GET", "conversations") == 1
     finally:
@@ -471,24 +484,27 @@ async def test_an_expired_token_stops_the_channel_with_an_alert(
 ) -> None:
     graph.fail(token_expired(times=1000))
     channel = make_channel()
+    notifier = HealthCalls()
+    channel.health = notifier
     await channel.start(intake)
     try:
         async with asyncio.timeout(10):
             await channel.wait_stopped()
     finally:
         await channel.stop()
-    assert channel.health.state == "stopped"
+    assert channel.status.state == "stopped"
     calls = len(graph.received)
     assert calls == 1  # no crash loop
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert [r.getMessage() for r in errors] == [channel.health.alert]
-    assert channel.health.alert.startswith(
+    assert [r.getMessage() for r in errors] == [channel.status.alert]
+    assert channel.status.alert.startswith(
         f"Facebook channel (account {FB_PAGE}) stopped: the page access token has expired or "
         "was revoked (Graph HTTP 400 code 190: Error validating access token"
     )
-    assert channel.health.alert.endswith(
+    assert channel.status.alert.endswith(
         "Generate a new Page access token, set channels.facebook.access_token, and restart Kanal."
     )
+    assert notifier.calls == [("failing", "facebook", FB_PAGE, channel.status.alert)]
 
 
 # --- crash safety -----------------------------------------------------------------------------

@@ -200,8 +200,8 @@ async def test_an_expired_token_on_send_is_permanent_and_stops_the_channel(
     with pytest.raises(PlatformError) as raised:
         await channel.send(outbound(clock))
     assert (raised.value.retryable, raised.value.code) == (False, "190")
-    assert channel.health.state == "stopped"
-    assert "set channels.facebook.access_token" in str(channel.health.alert)
+    assert channel.status.state == "stopped"
+    assert "set channels.facebook.access_token" in str(channel.status.alert)
 
 
 async def test_throttling_on_send_is_retryable_after_the_given_time(

@@ -266,10 +266,10 @@ async def test_one_channels_dead_token_leaves_the_other_running(
     try:
         async with asyncio.timeout(10):
             await facebook.wait_stopped()
-        await wait_for(lambda: channel.health.completed_polls >= 3)
+        await wait_for(lambda: channel.status.completed_polls >= 3)
     finally:
         await channel.stop()
         await facebook.stop()
-    assert facebook.health.state == "stopped"
-    assert channel.health.state == "ok"
+    assert facebook.status.state == "stopped"
+    assert channel.status.state == "ok"
     assert {m.channel for m in rows(db, Message)} == {"instagram"}
