@@ -192,6 +192,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stage.in_process": ("Dalam proses", "In process"),
     "stage.resolved": ("Selesai", "Resolved"),
     "stage.closed": ("Ditutup", "Closed"),
+    "kind.image": ("foto", "photo"),
+    "kind.video": ("video", "video"),
+    "kind.audio": ("rekaman suara", "audio"),
+    "kind.document": ("dokumen", "document"),
+    "kind.sticker": ("stiker", "sticker"),
     "submit": ("Kirim", "Submit"),
     "save": ("Simpan", "Save"),
 }

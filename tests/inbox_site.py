@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +15,26 @@ from store.users import add_user
 
 PASSWORD = "rahasia-sekali"
 _CSRF = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def png(width: int = 240, height: int = 160) -> bytes:
+    """A real PNG picture (a blue field with a grey band), as a phone would send one."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + (b"\x80\x80\x80" if height // 3 < y < height // 2 else b"\x1e\x5a\xa0") * width
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def add_staff(api: Api, username: str, role: str, opd: str | None = None) -> None:

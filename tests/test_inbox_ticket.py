@@ -1,0 +1,260 @@
+"""The ticket page: conversation, suggestions, audit trail, the actions' forms (through the same
+TicketActions as the API), attachments and escaping; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inbox_site import add_staff, browser, png
+from markupsafe import escape
+from sqlmodel import select
+
+from api_client import Api, report, running_api
+from channels.base import Attachment, AttachmentKind, Location, MediaResult
+from store.models import Attachment as StoredAttachment
+
+NUMBER = "LBP-2026-00001"
+PNG = png()
+
+
+async def until(condition: Callable[[], Any], seconds: float = 10) -> Any:
+    async with asyncio.timeout(seconds):
+        while not (value := await condition()):
+            await asyncio.sleep(0.02)
+    return value
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path, clock) -> AsyncIterator[Api]:
+    async with running_api(database_url, tmp_path, clock) as running:
+        add_staff(running, "siti", "operator")
+        add_staff(running, "pupr1", "opd", opd="pupr")
+        add_staff(running, "dishub1", "opd", opd="dishub")
+        yield running
+
+
+async def photo_report(api: Api, n: int = 1, *, path: str = "media/foto1.png") -> None:
+    """A WhatsApp report with a photo (stored by the channel) and a shared location."""
+    photo = Attachment(AttachmentKind.IMAGE, "image/png", media_ref=f"media-{n}")
+    message = replace(
+        report(n, text="Jalan berlubang dekat balai desa"),
+        attachments=(photo,),
+        location=Location(-6.7551, 111.0383, name="Balai Desa Kayen"),
+    )
+    await api.runtime.intake.submit([message])
+    target = api.runtime.data_dir / "media" / "foto1.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(PNG)
+    await api.runtime.intake.record_media(
+        MediaResult(
+            "whatsapp",
+            f"wamid.{n}",
+            f"media-{n}",
+            stored_path=path,
+            size=len(PNG),
+            mime_type="image/png",
+        )
+    )
+
+
+def attachment_id(api: Api) -> int:
+    with api.runtime.db.read() as session:
+        return session.exec(select(StoredAttachment)).one().id or 0
+
+
+async def test_the_ticket_page_shows_the_conversation_photo_location_and_hints(api: Api) -> None:
+    await photo_report(api)
+
+    async def assessed() -> bool:
+        return "missing" in (await api.get(f"/api/tickets/{NUMBER}"))[1]["flags"]
+
+    await until(assessed)
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        status, html = await b.page(f"/tickets/{NUMBER}")
+        assert status == 200
+        assert "Jalan berlubang dekat balai desa" in html
+        assert "Warga 1" in html
+        assert f'<img src="/attachments/{attachment_id(api)}"' in html
+        assert (
+            'href="https://www.openstreetmap.org/?mlat=-6.7551&amp;mlon=111.0383'
+            '#map=17/-6.7551/111.0383"' in html
+        )
+        assert "Balai Desa Kayen" in html
+        assert "Kategori yang disarankan: <strong>jalan</strong>" in html
+        assert "Laporan masuk" in html  # the audit trail's first event
+        assert "23 Nov 2026 08.00 WIB" in html  # sent 01:00 UTC, shown in Jakarta time
+        # Actions offered for a new, unverified ticket; forward needs a verification first.
+        for offered in ("verify", "request_clarification", "reject", "reply", "note"):
+            assert f'data-action="{offered}"' in html
+        assert 'data-action="forward"' not in html
+        assert "Dikirim lewat WhatsApp" in html
+        assert 'id="window-warning"' not in html  # the reporter wrote an hour ago
+
+
+async def test_the_reply_box_warns_when_whatsapp_will_send_a_template(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    api.clock.advance(timedelta(hours=25))
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page(f"/tickets/{NUMBER}")
+        assert "lebih dari 24 jam lalu" in html
+        assert 'id="window-warning"' in html
+
+
+async def test_every_action_form_goes_through_ticket_actions(api: Api) -> None:
+    await api.runtime.intake.submit([report(1), report(2)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        response = await b.act(NUMBER, action="request_clarification", facts="location", message="")
+        assert (response.status, response.headers["Location"]) == (
+            303,
+            f"/tickets/{NUMBER}?done=request_clarification",
+        )
+        await api.runtime.intake.submit(
+            [replace(report(1, text="Di depan balai desa"), external_id="wamid.answer")]
+        )
+        assert (await b.act(NUMBER, action="verify", category="jalan")).status == 303
+        assert (await b.act(NUMBER, action="forward", opd="pupr")).status == 303
+        assert (await b.act(NUMBER, action="reply", message="Sedang kami proses.")).status == 303
+        assert (await b.act(NUMBER, action="note", text="Cek ke lapangan besok")).status == 303
+        assert (await b.act("LBP-2026-00002", action="merge", into=NUMBER)).status == 303
+        _, body = await api.get(f"/api/tickets/{NUMBER}")
+        assert (body["status"], body["category"], body["opd"]) == ("forwarded", "jalan", "pupr")
+        assert [e["action"] for e in body["events"]] == [
+            "opened",
+            "request_clarification",
+            "reporter_answered",
+            "verify",
+            "forward",
+            "reply",
+            "note",
+            "merged_from",
+        ]
+        assert all(e["actor"] in ("siti", "system") for e in body["events"])
+        assert body["events"][1]["data"]["facts"] == ["location"]
+        assert body["messages"][-1]["text"] == "Sedang kami proses."
+        _, merged = await api.get("/api/tickets/LBP-2026-00002")
+        assert (merged["status"], merged["resolution"]) == ("closed", "duplicate")
+        _, page = await b.page(f"/tickets/{NUMBER}", done="note")
+        assert "Tindakan tersimpan." in page
+        assert "Cek ke lapangan besok" in page
+
+
+async def test_refused_actions_say_why_and_change_nothing(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        response = await b.act(NUMBER, action="forward", opd="pupr")
+        assert response.status == 409
+        assert "a ticket must be verified before it is forwarded" in await response.text()
+        response = await b.act(NUMBER, action="resolve", message="")
+        assert response.status == 422
+        response = await b.act(NUMBER, action="reject", resolution="bukan-alasan")
+        assert response.status == 422
+        response = await b.act(NUMBER, action="auto_close")
+        assert response.status == 422
+    _, body = await api.get(f"/api/tickets/{NUMBER}")
+    assert (body["status"], [e["action"] for e in body["events"]]) == ("new", ["opened"])
+
+
+async def test_the_clarification_text_follows_the_chosen_facts(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, text = await b.page(f"/tickets/{NUMBER}/clarification", facts="photo")
+        assert text.startswith("Laporan LBP-2026-00001: agar dapat kami tindak lanjuti")
+        assert "1. foto atau video yang menunjukkan masalahnya" in text
+        assert "Kamis, 26 November 2026 pukul 09.00 WIB" in text
+
+
+async def test_an_opd_acts_only_on_its_own_tickets_and_only_as_an_opd(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    await api.act(NUMBER, {"action": "verify", "category": "jalan"})
+    await api.act(NUMBER, {"action": "forward"})
+    async with browser(api) as pupr, browser(api) as dishub:
+        await pupr.sign_in("pupr1")
+        await dishub.sign_in("dishub1")
+        assert (await dishub.page(f"/tickets/{NUMBER}"))[0] == 404
+        _, html = await pupr.page(f"/tickets/{NUMBER}")
+        assert 'data-action="acknowledge"' in html and 'data-action="verify"' not in html
+        response = await pupr.act(NUMBER, action="reject", resolution="spam")
+        assert response.status == 403
+        assert (await pupr.act(NUMBER, action="acknowledge")).status == 303
+        response = await pupr.act(NUMBER, action="resolve", message="Sudah ditambal.")
+        assert response.status == 303
+    _, body = await api.get(f"/api/tickets/{NUMBER}")
+    assert (body["status"], body["events"][-1]["actor"]) == ("resolved", "pupr1")
+
+
+async def test_script_in_a_report_is_shown_as_text(api: Api) -> None:
+    evil_name = '<img src=x onerror="alert(1)">Budi'
+    evil_text = "<script>alert('xss')</script><b>tebal</b> & \"kutip\""
+    await api.runtime.intake.submit([replace(report(1, text=evil_text), display_name=evil_name)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        for path in ("/", f"/tickets/{NUMBER}"):
+            _, html = await b.page(path)
+            assert "<script>alert" not in html
+            assert "<img src=x" not in html
+            assert "<b>tebal</b>" not in html
+            assert str(escape(evil_name)) in html
+        assert str(escape(evil_text)) in html
+
+
+async def test_attachments_are_served_only_to_who_may_see_the_ticket(api: Api) -> None:
+    await photo_report(api)
+    found = attachment_id(api)
+    async with browser(api) as operator, browser(api) as liaison, browser(api) as nobody:
+        await operator.sign_in("siti")
+        await liaison.sign_in("pupr1")
+        response = await operator.http.get(f"/attachments/{found}")
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/png"
+        assert response.headers["Content-Disposition"] == "inline; filename*=UTF-8''foto1.png"
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert await response.read() == PNG
+        download = await operator.http.get(f"/attachments/{found}?download=1")
+        assert download.headers["Content-Disposition"].startswith("attachment;")
+        assert (await liaison.http.get(f"/attachments/{found}")).status == 404
+        assert (await operator.http.get(f"/attachments/{found + 1}")).status == 404
+        response = await nobody.http.get(f"/attachments/{found}", allow_redirects=False)
+        assert response.status == 303
+
+
+async def test_a_stored_path_outside_the_data_directory_is_never_served(api: Api) -> None:
+    secret = api.runtime.data_dir.parent / "rahasia.txt"
+    secret.write_text("jangan dibaca")
+    await photo_report(api, path="../rahasia.txt")
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        assert (await b.http.get(f"/attachments/{attachment_id(api)}")).status == 404
+
+
+async def test_an_html_attachment_is_only_downloaded(api: Api) -> None:
+    page = api.runtime.data_dir / "media" / "surat.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("<script>alert(1)</script>")
+    document = Attachment(
+        AttachmentKind.DOCUMENT, "text/html", media_ref="d1", file_name='surat"\r\nX-Evil: 1.html'
+    )
+    await api.runtime.intake.submit([replace(report(1), attachments=(document,))])
+    await api.runtime.intake.record_media(
+        MediaResult(
+            "whatsapp", "wamid.1", "d1", stored_path="media/surat.html", mime_type="text/html"
+        )
+    )
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        response = await b.http.get(f"/attachments/{attachment_id(api)}")
+        assert response.status == 200
+        assert response.headers["Content-Disposition"] == (
+            "attachment; filename*=UTF-8''surat%22%0D%0AX-Evil%3A%201.html"
+        )
+        assert "X-Evil" not in response.headers
