@@ -75,7 +75,11 @@ class Notifier:
         now = self.clock()
         if now.astimezone(self.tz).time() < self.config.digest_time:
             return False
-        return self.make_digest(default_day(now, self.tz)) > 0
+        day = default_day(now, self.tz)
+        with self.db.read() as session:  # cheap check first: this runs every sweep
+            if session.get(DigestRun, day.isoformat()) is not None:
+                return False
+        return self.make_digest(day) > 0
 
     def build(self, day: date) -> Digest:
         return build_digest(self.db, day, self.tz, self.clock())
