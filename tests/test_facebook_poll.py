@@ -533,3 +533,44 @@ async def test_restart_after_a_failed_commit_resumes_from_the_committed_cursor(
     assert committed < set(external)
     receipts = [r.platform_message_id for r in rows(db, DeliveryReceipt)]
     assert len(receipts) == len(set(receipts)) == 4
+
+
+async def test_an_attachment_that_cannot_be_downloaded_is_marked_failed(
+    make_channel: Callable[..., FacebookChannel],
+    graph: FakeGraph,
+    intake: Intake,
+    db: Database,
+    clock: FixedClock,
+) -> None:
+    graph.add_dm(
+        FB_PAGE,
+        "t_233782918546745",
+        SRI,
+        {
+            "id": "m_SriWahyuni09_expired_link",
+            "created_time": graph.time(clock()),
+            "from": {"id": SRI, "name": "Sri Wahyuni"},
+            "attachments": {
+                "data": [
+                    {
+                        "id": "9",
+                        "mime_type": "image/jpeg",
+                        "file_url": f"{graph.base_url}/cdn/gone.jpg",
+                    }
+                ]
+            },
+        },
+    )
+    channel = make_channel(sources=["messages"])
+    await channel.poll_once(intake)
+    await channel.media.wait_idle()
+    gone = message(db, "m_SriWahyuni09_expired_link")
+    [attachment] = rows(db, Attachment, Attachment.message_id == gone.id)
+    assert (attachment.kind, attachment.fetch_state, attachment.fetch_error) == (
+        "image",
+        "failed",
+        "download HTTP 404",
+    )
+    assert attachment.stored_path is None
+    # Signed CDN links are their own permission: the page token never leaves for the CDN.
+    assert next(r for r in graph.received if r.path == "/cdn/gone.jpg").authorization is None

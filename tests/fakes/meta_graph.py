@@ -339,6 +339,7 @@ class FakeGraph:
     # --- plumbing -----------------------------------------------------------------------------
 
     async def _cdn(self, request: web.Request) -> web.Response:
+        self._record(request, None)
         found = self.cdn.get(request.match_info["name"])
         if found is None:
             return web.Response(status=404, text="not found")
