@@ -30,6 +30,11 @@ class Digest:
         }
 
     @property
+    def is_yesterday(self) -> bool:
+        """The usual digest, sent the morning after; else (the CLI) the day is named."""
+        return self.day == default_day(self.as_of, self.tz)
+
+    @property
     def stages(self) -> dict[str, dict[str, int]]:
         return {
             "day": stats.stage_counts(self.day_figures["by_status"]),
