@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -20,6 +21,8 @@ from store.db import Database
 from store.models import ChannelHealthState, EscalationAlert
 from triage.config import TriageConfig
 from triage.states import Action
+
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 @pytest.fixture
@@ -231,3 +234,19 @@ def test_recipients_need_the_addresses_of_their_channels() -> None:
     config = NotifierConfig(recipient=[{"name": "x", "telegram_chat_id": 5}])
     assert config.recipient[0].channels == ["telegram"]
     assert config.recipient[0].telegram_chat_id == "5"
+
+
+def test_a_long_telegram_alert_is_cut_to_stay_under_telegram_limit() -> None:
+    from notifier.render import render
+
+    due = wib(23, 10)
+    tickets = [
+        {"number": f"LBP-2026-{n:05d}", "due_at": due, "hours_late": 26.25} for n in range(1, 46)
+    ]
+    values = {"kind": "opd_overdue", "opd_name": "Dinas PUPR", "tickets": tickets}
+    body = render("escalation.tg.j2", "id", WIB, **values).body
+    lines = body.splitlines()
+    assert lines[0] == "<b>Terlambat dijawab: Dinas PUPR</b>"
+    assert lines[1:41] == [f"LBP-2026-{n:05d}: terlambat 26,2 jam" for n in range(1, 41)]
+    assert lines[41:] == ["+5 lainnya"]
+    assert len(body) < 4096
