@@ -43,6 +43,7 @@ from channels.meta_media import MediaDownloads
 from channels.meta_parse import (
     to_inbound,
 )
+from channels.meta_receiver import MetaReceiver
 from channels.meta_send import TEXTS as SEND_TEXTS
 from channels.meta_send import WINDOW_CODE, outside_window, send_request, sent_id
 
@@ -72,6 +73,11 @@ class MetaConfig(ChannelConfig):
     retry_initial: Duration = timedelta(seconds=5)
     retry_max: Duration = timedelta(minutes=10)
     max_media_bytes: int = 25 * 1024 * 1024
+    # Optional, on top of polling: Meta's webhook at /webhooks/<channel>, signed with the app
+    # secret (X-Hub-Signature-256). Served only when both are set.
+    app_secret: SecretStr = SecretStr("")
+    verify_token: SecretStr = SecretStr("")
+    max_body_bytes: int = 1_048_576
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> MetaConfig:
@@ -157,6 +163,16 @@ class MetaChannel:
             max_bytes=config.max_media_bytes,
             timeout=config.request_timeout.total_seconds(),
         )
+        self.receiver = MetaReceiver(
+            dialect=platform.dialect,
+            account=account,
+            own_ids=own_ids,
+            app_secret=config.app_secret,
+            verify_token=config.verify_token,
+            max_body_bytes=config.max_body_bytes,
+            clock=clock,
+            on_stored=self.media.schedule,
+        )
         self._cursors: dict[str, SourceCursor] = {}
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -165,9 +181,11 @@ class MetaChannel:
         return f"{type(self).__name__}(account={self.account!r}, api_base={self.config.api_base!r})"
 
     def routes(self) -> Routes:
-        return []
+        webhook = self.config.app_secret.get_secret_value() and self.config.verify_token
+        return self.receiver.routes() if webhook else []
 
     async def start(self, sink: IntakeSink) -> None:
+        self.receiver.sink = sink
         self._stopping.clear()
         self._cursors.clear()  # read again from the database: what is committed is the truth
         self._task = asyncio.create_task(self._run(sink), name=f"{self.name}-poll-{self.account}")
@@ -176,6 +194,7 @@ class MetaChannel:
         )
 
     async def stop(self) -> None:
+        self.receiver.sink = None
         self._stopping.set()
         if self._task is not None:
             self._task.cancel()

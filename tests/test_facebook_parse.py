@@ -244,8 +244,13 @@ def test_graph_times() -> None:
 
 
 def test_every_fixture_is_used() -> None:
-    """Our own fixtures are read by tests/fakes/meta_graph_seed.py; none lies unused."""
-    seed = (Path(__file__).parent / "fakes" / "meta_graph_seed.py").read_text(encoding="utf-8")
+    """Graph answers are seeded into the fake; webhook bodies are posted: none lies unused."""
+    here = Path(__file__).parent
+    seed = (here / "fakes" / "meta_graph_seed.py").read_text(encoding="utf-8")
+    hooks = (here / "test_facebook_webhook.py").read_text(encoding="utf-8")
     for platform in ("facebook", "instagram"):
         for path in sorted((FIXTURES / platform).glob("*.json")):
-            assert f'"{path.name}"' in seed, f"{path} is not used"
+            if path.name.startswith("webhook__"):
+                assert f'"{path.stem}"' in hooks, f"{path} is not used"
+            else:
+                assert f'"{path.name}"' in seed, f"{path} is not used"
