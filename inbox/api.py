@@ -46,9 +46,12 @@ def json_error(http_status: int, message: str, **extra: Any) -> web.Response:
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    leading = sorted(leader.name for leader in services.leaders if leader.leading)
     if await asyncio.to_thread(services.db.ping):
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok", "leading": leading})
+    return web.json_response(
+        {"status": "unavailable", "database": "unreachable", "leading": leading}, status=503
+    )
 
 
 @routes.get("/api/openapi.json")

@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from store.db import Database
+from store.leadership import Leadership
 from triage.actions import TicketActions
 from triage.config import CategoryConfig, OpdConfig
 
@@ -20,6 +21,7 @@ class InboxServices:
     tz: tzinfo
     categories: list[CategoryConfig] = field(default_factory=list)
     opds: list[OpdConfig] = field(default_factory=list)
+    leaders: list[Leadership] = field(default_factory=list)  # singletons this process may run
     data_dir: Path | None = None  # where channels store fetched attachments
 
 

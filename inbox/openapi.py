@@ -142,6 +142,15 @@ ACTION = _obj(
 )
 CODE_NAME = _obj({"code": _STR, "name": _STR}, required=["code", "name"])
 _AUTH = [{"bearer": []}]
+_HEALTH = {
+    "status": {"type": "string", "enum": ["ok", "unavailable"]},
+    "database": {"type": "string", "enum": ["ok", "unreachable"]},
+    "leading": {
+        "type": "array",
+        "items": _STR,
+        "description": "singletons this process runs now (scheduler, pollers)",
+    },
+}
 _NUMBER = {"name": "number", "in": "path", "required": True, "schema": _STR}
 
 
@@ -189,8 +198,8 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "Whether the service and its database answer",
             "responses": {
-                "200": _json(_obj({"status": {"type": "string", "enum": ["ok"]}})),
-                "503": _json(_obj({"status": _STR}, required=["status"]), "Database unreachable"),
+                "200": _json(_obj(_HEALTH)),
+                "503": _json(_obj(_HEALTH), "Database unreachable"),
             },
         }
     },

@@ -86,6 +86,9 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = _when(default=None)
     merged_into: str | None = Field(default=None, max_length=40)
     flags: dict[str, Any] = _json(default_factory=dict)  # suggestions and checks from triage
+    # "channel:reporter id" while the ticket intake opened is open, NULL once closed: unique, so
+    # two processes taking a reporter's first two messages at once cannot open two tickets.
+    open_key: str | None = Field(default=None, max_length=80, unique=True)
 
 
 class RawEvent(SQLModel, table=True):
@@ -206,6 +209,17 @@ class TicketCounter(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     last: int = 0
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job's run for one period: the key makes it run once per period, however
+    many processes fire it."""
+
+    __tablename__ = "job_runs"
+
+    job: str = Field(primary_key=True, max_length=64)
+    period: str = Field(primary_key=True, max_length=40)
+    started_at: datetime = _when()
 
 
 class PollCursor(SQLModel, table=True):

@@ -105,6 +105,15 @@ async def test_racing_deliveries_of_one_message_store_it_once(intake: Intake, db
     assert len(messages(db)) == 1
 
 
+async def test_two_first_messages_of_a_reporter_in_one_batch_open_one_ticket(
+    intake: Intake, db: Database
+) -> None:
+    await asyncio.gather(*(intake.submit([report(f"w{i}")]) for i in range(5)))
+
+    [ticket] = tickets(db)
+    assert (ticket.message_count, ticket.open_key) == (5, f"whatsapp:{ticket.reporter_id}")
+
+
 async def test_concurrent_reports_get_distinct_numbers(intake: Intake, db: Database) -> None:
     await asyncio.gather(
         *(intake.submit([report(f"w{i}", sender=f"62811{i:05d}")]) for i in range(50))
@@ -162,7 +171,7 @@ async def test_a_message_after_closing_opens_a_ticket_that_follows_the_old_one(
     await intake.submit([report("w1")])
     with db.write() as session:
         ticket = session.exec(select(Ticket)).one()
-        ticket.status, ticket.resolution = "closed", "no_response"
+        ticket.status, ticket.resolution, ticket.open_key = "closed", "no_response", None
         session.add(ticket)
     await intake.submit([report("w2", text="Tolong LBP-2026-00001 masih rusak")])
 
@@ -287,3 +296,29 @@ async def test_a_malformed_message_is_kept_with_its_reason(intake: Intake, db: D
     [message] = messages(db)
     assert message.parse_error == "badan pesan tidak terbaca"
     assert len(tickets(db)) == 1
+
+
+async def test_two_processes_racing_store_once_and_thread_together(db: Database, clock) -> None:
+    """Two intakes on one database stand for two processes behind a load balancer."""
+    first = Intake(Database(db.url), clock=clock)
+    second = Intake(Database(db.url), clock=clock)
+    await first.start()
+    await second.start()
+    try:
+        for n in range(20):
+            sender = f"62877{n:05d}"
+            await asyncio.gather(
+                first.submit([report(f"a{n}", sender=sender)]),
+                second.submit([report(f"b{n}", sender=sender)]),
+                first.submit([report(f"dup{n}", sender=sender)]),
+                second.submit([report(f"dup{n}", sender=sender)]),
+            )
+    finally:
+        await first.stop()
+        await second.stop()
+
+    all_tickets = tickets(db)
+    assert len(all_tickets) == 20
+    assert [t.message_count for t in all_tickets] == [3] * 20
+    assert len({t.number for t in all_tickets}) == 20
+    assert len(messages(db)) == 60

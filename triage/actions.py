@@ -16,7 +16,15 @@ from triage import messages
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.outbox import enqueue
 from triage.sla import WorkCalendar, opd_answer_term
-from triage.states import Action, Resolution, Status, TicketFacts, TransitionError, decide
+from triage.states import (
+    FINAL_STATES,
+    Action,
+    Resolution,
+    Status,
+    TicketFacts,
+    TransitionError,
+    decide,
+)
 
 CLARIFIABLE_FACTS = ("location", "photo", "supporting_data", "event_time")
 
@@ -88,8 +96,9 @@ class TicketActions:
             data = step.run()
             ticket.status = outcome.to_state.value
             ticket.resolution = outcome.resolution.value if outcome.resolution else None
-            if outcome.to_state in (Status.CLOSED, Status.RESOLVED) and outcome.changed:
+            if outcome.to_state in FINAL_STATES and outcome.changed:
                 ticket.closed_at = now
+                ticket.open_key = None  # the reporter's next report may open a new ticket
             ticket.last_activity_at = max(ticket.last_activity_at, now)
             session.add(ticket)
             session.add(

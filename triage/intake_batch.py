@@ -29,7 +29,13 @@ from channels.base import (
 from store import ingest
 from triage.delivery import moves_forward
 from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
-from triage.threads import Candidates, choose_ticket, format_number, ticket_numbers_in
+from triage.threads import (
+    Candidates,
+    choose_ticket,
+    format_number,
+    open_key,
+    ticket_numbers_in,
+)
 
 SUMMARY_LENGTH = 200
 _KEY = ("channel", "external_id")  # unique on raw events and messages
@@ -236,6 +242,7 @@ class BatchWriter:
                     "last_activity_at": self.now,
                     "message_count": self.new_counts[message.channel, reporter],
                     "flags": flags,
+                    "open_key": open_key(message.channel, reporter),
                 }
             )
         ids = ingest.insert_returning_ids(self.conn, ingest.TICKETS, rows, ("number",))

@@ -133,6 +133,7 @@ class Sweeps:
         ticket.status = outcome.to_state.value
         ticket.resolution = outcome.resolution.value if outcome.resolution else None
         ticket.closed_at = now
+        ticket.open_key = None
         ticket.clarification_due_at = None
         self._event(
             session,

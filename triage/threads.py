@@ -21,6 +21,11 @@ def ticket_numbers_in(text: str, prefix: str) -> list[str]:
     ]
 
 
+def open_key(channel: str, reporter_id: int) -> str:
+    """The key a reporter's intake-opened ticket holds while open (unique in the store)."""
+    return f"{channel}:{reporter_id}"
+
+
 def format_number(prefix: str, year: int, serial: int) -> str:
     return f"{prefix}-{year}-{serial:05d}"
 

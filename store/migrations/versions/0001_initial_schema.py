@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:19:15.840768
+Create Date: 2026-11-23 03:26:48.669544
 """
 
 from alembic import op
@@ -33,6 +33,12 @@ def upgrade() -> None:
     sa.Column('day', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('created_at', store.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day')
+    )
+    op.create_table('job_runs',
+    sa.Column('job', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('started_at', store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('job', 'period')
     )
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -152,9 +158,11 @@ def upgrade() -> None:
     sa.Column('closed_at', store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('merged_into', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('open_key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('number')
+    sa.UniqueConstraint('number'),
+    sa.UniqueConstraint('open_key')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_activity', ['last_activity_at', 'id'], unique=False)
@@ -337,6 +345,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_notifications_due')
 
     op.drop_table('notifications')
+    op.drop_table('job_runs')
     op.drop_table('digest_runs')
     op.drop_table('channel_health')
     # ### end Alembic commands ###
