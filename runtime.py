@@ -75,12 +75,21 @@ def _x(
     return XChannel(settings.channels.x, data_dir, http, clock)
 
 
+def _telegram(
+    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
+) -> Channel:
+    from channels.telegram_bot import TelegramChannel
+
+    return TelegramChannel(settings.channels.telegram, data_dir, clock)
+
+
 CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
     "whatsapp": _whatsapp,
     "email": _email,
     "instagram": _instagram,
     "facebook": _facebook,
     "x": _x,
+    "telegram": _telegram,
 }
 
 

@@ -23,6 +23,7 @@ from channels.base import ChannelConfig
 from channels.facebook import FacebookConfig
 from channels.imap import EmailConfig
 from channels.instagram import InstagramConfig
+from channels.telegram_bot import TelegramConfig
 from channels.whatsapp import WhatsAppConfig
 from channels.x import XConfig
 from notifier.config import NotifierConfig
@@ -102,7 +103,7 @@ class ChannelsConfig(_Strict):
     instagram: InstagramConfig = InstagramConfig()
     facebook: FacebookConfig = FacebookConfig()
     x: XConfig = XConfig()
-    telegram: PlannedChannelConfig = PlannedChannelConfig()
+    telegram: TelegramConfig = TelegramConfig()
 
 
 class Settings(_Strict):

@@ -299,7 +299,10 @@ class FakeTelegramBotApi:
         }
         reply = call.json_param("reply_parameters")
         if reply and "message_id" in reply:
-            message["reply_to_message"] = {"message_id": reply["message_id"], "chat": chat}
+            # Telegram answers with the whole replied-to message; PTB needs at least its date.
+            message["reply_to_message"] = {
+                "message_id": reply["message_id"], "chat": chat, "date": message["date"]
+            }
         return message
 
     def _caption(self, call: Call, message: dict[str, Any]) -> None:

@@ -1,0 +1,298 @@
+"""Telegram Bot API updates turned into Kanal's inbound items (pure: no I/O, no clock)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.base import (
+    Attachment,
+    AttachmentKind,
+    Inbound,
+    InboundMessage,
+    Location,
+    MessageUpdate,
+    UnsupportedEvent,
+    UpdateKind,
+)
+
+CHANNEL = "telegram"
+
+# What a reporter or an operator reads (Indonesian first; English for users whose Telegram is).
+TEXTS: dict[str, dict[str, str]] = {
+    "start": {
+        "id": (
+            "Selamat datang di layanan pengaduan masyarakat.\n"
+            "Tulis laporan Anda di sini: apa masalahnya, di mana lokasinya (kirim lokasi lewat "
+            "📎 > Lokasi), dan sejak kapan. Foto atau dokumen boleh dilampirkan.\n"
+            "Setiap laporan mendapat nomor tiket, dan balasan petugas datang di obrolan ini."
+        ),
+        "en": (
+            "Welcome to the public complaint service.\n"
+            "Write your report here: what the problem is, where (share a location with "
+            "📎 > Location) and since when. Photos or documents are welcome.\n"
+            "Every report gets a ticket number, and officers reply in this chat."
+        ),
+    },
+    "contact": {"id": "Kontak: {card}", "en": "Contact: {card}"},
+    "unsupported_type": {
+        "id": '[Pesan Telegram jenis "{kind}" belum dapat ditampilkan di Kanal]',
+        "en": '[Telegram message of kind "{kind}" cannot be shown in Kanal yet]',
+    },
+}
+GREETING_COMMANDS = frozenset({"/start", "/help"})
+# Update kinds known on purpose and dropped: none carries a report.
+IGNORED_UPDATES = frozenset(
+    {"my_chat_member", "chat_member", "chat_join_request", "message_reaction_count"}
+)
+# Service messages inside a chat (pins, joins, ...): kept out of tickets.
+_SERVICE_KEYS = ("new_chat_members", "left_chat_member", "pinned_message", "new_chat_title")
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    """Answer /start in this chat, in this language; no ticket is opened."""
+
+    chat_id: int
+    language: str
+
+
+@dataclass(slots=True)
+class Parsed:
+    items: list[Inbound]
+    greetings: list[Greeting]
+
+
+def parse_updates(updates: list[Any], account: str, received_at: datetime) -> Parsed:
+    parsed = Parsed([], [])
+    for update in updates:
+        _parse_update(update, account, received_at, parsed)
+    return parsed
+
+
+def _parse_update(update: Any, account: str, received_at: datetime, parsed: Parsed) -> None:
+    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        parsed.items.append(_unsupported(account, "update", "update without an update_id", update))
+        return
+    kind = next((k for k in update if k != "update_id"), "empty")
+    if kind in IGNORED_UPDATES:
+        return
+    body = update.get(kind)
+    try:
+        if kind == "message" and isinstance(body, dict):
+            _message(update, body, account, received_at, parsed)
+        elif kind == "edited_message" and isinstance(body, dict):
+            parsed.items.append(_edit(update, body, account, received_at))
+        else:
+            reason = f"update kind {kind!r} is not handled"
+            parsed.items.append(_unsupported(account, kind, reason, update))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # Kept with its payload: one odd update must never hold back the others.
+        parsed.items.append(_unsupported(account, kind, f"{kind} unreadable: {exc!r}", update))
+
+
+def _message(
+    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
+    parsed: Parsed,
+) -> None:
+    chat = message["chat"]
+    if chat.get("type") != "private":
+        reason = f"{chat.get('type')} chats are not read; reports come in private chats"
+        parsed.items.append(_unsupported(account, f"chat:{chat.get('type')}", reason, update))
+        return
+    if any(key in message for key in _SERVICE_KEYS):
+        parsed.items.append(_unsupported(account, "service", "service message", update))
+        return
+    command = _command(message)
+    if command in GREETING_COMMANDS:
+        parsed.greetings.append(Greeting(int(chat["id"]), _language(message)))
+        reason = f"{command}: greeted, no report"
+        parsed.items.append(_unsupported(account, f"command:{command[1:]}", reason, update))
+        return
+    kind = next((k for k in MESSAGE_PARSERS if k in message), None)
+    if kind is None:
+        other = next((k for k in message if k not in _COMMON_KEYS), "unknown")
+        text = TEXTS["unsupported_type"]["id"].format(kind=other)
+        parse_error = f"message kind {other!r} is not handled"
+        parsed.items.append(_inbound(update, message, account, received_at, text=text,
+                                     parse_error=parse_error))
+        return
+    parsed.items.append(MESSAGE_PARSERS[kind](update, message, account, received_at))
+
+
+_COMMON_KEYS = frozenset(
+    {"message_id", "from", "chat", "date", "reply_to_message", "entities", "caption_entities",
+     "caption", "media_group_id", "forward_origin", "forward_from", "forward_date",
+     "message_thread_id", "is_topic_message", "has_protected_content", "link_preview_options",
+     "quote", "external_reply", "author_signature", "sender_chat", "via_bot", "edit_date"}
+)
+
+
+def _inbound(
+    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
+    **fields: Any,
+) -> InboundMessage:
+    """An InboundMessage with what every Telegram message shares already filled in."""
+    chat_id = message["chat"]["id"]
+    sender = message.get("from") or {}
+    name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
+    reply = message.get("reply_to_message")
+    return InboundMessage(
+        channel=CHANNEL,
+        account=account,
+        external_id=message_ref(chat_id, message["message_id"]),
+        sender_id=str(sender.get("id") or chat_id),
+        sent_at=_time(message.get("date"), received_at),
+        display_name=name or None,
+        contact=fields.pop("contact", None) or (
+            f"@{sender['username']}" if sender.get("username") else None
+        ),
+        reply_to=message_ref(chat_id, reply["message_id"]) if isinstance(reply, dict) else None,
+        forwarded=bool(message.get("forward_origin") or message.get("forward_date")),
+        raw=update,
+        **fields,
+    )
+
+
+def message_ref(chat_id: Any, message_id: Any) -> str:
+    """A message's id is unique only within its chat."""
+    return f"{chat_id}:{message_id}"
+
+
+def _text(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
+    return _inbound(update, message, account, received_at, text=str(message["text"]))
+
+
+def _photo(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
+    sizes = [s for s in message["photo"] if isinstance(s, dict) and s.get("file_id")]
+    if not sizes:
+        raise ValueError("photo without sizes")
+    # Sizes come smallest first; the pixel count decides, in case an order ever differs.
+    largest = max(sizes, key=lambda s: (s.get("width", 0) * s.get("height", 0), sizes.index(s)))
+    attachment = Attachment(
+        kind=AttachmentKind.IMAGE,
+        mime_type="image/jpeg",  # Telegram re-encodes every photo as JPEG
+        media_ref=str(largest["file_id"]),
+        size=largest.get("file_size"),
+        caption=message.get("caption"),
+    )
+    return _inbound(update, message, account, received_at, text=message.get("caption") or "",
+                    attachments=(attachment,))
+
+
+_FILE_KINDS = {
+    "document": AttachmentKind.DOCUMENT,
+    "video": AttachmentKind.VIDEO,
+    "video_note": AttachmentKind.VIDEO,
+    "animation": AttachmentKind.VIDEO,
+    "audio": AttachmentKind.AUDIO,
+    "voice": AttachmentKind.VOICE,
+    "sticker": AttachmentKind.STICKER,
+}
+
+
+def _file(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
+    key = next(k for k in _FILE_KINDS if k in message)
+    part = message[key]
+    attachment = Attachment(
+        kind=_FILE_KINDS[key],
+        mime_type=part.get("mime_type") or ("image/webp" if key == "sticker" else None),
+        media_ref=str(part["file_id"]),
+        size=part.get("file_size"),
+        file_name=part.get("file_name"),
+        caption=message.get("caption"),
+    )
+    text = message.get("caption") or (part.get("emoji") if key == "sticker" else "") or ""
+    return _inbound(update, message, account, received_at, text=text, attachments=(attachment,))
+
+
+def _location(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
+    venue = message.get("venue") if isinstance(message.get("venue"), dict) else {}
+    place = venue.get("location") or message["location"]
+    location = Location(
+        latitude=float(place["latitude"]),
+        longitude=float(place["longitude"]),
+        name=venue.get("title"),
+        address=venue.get("address"),
+    )
+    return _inbound(update, message, account, received_at, location=location)
+
+
+def _contact(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
+    card = message["contact"]
+    name = " ".join(p for p in (card.get("first_name"), card.get("last_name")) if p)
+    phone = str(card.get("phone_number") or "")
+    text = TEXTS["contact"]["id"].format(card=", ".join(p for p in (name, phone) if p))
+    sender = (message.get("from") or {}).get("id")
+    # Sharing one's own card (the "share my phone" button) tells us how to reach the reporter.
+    own = card.get("user_id") is not None and card.get("user_id") == sender and phone
+    contact = ("+" + phone.lstrip("+")) if own else None
+    return _inbound(update, message, account, received_at, text=text, contact=contact)
+
+
+MessageParser = Callable[[dict, dict, str, datetime], Inbound]
+
+# The one table of message kinds Kanal reads, checked in this order (a venue carries a location).
+MESSAGE_PARSERS: dict[str, MessageParser] = {
+    "text": _text,
+    "photo": _photo,
+    **dict.fromkeys(_FILE_KINDS, _file),
+    "venue": _location,
+    "location": _location,
+    "contact": _contact,
+}
+
+
+def _edit(
+    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime
+) -> Inbound:
+    chat_id = message["chat"]["id"]
+    return MessageUpdate(
+        channel=CHANNEL,
+        account=account,
+        external_id=f"update:{update['update_id']}",
+        target_external_id=message_ref(chat_id, message["message_id"]),
+        kind=UpdateKind.EDIT,
+        sender_id=str((message.get("from") or {}).get("id") or chat_id),
+        sent_at=_time(message.get("edit_date"), received_at),
+        text=str(message.get("text") or message.get("caption") or ""),
+        raw=update,
+    )
+
+
+def _command(message: dict[str, Any]) -> str:
+    """"/start" of "/start", "/start@kanal_bot" or "/start payload"; "" for other text."""
+    words = str(message.get("text") or "").split(maxsplit=1)
+    return words[0].split("@")[0] if words and words[0].startswith("/") else ""
+
+
+def _language(message: dict[str, Any]) -> str:
+    code = str((message.get("from") or {}).get("language_code") or "")
+    return "en" if code.startswith("en") else "id"
+
+
+def _time(value: Any, fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return fallback
+
+
+def _unsupported(account: str, kind: str, reason: str, update: Any) -> UnsupportedEvent:
+    raw = update if isinstance(update, dict) else {"payload": update}
+    update_id = raw.get("update_id")
+    if not isinstance(update_id, int):
+        canonical = json.dumps(raw, sort_keys=True, default=str).encode()
+        update_id = "sha256-" + hashlib.sha256(canonical).hexdigest()
+    return UnsupportedEvent(
+        channel=CHANNEL,
+        account=account,
+        external_id=f"update:{update_id}",
+        kind=kind,
+        reason=reason,
+        raw=raw,
+    )

@@ -1,0 +1,266 @@
+"""The Telegram bot in polling mode (python-telegram-bot against the local fake Bot API) through
+the real intake, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from channels.telegram_bot import TelegramChannel, TelegramConfig
+from channels.telegram_parse import TEXTS
+from conftest import FixedClock
+from fakes.telegram_api import FakeTelegramBotApi
+from fakes.telegram_updates import TelegramUpdates
+from store.db import Database
+from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
+from triage.intake import Intake
+
+FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
+TOKEN = "123456:TEST-token"
+BOT = "123456"
+SITI = "5550001"
+PHOTO = b"\xff\xd8\xff\xe0" + b"lubang jalan" * 100
+PDF = b"%PDF-1.4\n" + b"surat pengantar RT" * 50
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramBotApi]:
+    server = await FakeTelegramBotApi(token=TOKEN).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def updates(fake: FakeTelegramBotApi) -> TelegramUpdates:
+    return TelegramUpdates(fake)
+
+
+@pytest.fixture
+async def make_channel(
+    fake: FakeTelegramBotApi, tmp_path: Path, clock: FixedClock
+) -> AsyncIterator[Callable[..., TelegramChannel]]:
+    made: list[TelegramChannel] = []
+
+    def make(**overrides: Any) -> TelegramChannel:
+        values: dict[str, Any] = {
+            "enabled": True, "bot_token": TOKEN, "api_base": f"http://127.0.0.1:{fake.port}",
+            "poll_interval": "20ms", "long_poll": "1s", "request_timeout": "5s",
+        }
+        channel = TelegramChannel(TelegramConfig(**(values | overrides)), tmp_path, clock)
+        made.append(channel)
+        return channel
+
+    yield make
+    for channel in made:
+        await channel.stop()
+
+
+async def wait_for(condition: Callable[[], bool], limit: float = 15) -> None:
+    """Wait for the database or the fake to reach a state; no event announces it."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+def offset(db: Database) -> str | None:
+    with db.read() as session:
+        row = session.get(PollCursor, ("telegram", BOT, "updates"))
+        return row.value if row else None
+
+
+def inbound(db: Database) -> dict[str, Message]:
+    with db.read() as session:
+        rows = session.exec(select(Message).order_by(col(Message.id))).all()
+        return {m.external_id: m for m in rows}
+
+
+def fetched(db: Database, count: int) -> bool:
+    with db.read() as session:
+        states = session.exec(select(Attachment.fetch_state)).all()
+    return len(states) == count and "pending" not in states
+
+
+def with_files(updates: TelegramUpdates) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The photo and document fixtures, their largest photo and document held by the fake."""
+    photo = fixture("message__photo_sizes")
+    large, unique = updates.add_file(PHOTO, "photos/file_7.jpg")
+    photo["message"]["photo"][-1].update(file_id=large, file_unique_id=unique, file_size=len(PHOTO))
+    document = fixture("message__document_pdf")
+    doc_id, doc_unique = updates.add_file(PDF, "documents/file_8.pdf")
+    document["message"]["document"].update(
+        file_id=doc_id, file_unique_id=doc_unique, file_size=len(PDF)
+    )
+    return photo, document
+
+
+async def test_reports_polled_into_one_ticket_with_files_and_a_greeting(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], tmp_path: Path,
+) -> None:
+    photo, document = with_files(updates)
+    pushed = [
+        updates.push(fixture("command__start")),
+        updates.push(fixture("message__text")),
+        updates.push(photo),
+        updates.push(document),
+        updates.push(fixture("message__location")),
+        updates.push(fixture("message__contact_own")),
+    ]
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(pushed[-1]["update_id"] + 1))
+    await wait_for(lambda: fetched(db, 2))  # files come in the background, after the commit
+
+    rows = inbound(db)
+    assert list(rows) == [f"{SITI}:{n}" for n in (11, 12, 13, 14, 16)]
+    text, photo_row, doc_row, place, card = rows.values()
+    assert {r.ticket_id for r in rows.values()} == {text.ticket_id}
+    for row in rows.values():
+        assert (row.channel, row.account, row.sender_id, row.direction) == (
+            "telegram", BOT, SITI, "in"
+        )
+    assert text.text == "Jalan di Desa Kayen berlubang besar, mohon segera diperbaiki."
+    assert text.sent_at == datetime.fromtimestamp(1795395600 + 11, UTC)
+    assert photo_row.text == "Lubangnya di depan SD Negeri 2"
+    assert (place.latitude, place.longitude) == (-6.756345, 111.038712)
+    assert card.text == "Kontak: Siti Aminah, 6281234567890"
+    with db.read() as session:
+        ticket = session.get(Ticket, text.ticket_id)
+        reporter = session.get(Reporter, ticket.reporter_id)
+        files = {a.message_id: a for a in session.exec(select(Attachment)).all()}
+        start = session.exec(select(RawEvent).where(RawEvent.kind == "command:start")).one()
+    assert (ticket.channel, ticket.account, ticket.message_count) == ("telegram", BOT, 5)
+    assert (reporter.sender_id, reporter.display_name) == (SITI, "Siti Aminah")
+    assert reporter.contact == "+6281234567890"  # the phone she shared replaced her @handle
+    assert start.external_id == f"update:{pushed[0]['update_id']}"
+
+    for row, data, name in ((photo_row, PHOTO, ".jpg"), (doc_row, PDF, ".pdf")):
+        stored = files[row.id]
+        digest = hashlib.sha256(data).hexdigest()
+        assert (stored.fetch_state, stored.sha256, stored.size) == ("stored", digest, len(data))
+        assert stored.stored_path == f"media/telegram/{digest[:2]}/{digest}{name}"
+        assert (tmp_path / stored.stored_path).read_bytes() == data
+    # Only the largest of the photo's sizes was fetched.
+    assert [c.params["file_id"] for c in fake.calls_of("getFile")].count(
+        photo["message"]["photo"][-1]["file_id"]
+    ) == 1
+    assert len(fake.calls_of("getFile")) == 2
+
+    # /start answered in Indonesian, in the reporter's chat, and opened no ticket of its own.
+    greeting = next(c for c in fake.calls_of("sendMessage"))
+    assert (greeting.params["chat_id"], greeting.params["text"]) == (SITI, TEXTS["start"]["id"])
+    assert fake.calls[0].method == "getMe"
+    assert fake.calls_of("deleteWebhook")
+    first_poll = fake.calls_of("getUpdates")[0]
+    assert json.loads(first_poll.params["allowed_updates"]) == ["message", "edited_message"]
+    assert "offset" not in first_poll.params  # nothing committed yet
+
+
+async def test_a_restart_resumes_from_the_committed_offset(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    first = updates.push(fixture("message__text"))
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(first["update_id"] + 1))
+    await channel.stop()
+    polls_before = len(fake.calls_of("getUpdates"))
+
+    edit = updates.push(fixture("edited_message__text"))
+    reply = updates.push(fixture("message__reply_to_bot"))
+    restarted = make_channel()
+    await restarted.start(intake)
+    await wait_for(lambda: offset(db) == str(reply["update_id"] + 1))
+
+    resumed = fake.calls_of("getUpdates")[polls_before]
+    assert resumed.params["offset"] == str(first["update_id"] + 1)
+    rows = inbound(db)
+    assert list(rows) == [f"{SITI}:11", f"{SITI}:19"]  # the first report is not stored twice
+    assert rows[f"{SITI}:11"].edited_text == (
+        "Jalan di Desa Kayen berlubang besar (RT 03), mohon segera diperbaiki."
+    )
+    assert rows[f"{SITI}:19"].reply_to == f"{SITI}:7"
+    assert rows[f"{SITI}:19"].ticket_id == rows[f"{SITI}:11"].ticket_id
+    # The next getUpdates confirms the committed offset, and Telegram forgets those updates.
+    assert edit in updates.queue or not updates.queue
+    await wait_for(lambda: not updates.queue)
+
+
+async def test_group_chats_and_other_updates_are_kept_without_tickets(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    group = updates.push(fixture("message__group_chat"))
+    member = updates.push(fixture("my_chat_member__blocked"))
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(group["update_id"] + 1))
+
+    with db.read() as session:
+        raw = session.exec(select(RawEvent)).all()
+        tickets = session.exec(select(Ticket)).all()
+    assert tickets == []
+    assert [(r.external_id, r.kind) for r in raw] == [
+        (f"update:{group['update_id']}", "chat:supergroup")
+    ]
+    # allowed_updates asked Telegram to leave my_chat_member out; the fake honours that.
+    assert member in updates.queue
+
+
+async def test_polling_failures_are_reported_once_and_recovery_too(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    from fakes.telegram_api import server_error
+
+    class HealthLog:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, ...]] = []
+
+        def failing(self, channel: str, account: str, reason: str) -> None:
+            self.calls.append(("failing", channel, account, reason))
+
+        def working(self, channel: str, account: str) -> None:
+            self.calls.append(("working", channel, account))
+
+    fake.fail_next("getUpdates", server_error(), times=3)
+    text = updates.push(fixture("message__text"))
+    channel = make_channel(poll_interval="10ms")
+    channel.health = HealthLog()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(text["update_id"] + 1))
+    await wait_for(lambda: channel.polling.completed_polls > 0)  # noted after the commit
+    assert channel.health.calls == [
+        ("failing", "telegram", BOT, "NetworkError: Bad Gateway"),
+        ("working", "telegram", BOT),
+    ]
+    assert channel.polling.failing is False
+
+
+async def test_a_file_telegram_no_longer_has_is_recorded_as_failed(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    voice = updates.push(fixture("message__voice"))  # its file_id is unknown to the fake
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(voice["update_id"] + 1))
+    await wait_for(lambda: fetched(db, 1))
+    with db.read() as session:
+        attachment = session.exec(select(Attachment)).one()
+    assert (attachment.kind, attachment.media_ref) == ("voice", "AwACAgUAAxkBAAIBVoice")
+    assert (attachment.fetch_state, attachment.stored_path) == ("failed", None)
+    assert attachment.fetch_error == "BadRequest: Invalid file_id"  # as PTB words it
