@@ -105,6 +105,11 @@ def cursor(db: Database, name: str) -> str | None:
         return row.value if row else None
 
 
+def photo_state(db: Database) -> str | None:
+    with db.read() as session:
+        return session.exec(select(Attachment.fetch_state)).first()
+
+
 def messages(db: Database) -> list[Message]:
     with db.read() as session:
         return list(session.exec(select(Message).order_by(col(Message.id))).all())
@@ -177,7 +182,7 @@ async def test_new_mentions_since_the_cursor_and_replies_join_the_ticket(
         reply = fake.mention(ACCOUNT, ALICE, "@pemkab ini fotonya lagi", reply_to=root["id"])
         other = fake.mention(ACCOUNT, BUDI, "@pemkab lampu jalan mati", reply_to=None)
         await wait_for(lambda: cursor(db, "mentions") == other["id"])
-        await channel.media.wait_idle()
+        await wait_for(lambda: photo_state(db) != "pending")  # fetched after the commit
     finally:
         await channel.stop()
 
