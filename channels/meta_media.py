@@ -21,6 +21,7 @@ from channels.base import (
     IntakeSink,
     IntakeUnavailable,
     MediaResult,
+    PendingMedia,
 )
 
 log = logging.getLogger(__name__)
@@ -53,17 +54,28 @@ class MediaDownloads:
         self.attempts = max(attempts, 1)
         self.retry_delay = retry_delay
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: set[tuple[str, str]] = set()
         self._slots = asyncio.Semaphore(4)
 
     def schedule(self, sink: IntakeSink, items: Sequence[Inbound]) -> None:
         for item in items:
-            if not isinstance(item, InboundMessage):
-                continue
-            for attachment in item.attachments:
-                if attachment.media_ref:
-                    task = asyncio.create_task(self._fetch(sink, item.external_id, attachment))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+            if isinstance(item, InboundMessage):
+                for attachment in item.attachments:
+                    self._start(sink, item.external_id, attachment)
+
+    def resume(self, sink: IntakeSink, pending: Sequence[PendingMedia]) -> None:
+        """Fetch again what a stopped process left pending."""
+        for item in pending:
+            self._start(sink, item.message_external_id, item.attachment)
+
+    def _start(self, sink: IntakeSink, message_id: str, attachment: Attachment) -> None:
+        key = (message_id, attachment.media_ref or "")
+        if not attachment.media_ref or key in self._running:
+            return
+        self._running.add(key)
+        task = asyncio.create_task(self._fetch(sink, message_id, attachment))
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: (self._tasks.discard(done), self._running.discard(key)))
 
     async def wait_idle(self) -> None:
         while self._tasks:

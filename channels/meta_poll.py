@@ -109,6 +109,7 @@ class PollStatus:
     usage_percent: float = 0.0
 
 
+MEDIA_RESUME = timedelta(days=3)  # Graph's signed CDN links expire within days
 TOKEN_ALERT = (
     "{label} channel (account {account}) stopped: the page access token has expired or was "
     "revoked ({error}). Generate a new Page access token, set channels.{channel}.access_token, "
@@ -176,6 +177,7 @@ class MetaChannel:
         self._cursors: dict[str, SourceCursor] = {}
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resuming: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account!r}, api_base={self.config.api_base!r})"
@@ -186,6 +188,7 @@ class MetaChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self.receiver.sink = sink
+        self._resuming = asyncio.create_task(self._resume_media(sink))
         self._stopping.clear()
         self._cursors.clear()  # read again from the database: what is committed is the truth
         self._task = asyncio.create_task(self._run(sink), name=f"{self.name}-poll-{self.account}")
@@ -193,8 +196,23 @@ class MetaChannel:
             "%s poller started for %s (%s)", self.name, self.account, ", ".join(self.config.sources)
         )
 
+    async def _resume_media(self, sink: IntakeSink) -> None:
+        """Downloads a stopped process left unfinished, while the CDN links may still work."""
+        since = self.clock() - MEDIA_RESUME
+        try:
+            pending = await sink.pending_media(self.name, self.account, since)
+        except IntakeUnavailable:
+            log.warning("%s: database unavailable, pending media not resumed", self.name)
+            return
+        if pending:
+            log.info("%s: resuming %d pending media downloads", self.name, len(pending))
+            self.media.resume(sink, pending)
+
     async def stop(self) -> None:
         self.receiver.sink = None
+        if self._resuming is not None:
+            await asyncio.gather(self._resuming, return_exceptions=True)
+            self._resuming = None
         self._stopping.set()
         if self._task is not None:
             self._task.cancel()

@@ -574,3 +574,29 @@ async def test_an_attachment_that_cannot_be_downloaded_is_marked_failed(
     assert attachment.stored_path is None
     # Signed CDN links are their own permission: the page token never leaves for the CDN.
     assert next(r for r in graph.received if r.path == "/cdn/gone.jpg").authorization is None
+
+
+async def test_media_left_pending_by_a_stopped_process_is_fetched_on_the_next_start(
+    make_channel: Callable[..., FacebookChannel],
+    graph: FakeGraph,
+    intake: Intake,
+    db: Database,
+) -> None:
+    graph.cdn_gate = asyncio.Event()
+    first = make_channel(sources=["messages"])
+    await first.start(intake)
+    await wait_for(lambda: len([r for r in graph.received if r.path.startswith("/cdn/")]) == 4)
+    await first.stop()  # the process stops mid-download
+    assert {a.fetch_state for a in rows(db, Attachment)} == {"pending"}
+
+    graph.cdn_gate.set()
+    second = make_channel(sources=[])
+    await second.start(intake)
+    try:
+        await wait_for(lambda: {a.fetch_state for a in rows(db, Attachment)} == {"stored"})
+    finally:
+        await second.stop()
+    for attachment in rows(db, Attachment):
+        name = attachment.media_ref.rsplit("/", 1)[-1]
+        stored = Path(second.media.data_dir) / str(attachment.stored_path)
+        assert stored.read_bytes() == f"bytes of {name}".encode()

@@ -14,6 +14,7 @@ from /cdn/.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -93,6 +94,7 @@ class FakeGraph:
         self.app_usage = {"call_count": 1, "total_cputime": 1, "total_time": 1}
         self.buc_usage = 1
         self.private_replied: set[str] = set()
+        self.cdn_gate: asyncio.Event | None = None
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -340,6 +342,8 @@ class FakeGraph:
 
     async def _cdn(self, request: web.Request) -> web.Response:
         self._record(request, None)
+        if self.cdn_gate is not None:  # downloads hang until the test opens the gate
+            await self.cdn_gate.wait()
         found = self.cdn.get(request.match_info["name"])
         if found is None:
             return web.Response(status=404, text="not found")
