@@ -8,9 +8,10 @@ from pathlib import Path
 
 import aiohttp
 
+from channels.meta_config import MetaConfig
 from channels.meta_fetch import Platform
 from channels.meta_parse import Dialect
-from channels.meta_poll import MetaChannel, MetaConfig
+from channels.meta_poll import MetaChannel
 
 CHANNEL = "facebook"
 DIALECT = Dialect(

@@ -10,16 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 import aiohttp
-from pydantic import SecretStr, model_validator
 
 from channels.base import (
-    ChannelConfig,
     ChannelHealth,
     Cursor,
-    Duration,
     Inbound,
     IntakeSink,
     IntakeUnavailable,
@@ -30,10 +26,10 @@ from channels.base import (
     SendResult,
     UpdateKind,
 )
+from channels.meta_config import MetaConfig
 from channels.meta_cursor import Change, SourceCursor, batches
 from channels.meta_fetch import GraphReader, Platform
 from channels.meta_graph import (
-    GRAPH_API_BASE,
     GraphClient,
     GraphError,
     GraphThrottled,
@@ -49,50 +45,6 @@ from channels.meta_send import WINDOW_CODE, outside_window, send_request, sent_i
 
 log = logging.getLogger(__name__)
 
-Source = Literal["messages", "comments", "mentions"]
-
-
-class MetaConfig(ChannelConfig):
-    """Keys shared by `[channels.instagram]` and `[channels.facebook]`."""
-
-    page_id: str = ""
-    access_token: SecretStr = SecretStr("")  # the Page access token
-    api_base: str = GRAPH_API_BASE  # includes the Graph version
-    poll_interval: Duration = timedelta(seconds=60)
-    lookback: Duration = timedelta(days=2)  # how far back the first run reads
-    sources: tuple[Source, ...] = ("messages", "comments", "mentions")
-    recent_posts: int = 10  # the account's newest posts whose comments are read
-    recheck: Duration = timedelta(hours=24)  # comments re-read for edits, deletions, late ones
-    comment_reply: Literal["public", "private"] = "private"  # when the operator picks no mode
-    human_agent_tag: bool = False  # DMs up to 7 days after the reporter wrote (needs App Review)
-    request_timeout: Duration = timedelta(seconds=30)
-    slow_at: float = 75.0  # percent of Graph's limits at which polling slows down
-    request_pause: Duration = timedelta(seconds=1)  # between calls past slow_at (up to 5x)
-    batch_size: int = 100  # items committed per intake call
-    max_pages: int = 20  # per listing and poll
-    retry_initial: Duration = timedelta(seconds=5)
-    retry_max: Duration = timedelta(minutes=10)
-    max_media_bytes: int = 25 * 1024 * 1024
-    # Optional, on top of polling: Meta's webhook at /webhooks/<channel>, signed with the app
-    # secret (X-Hub-Signature-256). Served only when both are set.
-    app_secret: SecretStr = SecretStr("")
-    verify_token: SecretStr = SecretStr("")
-    max_body_bytes: int = 1_048_576
-
-    @model_validator(mode="after")
-    def _complete_when_enabled(self) -> MetaConfig:
-        if self.enabled:
-            missing = [name for name in self._required() if not _plain(getattr(self, name))]
-            if missing:
-                raise ValueError(f"required when the channel is enabled: {', '.join(missing)}")
-        return self
-
-    def _required(self) -> tuple[str, ...]:
-        return ("page_id", "access_token")
-
-
-def _plain(value: SecretStr | str) -> str:
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 @dataclass(slots=True)
