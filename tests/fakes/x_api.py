@@ -120,9 +120,12 @@ def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> 
 class FakeXApi:
     """Start with `await fake.start()`; tests add tweets, DMs and photos, then read `requests`."""
 
-    def __init__(self, recorded: Recorded, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, recorded: Recorded, clock: Callable[[], datetime], me: str = "self"
+    ) -> None:
         self.recorded = recorded
         self.clock = clock
+        self.me = me  # the id of the user whose OAuth 1.0a keys sign the writes
         self.tweets: dict[str, dict[str, Any]] = {}  # every known tweet, full fields
         self.users: dict[str, dict[str, Any]] = {}
         self.media: dict[str, dict[str, Any]] = {}
@@ -296,12 +299,12 @@ class FakeXApi:
             return self._problem("tweet_create", 403, "Forbidden",
                                  "You attempted to reply to a Tweet that is deleted or not "
                                  "visible to you.")
-        ours = [t["text"] for t in self.tweets.values() if t.get("author_id") == "self"]
+        ours = [t["text"] for t in self.tweets.values() if t.get("author_id") == self.me]
         if text in ours:
             return self._problem("tweet_create", 403, "Forbidden",
                                  "You are not allowed to create a Tweet with duplicate content.")
         tweet_id = self.next_id()
-        tweet = {"id": tweet_id, "text": text, "author_id": "self", "conversation_id": tweet_id}
+        tweet = {"id": tweet_id, "text": text, "author_id": self.me, "conversation_id": tweet_id}
         if reply_to is not None:
             tweet["conversation_id"] = self.tweets[reply_to]["conversation_id"]
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
@@ -318,7 +321,7 @@ class FakeXApi:
             return self._problem("dm_send", 403, "Forbidden",
                                  "You are not permitted to send Direct Messages to this user.")
         event_id = self.next_id()
-        data = {"dm_conversation_id": _conversation("self", recipient), "dm_event_id": event_id}
+        data = {"dm_conversation_id": _conversation(self.me, recipient), "dm_event_id": event_id}
         return self._answer("dm_send", {"data": data}, status=201)
 
     async def _get_photo(self, request: web.Request) -> web.Response:
