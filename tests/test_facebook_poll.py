@@ -600,3 +600,38 @@ async def test_media_left_pending_by_a_stopped_process_is_fetched_on_the_next_st
         name = attachment.media_ref.rsplit("/", 1)[-1]
         stored = Path(second.media.data_dir) / str(attachment.stored_path)
         assert stored.read_bytes() == f"bytes of {name}".encode()
+
+
+class StallingSink(CountingSink):
+    """The real intake, whose commit number `stall_at` never comes: the process dies there."""
+
+    def __init__(self, intake: Intake, stall_at: int) -> None:
+        super().__init__(intake)
+        self.stall_at, self.stalled = stall_at, asyncio.Event()
+
+    async def submit(self, items: Sequence[Inbound], cursor: Cursor | None = None) -> IntakeResult:
+        if len(self.results) + 1 == self.stall_at:
+            self.stalled.set()
+            await asyncio.Event().wait()  # until cancelled by stop()
+        return await super().submit(items, cursor)
+
+
+async def test_a_channel_stopped_mid_run_resumes_in_a_new_instance(
+    make_channel: Callable[..., FacebookChannel], intake: Intake, db: Database
+) -> None:
+    first = make_channel(sources=["messages", "comments"], batch_size=2)
+    stalling = StallingSink(intake, stall_at=4)
+    await first.start(stalling)
+    async with asyncio.timeout(10):
+        await stalling.stalled.wait()
+    await first.stop()
+    committed = {m.external_id for m in rows(db, Message)}
+    assert 0 < len(committed) < 15
+
+    second = make_channel(sources=["messages", "comments"], batch_size=2)
+    sink = CountingSink(intake)
+    await second.poll_once(sink)
+    assert sum(r.duplicates for r in sink.results) == 0
+    external = [m.external_id for m in rows(db, Message)]
+    assert len(external) == len(set(external)) == 4 + 11
+    assert committed < set(external)
