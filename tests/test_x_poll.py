@@ -106,8 +106,10 @@ def cursor(db: Database, name: str) -> str | None:
 
 
 def photo_state(db: Database) -> str | None:
+    """"pending" while any attachment waits for its fetch."""
     with db.read() as session:
-        return session.exec(select(Attachment.fetch_state)).first()
+        states = session.exec(select(Attachment.fetch_state)).all()
+    return "pending" if "pending" in states else "done"
 
 
 def messages(db: Database) -> list[Message]:
@@ -174,7 +176,9 @@ async def test_new_mentions_since_the_cursor_and_replies_join_the_ticket(
     db: Database, intake: Intake, fake: FakeXApi, make_channel: Callable[..., XChannel],
     tmp_path: Path,
 ) -> None:
-    root = fake.mention(ACCOUNT, ALICE, "@pemkab Jalan di Desa Kayen berlubang", photo=PHOTO)
+    root = fake.mention(
+        ACCOUNT, ALICE, "@pemkab Jalan di Desa Kayen berlubang", photo=PHOTO, video=True
+    )
     channel = make_channel(sources=["mentions"])
     await channel.start(intake)
     try:
@@ -193,7 +197,11 @@ async def test_new_mentions_since_the_cursor_and_replies_join_the_ticket(
     assert (joined.reply_to, joined.references) == (root["id"], [])
     assert joined.sent_at == created(reply["id"])
     with db.read() as session:
-        photo = session.exec(select(Attachment).where(Attachment.message_id == first.id)).one()
+        query = select(Attachment).where(Attachment.message_id == first.id)
+        photo, video = session.exec(query.order_by(col(Attachment.position))).all()
+    assert (video.kind, video.media_ref) == ("video", f"7_{root['id']}")
+    assert video.fetch_state == "failed"
+    assert video.fetch_error == "only photos are downloaded from X; see the post on X"
     digest = hashlib.sha256(PHOTO).hexdigest()
     assert photo.kind == "image"
     assert photo.media_ref == f"{fake.api_base}/media/3_{root['id']}.jpg"

@@ -188,7 +188,7 @@ class FakeXApi:
 
     def mention(
         self, mentioned: str, author_id: str, text: str, *, reply_to: str | None = None,
-        photo: bytes | None = None,
+        photo: bytes | None = None, video: bool = False,
     ) -> dict[str, Any]:
         tweet_id = self.next_id()
         tweet: dict[str, Any] = {
@@ -213,6 +213,13 @@ class FakeXApi:
                 "width": 1200, "height": 900,
             }
             tweet["attachments"] = {"media_keys": [key]}
+        if video:
+            key = f"7_{tweet_id}"
+            self.media[key] = {
+                "media_key": key, "type": "video", "width": 720, "height": 1280,
+                "preview_image_url": f"{self.api_base}/media/{key}_thumb.jpg",
+            }
+            tweet.setdefault("attachments", {"media_keys": []})["media_keys"].append(key)
         self._store_tweet(tweet, mentioned=mentioned)
         return tweet
 
