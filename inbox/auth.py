@@ -1,19 +1,23 @@
-"""Who is calling: `Authorization: Bearer TOKEN` for the API."""
+"""Who is calling the API: `Authorization: Bearer TOKEN`, or a signed-in page's session cookie
+(which must send its CSRF token in `X-CSRF-Token` to change anything)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from inbox.context import SERVICES
 from store.models import User
+from store.sessions import session_user
 from store.users import user_for_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER_KEY = web.RequestKey("user", User)
+SESSION_COOKIE = "kanal_session"  # set by the sign-in page (inbox/pages.py)
 
 
 def current_user(request: web.Request) -> User:
@@ -26,6 +30,8 @@ def require_user(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def checked(request: web.Request) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
+        if not header and SESSION_COOKIE in request.cookies:
+            return await _with_session(request, handler)
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized("missing bearer token")
@@ -42,6 +48,28 @@ def require_user(handler: Handler) -> Handler:
         return await handler(request)
 
     return checked
+
+
+async def _with_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    db = request.app[SERVICES].db
+    now = request.app[SERVICES].actions.clock()
+    token = request.cookies[SESSION_COOKIE]
+
+    def lookup() -> tuple[User, str] | None:
+        with db.read() as session:
+            found = session_user(session, token, now=now)
+            return (found[0], found[1].csrf_token) if found else None
+
+    found = await asyncio.to_thread(lookup)
+    if found is None:
+        return _unauthorized("the session has ended; sign in again")
+    user, csrf = found
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        given = request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(csrf.encode(), given.encode()):
+            return web.json_response({"error": "missing or wrong X-CSRF-Token"}, status=403)
+    request[USER_KEY] = user
+    return await handler(request)
 
 
 def _unauthorized(reason: str) -> web.Response:

@@ -13,13 +13,12 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from inbox.auth import Handler
+from inbox.auth import SESSION_COOKIE, Handler
 from inbox.context import SERVICES
 from inbox.i18n import translate
 from store import sessions as session_store
 from store.models import User
 
-SESSION_COOKIE = "kanal_session"
 LOGIN_CSRF_COOKIE = "kanal_login_csrf"
 CSRF_FIELD = "csrf"
 
@@ -69,9 +68,15 @@ async def _load(request: web.Request) -> Visitor | None:
     moment = now(request)
 
     def read() -> Visitor | None:
-        with db.write() as session:
+        with db.read() as session:
             found = session_store.session_user(session, token, now=moment)
-            return Visitor(found[0], found[1].csrf_token, token) if found else None
+        if found is None:
+            return None
+        user, web_session = found
+        if session_store.needs_touch(web_session, moment):
+            with db.write() as session:
+                session_store.touch(session, web_session.id or 0, moment)
+        return Visitor(user, web_session.csrf_token, token)
 
     return await asyncio.to_thread(read)
 

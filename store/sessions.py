@@ -17,6 +17,7 @@ MAX_FAILED_LOGINS = 5
 LOCK_OUT_FOR = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=12)  # an unused session ends after a working day
 SESSION_MAX = timedelta(days=7)
+TOUCH_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +72,10 @@ def open_session(session: Session, user: User, *, now: datetime) -> str:
     return token
 
 
-def session_user(session: Session, token: str, *, now: datetime) -> tuple[User, WebSession] | None:
-    """The user behind a live session token, touching its last use."""
+def session_user(
+    session: Session, token: str, *, now: datetime
+) -> tuple[User, WebSession] | None:
+    """The user behind a live session token (read only; see `needs_touch`)."""
     row = session.exec(
         select(User, WebSession)
         .join(WebSession, col(WebSession.user_id) == User.id)
@@ -83,10 +86,19 @@ def session_user(session: Session, token: str, *, now: datetime) -> tuple[User, 
     user, web_session = row
     if web_session.expires_at <= now or now - web_session.last_seen_at > SESSION_IDLE:
         return None
-    if now - web_session.last_seen_at > timedelta(minutes=5):  # fewer writes per request
+    return user, web_session
+
+
+def needs_touch(web_session: WebSession, now: datetime) -> bool:
+    # Recording every request's time would make each page view a write transaction.
+    return now - web_session.last_seen_at > TOUCH_EVERY
+
+
+def touch(session: Session, session_id: int, now: datetime) -> None:
+    web_session = session.get(WebSession, session_id)
+    if web_session is not None:
         web_session.last_seen_at = now
         session.add(web_session)
-    return user, web_session
 
 
 def close_session(session: Session, token: str) -> None:

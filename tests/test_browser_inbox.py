@@ -112,6 +112,10 @@ async def test_a_whatsapp_report_from_queue_to_resolution(browser: Browser, api:
     await page.click("#apply-filters")
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_have_attribute("data-number", NUMBER)
+    # A new report appears in the open queue by itself (the page polls its list).
+    await api.runtime.intake.submit([report(3, text="Lampu jalan mati di alun-alun")])
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(1)).to_have_attribute("data-number", "LBP-2026-00003")
     await page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
 
     await page.click(f"a[href='/tickets/{NUMBER}']")
@@ -163,10 +167,12 @@ async def test_a_whatsapp_report_from_queue_to_resolution(browser: Browser, api:
     await liaison.click("button[data-action=resolve]")
     await expect(liaison.locator("#ticket-status")).to_have_text("Selesai")
     await expect(liaison.locator("#conversation")).to_contain_text("Lubang sudah ditambal")
+    await liaison.set_viewport_size({"width": 390, "height": 844})  # a phone
+    await liaison.screenshot(path=str(SCREENSHOTS / "ticket-phone.png"), full_page=True)
 
     head = await signed_in(browser, api, "kepala")
     await head.click("a[href='/stats']")
-    await expect(head.locator("#received-total")).to_have_text("2")
+    await expect(head.locator("#received-total")).to_have_text("3")
     await expect(head.locator("#chart-channel")).to_be_visible()
     await head.screenshot(path=str(SCREENSHOTS / "stats.png"), full_page=True)
 

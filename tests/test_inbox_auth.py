@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from inbox_site import PASSWORD, add_staff, browser
+from inbox_site import PASSWORD, add_staff, browser, csrf_of
 from sqlmodel import select
 
-from api_client import Api, running_api
+from api_client import Api, report, running_api
 from store.models import User, WebSession
 
 
@@ -194,3 +194,34 @@ async def test_supervisors_add_users_and_unlock_them(api: Api) -> None:
         response = await head.post_form("/users/dishub1/unlock", {}, from_page="/users")
         assert response.status == 303
         assert (await newcomer.sign_in("dishub1", "sandi-baru-1")).status == 303
+
+
+async def test_a_session_in_use_stays_open(api: Api) -> None:
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        for _ in range(3):
+            api.clock.advance(timedelta(hours=10))
+            assert (await b.page("/"))[0] == 200
+
+
+async def test_the_api_accepts_the_session_cookie_with_its_csrf_header(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        response = await b.http.get("/api/tickets/LBP-2026-00001")
+        assert (response.status, (await response.json())["status"]) == (200, "new")
+        note = {"action": "note", "text": "dari halaman"}
+        response = await b.http.post("/api/tickets/LBP-2026-00001/actions", json=note)
+        assert response.status == 403
+        _, html = await b.page("/")
+        response = await b.http.post(
+            "/api/tickets/LBP-2026-00001/actions",
+            json=note,
+            headers={"X-CSRF-Token": csrf_of(html)},
+        )
+        assert response.status == 200
+        assert (await response.json())["events"][-1]["actor"] == "siti"
+        await b.post_form("/logout", {}, from_page="/")
+    async with browser(api) as other:
+        response = await other.http.get("/api/tickets", cookies={"kanal_session": "nicht-gueltig"})
+        assert response.status == 401
