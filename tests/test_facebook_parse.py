@@ -27,6 +27,7 @@ from channels.meta_graph import (
     graph_time,
 )
 from channels.meta_parse import Post, read_comment, read_dm, read_mention, shorten, to_inbound
+from channels.meta_webhook import CHANGE_PARSERS
 from conftest import corpus_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -254,3 +255,11 @@ def test_every_fixture_is_used() -> None:
                 assert f'"{path.stem}"' in hooks, f"{path} is not used"
             else:
                 assert f'"{path.name}"' in seed, f"{path} is not used"
+
+
+def test_every_webhook_field_read_has_a_fixture() -> None:
+    fields = set()
+    for path in FIXTURES.glob("*/webhook__*.json"):
+        body = json.loads(path.read_text(encoding="utf-8"))
+        fields |= {c["field"] for e in body["entry"] for c in e.get("changes", [])}
+    assert set(CHANGE_PARSERS) <= fields
