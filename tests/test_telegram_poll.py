@@ -264,3 +264,19 @@ async def test_a_file_telegram_no_longer_has_is_recorded_as_failed(
     assert (attachment.kind, attachment.media_ref) == ("voice", "AwACAgUAAxkBAAIBVoice")
     assert (attachment.fetch_state, attachment.stored_path) == ("failed", None)
     assert attachment.fetch_error == "BadRequest: Invalid file_id"  # as PTB words it
+
+
+async def test_polling_takes_over_from_a_webhook_left_set(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    updates.webhook_url = "https://127.0.0.1:9/webhooks/telegram"  # a server gone; getUpdates: 409
+    report = updates.push(fixture("message__text"))
+    await updates.delivered()  # the old server is gone: the update stays queued
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(report["update_id"] + 1))
+    assert updates.webhook_url == ""
+    (deleted,) = fake.calls_of("deleteWebhook")
+    assert deleted.params.get("drop_pending_updates") in (None, "false", "False")
+    assert list(inbound(db)) == [f"{SITI}:11"]
