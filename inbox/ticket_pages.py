@@ -63,7 +63,10 @@ class TicketView:
 
 
 def may_see(user: User, ticket: Ticket) -> bool:
-    return user.role in STAFF or (user.opd is not None and ticket.opd == user.opd)
+    """Staff see every ticket; an OPD only those forwarded to it (as store.queue.forwarded_to)."""
+    if user.role in STAFF:
+        return True
+    return user.opd is not None and ticket.opd == user.opd and ticket.opd_due_at is not None
 
 
 def allowed_actions(user: User, ticket: Ticket) -> list[Action]:

@@ -60,9 +60,14 @@ def _flag_clause(flag: str) -> ColumnElement[bool]:
     return flags["duplicate_of"].as_string().is_not(None)
 
 
+def forwarded_to(opd: str) -> ColumnElement[bool]:
+    """Tickets handed to `opd`: verifying sets the OPD, forwarding also sets its due time."""
+    return and_(Ticket.opd == opd, col(Ticket.opd_due_at).is_not(None))
+
+
 def _scope(only_opd: str | None) -> Any:
     query = select(Ticket, Reporter).join(Reporter, col(Reporter.id) == Ticket.reporter_id)
-    return query.where(Ticket.opd == only_opd) if only_opd else query
+    return query.where(forwarded_to(only_opd)) if only_opd else query
 
 
 def _filtered(wanted: QueueFilter, now: datetime) -> Any:
@@ -117,7 +122,7 @@ def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, d
     """How many visible tickets each filter value would show (open tickets, except by status)."""
     base = select(Ticket)
     if only_opd:
-        base = base.where(Ticket.opd == only_opd)
+        base = base.where(forwarded_to(only_opd))
     result: dict[str, dict[str, int]] = {}
     status_counts = {status: n for status, n in _grouped(session, base, Ticket.status)}
     status_counts["open"] = sum(status_counts.get(s, 0) for s in OPEN)
@@ -151,12 +156,3 @@ def _grouped(session: Session, base: Any, column: Any) -> list[tuple[Any, int]]:
 
 def _count(session: Session, query: Any) -> int:
     return session.exec(select(func.count()).select_from(query.subquery())).one()
-
-
-def queue_version(session: Session, only_opd: str | None) -> str:
-    """Changes whenever a visible ticket is added or moves: the queue page polls it."""
-    query = select(func.count(), func.max(Ticket.last_activity_at), func.max(Ticket.id))
-    if only_opd:
-        query = query.where(Ticket.opd == only_opd)
-    n, last, top = session.exec(query).one()
-    return f"{n}-{last}-{top or 0}"

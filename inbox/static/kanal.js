@@ -16,6 +16,10 @@ function poll(region) {
     busy = true;
     try {
       const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (response.redirected) {  // the session ended: show the sign-in page
+        window.location.reload();
+        return;
+      }
       if (!response.ok) return;
       const html = await response.text();
       if (html === region.dataset.last) return;
