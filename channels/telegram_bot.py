@@ -272,15 +272,16 @@ class TelegramChannel:
             log.warning("telegram webhook with a missing or wrong secret token from %s",
                         request.remote)
             return web.Response(status=401, text="bad secret token")
-        if (request.content_length or 0) > self.config.max_body_bytes:
+        body = await _read_bounded(request, self.config.max_body_bytes)
+        if body is None:
             return web.Response(status=413, text="body too large")
         sink = self._sink
         if sink is None:
             return web.Response(status=503, text="not started")
         try:
-            update = json.loads(await request.read())
-        except ValueError:
-            update = {"payload": (await request.read()).decode("utf-8", "replace")}
+            update = json.loads(body)
+        except ValueError:  # kept as sent, with the reason, by the parser
+            update = {"payload": body.decode("utf-8", "replace")}
         try:
             await self._handle(sink, [update], None)
         except IntakeUnavailable as exc:
@@ -337,6 +338,20 @@ class TelegramChannel:
                 retryable=False, code="unreadable_answer",
             ) from exc
         return SendResult(message_ref(sent.chat_id, sent.message_id))
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _replied_message_id(reply_to: str | None, chat_id: str) -> int | None:

@@ -163,6 +163,21 @@ async def test_a_wrong_secret_token_is_refused_and_nothing_stored(
     assert tickets(kanal.db) == []
 
 
+async def test_an_unreadable_body_is_kept_and_an_oversized_one_refused(kanal: Kanal) -> None:
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    response = await kanal.http.post(kanal.url, data=b"{not json", headers=headers)
+    assert response.status == 200
+    with kanal.db.read() as session:
+        (raw,) = session.exec(select(RawEvent)).all()
+    assert (raw.kind, raw.payload) == ("update", {"payload": "{not json"})
+    assert raw.error == "update without an update_id"
+    big = json.dumps({"update_id": 1, "message": {"text": "x" * 1_100_000}})
+    response = await kanal.http.post(kanal.url, data=big, headers=headers)
+    assert response.status == 413
+    with kanal.db.read() as session:
+        assert len(session.exec(select(RawEvent)).all()) == 1
+
+
 async def test_replies_go_out_by_the_outbox_and_a_blocked_bot_is_shown_on_the_message(
     kanal: Kanal, fake: FakeTelegramBotApi, updates: TelegramUpdates
 ) -> None:
