@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
-from test_digest import act, kanal, notifier_config, report, wib
+from test_digest import act, assessed, kanal, notifier_config, report, wib
 
 from api_client import Api
 from fakes.telegram_api import FakeTelegramBotApi
@@ -78,6 +78,7 @@ async def test_escalations_are_batched_per_opd_and_held_in_the_quiet_period(
     clock.now = wib(23, 8)
     for n in (1, 2, 3, 4):
         await api.runtime.intake.submit([report(n, clock)])
+    await assessed(api)
     for number in ("00001", "00002", "00003", "00004"):
         act(api, number, Action.VERIFY, category="pju")
     act(api, "00001", Action.FORWARD)
@@ -163,6 +164,7 @@ async def test_a_resolved_ticket_is_not_alerted_late(
     clock = api.clock
     clock.now = wib(23, 8)
     await api.runtime.intake.submit([report(1, clock)])
+    await assessed(api)
     act(api, "00001", Action.VERIFY, category="pju")
     act(api, "00001", Action.FORWARD)
     clock.now = wib(23, 10, 30)

@@ -22,7 +22,7 @@ from fakes.telegram_api import FakeTelegramBotApi, too_many_requests
 from runtime import build_runtime
 from servers.smtp import SmtpServer
 from store.db import Database
-from store.models import DigestRun, Notification
+from store.models import DigestRun, Notification, Ticket
 from triage.actions import ActionRequest
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.states import Action, Resolution
@@ -122,6 +122,19 @@ def report(n: int, clock, channel: str = "whatsapp") -> InboundMessage:
     )
 
 
+async def assessed(api: Api) -> None:
+    """Wait until triage has written its hints on every ticket: the assessor rewrites a ticket's
+    flags, so acting before it is done could lose what a sweep marked there."""
+
+    def done() -> bool:
+        with api.runtime.db.read() as session:
+            return all("missing" in t.flags for t in session.exec(select(Ticket)).all())
+
+    async with asyncio.timeout(10):
+        while not await asyncio.to_thread(done):
+            await asyncio.sleep(0.02)
+
+
 def act(api: Api, number: str, action: Action, **values: Any) -> None:
     api.runtime.actions.apply(
         f"LBP-2026-{number}", ActionRequest(action=action, **values), "operator1"
@@ -146,6 +159,7 @@ async def seed_day(api: Api) -> None:
         await api.runtime.intake.submit([report(n, clock, channel)])
     for n in (6, 7):
         await api.runtime.intake.submit([report(n, clock)])
+    await assessed(api)
     clock.now = wib(23, 8, 30)
     act(api, "00002", Action.VERIFY, category="jalan")
     clock.now = wib(23, 9)
@@ -168,6 +182,7 @@ async def seed_day(api: Api) -> None:
     act(api, "00007", Action.REQUEST_CLARIFICATION, facts=("photo",))
     clock.now = wib(24, 6)
     await api.runtime.intake.submit([report(8, clock)])
+    await assessed(api)
 
 
 DAY = {
