@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from pydantic import SecretStr
@@ -134,7 +135,7 @@ class GraphClient:
                 [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
             )
             paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
-            following = paging.get("next")
+            following = _without_token(paging.get("next"))
             url, query = (
                 (following, None)
                 if isinstance(following, str) and following
@@ -200,6 +201,18 @@ def error_from(
     transient = number in TRANSIENT_CODES or bool(error.get("is_transient"))
     retryable = transient or (number is None and (status >= 500 or status == 0))
     return GraphError(described, retryable=retryable, code=label, status=status, subcode=subcode)
+
+
+def _without_token(url: Any) -> str | None:
+    """Graph's `next` URLs carry the token; it goes in the header instead, never in a URL
+    that an error message or a log line might show."""
+    if not isinstance(url, str) or not url:
+        return None
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "access_token"
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def graph_time(value: Any) -> datetime | None:

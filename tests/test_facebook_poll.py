@@ -356,6 +356,12 @@ async def test_a_page_served_twice_stores_everything_once(
     assert len(external) == len(set(external)) == 4 + 11  # DMs + citizens' comments
     repeated = [r for r in graph.received if r.path.endswith("/comments") and r.query.get("after")]
     assert repeated, "the fake served no second page"
+    # The token in Graph's `next` links travels in the header only, never in a logged URL.
+    assert all("access_token" not in r.query for r in repeated)
+    assert {r.authorization for r in repeated} == {f"Bearer {graph.access_token}"}
+    assert {r.query["fields"] for r in repeated} == {
+        "id,message,created_time,from,parent{id},attachment,permalink_url"
+    }
 
 
 async def test_edited_and_deleted_comments_update_their_messages(
