@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from channels.base import IntakeUnavailable
 from channels.telegram_bot import TelegramChannel, TelegramConfig
 from channels.telegram_parse import TEXTS
 from conftest import FixedClock
@@ -280,3 +281,43 @@ async def test_polling_takes_over_from_a_webhook_left_set(
     (deleted,) = fake.calls_of("deleteWebhook")
     assert deleted.params.get("drop_pending_updates") in (None, "false", "False")
     assert list(inbound(db)) == [f"{SITI}:11"]
+
+
+class DatabaseDownUntilRepaired:
+    """The real intake behind a database that refuses every commit until `repair()`."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake, self.down, self.refused = intake, True, 0
+
+    def repair(self) -> None:
+        self.down = False
+
+    async def submit(self, items: Any, cursor: Any = None) -> Any:
+        if self.down:
+            self.refused += 1
+            raise IntakeUnavailable("database is down")
+        return await self.intake.submit(items, cursor)
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
+        return await self.intake.read_cursor(channel, account, name)
+
+    async def record_media(self, result: Any) -> None:
+        await self.intake.record_media(result)
+
+
+async def test_a_database_outage_delays_but_loses_no_update(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    report = updates.push(fixture("message__text"))
+    sink = DatabaseDownUntilRepaired(intake)
+    channel = make_channel(poll_interval="10ms")
+    await channel.start(sink)
+    await wait_for(lambda: sink.refused >= 3)
+    # Not confirmed to Telegram: every poll asked again from the start.
+    assert {c.params.get("offset") for c in fake.calls_of("getUpdates")} == {None}
+    assert report in updates.queue
+    sink.repair()
+    await wait_for(lambda: offset(db) == str(report["update_id"] + 1))
+    assert list(inbound(db)) == [f"{SITI}:11"]
+    assert channel.polling.last_error == "IntakeUnavailable: database is down"

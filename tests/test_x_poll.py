@@ -7,11 +7,13 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlmodel import col, select
 
+from channels.base import IntakeUnavailable
 from channels.x import XChannel, XConfig
 from channels.x_parse import snowflake_time
 from conftest import FixedClock, corpus_dir
@@ -317,3 +319,47 @@ async def test_a_restart_resumes_from_the_committed_cursors(
     assert sorted(m.external_id for m in messages(db)) == sorted(
         [first["id"], second["id"], f"dm:{dm['id']}"]
     )
+
+
+class DatabaseDownUntilRepaired:
+    """The real intake behind a database that refuses every commit until `repair()`."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake, self.down, self.refused = intake, True, 0
+
+    def repair(self) -> None:
+        self.down = False
+
+    async def submit(self, items: Any, cursor: Any = None) -> Any:
+        if self.down:
+            self.refused += 1
+            raise IntakeUnavailable("database is down")
+        return await self.intake.submit(items, cursor)
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
+        return await self.intake.read_cursor(channel, account, name)
+
+    async def record_media(self, result: Any) -> None:
+        await self.intake.record_media(result)
+
+
+async def test_a_database_outage_backs_off_and_loses_nothing(
+    db: Database, intake: Intake, fake: FakeXApi, make_channel: Callable[..., XChannel],
+    clock: FixedClock,
+) -> None:
+    mention = fake.mention(ACCOUNT, ALICE, "@pemkab saluran air tersumbat")
+    sink = DatabaseDownUntilRepaired(intake)
+    channel = make_channel(sources=["mentions"])
+    await channel.start(sink)
+    await wait_for(lambda: sink.refused == 1)
+    state = channel.polling.sources["mentions"]
+    # Backing off by the clock (twice the poll interval after one failure), not hammering X.
+    assert state.blocked_until == clock() + timedelta(milliseconds=100)
+    await asyncio.sleep(0.3)
+    assert sink.refused == 1 and len(fake.of("GET", "/2/users/")) == 1
+    sink.repair()
+    clock.advance(timedelta(seconds=1))
+    await wait_for(lambda: cursor(db, "mentions") == mention["id"])
+    await channel.stop()
+    assert [m.external_id for m in messages(db)] == [mention["id"]]
+    assert "since_id" not in fake.of("GET", "/2/users/")[1].query  # the cursor had not moved
