@@ -16,6 +16,8 @@ PRIVATE_REPLY_WINDOW = timedelta(days=7)  # one private reply per comment, withi
 WINDOW_CODE = "outside_window"
 WINDOW_SUBCODE = 2018278  # Graph's own "sent outside of allowed window" (code 10)
 MODES = ("public", "private")
+# DM text limits: Messenger 2000 characters, Instagram 1000 bytes (UTF-8).
+MESSAGE_LIMITS = {"Facebook": 2000, "Instagram": 1000}
 
 # Shown to the operator when a reply cannot go out (Indonesian).
 TEXTS = {
@@ -34,6 +36,9 @@ TEXTS = {
     ),
     "bad_mode": 'Mode balasan komentar tidak dikenal: {mode!r} (pilih "public" atau "private").',
     "no_id": "{label} menjawab tanpa id pesan: {body}",
+    "too_long": (
+        "Balasan terlalu panjang untuk {label} ({size}, batasnya {limit}); persingkat balasan."
+    ),
 }
 
 
@@ -68,6 +73,7 @@ def send_request(
     last = message.last_inbound_at
     if last is not None and now - last >= PRIVATE_REPLY_WINDOW:
         raise _refused(TEXTS["private_too_late"], WINDOW_CODE)
+    _check_length(message.text, label)
     payload = {"recipient": {"comment_id": comment_id}, "message": {"text": message.text}}
     return SendRequest(f"{page_id}/messages", payload)
 
@@ -75,6 +81,7 @@ def send_request(
 def _direct_message(
     message: OutboundMessage, now: datetime, *, page_id: str, label: str, human_agent: bool
 ) -> SendRequest:
+    _check_length(message.text, label)
     last = message.last_inbound_at
     age = now - last if last is not None else None
     payload: dict[str, Any] = {
@@ -89,6 +96,18 @@ def _direct_message(
         hours = int((HUMAN_AGENT_WINDOW if human_agent else SERVICE_WINDOW).total_seconds() // 3600)
         raise _refused(TEXTS["outside_window"].format(label=label, hours=hours), WINDOW_CODE)
     return SendRequest(f"{page_id}/messages", payload)
+
+
+def _check_length(text: str, label: str) -> None:
+    """Refused here with a reason the operator can act on, not by Graph's generic code 100."""
+    limit = MESSAGE_LIMITS.get(label)
+    if limit is None:
+        return
+    measured = len(text.encode()) if label == "Instagram" else len(text)
+    if measured > limit:
+        raise _refused(
+            TEXTS["too_long"].format(label=label, size=measured, limit=limit), "too_long"
+        )
 
 
 def sent_id(body: dict[str, Any], label: str) -> str:

@@ -215,3 +215,20 @@ async def test_throttling_on_send_is_retryable_after_the_given_time(
         "80001",
         120,
     )
+
+
+async def test_a_dm_over_the_platforms_length_limit_is_refused_with_a_reason(
+    channel: FacebookChannel, graph: FakeGraph, clock: FixedClock
+) -> None:
+    with pytest.raises(PlatformError) as raised:
+        await channel.send(outbound(clock, text="a" * 2001))
+    assert (raised.value.retryable, raised.value.code) == (False, "too_long")
+    assert str(raised.value) == (
+        "Balasan terlalu panjang untuk Facebook (2001, batasnya 2000); persingkat balasan."
+    )
+    comment = f"comment:{CITIZEN_COMMENT}"
+    await channel.send(
+        outbound(clock, text="a" * 2001, reply_to=comment, options={"mode": "public"})
+    )
+    assert len(graph.posted("comments")) == 1
+    assert graph.posted("messages") == []
