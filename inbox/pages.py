@@ -151,10 +151,11 @@ async def queue(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     wanted = queue_filter(request)
     moment = now(request)
+    partial = request.query.get("partial") == "1"
 
     def read() -> queue_store.QueuePage:
         with services.db.read() as session:
-            return queue_store.queue_page(session, wanted, moment)
+            return queue_store.queue_page(session, wanted, moment, with_counts=not partial)
 
     found = await asyncio.to_thread(read)
     values: dict[str, Any] = {
@@ -167,7 +168,7 @@ async def queue(request: web.Request) -> web.Response:
         "page_link": lambda n: _with_page(request, n),
         "poll_url": str(request.rel_url.update_query(partial="1")),
     }
-    if request.query.get("partial") == "1":
+    if partial:
         return render(request, "_queue_list.html", **values)
     return render(request, "queue.html", **values)
 

@@ -137,6 +137,8 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "reject_reasons": sorted(r.value for r in REJECT_RESOLUTIONS),
         "categories": services.categories,
         "opds": services.opds,
+        "category_names": {c.code: c.name for c in services.categories},
+        "opd_names": {o.code: o.name for o in services.opds},
         "suggested_category": suggested or view.ticket.category,
         "window": reply_window(view, moment),
         "overdue": _overdue(view.ticket, moment),

@@ -106,16 +106,19 @@ def urgency(now: datetime) -> ColumnElement[int]:
     )
 
 
-def queue_page(session: Session, wanted: QueueFilter, now: datetime) -> QueuePage:
+def queue_page(
+    session: Session, wanted: QueueFilter, now: datetime, *, with_counts: bool = True
+) -> QueuePage:
+    """One page of the queue; `with_counts=False` skips the per-filter counts (the list's
+    own refresh does not show them)."""
     query = _filtered(wanted, now)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, wanted.page), pages)
     ordered = query.order_by(urgency(now), col(Ticket.created_at), col(Ticket.id))
     rows = list(session.exec(ordered.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
-    return QueuePage(
-        [(t, r) for t, r in rows], total, page, pages, counts(session, wanted.only_opd, now)
-    )
+    found = counts(session, wanted.only_opd, now) if with_counts else {}
+    return QueuePage([(t, r) for t, r in rows], total, page, pages, found)
 
 
 def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, dict[str, int]]:

@@ -87,7 +87,7 @@ async def test_the_ticket_page_shows_the_conversation_photo_location_and_hints(a
             '#map=17/-6.7551/111.0383"' in html
         )
         assert "Balai Desa Kayen" in html
-        assert "Kategori yang disarankan: <strong>jalan</strong>" in html
+        assert "Kategori yang disarankan: <strong>Jalan dan jembatan</strong>" in html
         assert "Laporan masuk" in html  # the audit trail's first event
         assert "23 Nov 2026 08.00 WIB" in html  # sent 01:00 UTC, shown in Jakarta time
         # Actions offered for a new, unverified ticket; forward needs a verification first.
@@ -145,6 +145,11 @@ async def test_every_action_form_goes_through_ticket_actions(api: Api) -> None:
         _, page = await b.page(f"/tickets/{NUMBER}", done="note")
         assert "Tindakan tersimpan." in page
         assert "Cek ke lapangan besok" in page
+        assert (
+            "<strong>Teruskan ke OPD</strong> (Baru → Diteruskan ke OPD) · "
+            "Dinas Pekerjaan Umum dan Penataan Ruang" in page
+        )
+        assert "<strong>Minta kelengkapan</strong> (Baru → Menunggu pelapor) · lokasi" in page
 
 
 async def test_refused_actions_say_why_and_change_nothing(api: Api) -> None:
