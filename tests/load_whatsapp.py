@@ -1,6 +1,10 @@
 """A separate process that plays Meta: posts signed WhatsApp webhooks and retries until 200.
 
-Usage: python tests/load_whatsapp.py URL APP_SECRET PHONE_NUMBER_ID COUNT CONNECTIONS ACKED_FILE
+Usage: python tests/load_whatsapp.py URLS APP_SECRET PHONE_NUMBER_ID COUNT CONNECTIONS ACKED_FILE
+
+URLS is one webhook URL or several separated by commas (processes behind a load balancer):
+message n goes to URL n mod k, moves on to the next URL when one does not answer, and every
+fifth message is delivered a second time to another URL, as Meta's retries may land anywhere.
 
 Each acknowledged wamid is appended to ACKED_FILE (flushed at once), so a test can check that
 everything that got a 200 is stored exactly once, whatever happened to the server meanwhile.
@@ -46,20 +50,27 @@ def text_webhook(phone_number_id: str, n: int) -> tuple[str, dict[str, Any]]:
 
 
 async def deliver(
-    http: aiohttp.ClientSession, url: str, secret: str, body: bytes, deadline: float
+    http: aiohttp.ClientSession,
+    urls: list[str],
+    first: int,
+    secret: str,
+    body: bytes,
+    deadline: float,
 ) -> None:
-    """Post until the server answers 200, as Meta retries undelivered webhooks."""
+    """Post until a server answers 200, as Meta retries undelivered webhooks."""
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(body, secret)}
+    attempt = first
     while time.monotonic() < deadline:
         try:
-            async with http.post(url, data=body, headers=headers) as response:
+            async with http.post(urls[attempt % len(urls)], data=body, headers=headers) as response:
                 await response.read()
                 if response.status == 200:
                     return
         except (aiohttp.ClientError, TimeoutError):
             pass
+        attempt += 1
         await asyncio.sleep(0.05)
-    raise TimeoutError("server never acknowledged a webhook")
+    raise TimeoutError("no server acknowledged a webhook")
 
 
 async def main(
@@ -77,13 +88,18 @@ async def main(
                 while not queue.empty():
                     n = queue.get_nowait()
                     wamid, payload = text_webhook(phone, n)
-                    await deliver(http, url, secret, webhook_bytes(payload), deadline)
+                    body = webhook_bytes(payload)
+                    await deliver(http, urls, n, secret, body, deadline)
                     out.write(wamid + "\n")
                     out.flush()
+                    if len(urls) > 1 and n % 5 == 0:
+                        await deliver(http, urls, n + 1, secret, body, deadline)
 
             await asyncio.gather(*(worker() for _ in range(connections)))
 
 
 if __name__ == "__main__":
-    _, url, secret, phone, count, connections, acked_file = sys.argv
-    asyncio.run(main(url, secret, phone, int(count), int(connections), Path(acked_file)))
+    _, urls, secret, phone, count, connections, acked_file = sys.argv
+    asyncio.run(
+        main(urls.split(","), secret, phone, int(count), int(connections), Path(acked_file))
+    )

@@ -4,15 +4,13 @@ fed by a separate process that retries until it gets 200 (as Meta does)."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from processes import free_port, serve, wait_healthy
 from sqlmodel import col, func, select
 
 from conftest import REPO
@@ -22,43 +20,6 @@ from store.models import Message, RawEvent, Ticket
 SECRET = "kill-test-app-secret"
 PHONE = "106540352242922"
 COUNT = 900
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "main.py"),
-            "--config",
-            str(config),
-            "serve",
-            "--port",
-            str(port),
-        ],
-        cwd=config.parent,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_healthy(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited during start-up"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("server did not become healthy")
 
 
 def acked(path: Path) -> list[str]:
