@@ -32,23 +32,12 @@ def period(request: web.Request) -> tuple[date, date]:
 
 
 def figures(services: InboxServices, first: date, last: date, as_of: datetime) -> dict[str, Any]:
-    start = stats.day_range(first, services.tz)[0]
-    end = stats.day_range(last, services.tz)[1]
+    """store.stats' figures for the days chosen, as /api/stats gives them, plus the stages."""
+    start, end = stats.query_range(first.isoformat(), last.isoformat(), services.tz, as_of)
     with services.db.read() as session:
-        found = stats.period_stats(session, start, end, as_of=min(as_of, end))
+        found = stats.period_stats(session, start, end, as_of=min(end, as_of))
     found["stages"] = stats.stage_counts(found["by_status"])
-    found["by_opd"] = _received_by_opd(services, found)
     return found
-
-
-def _received_by_opd(services: InboxServices, found: dict[str, Any]) -> dict[str, int]:
-    # The category's OPD is how the figures group departments: a category belongs to one OPD.
-    owner = {c.code: c.opd for c in services.categories}
-    by_opd: dict[str, int] = {}
-    for code, n in found["by_category"].items():
-        key = owner.get(code) or "-"
-        by_opd[key] = by_opd.get(key, 0) + n
-    return dict(sorted(by_opd.items()))
 
 
 routes = web.RouteTableDef()
