@@ -46,6 +46,7 @@ MAX_TWEET_CHARS = 280
 # Replies to a mention are kept below 800 reachable mentions by X anyway; a runaway paginator
 # (a fake or a bug answering next_token forever) stops here.
 MAX_PAGES = 20
+_SNOWFLAKE_EPOCH_MS = 1288834974657
 Source = Literal["mentions", "dms"]
 
 
@@ -61,6 +62,9 @@ class XConfig(ChannelConfig):
     # tweepy calls api.twitter.com; another value sends the same paths there (tests: a fake).
     api_base: str = TWEEPY_HOST
     page_size: int = Field(default=100, ge=5, le=100)
+    # The first poll (no cursor yet) reads only this far back, so enabling the channel does not
+    # turn months of old mentions and DMs into new tickets.
+    lookback: Duration = timedelta(days=2)
     request_timeout: Duration = timedelta(seconds=30)
     retry_max: Duration = timedelta(minutes=15)  # longest back-off after failed polls
     max_media_bytes: int = 15 * 1024 * 1024
@@ -235,6 +239,8 @@ class XChannel:
         }
         if since_id:
             params["since_id"] = since_id
+        else:
+            params["start_time"] = self.clock() - self.config.lookback
         pages = await self._pages("mentions", self.api.client.get_users_mentions, params)
         newest = _newest_id(
             [(p.get("meta") or {}).get("newest_id") for p in pages]
@@ -258,13 +264,15 @@ class XChannel:
             "media_fields": MEDIA_FIELDS,
             "event_types": "MessageCreate",
         }
-        # DM lookup has no since_id: read newest first, stop at the first event already seen.
+        # DM lookup has no since_id: read newest first, stop at the first event already seen
+        # (or, on the first poll, older than the lookback; snowflake ids carry their time).
+        stop_after = last or _snowflake_at(self.clock() - self.config.lookback)
         pages = await self._pages(
-            "dms", self.api.client.get_direct_message_events, params, stop_after=last
+            "dms", self.api.client.get_direct_message_events, params, stop_after=stop_after
         )
         events = [e for p in pages for e in p.get("data") or [] if isinstance(e, dict)]
-        fresh = [e for e in events if _after(e.get("id"), last)]
-        newest = _newest_id([str(e.get("id")) for e in fresh])
+        fresh = [e for e in events if _after(e.get("id"), stop_after)]
+        newest = _newest_id([str(e.get("id")) for e in events if _after(e.get("id"), last)])
         if newest is None:
             return
         page = {"data": fresh, "includes": _merged_includes(pages)}
@@ -341,6 +349,11 @@ def _after(event_id: Any, last: str | None) -> bool:
         return int(str(event_id)) > int(last)
     except ValueError:
         return False
+
+
+def _snowflake_at(when: datetime) -> str:
+    """The smallest snowflake id made at `when` (X's epoch is 2010-11-04T01:42:54.657Z)."""
+    return str(max(int(when.timestamp() * 1000) - _SNOWFLAKE_EPOCH_MS, 0) << 22)
 
 
 def _newest_id(ids: list[Any]) -> str | None:

@@ -128,7 +128,7 @@ async def test_corpus_mentions_become_tickets_page_by_page(
     db: Database, intake: Intake, fake: FakeXApi, make_channel: Callable[..., XChannel]
 ) -> None:
     recorded = fake.seed_corpus_mentions([ALICE, BUDI])
-    channel = make_channel(sources=["mentions"])
+    channel = make_channel(sources=["mentions"], lookback="5000d")  # recorded in 2022
     await channel.start(intake)
     try:
         await wait_for(lambda: cursor(db, "mentions") is not None)
@@ -220,7 +220,7 @@ async def test_dms_join_the_reporters_ticket_and_our_own_are_left_out(
     root = fake.mention(ACCOUNT, ALICE, "@pemkab sampah menumpuk di pasar")
     recorded = fake.seed_corpus_dms(ACCOUNT, ALICE)
     ours = fake.dm(ACCOUNT, ACCOUNT, "Terima kasih, laporan Anda kami terima")
-    channel = make_channel()
+    channel = make_channel(lookback="5000d")  # the recorded DMs are from 2022
     await channel.start(intake)
     try:
         await wait_for(lambda: cursor(db, "dms") == ours["id"])
@@ -363,3 +363,24 @@ async def test_a_database_outage_backs_off_and_loses_nothing(
     await channel.stop()
     assert [m.external_id for m in messages(db)] == [mention["id"]]
     assert "since_id" not in fake.of("GET", "/2/users/")[1].query  # the cursor had not moved
+
+
+async def test_the_first_poll_reads_back_only_the_lookback(
+    db: Database, intake: Intake, fake: FakeXApi, make_channel: Callable[..., XChannel],
+    clock: FixedClock,
+) -> None:
+    fake.seed_corpus_mentions([ALICE])  # 2022: long before the lookback
+    recorded = fake.seed_corpus_dms(ACCOUNT, ALICE)
+    channel = make_channel()  # lookback 2 days
+    await channel.start(intake)
+    await wait_for(lambda: cursor(db, "dms") == recorded[0]["id"])
+    await wait_for(lambda: channel.polling.sources["mentions"].completed_polls > 0)
+    assert messages(db) == [] and cursor(db, "mentions") is None
+    first = fake.of("GET", "/2/users/")[0]
+    assert first.query["start_time"] == "2026-11-21T02:00:00Z"  # the clock less two days
+
+    fresh = fake.mention(ACCOUNT, ALICE, "@pemkab laporan baru")
+    dm = fake.dm(ACCOUNT, ALICE, "DM baru")
+    await wait_for(lambda: cursor(db, "mentions") == fresh["id"] and cursor(db, "dms") == dm["id"])
+    await channel.stop()
+    assert sorted(m.external_id for m in messages(db)) == sorted([fresh["id"], f"dm:{dm['id']}"])

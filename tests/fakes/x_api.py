@@ -14,7 +14,6 @@ Photos are served at /media/<name> on this server, the URL given in `includes.me
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -135,7 +134,7 @@ class FakeXApi:
         self.requests: list[Request] = []
         self.buckets: dict[str, Bucket] = {}
         self.blocked_dm_recipients: set[str] = set()
-        self._ids = itertools.count(1_860_000_000_000_000_000, 4_194_304)
+        self._last_id = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -164,7 +163,10 @@ class FakeXApi:
     # --- test controls ------------------------------------------------------------------------
 
     def next_id(self) -> str:
-        return str(next(self._ids))
+        """A snowflake made now (by the fake's clock): X's ids carry their creation time."""
+        ms = int(self.clock().timestamp() * 1000) - _SNOWFLAKE_EPOCH_MS
+        self._last_id = max(ms << 22, self._last_id + 1)
+        return str(self._last_id)
 
     def add_user(self, user_id: str, username: str, name: str) -> None:
         self.users[user_id] = {"id": user_id, "name": name, "username": username}
@@ -270,6 +272,9 @@ class FakeXApi:
         ids = sorted(self.mentions.get(request.match_info["id"], []), key=lambda i: -int(i))
         if "since_id" in query:
             ids = [i for i in ids if int(i) > int(query["since_id"])]
+        if "start_time" in query:
+            start = datetime.fromisoformat(query["start_time"].replace("Z", "+00:00"))
+            ids = [i for i in ids if _created(self.tweets[i]) >= start]
         page, token = _page(ids, size, query.get("pagination_token"))
         data = [self._tweet_view(self.tweets[i], query) for i in page]
         return self._answer("mentions", self._listing(data, token, query, page))
@@ -444,6 +449,10 @@ class FakeXApi:
             if tweets:
                 includes["tweets"] = tweets
         return includes
+
+
+def _created(tweet: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(tweet["created_at"]).replace("Z", "+00:00"))
 
 
 def _conversation(a: str, b: str) -> str:
