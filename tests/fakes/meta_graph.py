@@ -15,7 +15,6 @@ from /cdn/.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import secrets
@@ -26,6 +25,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+from fakes.meta_graph_query import (
+    decode_cursor,
+    encode_cursor,
+    parse_fields,
+    parse_time,
+    select_fields,
+    time_of,
+)
 
 VERSION = "v23.0"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"
@@ -177,8 +185,8 @@ class FakeGraph:
         items = self._edge_items(node, edge, request.query)
         if items is None:
             return self._error(400, 100, f"(#100) Tried accessing nonexisting field ({edge})")
-        fields = _parse_fields(request.query.get("fields", "id"))
-        return self._page(request, [_select(item, fields) for item in items])
+        fields = parse_fields(request.query.get("fields", "id"))
+        return self._page(request, [select_fields(item, fields) for item in items])
 
     async def _object(self, request: web.Request) -> web.Response:
         """GET /{comment-id}: one comment (the only node the channels read by id)."""
@@ -190,8 +198,8 @@ class FakeGraph:
         if found is None:
             message = "(#100) Object does not exist, cannot be loaded due to missing permission"
             return self._error(400, 100, message, 33)
-        fields = _parse_fields(request.query.get("fields", "id"))
-        return web.json_response(_select(found, fields), headers=self._usage_headers("0"))
+        fields = parse_fields(request.query.get("fields", "id"))
+        return web.json_response(select_fields(found, fields), headers=self._usage_headers("0"))
 
     def _edge_items(self, node: str, edge: str, query: Any) -> list[dict[str, Any]] | None:
         page = self.pages.get(node)
@@ -204,13 +212,13 @@ class FakeGraph:
             ]
             return sorted(found, key=lambda c: c["updated_time"], reverse=True)
         if page is not None and edge in ("posts", "feed", "media"):
-            return sorted(page.posts, key=_time_of, reverse=True)
+            return sorted(page.posts, key=time_of, reverse=True)
         if page is not None and edge in ("tagged", "tags"):
-            return sorted(page.tagged, key=_time_of, reverse=True)
+            return sorted(page.tagged, key=time_of, reverse=True)
         if edge == "messages":
             for owner in self.pages.values():
                 if node in owner.conversations:
-                    return sorted(owner.conversations[node], key=_time_of, reverse=True)
+                    return sorted(owner.conversations[node], key=time_of, reverse=True)
         if edge == "comments" and node in self.comments:
             return self._comments_of(node, query)
         return None
@@ -220,21 +228,21 @@ class FakeGraph:
         if comments and "timestamp" in comments[0]:  # Instagram: top level, replies nested
             top = [c for c in comments if not c.get("parent_id")]
             nested = []
-            for comment in sorted(top, key=_time_of, reverse=True):
+            for comment in sorted(top, key=time_of, reverse=True):
                 replies = sorted(
-                    (c for c in comments if c.get("parent_id") == comment["id"]), key=_time_of
+                    (c for c in comments if c.get("parent_id") == comment["id"]), key=time_of
                 )
                 nested.append({**comment, "replies": {"data": replies}})
             return nested
         if query.get("filter") != "stream":
             comments = [c for c in comments if not c.get("parent")]
         reverse = query.get("order") == "reverse_chronological"
-        return sorted(comments, key=_time_of, reverse=reverse)
+        return sorted(comments, key=time_of, reverse=reverse)
 
     def _page(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
         size = self.page_size or int(request.query.get("limit", "25"))
         token = request.query.get("after")
-        offset, repeated = _decode(token) if token else (0, False)
+        offset, repeated = decode_cursor(token) if token else (0, False)
         chunk = items[offset : offset + size]
         edge = request.match_info["edge"]
         body: dict[str, Any] = {"data": chunk}
@@ -242,8 +250,8 @@ class FakeGraph:
             after_offset, again = offset + len(chunk), False
             if edge in self.repeat_pages and offset == 0 and not repeated:
                 after_offset, again = 0, True  # Graph serves the first page again
-            after = _encode(after_offset, again)
-            body["paging"] = {"cursors": {"before": _encode(offset, False), "after": after}}
+            after = encode_cursor(after_offset, again)
+            body["paging"] = {"cursors": {"before": encode_cursor(offset, False), "after": after}}
             if after_offset < len(items):
                 query = {k: v for k, v in request.query.items() if k != "after"}
                 query |= {"access_token": self.access_token, "after": after}
@@ -309,7 +317,7 @@ class FakeGraph:
         ]
         if not theirs:
             return self._error(400, 100, "(#100) No matching user found", 2018001)
-        age = self.clock() - _parse_time(max(theirs))
+        age = self.clock() - parse_time(max(theirs))
         allowed = timedelta(hours=24)
         if body.get("messaging_type") == "MESSAGE_TAG" and body.get("tag") == "HUMAN_AGENT":
             allowed = timedelta(days=7)
@@ -419,58 +427,3 @@ class FakeGraph:
                 if comment["id"] == comment_id:
                     return comment
         return None
-
-
-def _time_of(obj: dict[str, Any]) -> str:
-    return str(obj.get("created_time") or obj.get("timestamp") or "")
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-
-
-def _encode(offset: int, repeated: bool) -> str:
-    return base64.urlsafe_b64encode(f"{offset}:{int(repeated)}".encode()).decode()
-
-
-def _decode(token: str) -> tuple[int, bool]:
-    offset, repeated = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-    return int(offset), repeated == "1"
-
-
-def _parse_fields(spec: str) -> dict[str, Any]:
-    """ "id,from,parent{id},replies{id,text}" -> {"id": None, ..., "parent": {"id": None}}."""
-    fields: dict[str, Any] = {}
-    depth, name, start = 0, "", 0
-    for i, char in enumerate(spec + ","):
-        if char == "{":
-            if depth == 0:
-                name, start = spec[start:i].strip(), i + 1
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                fields[name.split(".")[0]] = _parse_fields(spec[start:i])
-                start = i + 1
-                name = ""
-        elif char == "," and depth == 0:
-            part = spec[start:i].strip()
-            if part:
-                fields[part.split(".")[0]] = None
-            start = i + 1
-    return fields
-
-
-def _select(obj: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """What Graph shows of `obj` for `fields` (id always)."""
-    shown: dict[str, Any] = {"id": obj["id"]} if "id" in obj else {}
-    for name, nested in fields.items():
-        if name not in obj:
-            continue
-        value = obj[name]
-        if nested and isinstance(value, dict) and isinstance(value.get("data"), list):
-            value = {**value, "data": [_select(v, nested) for v in value["data"]]}
-        elif nested and isinstance(value, dict):
-            value = _select(value, nested)
-        shown[name] = value
-    return shown
