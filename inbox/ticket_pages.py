@@ -175,7 +175,8 @@ def _clarification_text(
 async def ticket_page(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
     done = request.query.get("done")
-    return render(request, "ticket.html", done=done, error=None, **_page_values(request, view))
+    values = _page_values(request, view)
+    return render(request, "ticket.html", done=done, error=None, error_status=0, **values)
 
 
 @routes.get("/tickets/{number}/live")
@@ -232,7 +233,7 @@ async def act(request: web.Request) -> web.Response:
     try:
         wanted = action_request(form)
         if user.role not in STAFF and wanted.action not in OPD_ACTIONS:
-            return _refused(request, view, translate("forbidden", visitor(request).locale), 403)
+            return _refused(request, view, wanted.action.value, 403)
         await asyncio.to_thread(services.actions.apply, view.ticket.number, wanted, user.username)
     except TicketNotFound:
         raise web.HTTPNotFound() from None
@@ -252,5 +253,6 @@ def _refused(request: web.Request, view: TicketView, reason: str, status: int) -
         status=status,
         done=None,
         error=reason,
+        error_status=status,
         **_page_values(request, view),
     )

@@ -158,7 +158,9 @@ async def test_refused_actions_say_why_and_change_nothing(api: Api) -> None:
         await b.sign_in("siti")
         response = await b.act(NUMBER, action="forward", opd="pupr")
         assert response.status == 409
-        assert "a ticket must be verified before it is forwarded" in await response.text()
+        page = await response.text()
+        assert "tindakan ini tidak berlaku untuk status tiket sekarang" in page
+        assert "(a ticket must be verified before it is forwarded)" in page
         response = await b.act(NUMBER, action="resolve", message="")
         assert response.status == 422
         response = await b.act(NUMBER, action="reject", resolution="bukan-alasan")
