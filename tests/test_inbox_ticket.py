@@ -265,3 +265,15 @@ async def test_an_html_attachment_is_only_downloaded(api: Api) -> None:
             "attachment; filename*=UTF-8''surat%22%0D%0AX-Evil%3A%201.html"
         )
         assert "X-Evil" not in response.headers
+
+
+async def test_the_ticket_page_in_english(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        await b.post_form("/locale", {"locale": "en"}, from_page="/")
+        _, html = await b.page(f"/tickets/{NUMBER}")
+        assert "<h2>Conversation</h2>" in html and "<h2>Audit trail</h2>" in html
+        assert "23 Nov 2026 08:00 WIB" in html
+        assert "Sent on WhatsApp" in html
+        assert 'data-action="request_clarification">Ask for clarification</button>' in html
