@@ -9,7 +9,8 @@ field), answered with {"ok": true, "result": ...} or {"ok": false, "error_code":
 
 Methods live in one dispatch table, `self.methods` (name -> handler); a test or another module
 adds a method by putting a handler there. A handler takes a `Call` and returns the `result`
-object, or raises `BotApiError`.
+object, or raises `BotApiError`. The incoming side (update queue, getUpdates, setWebhook and
+webhook delivery, getFile) is added that way by `fakes.telegram_updates.TelegramUpdates`.
 """
 
 from __future__ import annotations
