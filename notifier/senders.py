@@ -134,7 +134,6 @@ class TelegramSender:
                 chat_id=address,
                 text=payload["telegram"],
                 parse_mode=ParseMode.HTML,
-                disable_notification=False,
             )
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
