@@ -158,6 +158,7 @@ class XChannel:
                 self._task.cancel()
             self._task = None
         await self.media.close()
+        self.api.close()
         log.info("x poller stopped for %s", self.account)
 
     # --- polling ------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import requests
@@ -108,6 +110,9 @@ class XApi:
         )
         self.client.session = HostSession(api_base, timeout)
         self.limits = RateLimits(clock)
+        # Its own threads: a slow X (up to the request timeout per call) never holds the
+        # default executor that intake and the other channels share. Made on first use.
+        self._threads: ThreadPoolExecutor | None = None
         # App-only Bearer has the larger mentions bucket; DMs and writes need the user.
         self.mentions_user_auth = not credentials.bearer_token
 
@@ -120,7 +125,10 @@ class XApi:
                 retryable=True, code="429", retry_after=wait,
             )
         try:
-            response = await asyncio.to_thread(method, **kwargs)
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="x-api")
+            loop = asyncio.get_running_loop()
+            response = await loop.run_in_executor(self._threads, partial(method, **kwargs))
         except tweepy.TooManyRequests as exc:
             wait = self.limits.exhausted(endpoint, exc.response.headers)
             raise PlatformError(
@@ -148,6 +156,13 @@ class XApi:
             return response.json()
         except ValueError as exc:
             raise PlatformError("X answered no JSON", retryable=True) from exc
+
+
+    def close(self) -> None:
+        """Let running calls finish in the background; a later call makes new threads."""
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
 
 
 def _messages(exc: tweepy.HTTPException) -> str:
