@@ -65,6 +65,8 @@ class XConfig(ChannelConfig):
     # The first poll (no cursor yet) reads only this far back, so enabling the channel does not
     # turn months of old mentions and DMs into new tickets.
     lookback: Duration = timedelta(days=2)
+    # When the operator picks no mode: "auto" answers a DM by DM and a tweet by a reply tweet.
+    reply_mode: Literal["auto", "reply", "dm"] = "auto"
     request_timeout: Duration = timedelta(seconds=30)
     retry_max: Duration = timedelta(minutes=15)  # longest back-off after failed polls
     max_media_bytes: int = 15 * 1024 * 1024
@@ -307,9 +309,9 @@ class XChannel:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """A reply tweet under the reporter's last tweet, or a DM (options["mode"])."""
-        mode = message.options.get("mode") or (
-            "dm" if (message.reply_to or "").startswith(DM_PREFIX) else "reply"
-        )
+        mode = message.options.get("mode") or self.config.reply_mode
+        if mode == "auto":
+            mode = "dm" if (message.reply_to or "").startswith(DM_PREFIX) else "reply"
         if mode == "dm":
             body = await self.api.call(
                 "dm_send", self.api.client.create_direct_message,

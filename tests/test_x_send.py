@@ -137,3 +137,21 @@ def test_config_names_the_missing_keys_when_enabled() -> None:
     assert XConfig().enabled is False
     with pytest.raises(ValidationError):
         XConfig(sources=["timeline"])
+
+
+async def test_the_configured_reply_mode_applies_when_the_operator_picks_none(
+    fake: FakeXApi, tmp_path: Path, clock: FixedClock
+) -> None:
+    tweet = fake.mention(ACCOUNT, REPORTER, "@pemkab data pribadi saya")
+    config = XConfig(
+        enabled=True, consumer_key="ck", consumer_secret="cs", access_token="at",
+        access_token_secret="ats", user_id=ACCOUNT, api_base=fake.api_base, reply_mode="dm",
+    )
+    async with aiohttp.ClientSession() as http:
+        channel = XChannel(config, tmp_path, http, clock)
+        await channel.send(outbound("Kami hubungi lewat DM", tweet["id"]))
+        await channel.send(outbound("Balasan publik", tweet["id"], mode="reply"))
+    (dm,) = fake.of("POST", f"/2/dm_conversations/with/{REPORTER}/messages")
+    (reply,) = fake.of("POST", "/2/tweets")
+    assert dm.body == {"text": "Kami hubungi lewat DM"}
+    assert reply.body["reply"] == {"in_reply_to_tweet_id": tweet["id"]}
