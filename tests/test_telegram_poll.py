@@ -321,3 +321,20 @@ async def test_a_database_outage_delays_but_loses_no_update(
     await wait_for(lambda: offset(db) == str(report["update_id"] + 1))
     assert list(inbound(db)) == [f"{SITI}:11"]
     assert channel.polling.last_error == "IntakeUnavailable: database is down"
+
+
+async def test_a_flood_wait_on_getupdates_is_waited_out(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    from fakes.telegram_api import too_many_requests
+
+    fake.fail_next("getUpdates", too_many_requests(1))
+    report = updates.push(fixture("message__text"))
+    channel = make_channel(poll_interval="10ms")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(report["update_id"] + 1))
+    assert loop.time() - started >= 0.85  # retry_after (1s, less the jitter), not 10ms
+    assert channel.polling.last_error == "RetryAfter: Flood control exceeded. Retry in 1 seconds"
