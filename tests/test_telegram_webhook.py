@@ -251,3 +251,23 @@ async def test_send_errors_are_typed(channel: TelegramChannel, fake: FakeTelegra
     assert (too_long.value.retryable, too_long.value.code) == (False, "too_long")
     result = await channel.send(outbound("Balasan dari petugas"))
     assert result.platform_message_id == f"{SITI}:{fake.sent[-1]['message_id']}"
+
+
+def test_config_names_the_key_that_is_wrong(clock: FixedClock) -> None:
+    from pydantic import ValidationError
+
+    cases = [
+        ({"enabled": True}, "bot_token: required when enabled"),
+        (
+            {"enabled": True, "bot_token": TOKEN, "mode": "webhook", "secret_token": "a b"},
+            "secret_token: webhook mode needs 1-256 characters",
+        ),
+        ({"enabled": True, "bot_token": TOKEN, "mode": "webhook"}, "secret_token"),
+    ]
+    for values, words in cases:
+        with pytest.raises(ValidationError) as error:
+            TelegramConfig(**values)
+        assert words in str(error.value)
+    assert TelegramConfig(enabled=True, bot_token=TOKEN).mode == "polling"
+    channel = TelegramChannel(TelegramConfig(bot_token=TOKEN), Path("."), clock)
+    assert (channel.account, channel.routes()) == ("123456", [])  # polling: no webhook route
