@@ -74,7 +74,7 @@ async def deliver(
 
 
 async def main(
-    url: str, secret: str, phone: str, count: int, connections: int, acked: Path
+    urls: list[str], secret: str, phone: str, count: int, connections: int, acked: Path
 ) -> None:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(count):
@@ -99,7 +99,7 @@ async def main(
 
 
 if __name__ == "__main__":
-    _, urls, secret, phone, count, connections, acked_file = sys.argv
+    _, url_list, secret, phone, count, connections, acked_file = sys.argv
     asyncio.run(
-        main(urls.split(","), secret, phone, int(count), int(connections), Path(acked_file))
+        main(url_list.split(","), secret, phone, int(count), int(connections), Path(acked_file))
     )
