@@ -21,6 +21,8 @@ from inbox.context import InboxServices
 from notifier.service import Notifier
 from settings import Settings
 from store.db import Database
+from store.jobs import claim_run, period_of
+from store.leadership import Leadership
 from triage.actions import TicketActions, TriageRules
 from triage.assess import TicketAssessor
 from triage.hints import Hinter
@@ -130,20 +132,29 @@ class Runtime:
             data_dir=self.data_dir,
         )
 
+        scheduler = self._scheduler()
+        leaders = self._leaders(scheduler)
+        services.leaders = leaders
+
         async def lifecycle(app: web.Application) -> AsyncIterator[None]:
             await self.intake.start()
             for channel in self.channels.values():
                 if self.notifier is not None and hasattr(channel, "health"):
                     channel.health = self.notifier.health  # see channels.base.ChannelHealth
-                await channel.start(self.intake)
+                if channel.routes():  # webhooks may reach any process: every one listens
+                    await channel.start(self.intake)
             await self.outbox.start()
-            scheduler = self._scheduler()
-            scheduler.start()
+            scheduler.start(paused=True)
+            for leader in leaders:
+                await leader.start()
             yield
+            for leader in leaders:
+                await leader.stop()
             scheduler.shutdown(wait=False)
             await self.outbox.stop()
             for channel in self.channels.values():
-                await channel.stop()
+                if channel.routes():
+                    await channel.stop()
             await self.intake.stop()
             if self.notifier is not None:
                 await self.notifier.close()
@@ -152,19 +163,56 @@ class Runtime:
 
         return build_app(services, webhook_routes=routes, contexts=[lifecycle])
 
+    def _leaders(self, scheduler: AsyncIOScheduler) -> list[Leadership]:
+        """Pollers and the scheduler run in one process at a time (see store/leadership.py)."""
+        url, every = self.db.url, self.settings.server.leader_check.total_seconds()
+
+        async def resume() -> None:
+            scheduler.resume()
+
+        async def pause() -> None:
+            scheduler.pause()
+
+        leaders = [Leadership(url, "scheduler", resume, pause, retry=every, check=every)]
+        for name, channel in self.channels.items():
+            if not channel.routes():
+
+                async def start(channel: Channel = channel) -> None:
+                    await channel.start(self.intake)
+
+                leaders.append(
+                    Leadership(
+                        url,
+                        f"poller:{name}:{channel.account}",
+                        start,
+                        channel.stop,
+                        retry=every,
+                        check=every,
+                    )
+                )
+        return leaders
+
     def _scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.settings.region.tz)
+        interval = self.settings.triage.sweep_interval.total_seconds()
 
         async def sweep() -> None:
             try:
-                await asyncio.to_thread(self.sweeps.run)
+                if await asyncio.to_thread(
+                    claim_run,
+                    self.db,
+                    "triage-sweep",
+                    period_of(self.clock(), interval),
+                    self.clock(),
+                ):
+                    await asyncio.to_thread(self.sweeps.run)
             except DBAPIError as exc:
                 log.warning("sweep skipped, database not reachable: %s", exc.orig or exc)
 
         scheduler.add_job(
             sweep,
             "interval",
-            seconds=self.settings.triage.sweep_interval.total_seconds(),
+            seconds=interval,
             id="triage-sweep",
             max_instances=1,
             coalesce=True,

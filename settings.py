@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from channels.base import ChannelConfig
+from channels.base import ChannelConfig, Duration
 from channels.facebook import FacebookConfig
 from channels.imap import EmailConfig
 from channels.instagram import InstagramConfig
@@ -54,6 +54,9 @@ class _Strict(BaseModel):
 class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # How often a process checks its singleton locks (pollers, scheduler) and a follower tries
+    # to take them: a dead leader's work resumes elsewhere within about this time.
+    leader_check: Duration = timedelta(seconds=2)
 
 
 class DatabaseConfig(_Strict):

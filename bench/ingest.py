@@ -101,8 +101,12 @@ def fresh_database(backend: str, folder: Path) -> Database:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20000)
-    parser.add_argument("--single-messages", type=int, default=2000,
-                        help="messages for the one-commit-per-message run (it is slow)")
+    parser.add_argument(
+        "--single-messages",
+        type=int,
+        default=2000,
+        help="messages for the one-commit-per-message run (it is slow)",
+    )
     parser.add_argument("--callers", type=int, default=200)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()

@@ -11,12 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from inbox_site import add_staff, png
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from api_client import Api, report, running_api
 from channels.base import Attachment, AttachmentKind, Location, MediaResult
 from conftest import REPO
+from inbox_site import add_staff, png
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "screenshots"

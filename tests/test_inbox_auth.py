@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from inbox_site import PASSWORD, add_staff, browser, csrf_of
 from sqlmodel import select
 
 from api_client import Api, report, running_api
+from inbox_site import PASSWORD, add_staff, browser, csrf_of
 from store.models import User, WebSession
 
 

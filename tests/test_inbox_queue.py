@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inbox_site import add_staff, browser
 
 from api_client import Api, report, running_api
+from inbox_site import add_staff, browser
 from store.queue import PAGE_SIZE
 
 ROW = re.compile(r'class="ticket-row" data-number="([^"]+)"')

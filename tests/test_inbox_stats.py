@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from inbox_site import add_staff, browser
 
 from api_client import Api, report, running_api
+from inbox_site import add_staff, browser
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inbox_site import add_staff, browser, png
 from markupsafe import escape
 from sqlmodel import select
 
 from api_client import Api, report, running_api
 from channels.base import Attachment, AttachmentKind, Location, MediaResult
+from inbox_site import add_staff, browser, png
 from store.models import Attachment as StoredAttachment
 
 NUMBER = "LBP-2026-00001"

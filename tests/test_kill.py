@@ -10,10 +10,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from processes import free_port, serve, wait_healthy
 from sqlmodel import col, func, select
 
 from conftest import REPO
+from processes import free_port, serve, wait_healthy
 from store.db import Database
 from store.models import Message, RawEvent, Ticket
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from processes import free_port, health, kanal_command, serve, wait_healthy
 from sqlmodel import col, func, select
 
 from conftest import REPO
 from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from processes import free_port, health, kanal_command, serve, wait_healthy
 from store.db import Database
 from store.models import JobRun, Message, OutboxItem, Ticket
 

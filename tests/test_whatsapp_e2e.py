@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from conftest import FixedClock
-from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook, status_webhook
 from sqlmodel import select
 from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
+from conftest import FixedClock
+from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
+from fakes.whatsapp_webhooks import post_webhook, status_webhook
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
@@ -99,7 +99,7 @@ async def until(check: Callable[[], T | None]) -> T:
     """Wait for a condition the background outbox brings about (bounded by a timeout)."""
     async with asyncio.timeout(10):
         # The outbox commits from its own worker thread: there is no event to wait on.
-        while not (found := await asyncio.to_thread(check)):  # noqa: ASYNC110
+        while not (found := await asyncio.to_thread(check)):
             await asyncio.sleep(0.02)
     return found
 

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, corpus_dir
-from fakes.whatsapp_webhooks import webhook_bytes, webhook_cases
 
 from channels.base import (
     Attachment,
@@ -31,6 +29,8 @@ from channels.whatsapp_parse import (
     STATUS_STATES,
     parse_body,
 )
+from conftest import CORPUS, corpus_dir
+from fakes.whatsapp_webhooks import webhook_bytes, webhook_cases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -9,6 +9,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+
+from channels.base import Channel, OutboundMessage, PlatformError
+from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
 from fakes.whatsapp_cloud import (
     INVALID_PARAMETER,
@@ -22,9 +25,6 @@ from fakes.whatsapp_cloud import (
     Failure,
     FakeWhatsAppCloud,
 )
-
-from channels.base import Channel, OutboundMessage, PlatformError
-from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
 
 PNID = "106540352242922"
 REPORTER = "6281234567890"
