@@ -155,3 +155,14 @@ async def test_the_configured_reply_mode_applies_when_the_operator_picks_none(
     (reply,) = fake.of("POST", "/2/tweets")
     assert dm.body == {"text": "Kami hubungi lewat DM"}
     assert reply.body["reply"] == {"in_reply_to_tweet_id": tweet["id"]}
+
+
+def test_the_fake_answers_writes_in_the_recorded_shape(fake: FakeXApi) -> None:
+    recorded = fake.recorded
+    assert set(recorded.created_tweet) == {"id", "text"}
+    assert set(recorded.created_dm) == {"dm_conversation_id", "dm_event_id"}
+    # The recorded conversation id names both users, lower id first, as the fake does.
+    assert recorded.created_dm["dm_conversation_id"] == f"{REPORTER}-{ACCOUNT}"
+    assert recorded.limits == {
+        "mentions": 450, "dm_send": 200, "dm_lookup": 300, "tweet_create": 200
+    }

@@ -13,16 +13,17 @@ Photos are served at /media/<name> on this server, the URL given in `includes.me
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
+
+from fakes.x_corpus import Recorded, load_corpus
+
+__all__ = ["FakeXApi", "Recorded", "load_corpus", "problem", "snowflake_time"]
 
 ACCESS_WINDOW = 900  # seconds: X's 15-minute rate-limit window
 _SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -45,71 +46,9 @@ class Bucket:
     reset: int = 0
 
 
-@dataclass
-class Recorded:
-    """What the corpus holds: mentions page bodies, DM events, and each endpoint's window."""
-
-    mentions: list[dict[str, Any]] = field(default_factory=list)
-    mentions_user: str = ""
-    dm_events: list[dict[str, Any]] = field(default_factory=list)
-    limits: dict[str, int] = field(default_factory=dict)
-    created_tweet: dict[str, Any] = field(default_factory=dict)
-    created_dm: dict[str, Any] = field(default_factory=dict)
-
-
-def load_corpus(folder: Path) -> Recorded:
-    """Read the VCR cassettes (request, response headers, gzip body) into plain data."""
-    recorded = Recorded()
-    for path in sorted(folder.glob("test_*.yaml")):
-        for exchange in yaml.safe_load(path.read_text())["interactions"]:
-            request, response = exchange["request"], exchange["response"]
-            body = _body(response["body"].get("string"))
-            route = _route(request["method"], request["uri"])
-            headers = {k.lower(): v[0] for k, v in response["headers"].items()}
-            if "x-rate-limit-limit" in headers and route:
-                recorded.limits[route] = int(headers["x-rate-limit-limit"])
-            if route == "mentions":
-                known = {t["id"] for t in recorded.mentions}
-                recorded.mentions += [t for t in body.get("data", []) if t["id"] not in known]
-                recorded.mentions.sort(key=lambda t: -int(t["id"]))
-                recorded.mentions_user = request["uri"].split("/users/")[1].split("/")[0]
-            elif route == "dm_lookup" and body.get("data") and not recorded.dm_events:
-                recorded.dm_events = body["data"]
-            elif route == "tweet_create":
-                recorded.created_tweet = body["data"]
-            elif route == "dm_send" and not recorded.created_dm:
-                recorded.created_dm = body["data"]
-    return recorded
-
-
 def snowflake_time(snowflake: str) -> str:
     ms = (int(snowflake) >> 22) + _SNOWFLAKE_EPOCH_MS
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _body(raw: Any) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    if isinstance(raw, bytes):
-        try:
-            raw = gzip.decompress(raw)
-        except OSError:
-            pass
-        raw = raw.decode()
-    return json.loads(raw) if raw else {}
-
-
-def _route(method: str, uri: str) -> str | None:
-    path = uri.split("api.twitter.com", 1)[-1].split("?")[0]
-    if method == "GET" and path.endswith("/mentions"):
-        return "mentions"
-    if method == "GET" and path.endswith("dm_events"):
-        return "dm_lookup"
-    if method == "POST" and path == "/2/tweets":
-        return "tweet_create"
-    if method == "POST" and path.endswith("/messages"):
-        return "dm_send"
-    return None
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> dict[str, Any]:
@@ -321,7 +260,10 @@ class FakeXApi:
             tweet["conversation_id"] = self.tweets[reply_to]["conversation_id"]
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
         self.tweets[tweet_id] = tweet
-        answer = {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}
+        # The recorded answer's fields (id, text), plus the edit history X added in late 2022.
+        values = {"id": tweet_id, "text": text}
+        answer = {k: values[k] for k in self.recorded.created_tweet or values}
+        answer["edit_history_tweet_ids"] = [tweet_id]
         return self._answer("tweet_create", {"data": answer}, status=201)
 
     async def _post_dm(self, request: web.Request) -> web.Response:
@@ -333,7 +275,8 @@ class FakeXApi:
             return self._problem("dm_send", 403, "Forbidden",
                                  "You are not permitted to send Direct Messages to this user.")
         event_id = self.next_id()
-        data = {"dm_conversation_id": _conversation(self.me, recipient), "dm_event_id": event_id}
+        values = {"dm_conversation_id": _conversation(self.me, recipient), "dm_event_id": event_id}
+        data = {k: values[k] for k in self.recorded.created_dm or values}  # as recorded
         return self._answer("dm_send", {"data": data}, status=201)
 
     async def _get_photo(self, request: web.Request) -> web.Response:
