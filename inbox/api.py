@@ -15,7 +15,7 @@ from inbox.openapi import openapi_document
 from inbox.serialize import event_json, message_json, ticket_summary
 from store import stats
 from store import tickets as ticket_queries
-from store.models import User
+from store.models import Ticket, User
 from triage.actions import ActionInvalid, ActionRequest, TicketNotFound
 from triage.states import OPERATOR_ACTIONS, Action, Resolution, TransitionError
 
@@ -29,6 +29,9 @@ OPD_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.RESOLVE, Action.NOTE})
 class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # reply, resolve, reject: how the message goes out where a channel offers a choice
+    # (X: "reply" tweet or "dm"; Facebook/Instagram comments: "public" or "private").
+    mode: Literal["reply", "dm", "public", "private"] | None = None
     action: OperatorAction
     category: str | None = None
     opd: str | None = None
@@ -102,7 +105,7 @@ async def get_ticket(request: web.Request) -> web.Response:
     def read() -> dict[str, Any] | None:
         with services.db.read() as session:
             found = ticket_queries.get_ticket(session, number)
-            if found is None or not _may_see(user, found[0].opd):
+            if found is None or not _may_see(user, found[0]):
                 return None
             ticket, reporter = found
             body = ticket_summary(ticket, reporter, services.tz)
@@ -147,6 +150,7 @@ async def act(request: web.Request) -> web.Response:
         into=body.into,
         text=body.text,
         facts=tuple(body.facts),
+        mode=body.mode,
     )
     try:
         await asyncio.to_thread(services.actions.apply, number, act_request, user.username)
@@ -197,8 +201,11 @@ async def period_stats(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(read))
 
 
-def _may_see(user: User, ticket_opd: str | None) -> bool:
-    return user.role != "opd" or (ticket_opd is not None and ticket_opd == user.opd)
+def _may_see(user: User, ticket: Ticket) -> bool:
+    """An OPD's liaison sees a ticket once it has been forwarded to that OPD."""
+    if user.role != "opd":
+        return True
+    return ticket.opd is not None and ticket.opd == user.opd and ticket.opd_due_at is not None
 
 
 def _refusal(
@@ -208,7 +215,7 @@ def _refusal(
         return None
     with services.db.read() as session:
         found = ticket_queries.get_ticket(session, number)
-    if found is None or not _may_see(user, found[0].opd):
+    if found is None or not _may_see(user, found[0]):
         return json_error(404, f"no ticket {number}")
     if action not in OPD_ACTIONS:
         return json_error(403, f"an OPD account cannot {action.value}")

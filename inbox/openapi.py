@@ -129,6 +129,12 @@ ACTION = _obj(
         "resolution": {"type": "string", "enum": [r.value for r in Resolution]},
         "into": {**_STR, "description": "merge: the number of the ticket to follow"},
         "text": {**_STR, "description": "note: the internal note"},
+        "mode": {
+            "type": "string",
+            "enum": ["reply", "dm", "public", "private"],
+            "description": "how the message goes out where the channel offers a choice "
+            "(X: reply tweet or DM; Facebook/Instagram comments: public or private reply)",
+        },
         "facts": {
             "type": "array",
             "items": {

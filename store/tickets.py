@@ -54,8 +54,8 @@ def list_tickets(
         query = query.where(Ticket.status == wanted.status)
     if wanted.channel:
         query = query.where(Ticket.channel == wanted.channel)
-    if wanted.opd:
-        query = query.where(Ticket.opd == wanted.opd)
+    if wanted.opd:  # an OPD sees its tickets once forwarded to it
+        query = query.where(Ticket.opd == wanted.opd, col(Ticket.opd_due_at).is_not(None))
     if wanted.q:
         query = query.where(_text_matches(wanted.q))
     if wanted.cursor:

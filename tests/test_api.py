@@ -283,3 +283,28 @@ async def test_the_openapi_document_matches_the_routes_and_answers(api: Api) -> 
     assert set(detail["events"][0]) == set(schemas["Event"]["properties"])
     for value, schema in ((detail["status"], schemas["Ticket"]["properties"]["status"]),):
         assert value in schema["enum"]
+
+
+async def test_the_operator_chooses_how_a_reply_goes_out(api: Api) -> None:
+    await api.runtime.intake.submit([report(1, channel="x", sender="1849")])
+    status, _ = await api.act(
+        "LBP-2026-00001", {"action": "reply", "message": "Baik", "mode": "dm"}
+    )
+    assert status == 200
+    assert (await api.act("LBP-2026-00001", {"action": "reply", "message": "x", "mode": "fax"}))[
+        0
+    ] == 422
+    with api.runtime.db.read() as session:
+        item = session.exec(select(OutboxItem)).one()
+    assert item.payload["options"] == {"mode": "dm"}
+
+
+async def test_an_opd_sees_a_ticket_only_once_forwarded_to_it(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    await api.act("LBP-2026-00001", {"action": "verify", "category": "jalan"})
+    pupr = api.token_for("pupr1", "opd", opd="pupr")
+
+    assert (await api.get("/api/tickets", token=pupr))[1]["items"] == []
+    assert (await api.get("/api/tickets/LBP-2026-00001", token=pupr))[0] == 404
+    await api.act("LBP-2026-00001", {"action": "forward"})
+    assert (await api.get("/api/tickets/LBP-2026-00001", token=pupr))[0] == 200

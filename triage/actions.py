@@ -47,6 +47,7 @@ class ActionRequest:
     into: str | None = None
     text: str | None = None
     facts: tuple[str, ...] = ()  # request_clarification: what to ask for
+    mode: str | None = None  # how a channel with a choice sends it (see OutboundMessage.options)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,8 @@ class _Step:
                 region=self.a.rules.region,
                 **values,
             )
-        enqueue(self.session, self.ticket, chosen, author=self.actor, now=self.now)
+        options = {"mode": self.request.mode} if self.request.mode else None
+        enqueue(self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options)
         self.sent_text = chosen
 
     def _due_text(self, moment: datetime) -> str:

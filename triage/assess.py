@@ -60,7 +60,6 @@ class _Report:
     ticket_id: int
     number: str
     created_at: datetime
-    flags: dict[str, Any]
     text: str
     location: tuple[float, float] | None
     attachment_kinds: tuple[str, ...]
@@ -94,18 +93,25 @@ class TicketAssessor:
         with self.db.engine.connect() as conn:
             reports = _reports(conn, ticket_ids)
             candidates = self._candidates(conn, min((r.created_at for r in reports), default=None))
-        updates = []
+        hinted = []
         for report in reports:
             others = [c for c in candidates if c.number != report.number]
             facts = ReportFacts(report.text, report.created_at, report.location)
             hints = self.hinter.hints(facts, report.attachment_kinds, others)
-            updates.append((report.ticket_id, {**report.flags, **flags_of(hints)}))
-        if updates:
+            hinted.append((report.ticket_id, flags_of(hints)))
+        if hinted:
             with self.db.write() as session:
                 conn = session.connection()
-                for ticket_id, flags in updates:
+                for ticket_id, flags in hinted:
+                    # Merged with what is there now: a sweep may have added its markers since.
+                    query = select(TICKETS.c.flags).where(TICKETS.c.id == ticket_id)
+                    if conn.dialect.name == "postgresql":
+                        query = query.with_for_update()
+                    current = conn.execute(query).scalar_one_or_none() or {}
                     conn.execute(
-                        update(TICKETS).where(TICKETS.c.id == ticket_id).values(flags=flags)
+                        update(TICKETS)
+                        .where(TICKETS.c.id == ticket_id)
+                        .values(flags={**current, **flags})
                     )
 
     def _candidates(self, conn: Connection, earliest: datetime | None) -> list[OpenTicket]:
@@ -134,7 +140,7 @@ class TicketAssessor:
 
 def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:
     tickets = conn.execute(
-        select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at, TICKETS.c.flags).where(
+        select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at).where(
             TICKETS.c.id.in_(list(ticket_ids))
         )
     ).all()
@@ -153,7 +159,6 @@ def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:
             t.id,
             t.number,
             t.created_at,
-            dict(t.flags or {}),
             firsts[t.id][0],
             firsts[t.id][1],
             tuple(kinds.get(firsts[t.id][2], ())),
