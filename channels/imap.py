@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from channels.base import (
     ChannelConfig,
+    ChannelHealth,
     Cursor,
     DeliveryStatus,
     Duration,
@@ -95,17 +96,25 @@ class EmailChannel:
     def __init__(self, config: EmailConfig, data_dir: Path, clock: Callable[[], datetime]) -> None:
         self.config = config
         self.account = config.username
-        self.health = PollHealth()
+        self.polling = PollHealth()
+        self.health: ChannelHealth | None = None  # the notifier's, set by the runtime
         own = {a.lower() for a in (config.from_address, config.username) if "@" in a}
         self._context = ParseContext(
-            account=config.username, data_dir=data_dir, own_addresses=frozenset(own),
-            own_msgid_domain=own_msgid_domain(config), clock=clock,
+            account=config.username,
+            data_dir=data_dir,
+            own_addresses=frozenset(own),
+            own_msgid_domain=own_msgid_domain(config),
+            clock=clock,
         )
         self._sender = SmtpSender(config, clock)
         self._session = MailboxSession(
-            host=config.imap_host, port=config.imap_port, tls=config.imap_tls,
-            username=config.username, password=config.password.get_secret_value(),
-            folder=config.folder, timeout=config.imap_timeout.total_seconds(),
+            host=config.imap_host,
+            port=config.imap_port,
+            tls=config.imap_tls,
+            username=config.username,
+            password=config.password.get_secret_value(),
+            folder=config.folder,
+            timeout=config.imap_timeout.total_seconds(),
         )
         self._stop = threading.Event()
         self._task: asyncio.Task[None] | None = None
@@ -161,21 +170,27 @@ class EmailChannel:
             delay = min(delay * 2, self.config.retry_max.total_seconds())
 
     def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
-        self.health.last_error = f"{type(exc).__name__}: {exc}"
-        self.health.consecutive_failures += 1
-        if not self.health.failing:
-            self.health.failing = True
+        self.polling.last_error = f"{type(exc).__name__}: {exc}"
+        self.polling.consecutive_failures += 1
+        if self.health is not None:
+            self.health.failing(CHANNEL, self.account, self.polling.last_error)
+        if not self.polling.failing:
+            self.polling.failing = True
             log.warning(
                 "email polling of %s/%s is failing, retrying with back-off: %s",
-                self.account, self.config.folder, self.health.last_error,
+                self.account,
+                self.config.folder,
+                self.polling.last_error,
                 exc_info=exc if unexpected else None,  # a bug's traceback, once
             )
 
     def _note_success(self) -> None:
-        self.health.completed_polls += 1
-        self.health.consecutive_failures = 0
-        if self.health.failing:
-            self.health.failing = False
+        self.polling.completed_polls += 1
+        self.polling.consecutive_failures = 0
+        if self.health is not None:
+            self.health.working(CHANNEL, self.account)
+        if self.polling.failing:
+            self.polling.failing = False
             log.info("email polling of %s/%s recovered", self.account, self.config.folder)
 
     async def _poll_once(self, sink: IntakeSink) -> None:
@@ -189,7 +204,10 @@ class EmailChannel:
             if cursor is not None:
                 log.warning(
                     "UIDVALIDITY of %s/%s changed from %s to %s: resynchronising by Message-ID",
-                    self.account, self.config.folder, cursor.uidvalidity, state.uidvalidity,
+                    self.account,
+                    self.config.folder,
+                    cursor.uidvalidity,
+                    state.uidvalidity,
                 )
             cursor = MailboxCursor(state.uidvalidity, 0)
         if state.uidnext is not None and state.uidnext <= cursor.last_uid + 1:
@@ -202,9 +220,7 @@ class EmailChannel:
             fetched = await asyncio.to_thread(self._session.fetch, batch)
             items = await asyncio.to_thread(self._parse_all, fetched, state.uidvalidity)
             cursor = MailboxCursor(state.uidvalidity, batch[-1])
-            await sink.submit(
-                items, Cursor(CHANNEL, self.account, self.config.folder, str(cursor))
-            )
+            await sink.submit(items, Cursor(CHANNEL, self.account, self.config.folder, str(cursor)))
             self._cursor = cursor
             if self.config.mark_seen and fetched:
                 await asyncio.to_thread(self._session.mark_seen, [m.uid for m in fetched])
@@ -221,7 +237,10 @@ class EmailChannel:
                 if isinstance(item, InboundMessage) and item.parse_error:
                     log.warning(
                         "email %s (uid %s) of %s read with problems: %s",
-                        item.external_id, mail.uid, self.account, item.parse_error,
+                        item.external_id,
+                        mail.uid,
+                        self.account,
+                        item.parse_error,
                     )
                 items.setdefault(_dedupe_key(item), item)  # the same mail twice in one batch
         return list(items.values())

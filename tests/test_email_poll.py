@@ -102,8 +102,8 @@ def key(item: Inbound) -> str:
 
 
 async def polls_after(channel: EmailChannel, count: int) -> None:
-    target = channel.health.completed_polls + count
-    await wait_for(lambda: channel.health.completed_polls >= target)
+    target = channel.polling.completed_polls + count
+    await wait_for(lambda: channel.polling.completed_polls >= target)
 
 
 async def test_every_fixture_becomes_a_message_or_a_skipped_event(
@@ -160,7 +160,7 @@ async def test_every_fixture_becomes_a_message_or_a_skipped_event(
     await polls_after(poller, 2)
     assert len(raw_ids(db)) == len(expected)
     assert cursor_value(db, mailbox) == f"{validity}:{max(uids)}"
-    assert poller.health.failing is False
+    assert poller.polling.failing is False
 
 
 async def test_uidvalidity_change_duplicates_nothing(
@@ -215,14 +215,14 @@ async def test_server_restart_mid_polling_loses_and_duplicates_nothing(
     dovecot.stop()
     try:
         # Several reconnects fail while the server is down; the log says so once.
-        await wait_for(lambda: poller.health.consecutive_failures >= 3)
+        await wait_for(lambda: poller.polling.consecutive_failures >= 3)
     finally:
         dovecot.start()
     for path in second:
         dovecot.append(mailbox, path.read_bytes())
     _, uids, _ = folder_state(dovecot, mailbox)
     await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
-    await wait_for(lambda: not poller.health.failing)
+    await wait_for(lambda: not poller.polling.failing)
 
     with db.read() as session:
         messages = session.exec(select(Message)).all()
@@ -304,7 +304,7 @@ async def test_database_outage_delays_but_loses_nothing(
     validity, uids, _ = folder_state(dovecot, mailbox)
     sink = DatabaseDownUntilRepaired(intake)
     await poller.start(sink)
-    await wait_for(lambda: poller.health.consecutive_failures >= 3)
+    await wait_for(lambda: poller.polling.consecutive_failures >= 3)
     # Fetched several times, but read with BODY.PEEK[]: nothing is marked read until stored.
     _, _, flags = folder_state(dovecot, mailbox)
     assert not any(b"\\Seen" in flags[uid] for uid in uids)
@@ -338,6 +338,6 @@ async def test_idle_brings_new_mail_long_before_the_poll_interval(
         logouts = dovecot.log(tail=None).count("Disconnected: Logged out")
     finally:
         await channel.stop()
-    assert channel.health.completed_polls == 2
+    assert channel.polling.completed_polls == 2
     # stop() ends IDLE and logs out properly rather than dropping the connection.
     await wait_for(lambda: dovecot.log(tail=None).count("Disconnected: Logged out") == logouts + 1)
