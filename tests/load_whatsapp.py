@@ -36,7 +36,7 @@ def text_webhook(phone_number_id: str, n: int) -> tuple[str, dict[str, Any]]:
             {
                 "from": sender,
                 "id": wamid,
-                "timestamp": str(1763863200 + n),
+                "timestamp": str(int(time.time())),
                 "type": "text",
                 "text": {"body": f"Laporan {n}: jalan berlubang di Desa Kayen, mohon diperbaiki."},
             }
