@@ -1,7 +1,9 @@
 """The load side of bench/whatsapp_webhook.py, run as its own process: posts signed WhatsApp
 webhooks and prints one JSON line of figures.
 
-    python bench/webhook_load.py URL APP_SECRET PHONE_ID COUNT CONNECTIONS RATE RUN
+    python bench/webhook_load.py URLS APP_SECRET PHONE_ID COUNT CONNECTIONS RATE RUN
+
+URLS is one webhook URL or several separated by commas (message n goes to URL n mod k).
 
 RATE 0 sends as fast as the connections allow; otherwise it paces the starts at RATE per second
 (an open loop, so a slow server shows up as latency, not as a lower offered rate).
@@ -44,7 +46,7 @@ def body(phone: str, run: str, n: int) -> bytes:
 
 
 async def main(
-    url: str, secret: str, phone: str, count: int, connections: int, rate: float, run: str
+    urls: list[str], secret: str, phone: str, count: int, connections: int, rate: float, run: str
 ) -> None:
     bodies = [body(phone, run, n) for n in range(count)]
     signatures = [
@@ -59,7 +61,7 @@ async def main(
             nonlocal failures
             headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signatures[n]}
             started = time.perf_counter()
-            async with http.post(url, data=bodies[n], headers=headers) as response:
+            async with http.post(urls[n % len(urls)], data=bodies[n], headers=headers) as response:
                 await response.read()
                 if response.status != 200:
                     failures += 1
@@ -100,5 +102,7 @@ async def main(
 
 
 if __name__ == "__main__":
-    url, secret, phone, count, connections, rate, run = sys.argv[1:]
-    asyncio.run(main(url, secret, phone, int(count), int(connections), float(rate), run))
+    url_list, secret, phone, count, connections, rate, run = sys.argv[1:]
+    asyncio.run(
+        main(url_list.split(","), secret, phone, int(count), int(connections), float(rate), run)
+    )
