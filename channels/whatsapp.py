@@ -228,8 +228,10 @@ def _log_unreadable(items: Sequence[Inbound]) -> None:
 
 async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
     """The body, or None as soon as it is known to exceed `limit` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
+    if request.content_length is not None:
+        if request.content_length > limit:
+            return None
+        return await request.read()  # the length is known and within the limit
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(_READ_CHUNK):

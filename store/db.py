@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,7 +72,10 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+            url,
+            echo=echo,
+            json_serializer=_to_json,
+            connect_args={"timeout": 30, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so that a write
@@ -82,12 +86,19 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
     return create_engine(
         url,
         echo=echo,
+        json_serializer=_to_json,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5},
     )
+
+
+def _to_json(value: Any) -> str:
+    # Raw platform payloads may hold values JSON has no type for (a datetime a library
+    # parsed): keep them as text rather than fail the whole batch.
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -7,7 +7,6 @@ so a batch of hundreds of messages costs a handful of round trips.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,14 +64,6 @@ def item_key(item: Inbound) -> tuple[str, str]:
     if isinstance(item, DeliveryStatus):
         return item.channel, f"status:{item.platform_message_id}:{item.state.value}"
     return item.channel, item.external_id
-
-
-def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        json.dumps(raw)
-        return raw
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(raw, default=str))
 
 
 def _kind_of(item: Inbound) -> str:
@@ -145,7 +136,7 @@ class BatchWriter:
                 "account": item.account,
                 "external_id": item_key(item)[1],
                 "kind": _kind_of(item),
-                "payload": _json_safe(item.raw),
+                "payload": item.raw,
                 "error": _error_of(item),
                 "received_at": self.now,
             }
