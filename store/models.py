@@ -189,7 +189,10 @@ class TicketEvent(SQLModel, table=True):
     """The audit trail: every transition and note, with who and when."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        Index("ix_ticket_events_action", "action", "id"),  # the notifier's escalation sweep
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:26:48.669544
+Create Date: 2026-11-23 04:01:04.597687
 """
 
 from alembic import op
@@ -237,6 +237,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_events_action', ['action', 'id'], unique=False)
         batch_op.create_index('ix_ticket_events_ticket', ['ticket_id', 'id'], unique=False)
 
     op.create_table('attachments',
@@ -313,6 +314,7 @@ def downgrade() -> None:
     op.drop_table('attachments')
     with op.batch_alter_table('ticket_events', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_events_ticket')
+        batch_op.drop_index('ix_ticket_events_action')
 
     op.drop_table('ticket_events')
     with op.batch_alter_table('messages', schema=None) as batch_op:
