@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import select
 from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
+from channels.simulated import sample_reports
 from conftest import FixedClock
 from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
 from fakes.whatsapp_webhooks import post_webhook, status_webhook
@@ -168,3 +169,18 @@ async def test_a_status_that_beats_the_send_answer_still_reaches_the_message(
     out = await until(lambda: (m := kanal.outbound()) and m.platform_message_id and m)
     assert fake.hook_answers == [200]  # stored before the send was even answered
     assert (out.delivery_state, out.error_code) == ("failed", "131047")
+
+
+async def test_sample_reports_are_never_answered_on_the_real_account(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    [sample] = [r for r in sample_reports(40, now=clock(), seed=3) if r.channel == "whatsapp"][:1]
+    await kanal.runtime.intake.submit([sample])
+    with kanal.db.read() as session:
+        ticket = session.exec(select(Ticket)).one()
+    kanal.reply(ticket)
+
+    out = await until(lambda: (m := kanal.outbound()) and m.delivery_state == "failed" and m)
+    assert out.error_code == "foreign_account"
+    assert "account simulasi" in out.error_message
+    assert fake.sent == []

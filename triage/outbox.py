@@ -172,6 +172,17 @@ class OutboxWorker:
             )
             await asyncio.to_thread(self._record_failure, item, error)
             return
+        if item.outbound.account != channel.account:
+            # The report came to an account this Kanal no longer (or never) serves, such as
+            # the sample reports of `main.py simulate`: never send from another account.
+            error = PlatformError(
+                f"the report came to {item.outbound.channel} account {item.outbound.account}, "
+                f"which this Kanal does not serve (it serves {channel.account})",
+                retryable=False,
+                code="foreign_account",
+            )
+            await asyncio.to_thread(self._record_failure, item, error)
+            return
         try:
             result = await channel.send(item.outbound)
         except PlatformError as error:
