@@ -179,7 +179,9 @@ def cmd_simulate(args: argparse.Namespace, settings: config_schema.Settings, bas
 
     async def feed() -> int:
         async with _running_intake(runtime):
-            reports = sample_reports(args.count, now=runtime.clock(), seed=args.seed)
+            reports = sample_reports(
+                args.count, now=runtime.clock(), seed=args.seed, data_dir=runtime.data_dir
+            )
             results = await asyncio.gather(*(runtime.intake.submit([r]) for r in reports))
             return sum(r.stored for r in results)
 

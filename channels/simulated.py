@@ -5,8 +5,12 @@ They go through the same intake sink the real channels use; nothing here talks t
 
 from __future__ import annotations
 
+import hashlib
 import random
+import struct
+import zlib
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from channels.base import Attachment, AttachmentKind, InboundMessage, Location
 
@@ -176,6 +180,50 @@ NAMES = [
 CHANNELS = ["whatsapp"] * 7 + ["instagram", "instagram", "facebook", "email", "x"]
 
 
+# Colours of the sample "photos": asphalt, a gutter, a street at night, water, a green field.
+_COLOURS = [(92, 92, 92), (120, 98, 70), (20, 24, 48), (70, 120, 170), (80, 140, 70)]
+
+
+def _png(width: int, height: int, colour: tuple[int, int, int], seed: int) -> bytes:
+    """A small plain PNG with a darker band, so each sample photo looks a little different."""
+    band = seed % height
+    rows = []
+    for y in range(height):
+        shade = 0.6 if abs(y - band) < height // 6 else 1.0
+        pixel = bytes(int(c * shade) for c in colour)
+        rows.append(b"\x00" + pixel * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _photo(data_dir: Path, index: int, rng: random.Random) -> Attachment:
+    """A sample photo stored the way channels store media, under data_dir/media/simulasi/."""
+    data = _png(160, 120, rng.choice(_COLOURS), index)
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path("media") / "simulasi" / f"{digest}.png"
+    (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / relative).write_bytes(data)
+    return Attachment(
+        AttachmentKind.IMAGE,
+        "image/png",
+        media_ref=f"sim-photo-{index}",
+        size=len(data),
+        file_name=f"foto-{index}.png",
+        sha256=digest,
+        stored_path=str(relative),
+    )
+
+
 def _sender(channel: str, name: str, rng: random.Random) -> tuple[str, str]:
     if channel == "whatsapp":
         number = f"628{rng.randint(11, 59)}{rng.randint(10_000_000, 99_999_999)}"
@@ -186,8 +234,11 @@ def _sender(channel: str, name: str, rng: random.Random) -> tuple[str, str]:
     return str(rng.randint(10**15, 10**16)), f"@{handle.replace('.', '_')}"
 
 
-def sample_reports(count: int, *, now: datetime, seed: int | None = None) -> list[InboundMessage]:
-    """`count` reports from different citizens over the last two days."""
+def sample_reports(
+    count: int, *, now: datetime, seed: int | None = None, data_dir: Path | None = None
+) -> list[InboundMessage]:
+    """`count` reports from different citizens over the last two days; with `data_dir`, the
+    reports that carry a photo have a real image stored there."""
     rng = random.Random(seed)
     reports = []
     for index in range(count):
@@ -196,13 +247,9 @@ def sample_reports(count: int, *, now: datetime, seed: int | None = None) -> lis
         name = rng.choice(NAMES)
         sender, contact = _sender(channel, name, rng)
         with_location = place is not None and rng.random() < 0.6
-        attachments = ()
-        if photo and rng.random() < 0.7:
-            attachments = (
-                Attachment(
-                    AttachmentKind.IMAGE, "image/jpeg", media_ref=f"sim-photo-{index}", caption=None
-                ),
-            )
+        attachments: tuple[Attachment, ...] = ()
+        if photo and data_dir is not None and rng.random() < 0.7:
+            attachments = (_photo(data_dir, index, rng),)
         reports.append(
             InboundMessage(
                 channel=channel,

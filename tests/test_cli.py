@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlmodel import select
 
 from conftest import REPO
 from store.db import Database
-from store.models import ALL_TABLES, ApiToken, Ticket, User
+from store.models import ALL_TABLES, ApiToken, Attachment, Ticket, User
 from store.users import token_hash
 
 
@@ -153,6 +154,7 @@ def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) ->
         user = session.exec(select(User)).one()
         stored_token = session.exec(select(ApiToken)).one()
         tickets = session.exec(select(Ticket)).all()
+        photos = session.exec(select(Attachment)).all()
     db.dispose()
     assert (user.username, user.role) == ("siti", "operator")
     assert user.password_hash.startswith("$argon2")
@@ -160,3 +162,9 @@ def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) ->
     assert stored_token.token_hash == token_hash(printed)
     assert 1 <= len(tickets) <= 12
     assert sum(t.message_count for t in tickets) == 12
+    assert photos, "some sample reports carry a photo"
+    for photo in photos:
+        stored = config_for.parent / "data" / photo.stored_path
+        assert (photo.fetch_state, photo.mime_type) == ("stored", "image/png")
+        assert stored.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo.sha256
