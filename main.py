@@ -31,7 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # says nothing an admin needs
+    # Neither says anything an admin needs at INFO (every job run, every migration step).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = config_schema.load_settings(args.config)
     except config_schema.ConfigError as exc:
