@@ -26,6 +26,7 @@ from channels.base import (
     SendResult,
     UpdateKind,
 )
+from channels.media_fetch import MediaFetcher
 from channels.meta_config import MetaConfig
 from channels.meta_cursor import Change, SourceCursor, batches
 from channels.meta_fetch import GraphReader, Platform
@@ -35,7 +36,7 @@ from channels.meta_graph import (
     GraphThrottled,
     GraphTokenInvalid,
 )
-from channels.meta_media import MediaDownloads
+from channels.meta_media import CdnDownload
 from channels.meta_parse import (
     to_inbound,
 )
@@ -109,12 +110,13 @@ class MetaChannel:
             recent_posts=config.recent_posts,
             clock=clock,
         )
-        self.media = MediaDownloads(
+        self.media = MediaFetcher(
             self.name,
+            account,
+            CdnDownload(http, timeout=config.request_timeout.total_seconds()),
             data_dir,
-            http,
             max_bytes=config.max_media_bytes,
-            timeout=config.request_timeout.total_seconds(),
+            retry_delay=5.0,
         )
         self.receiver = MetaReceiver(
             dialect=platform.dialect,
@@ -140,25 +142,15 @@ class MetaChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self.receiver.sink = sink
-        self._resuming = asyncio.create_task(self._resume_media(sink))
+        # Downloads a stopped process left unfinished, while the CDN links may still work.
+        since = self.clock() - MEDIA_RESUME
+        self._resuming = asyncio.create_task(self.media.resume_pending(sink, since))
         self._stopping.clear()
         self._cursors.clear()  # read again from the database: what is committed is the truth
         self._task = asyncio.create_task(self._run(sink), name=f"{self.name}-poll-{self.account}")
         log.info(
             "%s poller started for %s (%s)", self.name, self.account, ", ".join(self.config.sources)
         )
-
-    async def _resume_media(self, sink: IntakeSink) -> None:
-        """Downloads a stopped process left unfinished, while the CDN links may still work."""
-        since = self.clock() - MEDIA_RESUME
-        try:
-            pending = await sink.pending_media(self.name, self.account, since)
-        except IntakeUnavailable:
-            log.warning("%s: database unavailable, pending media not resumed", self.name)
-            return
-        if pending:
-            log.info("%s: resuming %d pending media downloads", self.name, len(pending))
-            self.media.resume(sink, pending)
 
     async def stop(self) -> None:
         self.receiver.sink = None

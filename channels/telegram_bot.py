@@ -38,7 +38,8 @@ from channels.base import (
     Routes,
     SendResult,
 )
-from channels.telegram_media import TelegramMediaFetcher, retry_seconds
+from channels.media_fetch import MediaFetcher
+from channels.telegram_media import TelegramDownload, retry_seconds
 from channels.telegram_parse import CHANNEL, TEXTS, Greeting, message_ref, parse_updates
 
 log = logging.getLogger("kanal.channels.telegram")
@@ -107,8 +108,9 @@ class TelegramChannel:
         self._sink: IntakeSink | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.media = TelegramMediaFetcher(
-            self.bot, data_dir, max_bytes=config.max_media_bytes
+        self.media = MediaFetcher(
+            CHANNEL, self.account, TelegramDownload(self.bot), data_dir,
+            max_bytes=config.max_media_bytes,
         )
 
     def __repr__(self) -> str:

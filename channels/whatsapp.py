@@ -27,7 +27,8 @@ from channels.base import (
     SendResult,
     UnsupportedEvent,
 )
-from channels.whatsapp_media import MediaFetcher, MediaSettings
+from channels.media_fetch import MediaFetcher
+from channels.whatsapp_media import WhatsAppDownload
 from channels.whatsapp_messages import CHANNEL
 from channels.whatsapp_parse import parse_body
 from channels.whatsapp_send import message_id_from, message_payload, retry_after_seconds
@@ -93,18 +94,21 @@ class WhatsAppChannel:
         self.clock = clock
         self._sink: IntakeSink | None = None
         self._resuming: asyncio.Task[None] | None = None
-        self.media = MediaFetcher(
-            MediaSettings(
-                api_base=config.api_base,
-                access_token=config.access_token,
-                attempts=config.media_attempts,
-                retry_delay=config.media_retry_delay.total_seconds(),
-                max_bytes=config.max_media_bytes,
-                timeout=config.request_timeout.total_seconds(),
-                concurrency=config.media_concurrency,
-            ),
-            data_dir,
+        download = WhatsAppDownload(
+            config.api_base,
+            config.access_token,
             http,
+            timeout=config.request_timeout.total_seconds(),
+        )
+        self.media = MediaFetcher(
+            CHANNEL,
+            self.account,
+            download,
+            data_dir,
+            max_bytes=config.max_media_bytes,
+            attempts=config.media_attempts,
+            retry_delay=config.media_retry_delay.total_seconds(),
+            concurrency=config.media_concurrency,
         )
 
     def __repr__(self) -> str:
@@ -115,19 +119,11 @@ class WhatsAppChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self._sink = sink
-        self._resuming = asyncio.create_task(self._resume_media(sink), name="whatsapp-resume")
-
-    async def _resume_media(self, sink: IntakeSink) -> None:
-        """Downloads a previous process left unfinished; Meta keeps media ids for 30 days,
-        but a week-old photo is worth a try and an older one is not."""
-        try:
-            pending = await sink.pending_media(CHANNEL, self.account, self.clock() - MEDIA_RESUME)
-        except IntakeUnavailable:
-            log.warning("whatsapp: database unavailable, pending media not resumed this start")
-            return
-        if pending:
-            log.info("whatsapp: resuming %d pending media downloads", len(pending))
-            self.media.resume(sink, pending)
+        # Meta keeps media ids for 30 days, but a week-old photo is worth a try and an older
+        # one is not.
+        self._resuming = asyncio.create_task(
+            self.media.resume_pending(sink, self.clock() - MEDIA_RESUME), name="whatsapp-resume"
+        )
 
     async def stop(self) -> None:
         if self._resuming is not None:

@@ -25,8 +25,9 @@ from channels.base import (
     Routes,
     SendResult,
 )
+from channels.media_fetch import MediaFetcher
 from channels.x_api import TWEEPY_HOST, Credentials, XApi
-from channels.x_media import XMediaFetcher
+from channels.x_media import XPhotoDownload
 from channels.x_parse import (
     CHANNEL,
     DM_EVENT_FIELDS,
@@ -127,9 +128,10 @@ class XChannel:
             config.request_timeout.total_seconds(),
             clock,
         )
-        self.media = XMediaFetcher(
-            data_dir, http, max_bytes=config.max_media_bytes,
-            timeout=config.request_timeout.total_seconds(),
+        self.media = MediaFetcher(
+            CHANNEL, self.account,
+            XPhotoDownload(http, timeout=config.request_timeout.total_seconds()), data_dir,
+            max_bytes=config.max_media_bytes,
         )
         self.polling = XPolling({source: SourceState() for source in config.sources})
         # Set by the runtime before start() (channels.base.ChannelHealth): told when the
