@@ -4,6 +4,7 @@ the settings, and starts and stops them with the app. main.py is the command lin
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -33,66 +34,32 @@ from triage.sweeps import Sweeps
 
 log = logging.getLogger("kanal.runtime")
 
-# Builds one enabled channel: (settings, data dir, shared HTTP session, clock) -> Channel.
-ChannelFactory = Callable[[Settings, Path, aiohttp.ClientSession, Callable[[], datetime]], Channel]
-
-
-def _whatsapp(
-    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> Channel:
-    from channels.whatsapp import WhatsAppChannel
-
-    return WhatsAppChannel(settings.channels.whatsapp, data_dir, http, clock)
-
-
-def _email(
-    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> Channel:
-    from channels.imap import EmailChannel
-
-    return EmailChannel(settings.channels.email, data_dir, clock)
-
-
-def _instagram(
-    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> Channel:
-    from channels.instagram import InstagramChannel
-
-    return InstagramChannel(settings.channels.instagram, data_dir, http, clock)
-
-
-def _facebook(
-    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> Channel:
-    from channels.facebook import FacebookChannel
-
-    return FacebookChannel(settings.channels.facebook, data_dir, http, clock)
-
-
-def _x(
-    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> Channel:
-    from channels.x import XChannel
-
-    return XChannel(settings.channels.x, data_dir, http, clock)
-
-
-def _telegram(
-    settings: Settings, data_dir: Path, http: aiohttp.ClientSession, clock: Callable[[], datetime]
-) -> Channel:
-    from channels.telegram_bot import TelegramChannel
-
-    return TelegramChannel(settings.channels.telegram, data_dir, clock)
-
-
-CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
-    "whatsapp": _whatsapp,
-    "email": _email,
-    "instagram": _instagram,
-    "facebook": _facebook,
-    "x": _x,
-    "telegram": _telegram,
+# Each channel's module and class, imported only when the channel is enabled. A channel takes
+# (its config table, the data dir, [the shared HTTP session,] the clock); the IMAP poller and
+# the Telegram bot bring their own clients, so they take no HTTP session.
+CHANNEL_CLASSES: dict[str, tuple[str, str, bool]] = {
+    "whatsapp": ("channels.whatsapp", "WhatsAppChannel", True),
+    "email": ("channels.imap", "EmailChannel", False),
+    "instagram": ("channels.instagram", "InstagramChannel", True),
+    "facebook": ("channels.facebook", "FacebookChannel", True),
+    "x": ("channels.x", "XChannel", True),
+    "telegram": ("channels.telegram_bot", "TelegramChannel", False),
 }
+
+
+def build_channel(
+    name: str,
+    settings: Settings,
+    data_dir: Path,
+    http: aiohttp.ClientSession,
+    clock: Callable[[], datetime],
+) -> Channel:
+    module, class_name, takes_http = CHANNEL_CLASSES[name]
+    channel_class = getattr(importlib.import_module(module), class_name)
+    config = getattr(settings.channels, name)
+    if takes_http:
+        return channel_class(config, data_dir, http, clock)
+    return channel_class(config, data_dir, clock)
 
 
 @dataclass
@@ -119,8 +86,8 @@ class Runtime:
         """Built inside the running loop, so the shared HTTP session belongs to it."""
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         for name in self.channel_names():
-            self.channels[name] = CHANNEL_FACTORIES[name](
-                self.settings, self.data_dir, http, self.clock
+            self.channels[name] = build_channel(
+                name, self.settings, self.data_dir, http, self.clock
             )
         routes = [route for channel in self.channels.values() for route in channel.routes()]
         services = InboxServices(
