@@ -43,6 +43,7 @@ from channels.telegram_media import TelegramDownload, retry_seconds
 from channels.telegram_parse import CHANNEL, TEXTS, Greeting, message_ref, parse_updates
 
 log = logging.getLogger("kanal.channels.telegram")
+MEDIA_RESUME = timedelta(days=7)
 
 BOT_API_BASE = "https://api.telegram.org"
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -108,6 +109,7 @@ class TelegramChannel:
         self._sink: IntakeSink | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resuming: asyncio.Task[None] | None = None
         self.media = MediaFetcher(
             CHANNEL, self.account, TelegramDownload(self.bot), data_dir,
             max_bytes=config.max_media_bytes,
@@ -141,6 +143,10 @@ class TelegramChannel:
     async def start(self, sink: IntakeSink) -> None:
         self._sink = sink
         self._stop.clear()
+        # Downloads a stopped process left unfinished (platform file ids outlive a restart).
+        self._resuming = asyncio.create_task(
+            self.media.resume_pending(sink, self.clock() - MEDIA_RESUME)
+        )
         if self.config.mode == "polling":
             self._task = asyncio.create_task(self._poll(sink), name=f"telegram-{self.account}")
         elif self.config.webhook_url:
@@ -156,6 +162,8 @@ class TelegramChannel:
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._resuming is not None:
+            await asyncio.gather(self._resuming, return_exceptions=True)
         await self.media.close()
         if self._bot is not None:
             await self._bot.shutdown()

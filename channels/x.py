@@ -42,6 +42,7 @@ from channels.x_parse import (
 )
 
 log = logging.getLogger("kanal.channels.x")
+MEDIA_RESUME = timedelta(days=7)
 
 MAX_TWEET_CHARS = 280
 # Replies to a mention are kept below 800 reachable mentions by X anyway; a runaway paginator
@@ -128,6 +129,7 @@ class XChannel:
             config.request_timeout.total_seconds(),
             clock,
         )
+        self._resuming: asyncio.Task[None] | None = None
         self.media = MediaFetcher(
             CHANNEL, self.account,
             XPhotoDownload(http, timeout=config.request_timeout.total_seconds()), data_dir,
@@ -148,6 +150,10 @@ class XChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self._stop.clear()
+        # Downloads a stopped process left unfinished (platform file ids outlive a restart).
+        self._resuming = asyncio.create_task(
+            self.media.resume_pending(sink, self.clock() - MEDIA_RESUME)
+        )
         self._task = asyncio.create_task(self._run(sink), name=f"x-poll-{self.account}")
         log.info("x poller started for %s (%s)", self.account, ", ".join(self.config.sources))
 
@@ -161,6 +167,8 @@ class XChannel:
             if not done:
                 self._task.cancel()
             self._task = None
+        if self._resuming is not None:
+            await asyncio.gather(self._resuming, return_exceptions=True)
         await self.media.close()
         self.api.close()
         log.info("x poller stopped for %s", self.account)
