@@ -221,11 +221,16 @@ def build_runtime(
     data_dir.mkdir(parents=True, exist_ok=True)
     channels: dict[str, Channel] = {}
     outbox = OutboxWorker(db, channels, clock)
+    calendar = WorkCalendar.from_config(settings.triage, settings.region.timezone)
     intake = Intake(
-        db, ticket_prefix=settings.region.ticket_prefix, tz=settings.region.tz, clock=clock
+        db,
+        ticket_prefix=settings.region.ticket_prefix,
+        tz=settings.region.tz,
+        clock=clock,
+        verify_due=lambda arrived: calendar.due(arrived, settings.triage.verify_within),
     )
     rules = TriageRules(
-        calendar=WorkCalendar.from_config(settings.triage, settings.region.timezone),
+        calendar=calendar,
         triage=settings.triage,
         categories={c.code: c for c in settings.category},
         opds={o.code: o for o in settings.opd},

@@ -47,6 +47,7 @@ TICKET = _obj(
         "flags": {"type": "object"},
         "created_at": _WHEN,
         "last_activity_at": _WHEN,
+        "verify_due_at": _WHEN,
         "clarification_due_at": _WHEN,
         "opd_due_at": _WHEN,
         "due_at": _WHEN,

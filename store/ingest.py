@@ -260,11 +260,18 @@ def add_messages_to_tickets(conn: Connection, counts: dict[int, int], now: datet
             )
 
 
-def reopen_for_answer(conn: Connection, ticket_id: int, status: str) -> None:
+def reopen_for_answer(
+    conn: Connection, ticket_id: int, status: str, verify_due_at: datetime | None
+) -> None:
     conn.execute(
         update(TICKETS)
         .where(TICKETS.c.id == ticket_id)
-        .values(status=status, answered=True, clarification_due_at=None)
+        .values(
+            status=status,
+            answered=True,
+            clarification_due_at=None,
+            verify_due_at=verify_due_at,
+        )
     )
 
 

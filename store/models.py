@@ -80,6 +80,8 @@ class Ticket(SQLModel, table=True):
     opd: str | None = Field(default=None, max_length=40)
     verified_at: datetime | None = _when(default=None)
     answered: bool = False  # the reporter wrote since the last clarification request
+    # The operators' own clock: verify or ask for clarification by then (SP4N-LAPOR!: 3 days).
+    verify_due_at: datetime | None = _when(default=None)
     clarification_due_at: datetime | None = _when(default=None)
     opd_due_at: datetime | None = _when(default=None)
     due_at: datetime | None = _when(default=None)

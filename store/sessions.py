@@ -72,9 +72,7 @@ def open_session(session: Session, user: User, *, now: datetime) -> str:
     return token
 
 
-def session_user(
-    session: Session, token: str, *, now: datetime
-) -> tuple[User, WebSession] | None:
+def session_user(session: Session, token: str, *, now: datetime) -> tuple[User, WebSession] | None:
     """The user behind a live session token (read only; see `needs_touch`)."""
     row = session.exec(
         select(User, WebSession)

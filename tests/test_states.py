@@ -44,6 +44,7 @@ EXPECTED = {
     **{(s, Action.REPLY): s for s in Status},
     **{(s, Action.NOTE): s for s in Status},
     (C, Action.AUTO_CLOSE): X,
+    (N, Action.ESCALATE): N,
     (F, Action.ESCALATE): F,
     (P, Action.ESCALATE): P,
 }

@@ -141,3 +141,26 @@ async def test_an_answered_report_is_forwarded_escalated_and_resolved(api: Api) 
     ]
     assert escalations[0]["hours_late"] == 4.0
     assert [m["direction"] for m in ticket["messages"]] == ["in", "out", "in", "out", "out"]
+
+
+async def test_the_operators_own_clock_runs_from_arrival_and_from_an_answer(api: Api) -> None:
+    clock = api.clock
+    await api.runtime.intake.submit([whatsapp(4, "Sampah menumpuk di pasar", clock)])
+    _, ticket = await api.get("/api/tickets/LBP-2026-00001")
+    # Monday 09:00 WIB: three working days for the operators (SP4N-LAPOR!).
+    assert ticket["verify_due_at"] == "2026-11-26T23:59:59.999999+07:00"
+
+    _, ticket = await api.act("LBP-2026-00001", {"action": "request_clarification"})
+    assert ticket["verify_due_at"] is None  # asking is acting
+    clock.advance(timedelta(days=1))
+    await api.runtime.intake.submit([whatsapp(5, "Di depan Pasar Puri", clock)])
+    _, ticket = await api.get("/api/tickets/LBP-2026-00001")
+    assert ticket["verify_due_at"] == "2026-11-27T23:59:59.999999+07:00"  # from the answer
+
+    clock.advance(timedelta(days=4))  # Saturday 28 November
+    assert (await sweep(api))["escalated_verify"] == 1
+    assert (await sweep(api))["escalated_verify"] == 0
+    _, ticket = await api.act("LBP-2026-00001", {"action": "verify", "category": "jalan"})
+    assert ticket["verify_due_at"] is None
+    [late] = [e for e in ticket["events"] if e["action"] == "escalate"]
+    assert (late["from_state"], late["data"]["kind"]) == ("new", "verify_overdue")

@@ -27,6 +27,10 @@ from triage.states import (
 )
 
 CLARIFIABLE_FACTS = ("location", "photo", "supporting_data", "event_time")
+# Actions that answer the operators' own clock ("verify or ask for clarification in N days").
+OPERATOR_CLOCK_STOPS = frozenset(
+    {Action.VERIFY, Action.REQUEST_CLARIFICATION, Action.REJECT, Action.MERGE, Action.RESOLVE}
+)
 
 
 class TicketNotFound(LookupError):
@@ -95,6 +99,8 @@ class TicketActions:
             )
             step = _Step(self, session, ticket, request, actor, now)
             data = step.run()
+            if request.action in OPERATOR_CLOCK_STOPS:
+                ticket.verify_due_at = None  # the operators have acted on the report
             ticket.status = outcome.to_state.value
             ticket.resolution = outcome.resolution.value if outcome.resolution else None
             if outcome.to_state in FINAL_STATES and outcome.changed:
@@ -236,6 +242,9 @@ class _Step:
             )
         self.ticket.closed_at = None
         self.ticket.merged_into = None
+        self.ticket.verify_due_at = self.a.rules.calendar.due(
+            self.now, self.a.rules.triage.verify_within
+        )
         return {}
 
     def _merge(self) -> dict[str, Any]:

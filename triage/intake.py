@@ -64,8 +64,10 @@ class Intake:
         max_batch: int = 500,
         max_delay: float = 0.002,
         on_new_tickets: Callable[[list[int]], Awaitable[None]] | None = None,
+        verify_due: Callable[[datetime], datetime] | None = None,
     ) -> None:
         self.db = db
+        self.verify_due = verify_due  # the operators' clock, from a report's arrival
         self.prefix = ticket_prefix
         self.tz = tz
         self.clock = clock
@@ -243,7 +245,13 @@ class Intake:
         cursors = [pending.cursor for pending in batch if pending.cursor]
         with self.db.engine.connect().execution_options(kanal_write=True) as conn:
             with conn.begin():
-                writer = BatchWriter(conn, prefix=self.prefix, tz=self.tz, now=self.clock())
+                writer = BatchWriter(
+                    conn,
+                    prefix=self.prefix,
+                    tz=self.tz,
+                    now=self.clock(),
+                    verify_due=self.verify_due,
+                )
                 outcome = writer.write(items, cursors)
         return _share_out(batch, outcome), outcome.new_ticket_ids
 

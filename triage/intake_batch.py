@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -95,11 +95,14 @@ class BatchWriter:
         prefix: str,
         tz: tzinfo,
         now: datetime,
+        verify_due: Callable[[datetime], datetime] | None = None,
     ) -> None:
         self.conn = conn
         self.prefix = prefix
         self.tz = tz
         self.now = now
+        # The operators' clock runs from a report's arrival, and again from a reporter's answer.
+        self.verify_due_at = verify_due(now) if verify_due else None
         self.outcome = BatchOutcome()
         self.opened_ids: set[int] = set()
         self.new_counts: Counter[tuple[str, int]] = Counter()
@@ -231,6 +234,7 @@ class BatchWriter:
                     "summary": _summary(message),
                     "created_at": self.now,
                     "last_activity_at": self.now,
+                    "verify_due_at": self.verify_due_at,
                     "message_count": self.new_counts[message.channel, reporter],
                     "flags": flags,
                     "open_key": open_key(message.channel, reporter),
@@ -288,7 +292,9 @@ class BatchWriter:
             # The reporter answered: the ticket goes back to the operators' queue, flagged.
             status, verified = states[ticket_id]
             outcome = decide(TicketFacts(Status(status), verified), Action.REPORTER_ANSWERED)
-            ingest.reopen_for_answer(self.conn, ticket_id, outcome.to_state.value)
+            ingest.reopen_for_answer(
+                self.conn, ticket_id, outcome.to_state.value, self.verify_due_at
+            )
             event = self._event(
                 ticket_id, Action.REPORTER_ANSWERED.value, status, outcome.to_state.value
             )

@@ -105,7 +105,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
     **_rows(Action.REPLY, _ALL, _STAY),
     **_rows(Action.NOTE, _ALL, _STAY),
     **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
-    **_rows(Action.ESCALATE, (Status.FORWARDED, Status.IN_PROGRESS), _STAY),
+    # A deadline passed: operators' (new), the OPD's or the whole case's (forwarded, in progress).
+    **_rows(Action.ESCALATE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS), _STAY),
 }
 
 

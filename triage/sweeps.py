@@ -26,6 +26,7 @@ class SweepReport:
     closed: int = 0
     escalated_opd: int = 0
     escalated_overall: int = 0
+    escalated_verify: int = 0
 
 
 class Sweeps:
@@ -52,6 +53,7 @@ class Sweeps:
         report.escalated_overall = self._each(
             self._overdue("due_at", now), self._escalate_overall, now
         )
+        report.escalated_verify = self._each(self._unverified(now), self._escalate_verify, now)
         if report.reminded or report.closed:
             if self.on_reply_queued:
                 self.on_reply_queued()
@@ -106,6 +108,13 @@ class Sweeps:
             )
         )
 
+    def _unverified(self, now: datetime) -> list[int]:
+        return self._ids(
+            select(Ticket.id).where(
+                Ticket.status == Status.NEW.value, col(Ticket.verify_due_at) < now
+            )
+        )
+
     def _remind(self, session: Session, ticket: Ticket, now: datetime) -> bool:
         due = ticket.clarification_due_at
         if ticket.status != Status.CLARIFYING.value or due is None:
@@ -152,15 +161,24 @@ class Sweeps:
     def _escalate_overall(self, session: Session, ticket: Ticket, now: datetime) -> bool:
         return self._escalate(session, ticket, now, "overall_overdue", ticket.due_at)
 
+    def _escalate_verify(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        """The operators themselves are late: shown on the ticket and in the audit trail."""
+        return self._escalate(
+            session, ticket, now, "verify_overdue", ticket.verify_due_at, (Status.NEW.value,)
+        )
+
     def _escalate(
-        self, session: Session, ticket: Ticket, now: datetime, kind: str, due: datetime | None
+        self,
+        session: Session,
+        ticket: Ticket,
+        now: datetime,
+        kind: str,
+        due: datetime | None,
+        states: tuple[str, ...] = (Status.FORWARDED.value, Status.IN_PROGRESS.value),
     ) -> bool:
-        """Record once per due time that it passed; the notifier turns these into alerts."""
-        if (
-            due is None
-            or due >= now
-            or ticket.status not in (Status.FORWARDED.value, Status.IN_PROGRESS.value)
-        ):
+        """Record once per due time that it passed; the notifier turns the OPD and overall
+        ones into alerts."""
+        if due is None or due >= now or ticket.status not in states:
             return False
         marker = f"escalated_{kind}"
         if ticket.flags.get(marker) == due.isoformat():

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 04:01:04.597687
+Create Date: 2026-11-23 04:20:15.130535
 """
 
 from alembic import op
@@ -152,6 +152,7 @@ def upgrade() -> None:
     sa.Column('opd', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('verified_at', store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answered', sa.Boolean(), nullable=False),
+    sa.Column('verify_due_at', store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('clarification_due_at', store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('opd_due_at', store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('due_at', store.models.UTCDateTime(timezone=True), nullable=True),
