@@ -222,11 +222,15 @@ def build_runtime(
     channels: dict[str, Channel] = {}
     outbox = OutboxWorker(db, channels, clock)
     calendar = WorkCalendar.from_config(settings.triage, settings.region.timezone)
+    hinter = Hinter.from_config(
+        settings.triage, settings.category, settings.jurisdiction, settings.region.name, base
+    )
     intake = Intake(
         db,
         ticket_prefix=settings.region.ticket_prefix,
         tz=settings.region.tz,
         clock=clock,
+        on_new_tickets=TicketAssessor(db, hinter, clock).assess,
         verify_due=lambda arrived: calendar.due(arrived, settings.triage.verify_within),
     )
     rules = TriageRules(
@@ -237,10 +241,6 @@ def build_runtime(
         region=settings.region.name,
     )
     actions = TicketActions(db, rules, clock, on_reply_queued=outbox.wake)
-    hinter = Hinter.from_config(
-        settings.triage, settings.category, settings.jurisdiction, settings.region.name, base
-    )
-    intake.on_new_tickets = TicketAssessor(db, hinter, clock).assess
     sweeps = Sweeps(db, rules, clock, on_reply_queued=outbox.wake)
     notifier = Notifier(
         settings.notifier,

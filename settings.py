@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from channels.base import ChannelConfig, Duration
+from channels.base import Duration
 from channels.facebook import FacebookConfig
 from channels.imap import EmailConfig
 from channels.instagram import InstagramConfig
@@ -87,17 +87,6 @@ class RegionConfig(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-class PlannedChannelConfig(ChannelConfig):
-    """A channel whose adapter is not built yet: it can be listed but not enabled."""
-
-    @field_validator("enabled")
-    @classmethod
-    def _not_yet(cls, enabled: bool) -> bool:
-        if enabled:
-            raise ValueError("this channel is not available in this version of Kanal yet")
-        return enabled
 
 
 class ChannelsConfig(_Strict):

@@ -243,14 +243,6 @@ class IntakeUnavailable(Exception):
     """The sink could not commit (the database is down): a webhook answers 503 so it is retried."""
 
 
-class UnsupportedEventError(Exception):
-    """Raised by a channel's dispatch table for an event kind it neither parses nor ignores."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(f"unsupported event kind: {kind}")
-        self.kind = kind
-
-
 Routes = Sequence[web.RouteDef]
 
 

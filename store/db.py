@@ -10,16 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from store.models import ALL_TABLES
 
 log = logging.getLogger(__name__)
-
-# Errors that mean "the database is not there right now", as opposed to a bug or a conflict.
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (OperationalError,)
-
 
 class Database:
     """One engine per process. Every query in Kanal goes through `engine`."""

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from fakes.local_server import serve_locally
 from fakes.meta_graph_query import (
     decode_cursor,
     encode_cursor,
@@ -121,11 +122,7 @@ class FakeGraph:
         app.router.add_get("/{version:v[0-9.]+}/{node}", self._object)
         app.router.add_get("/{version:v[0-9.]+}/{node}/{edge}", self._list)
         app.router.add_post("/{version:v[0-9.]+}/{node}/{edge}", self._create)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def stop(self) -> None:

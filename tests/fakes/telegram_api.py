@@ -27,6 +27,8 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.local_server import serve_locally
+
 BOT_ID = 7000000001
 BOT_USERNAME = "kanal_test_bot"
 MAX_TEXT = 4096
@@ -148,11 +150,7 @@ class FakeTelegramBotApi:
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         app.router.add_get("/bot{token}/{method}", self._dispatch)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._download)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def stop(self) -> None:

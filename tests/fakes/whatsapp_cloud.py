@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from fakes.local_server import serve_locally
 from fakes.whatsapp_webhooks import post_webhook, status_webhook
 
 VERSION = "v23.0"
@@ -169,11 +170,7 @@ class FakeWhatsAppCloud:
         app.router.add_post("/{phone_number_id}/messages", self._messages)
         app.router.add_get("/whatsapp_business/attachments/", self._download)
         app.router.add_get("/{version:v[0-9.]+}/{media_id}", self._media_object)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def stop(self) -> None:

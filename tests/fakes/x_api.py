@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.local_server import serve_locally
 from fakes.x_corpus import Recorded, load_corpus
 
 __all__ = ["FakeXApi", "Recorded", "load_corpus", "problem", "snowflake_time"]
@@ -88,11 +89,7 @@ class FakeXApi:
         app.router.add_post("/2/tweets", self._post_tweet)
         app.router.add_post("/2/dm_conversations/with/{id}/messages", self._post_dm)
         app.router.add_get("/media/{name}", self._get_photo)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def stop(self) -> None:
