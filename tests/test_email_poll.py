@@ -154,6 +154,8 @@ async def test_every_fixture_becomes_a_message_or_a_skipped_event(
     )
     for attachment in attachments:
         assert (tmp_path / attachment.stored_path).stat().st_size == attachment.size
+    # The poller marks messages seen just after the commit that moved the cursor.
+    await wait_for(lambda: all(b"\\Seen" in folder_state(dovecot, mailbox)[2][u] for u in uids))
     _, _, flags = folder_state(dovecot, mailbox)
     assert all(b"\\Seen" in flags[uid] for uid in uids)
 
@@ -312,6 +314,7 @@ async def test_database_outage_delays_but_loses_nothing(
     await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}")
 
     assert raw_ids(db) == sorted(key(i) for i in expected_items(tmp_path, FIXTURES[:12]))
+    await wait_for(lambda: all(b"\\Seen" in folder_state(dovecot, mailbox)[2][u] for u in uids))
     _, _, flags = folder_state(dovecot, mailbox)
     assert all(b"\\Seen" in flags[uid] for uid in uids)
     messages = [r.getMessage() for r in caplog.records]
