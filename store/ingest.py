@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from store.bulk import BulkInsert
 from store.models import (
     Attachment,
     DeliveryReceipt,
@@ -46,6 +47,54 @@ EVENTS = TicketEvent.__table__
 COUNTERS = TicketCounter.__table__
 CURSORS = PollCursor.__table__
 RECEIPTS = DeliveryReceipt.__table__
+
+# The intake writer's big inserts, rows as tuples in these columns' order.
+RAW_INSERT = BulkInsert(
+    RAW,
+    ("channel", "account", "external_id", "kind", "payload", "error", "received_at"),
+    key=("channel", "external_id"),
+)
+MESSAGE_INSERT = BulkInsert(
+    MESSAGES,
+    (
+        "ticket_id",
+        "direction",
+        "channel",
+        "account",
+        "external_id",
+        "sender_id",
+        "text",
+        "subject",
+        "latitude",
+        "longitude",
+        "location_name",
+        "location_address",
+        "reply_to",
+        "references",
+        "forwarded",
+        "parse_error",
+        "sent_at",
+        "received_at",
+        "raw_event_id",
+    ),
+    key=("channel", "external_id"),
+)
+ATTACHMENT_INSERT = BulkInsert(
+    ATTACHMENTS,
+    (
+        "message_id",
+        "position",
+        "kind",
+        "mime_type",
+        "media_ref",
+        "size",
+        "file_name",
+        "caption",
+        "sha256",
+        "stored_path",
+        "fetch_state",
+    ),
+)
 
 _CHUNK = 500  # keeps IN lists well under every driver's parameter limit
 

@@ -6,7 +6,6 @@ so a batch of hundreds of messages costs a handful of round trips.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ from triage.threads import (
 )
 
 SUMMARY_LENGTH = 200
-_KEY = ("channel", "external_id")  # unique on raw events and messages
 SYSTEM_ACTOR = "system"
 # Shown where a report has no text of its own.
 _MEDIA_SUMMARY = {
@@ -134,20 +132,18 @@ class BatchWriter:
         self.outcome.duplicates = len(items) - len(fresh)
         self.outcome.stored = len(fresh)
         rows = [
-            {
-                "channel": item.channel,
-                "account": item.account,
-                "external_id": item_key(item)[1],
-                "kind": _kind_of(item),
-                "payload": item.raw,
-                "error": _error_of(item),
-                "received_at": self.now,
-            }
+            (
+                item.channel,
+                item.account,
+                item_key(item)[1],
+                _kind_of(item),
+                item.raw,
+                _error_of(item),
+                self.now,
+            )
             for item in fresh
         ]
-        return list(
-            zip(fresh, ingest.insert_returning_ids(self.conn, ingest.RAW, rows, _KEY), strict=True)
-        )
+        return list(zip(fresh, ingest.RAW_INSERT.ids(self.conn, rows), strict=True))
 
     def _store_messages(self, messages: list[tuple[InboundMessage, int]]) -> None:
         identities = {
@@ -159,7 +155,7 @@ class BatchWriter:
         rows = [
             self._message_row(m, raw_id, ticket_of[i]) for i, (m, raw_id) in enumerate(messages)
         ]
-        ids = ingest.insert_returning_ids(self.conn, ingest.MESSAGES, rows, _KEY)
+        ids = ingest.MESSAGE_INSERT.ids(self.conn, rows)
         self._store_attachments([m for m, _ in messages], ids)
         self._touch_tickets(ticket_of)
 
@@ -247,39 +243,50 @@ class BatchWriter:
         self.opened_ids = set(ids)
         return dict(zip(to_open, ids, strict=True))
 
-    def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> dict[str, Any]:
+    def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> tuple[Any, ...]:
+        """In `ingest.MESSAGE_INSERT`'s column order."""
         location = m.location
-        return {
-            "ticket_id": ticket_id,
-            "direction": "in",
-            "channel": m.channel,
-            "account": m.account,
-            "external_id": m.external_id,
-            "sender_id": m.sender_id,
-            "text": m.text,
-            "subject": m.subject,
-            "latitude": location.latitude if location else None,
-            "longitude": location.longitude if location else None,
-            "location_name": location.name if location else None,
-            "location_address": location.address if location else None,
-            "reply_to": m.reply_to,
-            "references": list(m.references),
-            "forwarded": m.forwarded,
-            "parse_error": m.parse_error,
-            "sent_at": m.sent_at,
-            "received_at": self.now,
-            "raw_event_id": raw_id,
-        }
+        return (
+            ticket_id,
+            "in",
+            m.channel,
+            m.account,
+            m.external_id,
+            m.sender_id,
+            m.text,
+            m.subject,
+            location.latitude if location else None,
+            location.longitude if location else None,
+            location.name if location else None,
+            location.address if location else None,
+            m.reply_to,
+            list(m.references),
+            m.forwarded,
+            m.parse_error,
+            m.sent_at,
+            self.now,
+            raw_id,
+        )
 
     def _store_attachments(self, messages: list[InboundMessage], ids: list[int]) -> None:
-        rows = []
-        for message, message_id in zip(messages, ids, strict=True):
-            for position, a in enumerate(message.attachments):
-                values = dataclasses.asdict(a)
-                values["kind"] = a.kind.value
-                values["fetch_state"] = "stored" if a.stored_path else "pending"
-                rows.append({"message_id": message_id, "position": position, **values})
-        ingest.insert_rows(self.conn, ingest.ATTACHMENTS, rows)
+        rows = [
+            (
+                message_id,
+                position,
+                a.kind.value,
+                a.mime_type,
+                a.media_ref,
+                a.size,
+                a.file_name,
+                a.caption,
+                a.sha256,
+                a.stored_path,
+                "stored" if a.stored_path else "pending",
+            )
+            for message, message_id in zip(messages, ids, strict=True)
+            for position, a in enumerate(message.attachments)
+        ]
+        ingest.ATTACHMENT_INSERT.ids(self.conn, rows)
 
     def _touch_tickets(self, ticket_of: list[int]) -> None:
         counts: dict[int, int] = {}
