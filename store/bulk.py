@@ -1,16 +1,18 @@
-"""Many rows into one table at the driver's speed: the intake writer's big inserts.
+"""Statements at the driver's speed, for the intake writer's group commit.
 
 SQLAlchemy's executemany runs every value of every row through its parameter machinery in
 Python, which was half of a group commit's time. Here each column's bind processor is looked up
 once per dialect and rows reach the driver as tuples: on PostgreSQL as one
 `INSERT ... SELECT FROM unnest(...)` with one array parameter per column (one statement text,
-so psycopg prepares it once); on SQLite as an executemany of one INSERT, whose ids are read back
-afterwards (the write transaction holds SQLite's only write lock, so they are ours).
+so psycopg prepares it once); on SQLite as an executemany of one INSERT, whose ids follow from
+the table's largest id before and after it. `rows` does the same for the batch's lookups.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -66,15 +68,19 @@ class BulkInsert:
                 converted.append(tuple(values))
             rows = converted
         table = self.table.name
-        before = conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0
-        conn.exec_driver_sql(self._statement(conn, self._values_sql), list(rows))
-        ids = conn.exec_driver_sql(
-            f"SELECT id FROM {table} WHERE id > ? ORDER BY id", (before,)
-        ).scalars()
-        found = list(ids)
-        if len(found) != len(rows):
-            raise RuntimeError(f"{table}: {len(found)} ids for {len(rows)} rows")
-        return found
+        cursor = conn.connection.cursor()
+        try:
+            before = cursor.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+            cursor.executemany(self._statement(conn, self._values_sql), rows)
+            after = cursor.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+        finally:
+            cursor.close()
+        # The write transaction holds SQLite's only write lock, so the new rows are exactly
+        # those above `before`: n distinct ids in a range n wide are that whole range, and
+        # SQLite gives each new row the largest id plus one, so in the rows' order.
+        if after - before != len(rows):
+            raise RuntimeError(f"{table}: {after - before} new ids for {len(rows)} rows")
+        return list(range(before + 1, after + 1))
 
     def _processors_for(self, conn: Connection) -> list[tuple[int, Processor]]:
         dialect = conn.dialect
@@ -119,3 +125,39 @@ def _array_type(column_type: str) -> str:
     if column_type in ("JSON", "JSONB"):
         return f"text[]::{column_type}[]"
     return f"{column_type}[]"
+
+
+def rows(conn: Connection, template: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Runs `template` on the driver's own cursor inside `conn`'s transaction.
+
+    The template says `{p}` for one parameter and `{among}` for membership in one list-valued
+    parameter (give it through `listed`): `= ANY(%s)` on PostgreSQL, a `json_each` of one JSON
+    array on SQLite. Either way the statement text does not change with the list's length.
+    Values go in and come out as the driver knows them: no datetimes, no JSON.
+    """
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_dialect_sql(conn.dialect.name, template), params)
+        return cursor.fetchall() if cursor.description else []
+    finally:
+        cursor.close()
+
+
+def listed(conn: Connection, values: Iterable[Any]) -> Any:
+    """A list as the one parameter of `{among}`."""
+    if conn.dialect.name == "postgresql":
+        return list(values)
+    return json.dumps(list(values))
+
+
+@lru_cache(maxsize=256)
+def _dialect_sql(dialect: str, template: str) -> str:
+    if dialect == "postgresql":
+        return template.format(p="%s", among="= ANY(%s)")
+    return template.format(p="?", among="IN (SELECT value FROM json_each(?))")
+
+
+def bound(conn: Connection, column: Any, value: Any) -> Any:
+    """`value` as SQLAlchemy would hand it to the driver for `column`."""
+    process = column.type.bind_processor(conn.dialect)
+    return value if process is None or value is None else process(value)

@@ -13,9 +13,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    case,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -24,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from store import bulk
 from store.bulk import BulkInsert
 from store.models import (
     Attachment,
@@ -35,7 +34,6 @@ from store.models import (
     Ticket,
     TicketCounter,
     TicketEvent,
-    UTCDateTime,
 )
 
 RAW = RawEvent.__table__
@@ -122,13 +120,12 @@ def _by_channel(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 def existing_raw_keys(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for channel, ids in _by_channel(keys).items():
-        for chunk in _chunks(ids):
-            rows = conn.execute(
-                select(RAW.c.external_id).where(
-                    RAW.c.channel == channel, _among(conn, RAW.c.external_id, chunk)
-                )
-            )
-            found.update((channel, external_id) for (external_id,) in rows)
+        rows = bulk.rows(
+            conn,
+            "SELECT external_id FROM raw_events WHERE channel = {p} AND external_id {among}",
+            (channel, bulk.listed(conn, ids)),
+        )
+        found.update((channel, external_id) for (external_id,) in rows)
     return found
 
 
@@ -187,13 +184,13 @@ def _select_reporters(
 ) -> dict[tuple[str, str], tuple[int, str | None]]:
     found: dict[tuple[str, str], tuple[int, str | None]] = {}
     for channel, senders in _by_channel(keys).items():
-        for chunk in _chunks(senders):
-            rows = conn.execute(
-                select(REPORTERS.c.id, REPORTERS.c.sender_id, REPORTERS.c.display_name).where(
-                    REPORTERS.c.channel == channel, _among(conn, REPORTERS.c.sender_id, chunk)
-                )
-            )
-            found.update(((channel, row.sender_id), (row.id, row.display_name)) for row in rows)
+        rows = bulk.rows(
+            conn,
+            "SELECT id, sender_id, display_name FROM reporters"
+            " WHERE channel = {p} AND sender_id {among}",
+            (channel, bulk.listed(conn, senders)),
+        )
+        found.update(((channel, sender), (rid, name)) for rid, sender, name in rows)
     return found
 
 
@@ -248,31 +245,22 @@ def open_tickets_of(
     conn: Connection, reporter_ids_: Sequence[int], channel: str, open_states: Sequence[str]
 ) -> dict[int, int]:
     """Each reporter's most recently active open ticket on the channel."""
-    found: dict[int, int] = {}
-    for chunk in _chunks(list(reporter_ids_)):
-        rows = conn.execute(
-            select(TICKETS.c.reporter_id, TICKETS.c.id)
-            .where(
-                _among(conn, TICKETS.c.reporter_id, chunk),
-                TICKETS.c.channel == channel,
-                TICKETS.c.status.in_(open_states),
-            )
-            .order_by(TICKETS.c.last_activity_at, TICKETS.c.id)
-        )
-        found.update((row.reporter_id, row.id) for row in rows)  # the last one wins
-    return found
+    rows = bulk.rows(
+        conn,
+        "SELECT reporter_id, id FROM tickets WHERE reporter_id {among} AND channel = {p}"
+        " AND status {among} ORDER BY last_activity_at, id",
+        (bulk.listed(conn, reporter_ids_), channel, bulk.listed(conn, open_states)),
+    )
+    return dict(rows)  # the last one wins
 
 
 def ticket_states(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:
-    found: dict[int, tuple[str, bool]] = {}
-    for chunk in _chunks(list(ticket_ids)):
-        rows = conn.execute(
-            select(TICKETS.c.id, TICKETS.c.status, TICKETS.c.verified_at).where(
-                _among(conn, TICKETS.c.id, chunk)
-            )
-        )
-        found.update((row.id, (row.status, row.verified_at is not None)) for row in rows)
-    return found
+    rows = bulk.rows(
+        conn,
+        "SELECT id, status, verified_at IS NOT NULL FROM tickets WHERE id {among}",
+        (bulk.listed(conn, ticket_ids),),
+    )
+    return {ticket_id: (status, bool(verified)) for ticket_id, status, verified in rows}
 
 
 def allocate_numbers(conn: Connection, key: str, count: int) -> range:
@@ -293,20 +281,15 @@ def add_messages_to_tickets(conn: Connection, counts: dict[int, int], now: datet
     by_count: dict[int, list[int]] = defaultdict(list)
     for ticket_id, added in counts.items():
         by_count[added].append(ticket_id)
-    latest = literal(now, type_=UTCDateTime())
+    latest = bulk.bound(conn, TICKETS.c.last_activity_at, now)
     for added, ticket_ids in by_count.items():
-        for chunk in _chunks(sorted(ticket_ids)):
-            conn.execute(
-                update(TICKETS)
-                .where(_among(conn, TICKETS.c.id, chunk))
-                .values(
-                    message_count=TICKETS.c.message_count + added,
-                    last_activity_at=case(
-                        (TICKETS.c.last_activity_at < latest, latest),
-                        else_=TICKETS.c.last_activity_at,
-                    ),
-                )
-            )
+        bulk.rows(
+            conn,
+            "UPDATE tickets SET message_count = message_count + {p}, last_activity_at ="
+            " CASE WHEN last_activity_at < {p} THEN {p} ELSE last_activity_at END"
+            " WHERE id {among}",
+            (added, latest, latest, bulk.listed(conn, sorted(ticket_ids))),
+        )
 
 
 def reopen_for_answer(
