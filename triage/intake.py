@@ -185,16 +185,15 @@ class Intake:
         size = len(batch[0].items)
         deadline = time.monotonic() + self.max_delay
         while size < self.max_batch:
-            try:
-                pending = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
+            if self._queue.empty():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                try:
-                    pending = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
+                # One timer for the whole wait: a wait_for per arrival costs a task each.
+                await asyncio.sleep(remaining)
+                if self._queue.empty():
                     break
+            pending = self._queue.get_nowait()
             batch.append(pending)
             size += len(pending.items)
         return batch
