@@ -9,6 +9,7 @@ import pytest
 
 from triage.config import TriageConfig
 from triage.duplicates import (
+    Candidates,
     DuplicateRules,
     OpenTicket,
     ReportFacts,
@@ -83,6 +84,50 @@ def test_ranking_best_first_then_newest() -> None:
     assert [m.number for m in ranked] == ["LBP-2026-00020", "LBP-2026-00010", "LBP-2026-00011"]
     assert ranked[0].score == ranked[1].score == 1.0
     assert ranked[2].score < 1.0
+
+
+def test_window_edge_to_the_microsecond() -> None:
+    new = ReportFacts(POTHOLE.text, NOW, SDN_JUWANA)
+    edge = timedelta(days=14)
+    for age, inside in [(edge, True), (edge + timedelta(microseconds=1), False)]:
+        old = OpenTicket(POTHOLE.number, POTHOLE.text, NOW - age, SDN_JUWANA)
+        assert (find_duplicate(new, [old]) is not None) is inside
+        newer = OpenTicket(POTHOLE.number, POTHOLE.text, NOW + age, SDN_JUWANA)
+        assert (find_duplicate(new, [newer]) is not None) is inside  # either side of the report
+
+
+def test_candidates_readied_once_for_many_reports() -> None:
+    twin = OpenTicket("LBP-2026-00020", POTHOLE.text, NOW - timedelta(hours=1), SDN_JUWANA)
+    candidates = Candidates([POTHOLE, LAMP, WATER, twin])
+    new = ReportFacts(POTHOLE.text, NOW, SDN_JUWANA)
+    assert rank_duplicates(new, candidates) == rank_duplicates(new, [POTHOLE, LAMP, WATER, twin])
+    # A report's own ticket is left out without copying the list.
+    match = find_duplicate(new, candidates.without("LBP-2026-00020"))
+    assert match is not None and match.number == "LBP-2026-00010"
+    assert find_duplicate(new, candidates) == rank_duplicates(new, candidates)[0]
+
+
+def test_the_duplicate_found_is_the_first_ranked() -> None:
+    """Scores and arrivals tie in every way here: the one found must be the one ranked first."""
+    texts = [POTHOLE.text, LAMP.text, "lubang besar di jalan", "jalan Juwana"]
+    places = [None, SDN_JUWANA, NEAR_SDN, (-6.7160, 111.1525)]
+    hours = [0, 1, 1, 30]
+    tickets = [
+        OpenTicket(f"LBP-2026-{i:05d}", text, NOW - timedelta(hours=hour), place)
+        for i, (text, place, hour) in enumerate(
+            (t, p, h) for t in texts for p in places for h in hours
+        )
+    ]
+    arrival = {ticket.number: ticket.received_at for ticket in tickets}
+    for text in [*texts, "Sampah menumpuk"]:
+        for place in places:
+            for min_score in (0.0, 0.5, 0.9):
+                new = ReportFacts(text, NOW, place)
+                rules = DuplicateRules(min_score=min_score)
+                ranked = rank_duplicates(new, tickets, rules)
+                assert find_duplicate(new, tickets, rules) == (ranked[0] if ranked else None)
+                order = [(-m.score, -arrival[m.number].timestamp()) for m in ranked]
+                assert order == sorted(order)  # best first, newer first on ties
 
 
 def test_rules_from_config() -> None:

@@ -9,9 +9,10 @@ the score (1 at the same spot, 0 at the limit). Reports sharing no word are neve
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from triage.config import TriageConfig
@@ -19,6 +20,9 @@ from triage.stemmer import content_stems
 
 EARTH_RADIUS_M = 6_371_000.0
 _PLACE_WEIGHT = 0.4
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,37 +63,111 @@ class DuplicateRules:
         return cls(triage.duplicate_window, triage.duplicate_distance_m, triage.duplicate_min_score)
 
 
+class Candidates:
+    """Open tickets readied once for comparing many new reports with them: each one's stems,
+    arrival and place are worked out here, not again for every report, and tickets whose texts
+    read the same share one text score."""
+
+    __slots__ = ("_excluded", "_rows", "_stem_sets")
+
+    def __init__(self, tickets: Iterable[OpenTicket]) -> None:
+        shapes: dict[frozenset[str], int] = {}  # stem set -> its index in _stem_sets
+        self._rows = []
+        for ticket in tickets:
+            words = stem_set(ticket.text)
+            place = None
+            if ticket.location is not None:
+                latitude, longitude = map(math.radians, ticket.location)
+                place = (latitude, longitude, math.cos(latitude))
+            shape = shapes.setdefault(words, len(shapes))
+            self._rows.append((ticket, _microseconds(ticket.received_at), shape, place))
+        self._stem_sets = list(shapes)
+        self._excluded: str | None = None
+
+    def without(self, number: str) -> Candidates:
+        """The same candidates less ticket `number` (a new report's own ticket), at no cost."""
+        other = object.__new__(Candidates)
+        other._rows, other._stem_sets, other._excluded = self._rows, self._stem_sets, number
+        return other
+
+    def best(self, new: ReportFacts, rules: DuplicateRules) -> DuplicateMatch | None:
+        """What `rank_duplicates` would put first, without ranking the rest."""
+        last = deque(self._scored(new, rules, improving=True), maxlen=1)
+        return _match(*last[0]) if last else None
+
+    def ranked(self, new: ReportFacts, rules: DuplicateRules) -> list[DuplicateMatch]:
+        found = sorted(self._scored(new, rules), key=lambda item: (-item[0], -item[1]))
+        return [_match(*item) for item in found]
+
+    def _scored(
+        self, new: ReportFacts, rules: DuplicateRules, *, improving: bool = False
+    ) -> Iterator[tuple[float, int, OpenTicket, float, float | None]]:
+        """(score rounded, arrival, ticket, text score, distance) of each candidate scoring at
+        least the minimum, in the candidates' order; if `improving`, only of those that rank
+        before every one yielded so far, so the last one is the best."""
+        words = stem_set(new.text)
+        if not words:
+            return
+        size = len(words)
+        text_scores = [
+            len(words & other) / math.sqrt(size * len(other)) if other else 0.0
+            for other in self._stem_sets
+        ]
+        rounded = [round(score, 3) for score in text_scores]
+        arrival, window = _microseconds(new.received_at), rules.window // _MICROSECOND
+        excluded, min_score, limit = self._excluded, rules.min_score, rules.max_distance_m
+        here = None
+        if new.location is not None:
+            latitude, longitude = map(math.radians, new.location)
+            here = (latitude, longitude, math.cos(latitude))
+        top, newest = -math.inf, 0
+        for ticket, received, shape, place in self._rows:
+            if abs(arrival - received) > window or ticket.number == excluded:
+                continue
+            text_score = text_scores[shape]
+            if text_score == 0:
+                continue
+            if here is None or place is None:
+                if text_score < min_score:
+                    continue
+                score, distance = rounded[shape], None
+            else:
+                distance = _arc_m(*here, *place)
+                if distance > limit:
+                    continue
+                nearness = 1 - distance / limit
+                exact = (1 - _PLACE_WEIGHT) * text_score + _PLACE_WEIGHT * nearness
+                if exact < min_score:
+                    continue
+                score = round(exact, 3)
+            if improving:
+                # Newer wins a tie; on a full tie the first one stays, as in a stable sort.
+                if score < top or (score == top and received <= newest):
+                    continue
+                top, newest = score, received
+            yield score, received, ticket, text_score, distance
+
+
 def rank_duplicates(
-    new: ReportFacts, candidates: Iterable[OpenTicket], rules: DuplicateRules = DuplicateRules()
+    new: ReportFacts,
+    candidates: Iterable[OpenTicket] | Candidates,
+    rules: DuplicateRules = DuplicateRules(),
 ) -> list[DuplicateMatch]:
     """Every candidate scoring at least `rules.min_score`, best first (newer first on ties)."""
-    words = stem_set(new.text)
-    found = []
-    for ticket in candidates:
-        if abs(new.received_at - ticket.received_at) > rules.window:
-            continue
-        text_score = similarity(words, stem_set(ticket.text))
-        if text_score == 0:
-            continue
-        score, distance = text_score, None
-        if new.location is not None and ticket.location is not None:
-            distance = haversine_m(new.location, ticket.location)
-            if distance > rules.max_distance_m:
-                continue
-            nearness = 1 - distance / rules.max_distance_m
-            score = (1 - _PLACE_WEIGHT) * text_score + _PLACE_WEIGHT * nearness
-        if score >= rules.min_score:
-            match = DuplicateMatch(ticket.number, round(score, 3), round(text_score, 3), distance)
-            found.append((-match.score, -ticket.received_at.timestamp(), match))
-    return [match for *_, match in sorted(found, key=lambda item: item[:2])]
+    if not isinstance(candidates, Candidates):
+        candidates = Candidates(candidates)
+    return candidates.ranked(new, rules)
 
 
 def find_duplicate(
-    new: ReportFacts, candidates: Sequence[OpenTicket], rules: DuplicateRules = DuplicateRules()
+    new: ReportFacts,
+    candidates: Sequence[OpenTicket] | Candidates,
+    rules: DuplicateRules = DuplicateRules(),
 ) -> DuplicateMatch | None:
     """The likely original of `new` among `candidates`, or None."""
-    ranked = rank_duplicates(new, candidates, rules)
-    return ranked[0] if ranked else None
+    if not isinstance(candidates, Candidates):
+        candidates = Candidates(candidates)
+    return candidates.best(new, rules)
 
 
 @lru_cache(maxsize=4096)
@@ -108,8 +186,24 @@ def similarity(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> fl
 def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in metres between two (latitude, longitude) points."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
+    return _arc_m(lat1, lon1, math.cos(lat1), lat2, lon2, math.cos(lat2))
+
+
+def _arc_m(lat1: float, lon1: float, cos1: float, lat2: float, lon2: float, cos2: float) -> float:
+    """Haversine over radians, with each point's cosine of latitude worked out beforehand."""
+    h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def _match(
+    score: float, _: int, ticket: OpenTicket, text_score: float, distance: float | None
+) -> DuplicateMatch:
+    return DuplicateMatch(ticket.number, score, round(text_score, 3), distance)
+
+
+def _microseconds(moment: datetime) -> int:
+    """A moment as whole microseconds since 1970: exact, unlike a float timestamp."""
+    try:
+        return (moment - _EPOCH) // _MICROSECOND
+    except TypeError:  # naive, as a caller may pass in a test
+        return (moment - _NAIVE_EPOCH) // _MICROSECOND
