@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from store.db import Database
 from store.models import Attachment, Message, Ticket
-from triage.duplicates import OpenTicket, ReportFacts
+from triage.duplicates import Candidates, OpenTicket, ReportFacts
 from triage.hints import Hinter, ReportHints
 from triage.states import OPEN_STATES
 
@@ -92,27 +92,18 @@ class TicketAssessor:
     def assess_now(self, ticket_ids: Sequence[int]) -> None:
         with self.db.engine.connect() as conn:
             reports = _reports(conn, ticket_ids)
-            candidates = self._candidates(conn, min((r.created_at for r in reports), default=None))
-        hinted = []
+            earliest = min((r.created_at for r in reports), default=None)
+            # Readied once for the whole batch; each report then leaves out its own ticket.
+            candidates = Candidates(self._candidates(conn, earliest))
+        hinted = {}
         for report in reports:
-            others = [c for c in candidates if c.number != report.number]
             facts = ReportFacts(report.text, report.created_at, report.location)
+            others = candidates.without(report.number)
             hints = self.hinter.hints(facts, report.attachment_kinds, others)
-            hinted.append((report.ticket_id, flags_of(hints)))
+            hinted[report.ticket_id] = flags_of(hints)
         if hinted:
             with self.db.write() as session:
-                conn = session.connection()
-                for ticket_id, flags in hinted:
-                    # Merged with what is there now: a sweep may have added its markers since.
-                    query = select(TICKETS.c.flags).where(TICKETS.c.id == ticket_id)
-                    if conn.dialect.name == "postgresql":
-                        query = query.with_for_update()
-                    current = conn.execute(query).scalar_one_or_none() or {}
-                    conn.execute(
-                        update(TICKETS)
-                        .where(TICKETS.c.id == ticket_id)
-                        .values(flags={**current, **flags})
-                    )
+                _merge_flags(session.connection(), hinted)
 
     def _candidates(self, conn: Connection, earliest: datetime | None) -> list[OpenTicket]:
         if earliest is None:
@@ -127,15 +118,34 @@ class TicketAssessor:
             .limit(MAX_CANDIDATES)
         ).all()
         firsts = _first_messages(conn, [row.id for row in rows])
-        return [
-            OpenTicket(
-                row.number,
-                firsts[row.id][0] if row.id in firsts else row.summary,
-                row.created_at,
-                firsts[row.id][1] if row.id in firsts else None,
-            )
-            for row in rows
-        ]
+        tickets = []
+        for ticket_id, number, created_at, summary in rows:
+            text, location = firsts.get(ticket_id, (summary, None))
+            tickets.append(OpenTicket(number, text, created_at, location))
+        return tickets
+
+
+def _merge_flags(conn: Connection, flags: dict[int, dict[str, Any]]) -> None:
+    """Write each ticket's hints over the flags it has now: a sweep may have added its markers
+    since. The rows are locked on PostgreSQL, in id order, until the caller commits."""
+    query = (
+        select(TICKETS.c.id, TICKETS.c.flags)
+        .where(TICKETS.c.id.in_(list(flags)))
+        .order_by(TICKETS.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    merged = [
+        {"ticket_id": ticket_id, "merged": {**(current or {}), **flags[ticket_id]}}
+        for ticket_id, current in conn.execute(query)
+    ]
+    if merged:
+        conn.execute(
+            update(TICKETS)
+            .where(TICKETS.c.id == bindparam("ticket_id"))
+            .values(flags=bindparam("merged")),
+            merged,
+        )
 
 
 def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from triage.completeness import missing_facts
 from triage.config import CategoryConfig, JurisdictionConfig, TriageConfig
 from triage.duplicates import (
+    Candidates,
     DuplicateMatch,
     DuplicateRules,
     OpenTicket,
@@ -63,11 +64,11 @@ class Hinter:
         self,
         report: ReportFacts,
         attachment_kinds: Iterable[str],
-        open_tickets: Sequence[OpenTicket],
+        open_tickets: Sequence[OpenTicket] | Candidates,
         locale: str = "id",
     ) -> ReportHints:
         """`open_tickets` are the candidates for duplicates (the caller leaves out the report's
-        own ticket)."""
+        own ticket); `Candidates` readies them once for many reports."""
         place = self.jurisdiction.check(report.text, report.location, locale)
         return ReportHints(
             suggestions=self.suggester.suggest(report.text, self.suggestion_limit),
