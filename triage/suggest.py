@@ -48,6 +48,12 @@ class Suggester:
             [_Keyword(kw, stems, len(stems) / listed_in[stems]) for kw, stems in entries if stems]
             for entries in stemmed
         ]
+        # Which keywords each stem starts, so a report is checked only against keywords whose
+        # first word it contains: (category's place, keyword's place in the category).
+        self._starting: dict[str, list[tuple[int, int]]] = {}
+        for order, keywords in enumerate(self._keywords):
+            for place, keyword in enumerate(keywords):
+                self._starting.setdefault(keyword.stems[0], []).append((order, place))
 
     def suggest(self, text: str, limit: int = 3) -> list[Suggestion]:
         """The best `limit` categories for `text`, highest score first; [] when nothing hits."""
@@ -55,13 +61,22 @@ class Suggester:
         positions: dict[str, list[int]] = {}
         for i, word in enumerate(stems):
             positions.setdefault(word, []).append(i)
+        # In config order, as the scores are summed in that order.
+        hit = sorted(
+            at
+            for word in positions
+            for at in self._starting.get(word, ())
+            if _hits(self._keywords[at[0]][at[1]].stems, positions)
+        )
+        by_category: dict[int, list[_Keyword]] = {}
+        for order, place in hit:
+            by_category.setdefault(order, []).append(self._keywords[order][place])
         found = []
-        for order, (cat, keywords) in enumerate(zip(self._categories, self._keywords, strict=True)):
-            hits = [kw for kw in keywords if _hits(kw.stems, positions)]
-            if hits:
-                score = round(sum(kw.weight for kw in hits), 3)
-                matched = tuple(kw.text for kw in hits)
-                found.append((-score, order, Suggestion(cat.code, cat.opd, score, matched)))
+        for order, hits in by_category.items():
+            cat = self._categories[order]
+            score = round(sum(kw.weight for kw in hits), 3)
+            matched = tuple(kw.text for kw in hits)
+            found.append((-score, order, Suggestion(cat.code, cat.opd, score, matched)))
         return [suggestion for _, _, suggestion in sorted(found)[:limit]]
 
 
