@@ -135,19 +135,28 @@ _PARTICLES = ("lah", "kah", "pun")
 _POSSESSIVES = ("nya", "ku", "mu")
 _VOWELS = re.compile(r"[aiueo]")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+_REDUPLICATED = re.compile(r"\b([a-z]{2,})2\b")
 
 
 def tokens(text: str) -> list[str]:
     """Lower-case words of `text` with informal spellings replaced and stretched letters shrunk."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=128)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Kept a while: triage reads a new report's words three times (places, categories, duplicates).
     text = text.casefold()
-    text = re.sub(r"([a-z])\1{2,}", r"\1", text)  # "parahhh" -> "parah"
-    text = re.sub(r"\b([a-z]{2,})2\b", r"\1", text)  # "jalan2" (reduplication) -> "jalan"
-    return [INFORMAL.get(word, word) for word in _TOKEN.findall(text)]
+    text = _STRETCHED.sub(r"\1", text)  # "parahhh" -> "parah"
+    if "2" in text:
+        text = _REDUPLICATED.sub(r"\1", text)  # "jalan2" (reduplication) -> "jalan"
+    return tuple(INFORMAL.get(word, word) for word in _TOKEN.findall(text))
 
 
 def content_stems(text: str) -> list[str]:
     """The stems of `text`'s words in order, without stop words or bare numbers."""
-    return [stem(word) for word in tokens(text) if word not in STOP_WORDS and not word.isdigit()]
+    return [stem(word) for word in _tokens(text) if word not in STOP_WORDS and not word.isdigit()]
 
 
 @lru_cache(maxsize=8192)
