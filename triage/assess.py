@@ -29,6 +29,62 @@ BATCH = 200
 TICKETS = Ticket.__table__
 MESSAGES = Message.__table__
 ATTACHMENTS = Attachment.__table__
+Point = tuple[float, float]  # (latitude, longitude)
+
+_OPEN = [s.value for s in OPEN_STATES]
+_INBOUND = (
+    MESSAGES.c.ticket_id,
+    MESSAGES.c.id,
+    MESSAGES.c.subject,
+    MESSAGES.c.text,
+    MESSAGES.c.latitude,
+    MESSAGES.c.longitude,
+)
+_LATEST_FIRST = (MESSAGES.c.sent_at.desc(), MESSAGES.c.id.desc())
+
+# Built once, with their values bound at each call: building an IN clause of 300 ids costs more
+# than running the query.
+_REPORTS = (
+    select(*_INBOUND, TICKETS.c.number, TICKETS.c.created_at)
+    .join_from(MESSAGES, TICKETS, TICKETS.c.id == MESSAGES.c.ticket_id)
+    .where(
+        MESSAGES.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)),
+        MESSAGES.c.direction == "in",
+    )
+    .order_by(*_LATEST_FIRST)
+)
+_OPEN_SINCE = (
+    select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at, TICKETS.c.summary)
+    .where(TICKETS.c.status.in_(_OPEN), TICKETS.c.created_at >= bindparam("since"))
+    .order_by(TICKETS.c.created_at.desc())
+    .limit(MAX_CANDIDATES)
+)
+# The candidates' messages, picked by the candidates' own filter from the oldest of them on
+# rather than by their ids: the same rows, and a few more when tickets tie at the limit.
+_INBOUND_OF_OPEN = (
+    select(*_INBOUND)
+    .where(
+        MESSAGES.c.ticket_id.in_(
+            select(TICKETS.c.id).where(
+                TICKETS.c.status.in_(_OPEN), TICKETS.c.created_at >= bindparam("oldest")
+            )
+        ),
+        MESSAGES.c.direction == "in",
+    )
+    .order_by(*_LATEST_FIRST)
+)
+_ATTACHMENT_KINDS = select(ATTACHMENTS.c.message_id, ATTACHMENTS.c.kind).where(
+    ATTACHMENTS.c.message_id.in_(bindparam("message_ids", expanding=True))
+)
+_FLAGS = (
+    select(TICKETS.c.id, TICKETS.c.flags)
+    .where(TICKETS.c.id.in_(bindparam("ticket_ids", expanding=True)))
+    .order_by(TICKETS.c.id)
+)
+_FLAGS_LOCKED = _FLAGS.with_for_update()
+_SET_FLAGS = (
+    update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id")).values(flags=bindparam("merged"))
+)
 
 
 def flags_of(hints: ReportHints) -> dict[str, Any]:
@@ -95,7 +151,7 @@ class TicketAssessor:
             earliest = min((r.created_at for r in reports), default=None)
             # Readied once for the whole batch; each report then leaves out its own ticket.
             candidates = Candidates(self._candidates(conn, earliest))
-        hinted = {}
+        hinted: dict[int, dict[str, Any]] = {}
         for report in reports:
             facts = ReportFacts(report.text, report.created_at, report.location)
             others = candidates.without(report.number)
@@ -108,16 +164,11 @@ class TicketAssessor:
     def _candidates(self, conn: Connection, earliest: datetime | None) -> list[OpenTicket]:
         if earliest is None:
             return []
-        rows = conn.execute(
-            select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at, TICKETS.c.summary)
-            .where(
-                TICKETS.c.status.in_([s.value for s in OPEN_STATES]),
-                TICKETS.c.created_at >= earliest - self.hinter.duplicate_rules.window,
-            )
-            .order_by(TICKETS.c.created_at.desc())
-            .limit(MAX_CANDIDATES)
-        ).all()
-        firsts = _first_messages(conn, [row.id for row in rows])
+        since = earliest - self.hinter.duplicate_rules.window
+        rows = conn.execute(_OPEN_SINCE, {"since": since}).all()
+        if not rows:
+            return []
+        firsts = _first_messages(conn, rows[-1][2])
         tickets = []
         for ticket_id, number, created_at, summary in rows:
             text, location = firsts.get(ticket_id, (summary, None))
@@ -128,77 +179,46 @@ class TicketAssessor:
 def _merge_flags(conn: Connection, flags: dict[int, dict[str, Any]]) -> None:
     """Write each ticket's hints over the flags it has now: a sweep may have added its markers
     since. The rows are locked on PostgreSQL, in id order, until the caller commits."""
-    query = (
-        select(TICKETS.c.id, TICKETS.c.flags)
-        .where(TICKETS.c.id.in_(list(flags)))
-        .order_by(TICKETS.c.id)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = _FLAGS_LOCKED if conn.dialect.name == "postgresql" else _FLAGS
     merged = [
         {"ticket_id": ticket_id, "merged": {**(current or {}), **flags[ticket_id]}}
-        for ticket_id, current in conn.execute(query)
+        for ticket_id, current in conn.execute(query, {"ticket_ids": list(flags)})
     ]
     if merged:
-        conn.execute(
-            update(TICKETS)
-            .where(TICKETS.c.id == bindparam("ticket_id"))
-            .values(flags=bindparam("merged")),
-            merged,
-        )
+        conn.execute(_SET_FLAGS, merged)
 
 
 def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:
-    tickets = conn.execute(
-        select(TICKETS.c.id, TICKETS.c.number, TICKETS.c.created_at).where(
-            TICKETS.c.id.in_(list(ticket_ids))
-        )
-    ).all()
-    firsts = _first_messages(conn, [t.id for t in tickets], with_ids=True)
+    """The tickets with their first inbound message (those without one are left out)."""
+    rows = conn.execute(_REPORTS, {"ticket_ids": list(ticket_ids)}).all()
+    firsts: dict[int, tuple[str, datetime, int, str, Point | None]] = {}
+    for ticket_id, message_id, subject, body, latitude, longitude, number, created_at in rows:
+        text, point = _facts(subject, body, latitude, longitude)
+        firsts[ticket_id] = (number, created_at, message_id, text, point)  # the earliest last
     kinds: dict[int, list[str]] = {}
-    message_ids = [first[2] for first in firsts.values()]
-    if message_ids:
-        for message_id, kind in conn.execute(
-            select(ATTACHMENTS.c.message_id, ATTACHMENTS.c.kind).where(
-                ATTACHMENTS.c.message_id.in_(message_ids)
-            )
-        ):
+    if firsts:
+        message_ids = [first[2] for first in firsts.values()]
+        for message_id, kind in conn.execute(_ATTACHMENT_KINDS, {"message_ids": message_ids}):
             kinds.setdefault(message_id, []).append(kind)
     return [
-        _Report(
-            t.id,
-            t.number,
-            t.created_at,
-            firsts[t.id][0],
-            firsts[t.id][1],
-            tuple(kinds.get(firsts[t.id][2], ())),
-        )
-        for t in tickets
-        if t.id in firsts
+        _Report(ticket_id, number, created_at, text, point, tuple(kinds.get(message_id, ())))
+        for ticket_id, (number, created_at, message_id, text, point) in firsts.items()
     ]
 
 
-def _first_messages(
-    conn: Connection, ticket_ids: Sequence[int], *, with_ids: bool = False
-) -> dict[int, tuple]:
-    """Per ticket, the first inbound message: (text, location[, message id])."""
-    if not ticket_ids:
-        return {}
-    rows = conn.execute(
-        select(
-            MESSAGES.c.ticket_id,
-            MESSAGES.c.id,
-            MESSAGES.c.subject,
-            MESSAGES.c.text,
-            MESSAGES.c.latitude,
-            MESSAGES.c.longitude,
-        )
-        .where(MESSAGES.c.ticket_id.in_(list(ticket_ids)), MESSAGES.c.direction == "in")
-        .order_by(MESSAGES.c.sent_at.desc(), MESSAGES.c.id.desc())
-    )
-    firsts: dict[int, tuple] = {}
-    for row in rows:  # the earliest is written last
-        text = " ".join(filter(None, [row.subject, row.text]))
-        point = (row.latitude, row.longitude) if row.latitude is not None else None
-        firsts[row.ticket_id] = (text, point, row.id) if with_ids else (text, point)
+def _first_messages(conn: Connection, oldest: datetime) -> dict[int, tuple[str, Point | None]]:
+    """Per open ticket created since `oldest`, its first inbound message: (text, location)."""
+    firsts = {}
+    for ticket_id, _, subject, body, latitude, longitude in conn.execute(
+        _INBOUND_OF_OPEN, {"oldest": oldest}
+    ).all():
+        firsts[ticket_id] = _facts(subject, body, latitude, longitude)  # the earliest is last
     return firsts
+
+
+def _facts(
+    subject: str | None, body: str | None, latitude: float | None, longitude: float | None
+) -> tuple[str, Point | None]:
+    """What triage reads of a message: its subject and text, and where it was sent from."""
+    text = " ".join(filter(None, [subject, body]))
+    return text, ((latitude, longitude) if latitude is not None else None)
