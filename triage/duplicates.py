@@ -23,6 +23,7 @@ _PLACE_WEIGHT = 0.4
 _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
+_Place = tuple[float, float, float]  # latitude and longitude in radians, cosine of the latitude
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +73,11 @@ class Candidates:
 
     def __init__(self, tickets: Iterable[OpenTicket]) -> None:
         shapes: dict[frozenset[str], int] = {}  # stem set -> its index in _stem_sets
-        self._rows = []
+        # (ticket, arrival, index of its stem set, place)
+        self._rows: list[tuple[OpenTicket, int, int, _Place | None]] = []
         for ticket in tickets:
-            words = stem_set(ticket.text)
-            place = None
-            if ticket.location is not None:
-                latitude, longitude = map(math.radians, ticket.location)
-                place = (latitude, longitude, math.cos(latitude))
-            shape = shapes.setdefault(words, len(shapes))
+            shape = shapes.setdefault(stem_set(ticket.text), len(shapes))
+            place = _place(ticket.location)
             self._rows.append((ticket, _microseconds(ticket.received_at), shape, place))
         self._stem_sets = list(shapes)
         self._excluded: str | None = None
@@ -116,10 +114,7 @@ class Candidates:
         rounded = [round(score, 3) for score in text_scores]
         arrival, window = _microseconds(new.received_at), rules.window // _MICROSECOND
         excluded, min_score, limit = self._excluded, rules.min_score, rules.max_distance_m
-        here = None
-        if new.location is not None:
-            latitude, longitude = map(math.radians, new.location)
-            here = (latitude, longitude, math.cos(latitude))
+        here = _place(new.location)
         top, newest = -math.inf, 0
         for ticket, received, shape, place in self._rows:
             if abs(arrival - received) > window or ticket.number == excluded:
@@ -193,6 +188,13 @@ def _arc_m(lat1: float, lon1: float, cos1: float, lat2: float, lon2: float, cos2
     """Haversine over radians, with each point's cosine of latitude worked out beforehand."""
     h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def _place(location: tuple[float, float] | None) -> _Place | None:
+    if location is None:
+        return None
+    latitude, longitude = map(math.radians, location)
+    return latitude, longitude, math.cos(latitude)
 
 
 def _match(
