@@ -77,6 +77,28 @@ MESSAGE_INSERT = BulkInsert(
     ),
     key=("channel", "external_id"),
 )
+TICKET_INSERT = BulkInsert(
+    TICKETS,
+    (
+        "number",
+        "status",
+        "channel",
+        "account",
+        "reporter_id",
+        "summary",
+        "created_at",
+        "last_activity_at",
+        "verify_due_at",
+        "message_count",
+        "answered",
+        "flags",
+        "open_key",
+    ),
+    key=("number",),
+)
+EVENT_INSERT = BulkInsert(
+    EVENTS, ("ticket_id", "at", "actor", "action", "from_state", "to_state", "data")
+)
 ATTACHMENT_INSERT = BulkInsert(
     ATTACHMENTS,
     (

@@ -221,25 +221,26 @@ class BatchWriter:
         ):
             flags = {"follows_ticket_id": follows} if follows is not None else {}
             rows.append(
-                {
-                    "number": format_number(self.prefix, year, serial),
-                    "status": Status.NEW.value,
-                    "channel": message.channel,
-                    "account": message.account,
-                    "reporter_id": reporter,
-                    "summary": _summary(message),
-                    "created_at": self.now,
-                    "last_activity_at": self.now,
-                    "verify_due_at": self.verify_due_at,
-                    "message_count": self.new_counts[message.channel, reporter],
-                    "flags": flags,
-                    "open_key": open_key(message.channel, reporter),
-                }
+                (
+                    format_number(self.prefix, year, serial),
+                    Status.NEW.value,
+                    message.channel,
+                    message.account,
+                    reporter,
+                    _summary(message),
+                    self.now,
+                    self.now,
+                    self.verify_due_at,
+                    self.new_counts[message.channel, reporter],
+                    False,
+                    flags,
+                    open_key(message.channel, reporter),
+                )
             )
-        ids = ingest.insert_returning_ids(self.conn, ingest.TICKETS, rows, ("number",))
+        ids = ingest.TICKET_INSERT.ids(self.conn, rows)
         self.outcome.new_ticket_ids.extend(ids)
         events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
-        ingest.insert_rows(self.conn, ingest.EVENTS, events)
+        ingest.EVENT_INSERT.ids(self.conn, events)
         self.opened_ids = set(ids)
         return dict(zip(to_open, ids, strict=True))
 
@@ -305,7 +306,7 @@ class BatchWriter:
             event = self._event(
                 ticket_id, Action.REPORTER_ANSWERED.value, status, outcome.to_state.value
             )
-            ingest.insert_rows(self.conn, ingest.EVENTS, [event])
+            ingest.EVENT_INSERT.ids(self.conn, [event])
         # Activity is when we received it: a sender's clock (an email Date) may be wrong.
         ingest.add_messages_to_tickets(self.conn, {t: counts[t] for t in existing}, self.now)
 
@@ -349,16 +350,9 @@ class BatchWriter:
 
     def _event(
         self, ticket_id: int, action: str, from_state: str | None, to_state: str | None
-    ) -> dict[str, Any]:
-        return {
-            "ticket_id": ticket_id,
-            "at": self.now,
-            "actor": SYSTEM_ACTOR,
-            "action": action,
-            "from_state": from_state,
-            "to_state": to_state,
-            "data": {},
-        }
+    ) -> tuple[Any, ...]:
+        """In `ingest.EVENT_INSERT`'s column order."""
+        return (ticket_id, self.now, SYSTEM_ACTOR, action, from_state, to_state, {})
 
 
 def _refs(message: InboundMessage) -> list[str]:
