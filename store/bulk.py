@@ -42,10 +42,15 @@ class BulkInsert:
             return self._postgresql(conn, rows)
         return self._sqlite(conn, rows)
 
-    def _postgresql(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        arrays = [list(values) for values in zip(*rows, strict=True)]
+    def _columns(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+        """The rows' values column by column, as the driver takes them."""
+        columns = [list(values) for values in zip(*rows, strict=True)]
         for index, process in self._processors_for(conn):
-            arrays[index] = [None if v is None else process(v) for v in arrays[index]]
+            columns[index] = _each(process, columns[index])
+        return columns
+
+    def _postgresql(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+        arrays = self._columns(conn, rows)
         statement = self._statement(conn, self._unnest_sql)
         returned = conn.exec_driver_sql(statement, tuple(arrays)).all()
         if len(returned) != len(rows):
@@ -58,16 +63,8 @@ class BulkInsert:
         return [ids[tuple(row[i] for i in self.key)] for row in rows]
 
     def _sqlite(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        processors = self._processors_for(conn)
-        if processors:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for index, process in processors:
-                    if values[index] is not None:
-                        values[index] = process(values[index])
-                converted.append(tuple(values))
-            rows = converted
+        if self._processors_for(conn):
+            rows = list(zip(*self._columns(conn, rows), strict=True))
         table = self.table.name
         cursor = conn.connection.cursor()
         try:
@@ -118,6 +115,21 @@ class BulkInsert:
             f"INSERT INTO {self.table.name} ({self._quoted_columns(conn)}) "
             f"SELECT * FROM unnest({arrays}) RETURNING {', '.join(('id', *key))}"
         )
+
+
+def _each(process: Processor, values: list[Any]) -> list[Any]:
+    """`process` over `values`; a batch's rows share their times, so a repeat is done once."""
+    out = []
+    last = last_out = None
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif value is not last:
+            last, last_out = value, process(value)
+            out.append(last_out)
+        else:
+            out.append(last_out)
+    return out
 
 
 def _array_type(column_type: str) -> str:
