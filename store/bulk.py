@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 
 Processor = Callable[[Any], Any]
 
@@ -85,7 +85,7 @@ class BulkInsert:
         if dialect.name not in self._processors:
             found = []
             for index, name in enumerate(self.columns):
-                process = self.table.c[name].type.bind_processor(dialect)
+                process = _processor(self.table.c[name].type, dialect)
                 if process is not None:
                     found.append((index, process))
             self._processors[dialect.name] = found
@@ -172,5 +172,13 @@ def _dialect_sql(dialect: str, template: str) -> str:
 
 def bound(conn: Connection, column: Any, value: Any) -> Any:
     """`value` as SQLAlchemy would hand it to the driver for `column`."""
-    process = column.type.bind_processor(conn.dialect)
+    process = _processor(column.type, conn.dialect)
     return value if process is None or value is None else process(value)
+
+
+def _processor(column_type: Any, dialect: Any) -> Processor | None:
+    """What SQLAlchemy would do to a value for the driver: the dialect's own form (SQLite keeps
+    times as text in one fixed format, which comparisons between them rely on)."""
+    if dialect.name == "postgresql" and isinstance(column_type, JSON):
+        return column_type.bind_processor(dialect)  # text, cast to json in the statement
+    return column_type.dialect_impl(dialect).bind_processor(dialect)

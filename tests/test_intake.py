@@ -322,3 +322,19 @@ async def test_two_processes_racing_store_once_and_thread_together(db: Database,
     assert [t.message_count for t in all_tickets] == [3] * 20
     assert len({t.number for t in all_tickets}) == 20
     assert len(messages(db)) == 60
+
+
+async def test_times_intake_writes_compare_with_times_queries_give(
+    intake: Intake, db: Database, clock
+) -> None:
+    # On SQLite times are text: intake's own inserts must write them as SQLAlchemy does, or
+    # "<" and "=" between the two go wrong (the queue's paging compares them).
+    await intake.submit([report("wamid.1")])  # the clock stands on a whole minute
+    now = clock()
+    with db.read() as session:
+        assert session.exec(select(Ticket).where(Ticket.last_activity_at == now)).one()
+        assert session.exec(select(Ticket).where(Ticket.created_at >= now)).one()
+        assert session.exec(select(Message).where(Message.received_at == now)).one()
+        assert session.exec(select(RawEvent).where(RawEvent.received_at == now)).one()
+        assert session.exec(select(TicketEvent).where(TicketEvent.at == now)).one()
+        assert not session.exec(select(Ticket).where(Ticket.last_activity_at < now)).all()
