@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 import settings as config_schema
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web app, webhooks, pollers and sweeps")
     serve.add_argument("--port", type=int, help="override [server] port")
     serve.add_argument("--host", help="override [server] host")
+    serve.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="the event loop: uvloop (default) or the standard library's asyncio loop",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     check = commands.add_parser("check-config", help="validate and print the effective config")
@@ -124,8 +131,15 @@ def cmd_serve(args: argparse.Namespace, settings: config_schema.Settings, base: 
         print=None,
         access_log=None,
         shutdown_timeout=10,
+        loop=_event_loop(args.loop),
     )
     return 0
+
+
+def _event_loop(name: str) -> asyncio.AbstractEventLoop:
+    # uvloop keeps the sockets and the loop's own bookkeeping in C: every webhook delivery
+    # costs the loop thread less than on the standard loop.
+    return uvloop.new_event_loop() if name == "uvloop" else asyncio.new_event_loop()
 
 
 def cmd_check_config(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:

@@ -30,8 +30,10 @@ REPO = Path(__file__).resolve().parent.parent
 SECRET = "bench-app-secret"
 PHONE = "106540352242922"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+# On the event loop `main.py serve` runs by default, so that the two differ only in the handler.
 BARE_SERVER = """
 import sys
+import uvloop
 from aiohttp import web
 async def handle(request):
     await request.read()
@@ -40,7 +42,14 @@ async def health(request):
     return web.Response(text="ok")
 app = web.Application()
 app.add_routes([web.post("/webhooks/whatsapp", handle), web.get("/healthz", health)])
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+web.run_app(
+    app,
+    host="127.0.0.1",
+    port=int(sys.argv[1]),
+    print=None,
+    access_log=None,
+    loop=uvloop.new_event_loop(),
+)
 """
 
 
