@@ -93,6 +93,9 @@ class WhatsAppChannel:
         self.http = http
         self.clock = clock
         self._sink: IntakeSink | None = None
+        secret = config.app_secret.get_secret_value().encode()
+        # Keyed once: each delivery copies the keyed state (what HMAC.copy() is for).
+        self._signer = hmac.new(secret, digestmod=hashlib.sha256) if secret else None
         self._resuming: asyncio.Task[None] | None = None
         download = WhatsAppDownload(
             config.api_base,
@@ -175,11 +178,11 @@ class WhatsAppChannel:
         return web.Response(text="ok")
 
     def _signed(self, body: bytes, header: str | None) -> bool:
-        secret = self.config.app_secret.get_secret_value().encode()
-        if not secret or not header or not header.startswith("sha256="):
+        if self._signer is None or not header or not header.startswith("sha256="):
             return False
-        expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), expected)
+        mac = self._signer.copy()
+        mac.update(body)
+        return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), mac.hexdigest())
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -224,8 +227,9 @@ def _log_unreadable(items: Sequence[Inbound]) -> None:
 
 async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
     """The body, or None as soon as it is known to exceed `limit` bytes."""
-    if request.content_length is not None:
-        if request.content_length > limit:
+    length = request.content_length  # parsed from the header at each access
+    if length is not None:
+        if length > limit:
             return None
         return await request.read()  # the length is known and within the limit
     chunks: list[bytes] = []

@@ -51,7 +51,7 @@ class _Unreadable(Exception):
     """A message of a supported type whose content is missing or malformed."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs several times more to build
 class ChangeContext:
     """What every message of one `changes[]` entry shares."""
 
@@ -97,7 +97,9 @@ def parse_message(message: Any, ctx: ChangeContext) -> Inbound | None:
 
 def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> InboundMessage:
     """An InboundMessage with everything every message type shares already filled in."""
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    context = message.get("context")
+    if not isinstance(context, dict):
+        context = {}
     sender_id = str(message.get("from") or message.get("from_user_id") or "")
     profile_name, contact = _sender_profile(ctx.value.get("contacts"), message)
     errors = errors_text(message.get("errors")) or errors_text(ctx.value.get("errors"))
@@ -324,24 +326,32 @@ def _sender_profile(contacts: Any, message: dict[str, Any]) -> tuple[str | None,
     The contact is the phone number (+wa_id) or, for a user who shares only a WhatsApp
     username (reached by a business-scoped user id), that username.
     """
-    if not isinstance(contacts, list):
-        return None, None
-    candidates = [c for c in contacts if isinstance(c, dict)]
-    match = next((c for c in candidates if _is_sender(c, message)), None)
-    if match is None and len(candidates) == 1:
-        match = candidates[0]
+    match = _sender_card(contacts, message) if isinstance(contacts, list) else None
     if match is None:
         return None, None
-    profile = match.get("profile") if isinstance(match.get("profile"), dict) else {}
+    profile = match.get("profile")
+    if not isinstance(profile, dict):
+        profile = {}
     wa_id = str(match.get("wa_id") or "")
     contact = f"+{wa_id}" if wa_id.isdigit() else profile.get("username") or None
     return profile.get("name") or None, contact
 
 
+def _sender_card(contacts: list[Any], message: dict[str, Any]) -> dict[str, Any] | None:
+    """The sender's entry in `contacts[]`, or the only entry when none names the sender."""
+    cards = [c for c in contacts if isinstance(c, dict)]
+    for card in cards:
+        if _is_sender(card, message):
+            return card
+    return cards[0] if len(cards) == 1 else None
+
+
 def _is_sender(contact: dict[str, Any], message: dict[str, Any]) -> bool:
-    by_phone = message.get("from") and contact.get("wa_id") == message.get("from")
-    by_user_id = message.get("from_user_id") and contact.get("user_id") == message["from_user_id"]
-    return bool(by_phone or by_user_id)
+    phone = message.get("from")
+    if phone and contact.get("wa_id") == phone:
+        return True
+    user_id = message.get("from_user_id")
+    return bool(user_id) and contact.get("user_id") == user_id
 
 
 def errors_text(errors: Any, *, with_code: bool = True) -> str | None:
