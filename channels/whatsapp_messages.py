@@ -62,7 +62,9 @@ class ChangeContext:
 
     def raw_with(self, key: str, item: dict[str, Any]) -> dict[str, Any]:
         """A webhook body holding only `item`, so what is stored reads like what was sent."""
-        value = {k: v for k, v in self.value.items() if k not in ("messages", "statuses")}
+        value = self.value.copy()
+        value.pop("messages", None)
+        value.pop("statuses", None)
         value[key] = [item]
         change = {"field": "messages", "value": value}
         return {"object": WEBHOOK_OBJECT, "entry": [{"id": self.entry_id, "changes": [change]}]}
@@ -102,8 +104,10 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
         context = {}
     sender_id = str(message.get("from") or message.get("from_user_id") or "")
     profile_name, contact = _sender_profile(ctx.value.get("contacts"), message)
+    parse_error = fields.pop("parse_error", None)
     errors = errors_text(message.get("errors")) or errors_text(ctx.value.get("errors"))
-    parse_error = "; ".join(p for p in (fields.pop("parse_error", None), errors) if p) or None
+    if errors:
+        parse_error = f"{parse_error}; {errors}" if parse_error else errors
     referral = message.get("referral")
     subject = None
     if isinstance(referral, dict):
