@@ -151,25 +151,9 @@ def existing_raw_keys(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[
     return found
 
 
-def insert_returning_ids(
-    conn: Connection, table: Any, rows: list[dict[str, Any]], key: Sequence[str]
-) -> list[int]:
-    """Insert many rows in a few multi-row statements; their ids come back in `rows`' order.
-
-    RETURNING gives each id with its row's unique `key`: neither database promises the order
-    of RETURNING rows, and asking SQLAlchemy to sort them makes it insert one row at a time.
-    """
-    if not rows:
-        return []
-    columns = [table.c[k] for k in key]
-    result = conn.execute(insert(table).returning(table.c.id, *columns), rows)
-    ids = {tuple(row[1:]): row[0] for row in result}
-    return [ids[tuple(row[k] for k in key)] for row in rows]
-
-
 def insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     if rows:
-        insert_returning_ids(conn, table, rows, ())
+        conn.execute(insert(table), rows)
 
 
 def reporter_ids(
