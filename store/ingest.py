@@ -14,7 +14,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     insert,
-    or_,
     select,
     update,
 )
@@ -211,27 +210,16 @@ def tickets_by_message_refs(
 ) -> dict[str, tuple[int, str]]:
     """For each referenced platform id, the (ticket id, status) of the message carrying it."""
     found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(list(refs)):
-        rows = conn.execute(
-            select(
-                MESSAGES.c.external_id,
-                MESSAGES.c.platform_message_id,
-                TICKETS.c.id,
-                TICKETS.c.status,
+    # One query per id column, not one with OR: SQLite answers an OR of two IN lists by
+    # walking every message of the channel.
+    for column in (MESSAGES.c.external_id, MESSAGES.c.platform_message_id):
+        for chunk in _chunks(list(refs)):
+            rows = conn.execute(
+                select(column, TICKETS.c.id, TICKETS.c.status)
+                .join(TICKETS, TICKETS.c.id == MESSAGES.c.ticket_id)
+                .where(MESSAGES.c.channel == channel, _among(conn, column, chunk))
             )
-            .join(TICKETS, TICKETS.c.id == MESSAGES.c.ticket_id)
-            .where(
-                MESSAGES.c.channel == channel,
-                or_(
-                    _among(conn, MESSAGES.c.external_id, chunk),
-                    _among(conn, MESSAGES.c.platform_message_id, chunk),
-                ),
-            )
-        )
-        for row in rows:
-            for ref in (row.external_id, row.platform_message_id):
-                if ref in chunk:
-                    found[ref] = (row.id, row.status)
+            found.update((ref, (ticket_id, status)) for ref, ticket_id, status in rows)
     return found
 
 
@@ -251,13 +239,16 @@ def open_tickets_of(
     conn: Connection, reporter_ids_: Sequence[int], channel: str, open_states: Sequence[str]
 ) -> dict[int, int]:
     """Each reporter's most recently active open ticket on the channel."""
+    # The channel is checked here, not in SQL: given `channel = ?`, SQLite's planner walks the
+    # channel's whole activity index (every ticket the channel ever had) instead of looking up
+    # the few reporters by ix_tickets_reporter_status.
     rows = bulk.rows(
         conn,
-        "SELECT reporter_id, id FROM tickets WHERE reporter_id {among} AND channel = {p}"
+        "SELECT reporter_id, id, channel FROM tickets WHERE reporter_id {among}"
         " AND status {among} ORDER BY last_activity_at, id",
-        (bulk.listed(conn, reporter_ids_), channel, bulk.listed(conn, open_states)),
+        (bulk.listed(conn, reporter_ids_), bulk.listed(conn, open_states)),
     )
-    return dict(rows)  # the last one wins
+    return {reporter: ticket for reporter, ticket, on in rows if on == channel}  # last wins
 
 
 def ticket_states(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from channels.base import (
@@ -338,3 +340,43 @@ async def test_times_intake_writes_compare_with_times_queries_give(
         assert session.exec(select(RawEvent).where(RawEvent.received_at == now)).one()
         assert session.exec(select(TicketEvent).where(TicketEvent.at == now)).one()
         assert not session.exec(select(Ticket).where(Ticket.last_activity_at < now)).all()
+
+
+async def test_intake_looks_rows_up_by_index_on_sqlite(tmp_path, clock) -> None:
+    # Intake runs on every delivery: none of its statements may walk a table (or the channel's
+    # whole ticket history), or each webhook gets slower as the regency's tickets pile up.
+    # SQLite's planner picks indexes by rules, not statistics, so the plans are checked here.
+    db = Database(f"sqlite:///{tmp_path / 'kanal.db'}")
+    db.create_schema()
+    sink = Intake(db, clock=clock)
+    await sink.start()
+    try:
+        await sink.submit([report(f"wamid.seed{n}", sender=f"62811{n:07d}") for n in range(30)])
+        statements: list[str] = []
+        db.engine.dispose()
+        event.listen(
+            db.engine, "connect", lambda conn, _: conn.set_trace_callback(statements.append)
+        )
+        await sink.submit(
+            [
+                report("wamid.again", sender="628110000007"),  # joins an open ticket
+                report("wamid.new", sender="628999999999"),  # opens one
+                report("wamid.reply", sender="628110000008", reply_to="wamid.seed8"),
+            ]
+        )
+    finally:
+        await sink.stop()
+    lookups = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "UPDATE"))]
+    assert any("FROM tickets" in s for s in lookups)
+    with sqlite3.connect(tmp_path / "kanal.db") as conn:
+        for statement in lookups:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")]
+            # A whole table, or every row of the channel: "(channel=?)" is all that narrows it.
+            walks = [
+                step
+                for step in plan
+                if (step.startswith("SCAN ") and "json_each" not in step)
+                or step.endswith("(channel=?)")
+            ]
+            assert not walks, (statement, plan)
+    db.dispose()
