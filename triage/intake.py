@@ -49,9 +49,9 @@ class Intake:
     """Implements `channels.base.IntakeSink`.
 
     Callers' batches wait in a queue; one writer task takes everything queued (up to
-    `max_batch` items, waiting at most `max_delay` seconds for more) and commits it in one
-    transaction in a worker thread. A burst of webhooks thus costs a few commits, not one each,
-    and no caller is answered before its items are durable.
+    `max_batch` items; if it found the queue empty, waiting at most `max_delay` seconds for
+    more) and commits it in one transaction in a worker thread. A burst of webhooks thus costs
+    a few commits, not one each, and no caller is answered before its items are durable.
     """
 
     def __init__(
@@ -184,8 +184,13 @@ class Intake:
         batch = [await self._queue.get()]
         size = len(batch[0].items)
         deadline = time.monotonic() + self.max_delay
+        # Submissions that queued up during the last commit are a batch already: waiting for
+        # more would only idle the writer. The wait is for a quiet queue's first arrival.
+        backlog = not self._queue.empty()
         while size < self.max_batch:
             if self._queue.empty():
+                if backlog:
+                    break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
