@@ -106,11 +106,7 @@ class Candidates:
         words = stem_set(new.text)
         if not words:
             return
-        size = len(words)
-        text_scores = [
-            len(words & other) / math.sqrt(size * len(other)) if other else 0.0
-            for other in self._stem_sets
-        ]
+        text_scores = [similarity(words, other) for other in self._stem_sets]
         rounded = [round(score, 3) for score in text_scores]
         arrival, window = _microseconds(new.received_at), rules.window // _MICROSECOND
         excluded, min_score, limit = self._excluded, rules.min_score, rules.max_distance_m

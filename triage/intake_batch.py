@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection
@@ -99,8 +100,7 @@ class BatchWriter:
         self.prefix = prefix
         self.tz = tz
         self.now = now
-        # The operators' clock runs from a report's arrival, and again from a reporter's answer.
-        self.verify_due_at = verify_due(now) if verify_due else None
+        self._verify_due = verify_due
         self.outcome = BatchOutcome()
         self.opened_ids: set[int] = set()
         self.new_counts: Counter[tuple[str, int]] = Counter()
@@ -243,6 +243,12 @@ class BatchWriter:
         ingest.EVENT_INSERT.ids(self.conn, events)
         self.opened_ids = set(ids)
         return dict(zip(to_open, ids, strict=True))
+
+    @cached_property
+    def verify_due_at(self) -> datetime | None:
+        """The operators' clock runs from a report's arrival, and again from a reporter's answer:
+        worked out only for a batch that opens or reopens a ticket."""
+        return self._verify_due(self.now) if self._verify_due else None
 
     def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> tuple[Any, ...]:
         """In `ingest.MESSAGE_INSERT`'s column order."""
