@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from store.models import ALL_TABLES
 
 log = logging.getLogger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Database:
@@ -98,7 +100,12 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
 def _to_json(value: Any) -> str:
     # Raw platform payloads may hold values JSON has no type for (a datetime a library
     # parsed): keep them as text rather than fail the whole batch.
-    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii() and _SURROGATE.search(text):
+        # A lone surrogate (valid in JSON, not in UTF-8) is kept as its \uXXXX escape: the
+        # payload stays as received and the text can be encoded.
+        return json.dumps(value, default=str, ensure_ascii=True, separators=(",", ":"))
+    return text
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

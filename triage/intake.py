@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,7 @@ from channels.base import (
 from store import ingest
 from store.db import Database
 from triage.intake_batch import BatchOutcome, BatchWriter, item_key
+from triage.intake_fit import fit_items, unstorable
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +105,7 @@ class Intake:
         if not items and cursor is None:
             return IntakeResult(stored=0, duplicates=0)
         future: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(list(items), cursor, future))
+        self._queue.put_nowait(_Pending(fit_items(items), cursor, future))
         return await future
 
     async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
@@ -209,44 +211,96 @@ class Intake:
             return
         try:
             results, new_tickets = await asyncio.to_thread(self._commit_with_retry, live)
-        except DBAPIError as exc:
-            if len(live) > 1 and not _is_unavailable(exc):
-                # One caller's bad item must not fail the others: commit each on its own.
-                for pending in live:
-                    await self._commit_group([pending])
-                return
-            log.error("intake commit failed for %d submissions: %s", len(live), exc.orig or exc)
-            for pending in live:
-                _settle(pending, exc=IntakeUnavailable(str(exc.orig or exc)))
-            return
         except Exception as exc:
-            log.exception("intake commit failed for %d submissions", len(live))
-            for pending in live:
-                _settle(pending, exc=exc)
+            if _is_unavailable(exc):
+                log.error("intake commit failed for %d submissions: %s", len(live), _why(exc))
+                for pending in live:
+                    _settle(pending, exc=IntakeUnavailable(_why(exc)))
+                return
+            if len(live) > 1:
+                # One caller's bad item must not fail the others: halve the group until the
+                # submission that fails is alone.
+                half = len(live) // 2
+                await self._commit_group(live[:half])
+                await self._commit_group(live[half:])
+                return
+            await self._commit_apart(live[0], exc)
             return
         for pending, result in zip(live, results, strict=True):
             _settle(pending, result=result)
+        self._follow(new_tickets)
+
+    async def _commit_apart(self, pending: _Pending, failure: Exception) -> None:
+        """One submission that cannot be committed whole: its items in parts, each one that
+        still fails kept as an unreadable raw event with the reason."""
+        log.warning(
+            "intake: a submission of %d items failed, storing them apart: %s",
+            len(pending.items),
+            _why(failure),
+            exc_info=failure if not isinstance(failure, DBAPIError) else None,
+        )
+        try:
+            result, new_tickets = await asyncio.to_thread(self._write_apart, pending, failure)
+        except Exception as exc:
+            if not _is_unavailable(exc):
+                log.exception("intake could not keep even the unreadable record")
+            _settle(pending, exc=IntakeUnavailable(_why(exc)))
+            return
+        _settle(pending, result=result)
+        self._follow(new_tickets)
+
+    def _write_apart(
+        self, pending: _Pending, failure: Exception
+    ) -> tuple[IntakeResult, list[int]]:
+        stored, new_tickets = 0, []
+        parts: list[tuple[list[Inbound], Exception | None]] = [(list(pending.items), failure)]
+        while parts:
+            items, known = parts.pop()
+            if not items:
+                continue
+            try:
+                if known is not None:
+                    raise known
+                outcome = _retrying_conflicts(functools.partial(self._write, items, []))
+            except Exception as exc:
+                if _is_unavailable(exc):
+                    raise
+                if len(items) > 1:
+                    half = len(items) // 2
+                    parts += [(items[half:], None), (items[:half], None)]
+                    continue
+                log.warning(
+                    "intake: item kept as unreadable: channel=%s external_id=%s: %s",
+                    getattr(items[0], "channel", "?"),
+                    getattr(items[0], "external_id", "?"),
+                    _why(exc),
+                )
+                outcome = self._write([unstorable(items[0], f"not storable: {_why(exc)}")], [])
+            stored += outcome.stored
+            new_tickets += outcome.new_ticket_ids
+        if pending.cursor is not None:
+            self._write([], [pending.cursor])
+        duplicates = len(pending.items) - stored
+        return IntakeResult(stored=stored, duplicates=max(duplicates, 0)), new_tickets
+
+    def _follow(self, new_tickets: list[int]) -> None:
         if new_tickets and self.on_new_tickets:
             follower = asyncio.create_task(self.on_new_tickets(new_tickets))
             self._followers.add(follower)
             follower.add_done_callback(self._followers.discard)
 
     def _commit_with_retry(self, batch: list[_Pending]) -> tuple[list[IntakeResult], list[int]]:
-        # A unique conflict means another process stored the same delivery or took the same
-        # reporter's ticket at the same moment: run the batch again, it will see their rows.
-        for attempt in range(5):
-            try:
-                return self._commit(batch)
-            except IntegrityError:
-                if attempt == 4:
-                    raise
-                log.info("intake conflict with a concurrent writer, retrying the batch")
-        raise AssertionError("unreachable")
+        return _retrying_conflicts(lambda: self._commit(batch))
 
     def _commit(self, batch: list[_Pending]) -> tuple[list[IntakeResult], list[int]]:
         """All submissions of the group as one batch in one transaction."""
         items = [item for pending in batch for item in pending.items]
         cursors = [pending.cursor for pending in batch if pending.cursor]
+        outcome = self._write(items, cursors)
+        return _share_out(batch, outcome), outcome.new_ticket_ids
+
+    def _write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
+        """`items` and `cursors` in one transaction."""
         with self.db.engine.connect().execution_options(kanal_write=True) as conn:
             with conn.begin():
                 writer = BatchWriter(
@@ -256,8 +310,20 @@ class Intake:
                     now=self.clock(),
                     verify_due=self.verify_due,
                 )
-                outcome = writer.write(items, cursors)
-        return _share_out(batch, outcome), outcome.new_ticket_ids
+                return writer.write(items, cursors)
+
+
+def _retrying_conflicts(work: Callable[[], T]) -> T:
+    # A unique conflict means another process stored the same delivery or took the same
+    # reporter's ticket at the same moment: run the batch again, it will see their rows.
+    for attempt in range(5):
+        try:
+            return work()
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            log.info("intake conflict with a concurrent writer, retrying the batch")
+    raise AssertionError("unreachable")
 
 
 def _share_out(batch: list[_Pending], outcome: BatchOutcome) -> list[IntakeResult]:
@@ -272,8 +338,17 @@ def _share_out(batch: list[_Pending], outcome: BatchOutcome) -> list[IntakeResul
     return results
 
 
-def _is_unavailable(exc: DBAPIError) -> bool:
+def _is_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or used (down, restarting, locked): the caller's
+    items are fine and worth sending again. Anything else is about the items themselves."""
+    if not isinstance(exc, DBAPIError):
+        return False
     return bool(exc.connection_invalidated) or exc.__class__.__name__ == "OperationalError"
+
+
+def _why(exc: BaseException) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return f"{type(cause).__name__}: {cause}"[:2000]
 
 
 def _settle(
