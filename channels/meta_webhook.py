@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channels import payload
 from channels.base import (
     Attachment,
     AttachmentKind,
@@ -29,6 +30,8 @@ WEBHOOK_OBJECTS = {"facebook": "page", "instagram": "instagram"}
 # Known on purpose and dropped: receipts of the reporter's app, nothing to act on.
 IGNORED_MESSAGING = frozenset({"read", "delivery"})
 IGNORED_FIELDS = frozenset({"message_reactions", "messaging_seen", "story_insights"})
+# A comment's stored id carries a prefix and, for an edit, a suffix: room for both.
+_COMMENT_ID_LENGTH = payload.ID_LENGTH - 40
 _ATTACHMENT_KINDS = {
     "image": AttachmentKind.IMAGE,
     "video": AttachmentKind.VIDEO,
@@ -41,8 +44,10 @@ def signed(body: bytes, header: str | None, secret: str) -> bool:
     """X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>, as for WhatsApp."""
     if not secret or not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), expected)
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    # As bytes: compare_digest refuses a str with non-ASCII, which a forger may send.
+    given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(given, expected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +88,17 @@ def parse_webhook(body: bytes, ctx: HookContext) -> list[Inbound]:
     items: list[Inbound] = []
     for entry in data.get("entry") if isinstance(data.get("entry"), list) else []:
         if not isinstance(entry, dict):
+            items.append(ctx.unsupported("entry", "entry is not an object", entry))
             continue
-        for event in entry.get("messaging") or []:
-            items.extend(_guarded(_messaging, event, ctx, "messaging"))
-        for change in entry.get("changes") or []:
-            items.extend(_guarded(_change, change, ctx, "change"))
+        for key, parse in (("messaging", _messaging), ("changes", _change)):
+            events = entry.get(key)
+            if events is None:
+                continue
+            if not isinstance(events, list):
+                items.append(ctx.unsupported("entry", f"{key!r} is not a list", entry))
+                continue
+            for event in events:
+                items.extend(_guarded(parse, event, ctx, "change" if key == "changes" else key))
     return items
 
 
@@ -103,25 +114,27 @@ def _guarded(
         return parse(payload, ctx)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # Kept whole with its payload: one malformed event must never fail the delivery.
-        return [ctx.unsupported(kind, f"{kind} could not be read: {exc!r}", payload)]
+        return [ctx.unsupported(kind, f"{kind} could not be read: {payload.reason(exc)}", payload)]
 
 
 # --- DMs --------------------------------------------------------------------------------------
 
 
 def _messaging(event: dict[str, Any], ctx: HookContext) -> list[Inbound]:
-    sender = str(event["sender"]["id"])
+    sender = payload.ident(payload.obj(event, "sender"), "id", payload.SENDER_LENGTH)
     at = _millis(event.get("timestamp"), ctx.received_at)
     if "message" in event:
-        return [_message(event["message"], sender, at, event, ctx)]
+        return [_message(payload.obj(event, "message"), sender, at, event, ctx)]
     if "reaction" in event:
-        reaction = event["reaction"]
-        emoji = reaction.get("emoji") if reaction.get("action") != "unreact" else ""
+        reaction = payload.obj(event, "reaction")
+        emoji = payload.text(reaction, "emoji") if reaction.get("action") != "unreact" else ""
+        mid = payload.ident(reaction, "mid")
+        stamp = payload.integer(event, "timestamp", 0, 2**63 - 1)
         update = MessageUpdate(
             channel=ctx.dialect.channel,
             account=ctx.account,
-            external_id=f"reaction:{reaction['mid']}:{sender}:{event.get('timestamp')}",
-            target_external_id=str(reaction["mid"]),
+            external_id=f"reaction:{mid}:{sender}:{stamp}",
+            target_external_id=mid,
             kind=UpdateKind.REACTION,
             sender_id=sender,
             sent_at=at,
@@ -143,22 +156,22 @@ def _message(
             kind=_ATTACHMENT_KINDS.get(str(a.get("type")), AttachmentKind.OTHER),
             media_ref=str(a["payload"]["url"]),
         )
-        for a in message.get("attachments") or []
+        for a in payload.array(message, "attachments")
         if isinstance(a, dict) and isinstance(a.get("payload"), dict) and a["payload"].get("url")
     )
     reply_to = message.get("reply_to") if isinstance(message.get("reply_to"), dict) else {}
     own = bool(message.get("is_echo"))
     item = Item(
         kind="message",
-        id=str(message["mid"]),
+        id=payload.ident(message, "mid"),
         at=at,
         # An echo is what the page sent: its sender is the page, whatever the event says.
         sender_id=next(iter(sorted(ctx.own_ids))) if own else sender,
         sender_name=None,
-        text=str(message.get("text") or ""),
+        text=payload.text(message, "text"),
         raw={"webhook": event},
         attachments=attachments,
-        thread=str(reply_to["mid"]) if reply_to.get("mid") else None,
+        thread=payload.opt_ident(reply_to, "mid"),
     )
     return ctx.inbound(item)
 
@@ -181,37 +194,40 @@ def _feed(value: dict[str, Any], change: dict[str, Any], ctx: HookContext) -> li
     """Facebook Page feed: only comments are reports; posts, likes and the rest are not."""
     if value.get("item") != "comment":
         return []
-    comment_id = str(value["comment_id"])
-    parent = value.get("parent_id")
-    sender = value.get("from") if isinstance(value.get("from"), dict) else {}
+    comment_id = payload.ident(value, "comment_id", _COMMENT_ID_LENGTH)
+    parent = payload.opt_ident(value, "parent_id", _COMMENT_ID_LENGTH)
+    sender = payload.obj(value, "from")
     item = Item(
         kind="comment",
         id=comment_id,
         at=_seconds(value.get("created_time"), ctx.received_at),
-        sender_id=str(sender["id"]) if sender.get("id") else None,
-        sender_name=sender.get("name"),
-        text=str(value.get("message") or ""),
+        sender_id=payload.opt_ident(sender, "id", payload.SENDER_LENGTH),
+        sender_name=payload.opt_text(sender, "name"),
+        text=payload.text(value, "message"),
         raw={"webhook": change},
         thread=COMMENT_PREFIX + str(parent) if parent and parent != value.get("post_id") else None,
         post=None,
     )
-    return [_comment_event(item, str(value.get("verb") or "add"), ctx)]
+    return [_comment_event(item, payload.text(value, "verb") or "add", ctx)]
 
 
 def _ig_comment(value: dict[str, Any], change: dict[str, Any], ctx: HookContext) -> list[Inbound]:
-    sender = value.get("from") if isinstance(value.get("from"), dict) else {}
+    sender = payload.obj(value, "from")
     media = value.get("media") if isinstance(value.get("media"), dict) else {}
+    username = payload.opt_text(sender, "username", payload.NAME_LENGTH - 1)
+    parent = payload.opt_ident(value, "parent_id", _COMMENT_ID_LENGTH)
+    post = payload.opt_ident(media, "id")
     item = Item(
         kind="comment",
-        id=str(value["id"]),
+        id=payload.ident(value, "id", _COMMENT_ID_LENGTH),
         at=ctx.received_at,  # Instagram's comment webhook carries no time
-        sender_id=str(sender["id"]) if sender.get("id") else None,
-        sender_name=sender.get("username"),
-        contact=f"@{sender['username']}" if sender.get("username") else None,
-        text=str(value.get("text") or ""),
+        sender_id=payload.opt_ident(sender, "id", payload.SENDER_LENGTH),
+        sender_name=username,
+        contact=f"@{username}" if username else None,
+        text=payload.text(value, "text"),
         raw={"webhook": change},
-        thread=COMMENT_PREFIX + str(value["parent_id"]) if value.get("parent_id") else None,
-        post=Post(str(media["id"]), "") if media.get("id") else None,
+        thread=COMMENT_PREFIX + parent if parent else None,
+        post=Post(post, "") if post else None,
     )
     return [_comment_event(item, "add", ctx)]
 

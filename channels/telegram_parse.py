@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channels import payload
 from channels.base import (
     Attachment,
     AttachmentKind,
@@ -92,14 +93,15 @@ def _parse_update(update: Any, account: str, received_at: datetime, parsed: Pars
             parsed.items.append(_unsupported(account, kind, reason, update))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # Kept with its payload: one odd update must never hold back the others.
-        parsed.items.append(_unsupported(account, kind, f"{kind} unreadable: {exc!r}", update))
+        reason = f"{kind} unreadable: {payload.reason(exc)}"
+        parsed.items.append(_unsupported(account, kind, reason, update))
 
 
 def _message(
     update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
     parsed: Parsed,
 ) -> None:
-    chat = message["chat"]
+    chat = payload.obj(message, "chat")
     if chat.get("type") != "private":
         reason = f"{chat.get('type')} chats are not read; reports come in private chats"
         parsed.items.append(_unsupported(account, f"chat:{chat.get('type')}", reason, update))
@@ -109,7 +111,10 @@ def _message(
         return
     command = _command(message)
     if command in GREETING_COMMANDS:
-        parsed.greetings.append(Greeting(int(chat["id"]), _language(message)))
+        chat_id = payload.integer(chat, "id", -(2**53), 2**53)  # Telegram's ids fit 52 bits
+        if chat_id is None:
+            raise payload.Unreadable("'id' of the chat is missing")
+        parsed.greetings.append(Greeting(chat_id, _language(message)))
         reason = f"{command}: greeted, no report"
         parsed.items.append(_unsupported(account, f"command:{command[1:]}", reason, update))
         return
@@ -137,21 +142,21 @@ def _inbound(
     **fields: Any,
 ) -> InboundMessage:
     """An InboundMessage with what every Telegram message shares already filled in."""
-    chat_id = message["chat"]["id"]
-    sender = message.get("from") or {}
-    name = " ".join(p for p in (sender.get("first_name"), sender.get("last_name")) if p)
+    chat_id = payload.ident(payload.obj(message, "chat"), "id", _ID_LENGTH)
+    sender = payload.obj(message, "from")
+    name = _name(sender)
+    username = payload.opt_text(sender, "username", _ID_LENGTH)
     reply = message.get("reply_to_message")
+    reply_id = payload.ident(reply, "message_id", _ID_LENGTH) if isinstance(reply, dict) else None
     return InboundMessage(
         channel=CHANNEL,
         account=account,
-        external_id=message_ref(chat_id, message["message_id"]),
-        sender_id=str(sender.get("id") or chat_id),
+        external_id=message_ref(chat_id, payload.ident(message, "message_id", _ID_LENGTH)),
+        sender_id=payload.opt_ident(sender, "id", _ID_LENGTH) or chat_id,
         sent_at=_time(message.get("date"), received_at),
         display_name=name or None,
-        contact=fields.pop("contact", None) or (
-            f"@{sender['username']}" if sender.get("username") else None
-        ),
-        reply_to=message_ref(chat_id, reply["message_id"]) if isinstance(reply, dict) else None,
+        contact=fields.pop("contact", None) or (f"@{username}" if username else None),
+        reply_to=message_ref(chat_id, reply_id) if reply_id else None,
         forwarded=bool(message.get("forward_origin") or message.get("forward_date")),
         raw=update,
         **fields,
@@ -163,24 +168,34 @@ def message_ref(chat_id: Any, message_id: Any) -> str:
     return f"{chat_id}:{message_id}"
 
 
+# Chat and message ids are joined into one stored id: each gets half of the column.
+_ID_LENGTH = payload.ID_LENGTH // 2 - 1
+
+
+def _name(person: dict[str, Any]) -> str:
+    parts = (payload.text(person, "first_name"), payload.text(person, "last_name"))
+    return " ".join(p for p in parts if p)
+
+
 def _text(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
-    return _inbound(update, message, account, received_at, text=str(message["text"]))
+    return _inbound(update, message, account, received_at, text=payload.text(message, "text"))
 
 
 def _photo(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
-    sizes = [s for s in message["photo"] if isinstance(s, dict) and s.get("file_id")]
+    sizes = [s for s in payload.array(message, "photo") if isinstance(s, dict) and s.get("file_id")]
     if not sizes:
         raise ValueError("photo without sizes")
     # Sizes come smallest first; the pixel count decides, in case an order ever differs.
     largest = max(sizes, key=lambda s: (s.get("width", 0) * s.get("height", 0), sizes.index(s)))
+    caption = payload.opt_text(message, "caption")
     attachment = Attachment(
         kind=AttachmentKind.IMAGE,
         mime_type="image/jpeg",  # Telegram re-encodes every photo as JPEG
-        media_ref=str(largest["file_id"]),
-        size=largest.get("file_size"),
-        caption=message.get("caption"),
+        media_ref=payload.ident(largest, "file_id"),
+        size=payload.integer(largest, "file_size"),
+        caption=caption,
     )
-    return _inbound(update, message, account, received_at, text=message.get("caption") or "",
+    return _inbound(update, message, account, received_at, text=caption or "",
                     attachments=(attachment,))
 
 
@@ -197,35 +212,37 @@ _FILE_KINDS = {
 
 def _file(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
     key = next(k for k in _FILE_KINDS if k in message)
-    part = message[key]
+    part = payload.obj(message, key)
+    caption = payload.opt_text(message, "caption")
     attachment = Attachment(
         kind=_FILE_KINDS[key],
-        mime_type=part.get("mime_type") or ("image/webp" if key == "sticker" else None),
-        media_ref=str(part["file_id"]),
-        size=part.get("file_size"),
-        file_name=part.get("file_name"),
-        caption=message.get("caption"),
+        mime_type=payload.opt_text(part, "mime_type")
+        or ("image/webp" if key == "sticker" else None),
+        media_ref=payload.ident(part, "file_id"),
+        size=payload.integer(part, "file_size"),
+        file_name=payload.opt_text(part, "file_name"),
+        caption=caption,
     )
-    text = message.get("caption") or (part.get("emoji") if key == "sticker" else "") or ""
+    text = caption or (payload.text(part, "emoji") if key == "sticker" else "")
     return _inbound(update, message, account, received_at, text=text, attachments=(attachment,))
 
 
 def _location(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
     venue = message.get("venue") if isinstance(message.get("venue"), dict) else {}
-    place = venue.get("location") or message["location"]
+    place = payload.obj(venue, "location") or payload.obj(message, "location")
     location = Location(
-        latitude=float(place["latitude"]),
-        longitude=float(place["longitude"]),
-        name=venue.get("title"),
-        address=venue.get("address"),
+        latitude=payload.coordinate(place, "latitude", 90),
+        longitude=payload.coordinate(place, "longitude", 180),
+        name=payload.opt_text(venue, "title"),
+        address=payload.opt_text(venue, "address"),
     )
     return _inbound(update, message, account, received_at, location=location)
 
 
 def _contact(update: dict, message: dict, account: str, received_at: datetime) -> Inbound:
-    card = message["contact"]
-    name = " ".join(p for p in (card.get("first_name"), card.get("last_name")) if p)
-    phone = str(card.get("phone_number") or "")
+    card = payload.obj(message, "contact")
+    name = _name(card)
+    phone = payload.opt_ident(card, "phone_number", _ID_LENGTH) or ""
     text = TEXTS["contact"]["id"].format(card=", ".join(p for p in (name, phone) if p))
     sender = (message.get("from") or {}).get("id")
     # Sharing one's own card (the "share my phone" button) tells us how to reach the reporter.
@@ -250,16 +267,16 @@ MESSAGE_PARSERS: dict[str, MessageParser] = {
 def _edit(
     update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime
 ) -> Inbound:
-    chat_id = message["chat"]["id"]
+    chat_id = payload.ident(payload.obj(message, "chat"), "id", _ID_LENGTH)
     return MessageUpdate(
         channel=CHANNEL,
         account=account,
         external_id=f"update:{update['update_id']}",
-        target_external_id=message_ref(chat_id, message["message_id"]),
+        target_external_id=message_ref(chat_id, payload.ident(message, "message_id", _ID_LENGTH)),
         kind=UpdateKind.EDIT,
-        sender_id=str((message.get("from") or {}).get("id") or chat_id),
+        sender_id=payload.opt_ident(payload.obj(message, "from"), "id", _ID_LENGTH) or chat_id,
         sent_at=_time(message.get("edit_date"), received_at),
-        text=str(message.get("text") or message.get("caption") or ""),
+        text=payload.text(message, "text") or payload.text(message, "caption"),
         raw=update,
     )
 

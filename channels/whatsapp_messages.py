@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channels import payload
 from channels.base import (
     Attachment,
     AttachmentKind,
@@ -77,7 +78,16 @@ def parse_message(message: Any, ctx: ChangeContext) -> Inbound | None:
     if not isinstance(message, dict) or not message.get("id"):
         reason = "message without an id"
         return unsupported_event(ctx.account, "message", reason, message, ctx.entry_id)
-    kind = str(message.get("type") or "")
+    try:
+        return _parse_message(message, ctx)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # Even the fields every message shares are unreadable: kept whole, with the reason.
+        reason = f"message could not be read: {payload.reason(exc)}"
+        return unsupported_event(ctx.account, "unreadable", reason, message, ctx.entry_id)
+
+
+def _parse_message(message: dict[str, Any], ctx: ChangeContext) -> Inbound | None:
+    kind = payload.text(message, "type")
     if kind in IGNORED_MESSAGE_TYPES:
         return None
     if not (message.get("from") or message.get("from_user_id")):
@@ -94,7 +104,7 @@ def parse_message(message: Any, ctx: ChangeContext) -> Inbound | None:
     except _Unreadable as exc:
         return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {exc}")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {exc!r}")
+        return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {payload.reason(exc)}")
 
 
 def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> InboundMessage:
@@ -102,7 +112,7 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
     context = message.get("context")
     if not isinstance(context, dict):
         context = {}
-    sender_id = str(message.get("from") or message.get("from_user_id") or "")
+    sender_id = _sender_id(message)
     profile_name, contact = _sender_profile(ctx.value.get("contacts"), message)
     parse_error = fields.pop("parse_error", None)
     errors = errors_text(message.get("errors")) or errors_text(ctx.value.get("errors"))
@@ -117,12 +127,12 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
     return InboundMessage(
         channel=CHANNEL,
         account=ctx.account,
-        external_id=str(message["id"]),
+        external_id=payload.ident(message, "id"),
         sender_id=sender_id,
         sent_at=unix_time(message.get("timestamp"), ctx.received_at),
         display_name=profile_name,
         contact=contact,
-        reply_to=str(context["id"]) if context.get("id") else None,
+        reply_to=payload.opt_ident(context, "id"),
         subject=subject,
         forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
         parse_error=parse_error,
@@ -146,7 +156,7 @@ def _part(message: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _text(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
-    return _inbound(message, ctx, text=str(_part(message, "text").get("body") or ""))
+    return _inbound(message, ctx, text=payload.text(_part(message, "text"), "body"))
 
 
 def _media(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
@@ -155,24 +165,25 @@ def _media(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     attachment_kind = _MEDIA_KINDS.get(kind, AttachmentKind.AUDIO)
     if kind == "audio" and media.get("voice"):
         attachment_kind = AttachmentKind.VOICE
+    caption = payload.opt_text(media, "caption")
     attachment = Attachment(
         kind=attachment_kind,
-        mime_type=media.get("mime_type"),
-        media_ref=str(media["id"]) if media.get("id") else None,
-        file_name=media.get("filename"),
+        mime_type=payload.opt_text(media, "mime_type"),
+        media_ref=payload.opt_ident(media, "id"),
+        file_name=payload.opt_text(media, "filename"),
         sha256=media_sha256_hex(media.get("sha256")),
-        caption=media.get("caption"),
+        caption=caption,
     )
-    return _inbound(message, ctx, text=media.get("caption") or "", attachments=(attachment,))
+    return _inbound(message, ctx, text=caption or "", attachments=(attachment,))
 
 
 def _location(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     place = _part(message, "location")
     location = Location(
-        latitude=float(place["latitude"]),
-        longitude=float(place["longitude"]),
-        name=place.get("name"),
-        address=place.get("address"),
+        latitude=payload.coordinate(place, "latitude", 90),
+        longitude=payload.coordinate(place, "longitude", 180),
+        name=payload.opt_text(place, "name"),
+        address=payload.opt_text(place, "address"),
     )
     return _inbound(message, ctx, location=location)
 
@@ -200,29 +211,32 @@ def _interactive(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
         text = TEXTS["unsupported_type"].format(kind=f"interactive/{kind}")
         return _placeholder(message, ctx, text, f"interactive type {kind!r} is not handled")
     choice = _part(interactive, kind)
-    text = str(choice.get("title") or "")
-    if choice.get("description"):
-        text += f" ({choice['description']})"
+    text = payload.text(choice, "title")
+    description = payload.text(choice, "description")
+    if description:
+        text += f" ({description})"
     return _inbound(message, ctx, text=text)
 
 
 def _button(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     button = _part(message, "button")
-    return _inbound(message, ctx, text=str(button.get("text") or button.get("payload") or ""))
+    text = payload.text(button, "text") or payload.text(button, "payload")
+    return _inbound(message, ctx, text=text)
 
 
 def _reaction(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     reaction = _part(message, "reaction")
     # An empty or missing emoji means the reporter took the reaction back.
-    return _update(message, ctx, UpdateKind.REACTION, reaction, "message_id", reaction.get("emoji"))
+    emoji = payload.text(reaction, "emoji")
+    return _update(message, ctx, UpdateKind.REACTION, reaction, "message_id", emoji)
 
 
 def _edit(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     edit = _part(message, "edit")
     new = edit.get("message") if isinstance(edit.get("message"), dict) else {}
-    new_kind = new.get("type")
+    new_kind = payload.text(new, "type")
     content = new.get(new_kind) if isinstance(new.get(new_kind), dict) else {}
-    text = content.get("body") if new_kind == "text" else content.get("caption")
+    text = payload.text(content, "body" if new_kind == "text" else "caption")
     return _update(message, ctx, UpdateKind.EDIT, edit, "original_message_id", text)
 
 
@@ -244,10 +258,10 @@ def _update(
     return MessageUpdate(
         channel=CHANNEL,
         account=ctx.account,
-        external_id=str(message["id"]),
-        target_external_id=str(part[target_key]),
+        external_id=payload.ident(message, "id"),
+        target_external_id=payload.ident(part, target_key),
         kind=kind,
-        sender_id=str(message.get("from") or message.get("from_user_id") or ""),
+        sender_id=_sender_id(message),
         sent_at=unix_time(message.get("timestamp"), ctx.received_at),
         text=text or "",
         raw=ctx.raw_with("messages", message),
@@ -261,7 +275,7 @@ def _system(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     return UnsupportedEvent(
         channel=CHANNEL,
         account=ctx.account,
-        external_id=str(message["id"]),
+        external_id=payload.ident(message, "id"),
         kind=kind,
         reason=reason,
         raw=ctx.raw_with("messages", message),
@@ -336,9 +350,15 @@ def _sender_profile(contacts: Any, message: dict[str, Any]) -> tuple[str | None,
     profile = match.get("profile")
     if not isinstance(profile, dict):
         profile = {}
-    wa_id = str(match.get("wa_id") or "")
-    contact = f"+{wa_id}" if wa_id.isdigit() else profile.get("username") or None
-    return profile.get("name") or None, contact
+    wa_id = payload.opt_ident(match, "wa_id", payload.SENDER_LENGTH) or ""
+    contact = f"+{wa_id}" if wa_id.isdigit() else payload.opt_text(profile, "username")
+    return payload.opt_text(profile, "name"), contact
+
+
+def _sender_id(message: dict[str, Any]) -> str:
+    """The phone number, or the business-scoped user id of a username-only sender."""
+    found = payload.opt_ident(message, "from", payload.SENDER_LENGTH)
+    return found or payload.opt_ident(message, "from_user_id", payload.SENDER_LENGTH) or ""
 
 
 def _sender_card(contacts: list[Any], message: dict[str, Any]) -> dict[str, Any] | None:

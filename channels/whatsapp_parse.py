@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from channels import payload
 from channels.base import DeliveryState, DeliveryStatus, Inbound, UnsupportedEvent
 from channels.whatsapp_messages import (
     CHANNEL,
@@ -93,7 +94,7 @@ def _parse_value(
     value: dict[str, Any], change: Any, entry_id: str, account: str, received_at: datetime
 ) -> list[Inbound]:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    account = str(metadata.get("phone_number_id") or account)
+    account = payload.opt_ident(metadata, "phone_number_id", payload.SENDER_LENGTH) or account
     ctx = ChangeContext(account, entry_id, value, received_at)
     messages, statuses = value.get("messages") or [], value.get("statuses") or []
     if not isinstance(messages, list) or not isinstance(statuses, list):
@@ -120,7 +121,15 @@ def _parse_status(status: Any, ctx: ChangeContext) -> Inbound | None:
     if not isinstance(status, dict) or not status.get("id"):
         reason = "status without an id"
         return unsupported_event(ctx.account, "status", reason, status, ctx.entry_id)
-    name = str(status.get("status") or "")
+    try:
+        return _read_status(status, ctx)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        reason = f"status could not be read: {payload.reason(exc)}"
+        return unsupported_event(ctx.account, "status", reason, status, ctx.entry_id)
+
+
+def _read_status(status: dict[str, Any], ctx: ChangeContext) -> Inbound | None:
+    name = payload.text(status, "status")
     if name in IGNORED_STATUSES:
         return None
     state = STATUS_STATES.get(name)
@@ -139,7 +148,7 @@ def _parse_status(status: Any, ctx: ChangeContext) -> Inbound | None:
     return DeliveryStatus(
         channel=CHANNEL,
         account=ctx.account,
-        platform_message_id=str(status["id"]),
+        platform_message_id=payload.ident(status, "id"),
         state=state,
         at=unix_time(status.get("timestamp"), ctx.received_at),
         error_code=str(first["code"]) if first.get("code") is not None else None,
