@@ -277,7 +277,8 @@ class TelegramChannel:
     async def receive(self, request: web.Request) -> web.Response:
         """One update; 200 only once it is committed, so Telegram repeats it otherwise."""
         expected = self.config.secret_token.get_secret_value().encode()
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # aiohttp keeps undecodable header bytes (0xFF) as surrogates, which UTF-8 refuses.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         if not expected or not hmac.compare_digest(given, expected):
             log.warning("telegram webhook with a missing or wrong secret token from %s",
                         request.remote)
@@ -290,7 +291,7 @@ class TelegramChannel:
             return web.Response(status=503, text="not started")
         try:
             update = json.loads(body)
-        except ValueError:  # kept as sent, with the reason, by the parser
+        except (ValueError, RecursionError):  # kept as sent, with the reason, by the parser
             update = {"payload": body.decode("utf-8", "replace")}
         try:
             await self._handle(sink, [update], None)

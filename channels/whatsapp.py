@@ -182,7 +182,9 @@ class WhatsAppChannel:
             return False
         mac = self._signer.copy()
         mac.update(body)
-        return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), mac.hexdigest())
+        # As bytes: compare_digest refuses a str with non-ASCII, which a forger may send.
+        given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
+        return hmac.compare_digest(given, mac.hexdigest().encode())
 
     # --- sending ------------------------------------------------------------------------------
 
