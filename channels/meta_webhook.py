@@ -104,17 +104,17 @@ def parse_webhook(body: bytes, ctx: HookContext) -> list[Inbound]:
 
 def _guarded(
     parse: Callable[[dict[str, Any], HookContext], list[Inbound]],
-    payload: Any,
+    event: Any,
     ctx: HookContext,
     kind: str,
 ) -> list[Inbound]:
-    if not isinstance(payload, dict):
-        return [ctx.unsupported(kind, f"{kind} is not an object", payload)]
+    if not isinstance(event, dict):
+        return [ctx.unsupported(kind, f"{kind} is not an object", event)]
     try:
-        return parse(payload, ctx)
+        return parse(event, ctx)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # Kept whole with its payload: one malformed event must never fail the delivery.
-        return [ctx.unsupported(kind, f"{kind} could not be read: {payload.reason(exc)}", payload)]
+        return [ctx.unsupported(kind, f"{kind} could not be read: {payload.reason(exc)}", event)]
 
 
 # --- DMs --------------------------------------------------------------------------------------
