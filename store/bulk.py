@@ -60,7 +60,12 @@ class BulkInsert:
             # own order is not promised.
             return sorted(row[0] for row in returned)
         ids = {tuple(row[1:]): row[0] for row in returned}
-        return [ids[tuple(row[i] for i in self.key)] for row in rows]
+        try:
+            return [ids[tuple(row[i] for i in self.key)] for row in rows]
+        except KeyError as exc:
+            # The array cast to VARCHAR(n)[] cuts a longer value instead of refusing it.
+            key = exc.args[0]
+            raise ValueError(f"{self.table.name}: key {key!r} longer than its column") from None
 
     def _sqlite(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
         if self._processors_for(conn):

@@ -16,7 +16,8 @@ import pytest
 from sqlmodel import select
 from webhook_harness import WA_ACCOUNT, Webhooks, serve_webhooks
 
-from channels.base import InboundMessage
+from channels.base import Attachment as Attachment_
+from channels.base import AttachmentKind, InboundMessage
 from conftest import FixedClock
 from store.db import Database
 from store.models import Attachment, Message, RawEvent, Reporter
@@ -176,3 +177,36 @@ async def test_a_failing_submission_is_kept_apart_from_its_neighbours(
     assert json.loads(kept.payload["escaped_payload"]) == {"n": 999}
     assert rows(db, Attachment) == []
 
+
+
+async def test_what_any_channel_hands_over_is_made_to_fit(intake: Intake, db: Database) -> None:
+    """The intake writer, whatever the channel's own checks: text made storable, an id longer
+    than its column or a size out of range kept as unreadable, each with its reason."""
+    at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    base = InboundMessage(
+        channel="email", account="aduan@example.go.id", external_id="<a@example>",
+        sender_id="lain@example.com", sent_at=at, text="ok", raw={"id": 1},
+    )
+    items = [
+        replace(base, external_id="<nul@x>", sender_id="warga\x00@example.com",
+                text="Jalan\x00 rusak \ud800", display_name="Bu \udfff Sri"),
+        replace(base, external_id="<" + "x" * 600 + ">", raw={"id": 2}),
+        replace(base, external_id="<size@x>", raw={"id": 3}, attachments=(
+            Attachment_(kind=AttachmentKind.DOCUMENT, media_ref="1", size=2**70),
+        )),
+        replace(base, external_id="<good@x>", raw={"id": 4}),
+    ]
+    result = await intake.submit(items)
+    assert (result.stored, result.duplicates) == (4, 0)
+    stored = {m.external_id: m for m in rows(db, Message)}
+    assert sorted(stored) == ["<good@x>", "<nul@x>"]
+    assert (stored["<nul@x>"].sender_id, stored["<nul@x>"].text) == (
+        "warga@example.com", "Jalan rusak \ufffd"
+    )
+    (reporter,) = rows(db, Reporter, Reporter.sender_id == "warga@example.com")
+    assert reporter.display_name == "Bu \ufffd Sri"
+    kept = sorted((r.error or "")[:60] for r in rows(db, RawEvent, RawEvent.kind == "unstorable"))
+    assert kept == [
+        "attachment size 1180591620717411303424 is not a size in byte",
+        "external_id is 602 characters long, more than 512 (id '<xxxx",
+    ]

@@ -8,7 +8,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.base import (
     Attachment,
@@ -34,6 +34,7 @@ ERROR_CODE_LENGTH = 40
 SHA256_LENGTH = 64
 MAX_INTEGER = 2**31 - 1  # attachments.size is an INTEGER on PostgreSQL
 UNSTORABLE_KIND = "unstorable"
+T = TypeVar("T")
 
 
 class Unfit(ValueError):
@@ -92,7 +93,7 @@ def _fit_message(m: InboundMessage) -> InboundMessage:
     parse_error = _opt_text(m.parse_error, "parse_error")
     if notes:
         parse_error = "; ".join([parse_error, *notes] if parse_error else notes)
-    return dataclasses.replace(
+    return _changed(
         m,
         account=_ident(m.account, "account", ACCOUNT_LENGTH),
         external_id=_ident(m.external_id, "external_id", EXTERNAL_ID_LENGTH),
@@ -115,7 +116,7 @@ def _fit_attachment(a: Attachment) -> Attachment:
         not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_INTEGER
     ):
         raise Unfit(f"attachment size {size!r} is not a size in bytes")
-    return dataclasses.replace(
+    return _changed(
         a,
         mime_type=_clip(_opt_text(a.mime_type, "mime_type"), MIME_LENGTH),
         media_ref=_opt_text(a.media_ref, "media_ref"),
@@ -133,7 +134,7 @@ def _fit_location(place: Location | None) -> Location | None:
     for name, value, bound in bounds:
         if not isinstance(value, int | float) or not math.isfinite(value) or abs(value) > bound:
             raise Unfit(f"{name} {value!r} is not a coordinate")
-    return dataclasses.replace(
+    return _changed(
         place,
         name=_opt_text(place.name, "location name"),
         address=_opt_text(place.address, "location address"),
@@ -144,7 +145,7 @@ def _fit_update(u: MessageUpdate) -> MessageUpdate:
     text = _text(u.text, "text")
     if u.kind.value == "reaction" and len(text) > REACTION_LENGTH:
         raise Unfit(f"reaction longer than {REACTION_LENGTH} characters")
-    return dataclasses.replace(
+    return _changed(
         u,
         account=_ident(u.account, "account", ACCOUNT_LENGTH),
         external_id=_ident(u.external_id, "external_id", EXTERNAL_ID_LENGTH),
@@ -157,7 +158,7 @@ def _fit_update(u: MessageUpdate) -> MessageUpdate:
 def _fit_status(s: DeliveryStatus) -> DeliveryStatus:
     # Its stored key is "status:<id>:<state>", which must fit too.
     platform_id = _ident(s.platform_message_id, "message id", EXTERNAL_ID_LENGTH - 20)
-    return dataclasses.replace(
+    return _changed(
         s,
         account=_ident(s.account, "account", ACCOUNT_LENGTH),
         platform_message_id=platform_id,
@@ -170,13 +171,20 @@ def _fit_unsupported(e: UnsupportedEvent) -> UnsupportedEvent:
     external_id = _text(e.external_id, "external_id")
     if len(external_id) > EXTERNAL_ID_LENGTH:
         external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
-    return dataclasses.replace(
+    return _changed(
         e,
         account=_ident(e.account, "account", ACCOUNT_LENGTH),
         external_id=external_id,
         kind=_text(e.kind, "kind"),
         reason=_text(e.reason, "reason"),
     )
+
+
+def _changed(item: T, **values: Any) -> T:
+    """`item` itself when nothing needed changing (almost always): copying costs more."""
+    if all(getattr(item, name) == value for name, value in values.items()):
+        return item
+    return dataclasses.replace(item, **values)  # type: ignore[type-var]
 
 
 # --- single fields ----------------------------------------------------------------------------
