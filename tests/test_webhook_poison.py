@@ -17,7 +17,7 @@ from sqlmodel import select
 from webhook_harness import WA_ACCOUNT, Webhooks, serve_webhooks
 
 from channels.base import Attachment as Attachment_
-from channels.base import AttachmentKind, InboundMessage
+from channels.base import AttachmentKind, Cursor, InboundMessage
 from conftest import FixedClock
 from store.db import Database
 from store.models import Attachment, Message, RawEvent, Reporter
@@ -167,7 +167,10 @@ async def test_a_failing_submission_is_kept_apart_from_its_neighbours(
     bad = replace(report(999), sent_at=at.replace(tzinfo=None))
     submissions = [[report(n)] for n in range(40)]
     submissions.insert(20, [report(998), bad])
-    results = await asyncio.gather(*(intake.submit(items) for items in submissions))
+    cursor = Cursor("whatsapp", WA_ACCOUNT, "test", "after-999")  # as a poller would pass it
+    results = await asyncio.gather(
+        *(intake.submit(items, cursor if len(items) == 2 else None) for items in submissions)
+    )
     assert [r.stored for r in results] == [1] * 20 + [2] + [1] * 20
     stored = {m.external_id for m in rows(db, Message)}
     assert stored == {f"wamid.n{n}" for n in [*range(40), 998]}
@@ -175,6 +178,7 @@ async def test_a_failing_submission_is_kept_apart_from_its_neighbours(
     assert "naive datetime given to the store" in (kept.error or "")
     assert "wamid.n999" in (kept.error or "")
     assert json.loads(kept.payload["escaped_payload"]) == {"n": 999}
+    assert await intake.read_cursor("whatsapp", WA_ACCOUNT, "test") == "after-999"
     assert rows(db, Attachment) == []
 
 
