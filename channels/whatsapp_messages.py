@@ -23,6 +23,7 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
+from channels.whatsapp_sender import sender_id_of, sender_profile
 
 CHANNEL = "whatsapp"
 WEBHOOK_OBJECT = "whatsapp_business_account"
@@ -112,8 +113,8 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
     context = message.get("context")
     if not isinstance(context, dict):
         context = {}
-    sender_id = _sender_id(message)
-    profile_name, contact = _sender_profile(ctx.value.get("contacts"), message)
+    sender_id = sender_id_of(message)
+    profile_name, contact = sender_profile(ctx.value.get("contacts"), message)
     parse_error = fields.pop("parse_error", None)
     errors = errors_text(message.get("errors")) or errors_text(ctx.value.get("errors"))
     if errors:
@@ -261,7 +262,7 @@ def _update(
         external_id=payload.ident(message, "id"),
         target_external_id=payload.ident(part, target_key),
         kind=kind,
-        sender_id=_sender_id(message),
+        sender_id=sender_id_of(message),
         sent_at=unix_time(message.get("timestamp"), ctx.received_at),
         text=text or "",
         raw=ctx.raw_with("messages", message),
@@ -336,46 +337,6 @@ def unix_time(value: Any, fallback: datetime) -> datetime:
         return datetime.fromtimestamp(int(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return fallback
-
-
-def _sender_profile(contacts: Any, message: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The sender's profile name and how to reach them, from the change's `contacts[]`.
-
-    The contact is the phone number (+wa_id) or, for a user who shares only a WhatsApp
-    username (reached by a business-scoped user id), that username.
-    """
-    match = _sender_card(contacts, message) if isinstance(contacts, list) else None
-    if match is None:
-        return None, None
-    profile = match.get("profile")
-    if not isinstance(profile, dict):
-        profile = {}
-    wa_id = payload.opt_ident(match, "wa_id", payload.SENDER_LENGTH) or ""
-    contact = f"+{wa_id}" if wa_id.isdigit() else payload.opt_text(profile, "username")
-    return payload.opt_text(profile, "name"), contact
-
-
-def _sender_id(message: dict[str, Any]) -> str:
-    """The phone number, or the business-scoped user id of a username-only sender."""
-    found = payload.opt_ident(message, "from", payload.SENDER_LENGTH)
-    return found or payload.opt_ident(message, "from_user_id", payload.SENDER_LENGTH) or ""
-
-
-def _sender_card(contacts: list[Any], message: dict[str, Any]) -> dict[str, Any] | None:
-    """The sender's entry in `contacts[]`, or the only entry when none names the sender."""
-    cards = [c for c in contacts if isinstance(c, dict)]
-    for card in cards:
-        if _is_sender(card, message):
-            return card
-    return cards[0] if len(cards) == 1 else None
-
-
-def _is_sender(contact: dict[str, Any], message: dict[str, Any]) -> bool:
-    phone = message.get("from")
-    if phone and contact.get("wa_id") == phone:
-        return True
-    user_id = message.get("from_user_id")
-    return bool(user_id) and contact.get("user_id") == user_id
 
 
 def errors_text(errors: Any, *, with_code: bool = True) -> str | None:
