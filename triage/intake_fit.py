@@ -49,6 +49,8 @@ def fit_items(items: Sequence[Inbound]) -> list[Inbound]:
             fitted.append(_fit(item))
         except Unfit as exc:
             fitted.append(unstorable(item, str(exc)))
+        except (TypeError, ValueError, AttributeError) as exc:  # a channel's bug: kept all the same
+            fitted.append(unstorable(item, repr(exc)))
     return fitted
 
 
@@ -59,7 +61,7 @@ def unstorable(item: Inbound, reason: str) -> UnsupportedEvent:
     original = _as_text(
         getattr(item, "external_id", None) or getattr(item, "platform_message_id", "")
     )
-    payload = json.dumps(item.raw, ensure_ascii=True, default=str, sort_keys=True)
+    payload = _escaped(getattr(item, "raw", None))
     digest = hashlib.sha256(f"{original}\n{payload}".encode()).hexdigest()
     return UnsupportedEvent(
         channel=channel,
@@ -70,6 +72,16 @@ def unstorable(item: Inbound, reason: str) -> UnsupportedEvent:
         # Escaped JSON text: lone surrogates, NUL and huge numbers are kept exactly as sent.
         raw={"escaped_payload": payload},
     )
+
+
+def _escaped(raw: Any) -> str:
+    """The payload as ASCII JSON text, sorted (stable for the id) when its keys allow."""
+    for sort_keys in (True, False):
+        try:
+            return json.dumps(raw, ensure_ascii=True, default=str, sort_keys=sort_keys)
+        except (TypeError, ValueError, RecursionError):
+            continue
+    return json.dumps(repr(raw)[:1_000_000])
 
 
 def _fit(item: Inbound) -> Inbound:
