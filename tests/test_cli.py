@@ -60,6 +60,26 @@ def test_secrets_from_the_environment_are_masked(tmp_path: Path, monkeypatch) ->
     assert '"app_secret": "********"' in result.stdout
 
 
+def test_passwords_in_urls_are_masked(tmp_path: Path, monkeypatch) -> None:
+    """The database URL's password, from the file or the environment, and any URL's."""
+    config = write_config(
+        tmp_path,
+        '[database]\nurl = "env:KANAL_TEST_DB_URL"\n'
+        '[channels.telegram]\napi_base = "https://bot:p%40ss-in-url@tg.example/"\n'
+        '[channels.x]\napi_base = "https://x.example/?password=query-pass&page=2"\n',
+    )
+    monkeypatch.setenv(
+        "KANAL_TEST_DB_URL", "postgresql+psycopg://kanal:Db-Pa55word@db.example:5432/kanal"
+    )
+    result = kanal(config, "check-config")
+    assert result.returncode == 0, result.stderr
+    for secret in ("Db-Pa55word", "p%40ss-in-url", "p@ss-in-url", "query-pass"):
+        assert secret not in result.stdout
+    assert '"url": "postgresql+psycopg://kanal:********@db.example:5432/kanal"' in result.stdout
+    assert '"api_base": "https://bot:********@tg.example/"' in result.stdout
+    assert '"api_base": "https://x.example/?password=********&page=2"' in result.stdout
+
+
 def test_a_bad_config_names_every_mistake_and_exits_nonzero(tmp_path: Path) -> None:
     config = write_config(
         tmp_path,
