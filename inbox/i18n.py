@@ -84,6 +84,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.suggestions": ("Saran sistem", "Suggestions"),
     "ticket.suggested_category": ("Kategori yang disarankan", "Suggested category"),
     "ticket.out_of_jurisdiction": ("Kemungkinan di luar wilayah", "Possibly outside the region"),
+    "ticket.mentions": (
+        "Pesan dari pelapor lain yang menyebut tiket ini (tidak digabung otomatis; periksa dan "
+        "gabungkan bila perlu):",
+        "A message from another reporter names this ticket (not joined automatically; check it "
+        "and merge if needed):",
+    ),
     "ticket.duplicate_of": (
         "Kemungkinan duplikat dari {number} (kemiripan {score})",
         "Likely duplicate of {number} (similarity {score})",
