@@ -17,6 +17,7 @@ import uvloop
 from aiohttp import web
 
 import settings as config_schema
+from redaction import configured_secrets, protect_logs
 from runtime import Runtime, build_runtime
 from store import migrate
 from store.db import Database
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Neither says anything an admin needs at INFO (every job run, every migration step).
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -49,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Kanal cannot start: {len(exc.problems)} problem(s) in the config", file=sys.stderr)
         print(exc, file=sys.stderr)
         return 2
+    # Before anything runs: no token, app secret or password may reach a log line.
+    protect_logs(configured_secrets(settings))
     base = args.config.resolve().parent
     return args.handler(args, settings, base)
 
@@ -56,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Kanal complaint intake")
     parser.add_argument("--config", type=Path, default=Path("config.toml"), help="config.toml")
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+        help="how much to log (default INFO); configured secrets are masked at every level",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web app, webhooks, pollers and sweeps")
