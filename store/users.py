@@ -158,7 +158,7 @@ def disable_user(session: Session, username: str, *, now: datetime) -> tuple[int
     Returns (sessions ended, tokens revoked)."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        raise UserError(f"no user {username!r}", key="no_user")
+        raise UserError(f"no user {username!r}")
     if user.disabled_at is None:
         user.disabled_at = now
         session.add(user)
