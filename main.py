@@ -17,10 +17,19 @@ import uvloop
 from aiohttp import web
 
 import settings as config_schema
+from redaction import configured_secrets, protect_logs
 from runtime import Runtime, build_runtime
 from store import migrate
 from store.db import Database
-from store.users import UserError, add_user, create_token
+from store.users import (
+    UserError,
+    add_user,
+    check_username,
+    create_token,
+    disable_user,
+    list_tokens,
+    revoke_token,
+)
 from triage.intake import utc_now
 
 log = logging.getLogger("kanal")
@@ -30,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Neither says anything an admin needs at INFO (every job run, every migration step).
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -41,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Kanal cannot start: {len(exc.problems)} problem(s) in the config", file=sys.stderr)
         print(exc, file=sys.stderr)
         return 2
+    # Before anything runs: no token, app secret or password may reach a log line.
+    protect_logs(configured_secrets(settings))
     base = args.config.resolve().parent
     return args.handler(args, settings, base)
 
@@ -48,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Kanal complaint intake")
     parser.add_argument("--config", type=Path, default=Path("config.toml"), help="config.toml")
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+        help="how much to log (default INFO); configured secrets are masked at every level",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web app, webhooks, pollers and sweeps")
@@ -76,12 +93,22 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--opd", help="the OPD code, for --role opd")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(handler=cmd_user_add)
+    disable = user_commands.add_parser(
+        "disable", help="disable an account: end its sessions, revoke its tokens"
+    )
+    disable.add_argument("name")
+    disable.set_defaults(handler=cmd_user_disable)
 
     token = commands.add_parser("token", help="API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="print a new API token for a user")
     create.add_argument("name", help="the user the token acts as")
     create.set_defaults(handler=cmd_token_create)
+    listing = token_commands.add_parser("list", help="list API tokens (never the tokens)")
+    listing.set_defaults(handler=cmd_token_list)
+    revoke = token_commands.add_parser("revoke", help="revoke an API token by its id")
+    revoke.add_argument("id", type=int, help="the id `token list` shows")
+    revoke.set_defaults(handler=cmd_token_revoke)
 
     simulate = commands.add_parser("simulate", help="feed realistic sample reports through intake")
     simulate.add_argument("--count", type=int, default=40)
@@ -157,6 +184,11 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: config_schema.Settings, b
 
 
 def cmd_user_add(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    try:
+        check_username(args.name)  # before asking for a password
+    except UserError as exc:
+        print(f"cannot add user: {exc}", file=sys.stderr)
+        return 1
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -184,6 +216,43 @@ def cmd_token_create(args: argparse.Namespace, settings: config_schema.Settings,
         print(f"cannot create token: {exc}", file=sys.stderr)
         return 1
     print(token)
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    db = _database(settings, base, migrate_sqlite=True)
+    try:
+        with db.write() as session:
+            ended, revoked = disable_user(session, args.name, now=utc_now())
+    except UserError as exc:
+        print(f"cannot disable user: {exc}", file=sys.stderr)
+        return 1
+    print(f"user {args.name} disabled; {ended} session(s) ended, {revoked} token(s) revoked")
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    db = _database(settings, base, migrate_sqlite=True)
+    with db.read() as session:
+        tokens = list_tokens(session)
+    print("id\tuser\tname\tcreated\tlast used\trevoked")
+    for t in tokens:
+        when = [
+            d.isoformat(timespec="seconds") if d else "-"
+            for d in (t.created_at, t.last_used_at, t.revoked_at)
+        ]
+        print("\t".join([str(t.id), t.username, t.name, *when]))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    db = _database(settings, base, migrate_sqlite=True)
+    with db.write() as session:
+        found = revoke_token(session, args.id, now=utc_now())
+    if not found:
+        print(f"cannot revoke token: no token with id {args.id}", file=sys.stderr)
+        return 1
+    print(f"token {args.id} revoked")
     return 0
 
 

@@ -27,6 +27,7 @@ from channels.telegram_bot import TelegramConfig
 from channels.whatsapp import WhatsAppConfig
 from channels.x import XConfig
 from notifier.config import NotifierConfig
+from redaction import MASK, mask_url
 from triage.config import (
     CategoryConfig,
     JurisdictionConfig,
@@ -193,11 +194,14 @@ def load_settings(path: Path) -> Settings:
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
-    """The effective config as plain data with every secret shown as ********."""
+    """The effective config as plain data with every secret shown as ********, passwords in
+    URLs (the database's above all) included."""
 
     def walk(value: Any) -> Any:
         if isinstance(value, SecretStr):
-            return "********" if value.get_secret_value() else ""
+            return MASK if value.get_secret_value() else ""
+        if isinstance(value, str):
+            return mask_url(value)
         if isinstance(value, BaseModel):
             return {name: walk(getattr(value, name)) for name in type(value).model_fields}
         if isinstance(value, list):

@@ -84,6 +84,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.suggestions": ("Saran sistem", "Suggestions"),
     "ticket.suggested_category": ("Kategori yang disarankan", "Suggested category"),
     "ticket.out_of_jurisdiction": ("Kemungkinan di luar wilayah", "Possibly outside the region"),
+    "ticket.mentions": (
+        "Pesan dari pelapor lain yang menyebut tiket ini (tidak digabung otomatis; periksa dan "
+        "gabungkan bila perlu):",
+        "A message from another reporter names this ticket (not joined automatically; check it "
+        "and merge if needed):",
+    ),
     "ticket.duplicate_of": (
         "Kemungkinan duplikat dari {number} (kemiripan {score})",
         "Likely duplicate of {number} (similarity {score})",
@@ -161,6 +167,29 @@ TEXTS: dict[str, tuple[str, str]] = {
     "users.unlock": ("Buka kunci", "Unlock"),
     "users.added": ("Pengguna {name} ditambahkan.", "User {name} added."),
     "users.error": ("Pengguna tidak dapat ditambahkan: {reason}", "User not added: {reason}"),
+    "users.invalid.username": (
+        "nama pengguna harus 1-64 karakter berupa huruf, angka, titik, garis bawah atau tanda "
+        "hubung, diawali huruf atau angka",
+        "a username is 1-64 letters, digits, dots, underscores or hyphens, starting with a "
+        "letter or digit",
+    ),
+    "users.not_self": (
+        "Anda tidak dapat menonaktifkan akun Anda sendiri.",
+        "You cannot disable your own account.",
+    ),
+    "users.disable": ("Nonaktifkan", "Disable"),
+    "users.disable_confirm": (
+        "Sesi dan token API pengguna ini akan diakhiri.",
+        "This user's sessions and API tokens will be ended.",
+    ),
+    "users.disabled": ("Nonaktif sejak {since}", "Disabled since {since}"),
+    "users.tokens": ("Token API", "API tokens"),
+    "users.token_name": ("Nama token", "Token name"),
+    "users.created": ("Dibuat", "Created"),
+    "users.last_used": ("Terakhir dipakai", "Last used"),
+    "users.revoke": ("Cabut", "Revoke"),
+    "users.revoked": ("Dicabut {at}", "Revoked {at}"),
+    "users.no_tokens": ("Belum ada token API.", "No API tokens yet."),
     "role.operator": ("Operator", "Operator"),
     "role.supervisor": ("Supervisor", "Supervisor"),
     "role.admin": ("Admin", "Admin"),

@@ -1,4 +1,5 @@
-"""User management for supervisors and admins: list, add, unlock after a lock-out."""
+"""User management for supervisors and admins: list, add, unlock after a lock-out; admins also
+disable accounts and revoke API tokens."""
 
 from __future__ import annotations
 
@@ -8,13 +9,23 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from inbox.context import SERVICES
+from inbox.i18n import translate
 from inbox.sessions import MANAGERS, now, page, visitor
 from inbox.views import render
 from store import sessions as session_store
 from store.models import User
-from store.users import ROLES, UserError, add_user
+from store.users import (
+    ROLES,
+    TokenInfo,
+    UserError,
+    add_user,
+    disable_user,
+    list_tokens,
+    revoke_token,
+)
 
 routes = web.RouteTableDef()
+ADMINS = frozenset({"admin"})  # disabling accounts and revoking tokens
 
 
 def _roles_for(user: User) -> list[str]:
@@ -26,16 +37,22 @@ async def _users_page(
     request: web.Request, *, message: str | None = None, error: str | None = None, status=200
 ) -> web.Response:
     services = request.app[SERVICES]
+    admin = visitor(request).user.role == "admin"
 
-    def read() -> list[User]:
+    def read() -> tuple[list[User], list[TokenInfo]]:
         with services.db.read() as session:
-            return list(session.exec(select(User).order_by(col(User.username))).all())
+            users = list(session.exec(select(User).order_by(col(User.username))).all())
+            return users, list_tokens(session) if admin else []
 
+    users, tokens = await asyncio.to_thread(read)
     return render(
         request,
         "users.html",
         status=status,
-        users=await asyncio.to_thread(read),
+        users=users,
+        tokens=tokens,
+        admin=admin,
+        visitor_name=visitor(request).user.username,
         roles=_roles_for(visitor(request).user),
         opds=services.opds,
         now=now(request),
@@ -80,8 +97,13 @@ async def create_user(request: web.Request) -> web.Response:
     try:
         await asyncio.to_thread(create)
     except UserError as exc:
-        return await _users_page(request, error=str(exc), status=422)
+        return await _users_page(request, error=_reason(request, exc), status=422)
     return await _users_page(request, message=username)
+
+
+def _reason(request: web.Request, error: UserError) -> str:
+    """A translated reason where the page has one, else the store's own words."""
+    return _text(request, f"users.invalid.{error.key}") if error.key else str(error)
 
 
 @routes.post("/users/{username}/unlock")
@@ -97,3 +119,44 @@ async def unlock(request: web.Request) -> web.Response:
     if not await asyncio.to_thread(write):
         raise web.HTTPNotFound()
     raise web.HTTPSeeOther("/users")
+
+
+@routes.post("/users/{username}/disable")
+@page(ADMINS)
+async def disable(request: web.Request) -> web.Response:
+    db = request.app[SERVICES].db
+    username = request.match_info["username"]
+    if username == visitor(request).user.username:
+        # An admin who locks themselves out may leave no one able to undo it.
+        return await _users_page(request, error=_text(request, "users.not_self"), status=422)
+    moment = now(request)
+
+    def write() -> None:
+        with db.write() as session:
+            disable_user(session, username, now=moment)
+
+    try:
+        await asyncio.to_thread(write)
+    except UserError as exc:
+        raise web.HTTPNotFound() from exc
+    raise web.HTTPSeeOther("/users")
+
+
+@routes.post(r"/tokens/{token_id:\d{1,18}}/revoke")  # beyond 18 digits: no such id
+@page(ADMINS)
+async def revoke(request: web.Request) -> web.Response:
+    db = request.app[SERVICES].db
+    token_id = int(request.match_info["token_id"])
+    moment = now(request)
+
+    def write() -> bool:
+        with db.write() as session:
+            return revoke_token(session, token_id, now=moment)
+
+    if not await asyncio.to_thread(write):
+        raise web.HTTPNotFound()
+    raise web.HTTPSeeOther("/users")
+
+
+def _text(request: web.Request, key: str) -> str:
+    return translate(key, visitor(request).locale)

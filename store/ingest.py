@@ -223,16 +223,34 @@ def tickets_by_message_refs(
     return found
 
 
-def tickets_by_number(conn: Connection, numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
-    found: dict[str, tuple[int, str]] = {}
+def tickets_by_number(conn: Connection, numbers: Sequence[str]) -> dict[str, tuple[int, str, int]]:
+    """For each ticket number, the ticket's (id, status, reporter id)."""
+    found: dict[str, tuple[int, str, int]] = {}
     for chunk in _chunks(list(numbers)):
         rows = conn.execute(
-            select(TICKETS.c.number, TICKETS.c.id, TICKETS.c.status).where(
+            select(TICKETS.c.number, TICKETS.c.id, TICKETS.c.status, TICKETS.c.reporter_id).where(
                 _among(conn, TICKETS.c.number, chunk)
             )
         )
-        found.update((row.number, (row.id, row.status)) for row in rows)
+        found.update((row.number, (row.id, row.status, row.reporter_id)) for row in rows)
     return found
+
+
+def add_mentions(conn: Connection, mentions: dict[int, list[str]]) -> None:
+    """Add ticket numbers to the `mentions` flag of existing tickets, keeping their other flags.
+    Locked on PostgreSQL, as triage's hints are merged in (triage/assess.py)."""
+    query = select(TICKETS.c.id, TICKETS.c.flags).where(TICKETS.c.id.in_(sorted(mentions)))
+    if conn.dialect.name == "postgresql":
+        query = query.order_by(TICKETS.c.id).with_for_update()
+    for ticket_id, flags in conn.execute(query).all():
+        current = dict(flags or {})
+        named = list(dict.fromkeys([*(current.get("mentions") or []), *mentions[ticket_id]]))
+        if named != current.get("mentions"):
+            conn.execute(
+                update(TICKETS)
+                .where(TICKETS.c.id == ticket_id)
+                .values(flags={**current, "mentions": named})
+            )
 
 
 def open_tickets_of(

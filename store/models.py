@@ -269,6 +269,8 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = _when(default=None)
     created_at: datetime = _when()
+    # Set by `user disable`: no sign-in, no session, no token works for the account any more.
+    disabled_at: datetime | None = _when(default=None)
 
 
 class ApiToken(SQLModel, table=True):

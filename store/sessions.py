@@ -36,7 +36,7 @@ def _hash(token: str) -> str:
 def sign_in(session: Session, username: str, password: str, *, now: datetime) -> SignIn:
     """Check the password, count failures, lock the account after MAX_FAILED_LOGINS."""
     user = session.exec(select(User).where(User.username == username.strip())).first()
-    if user is None:
+    if user is None or user.disabled_at is not None:
         # Hash anyway so that a wrong name takes as long as a wrong password.
         password_matches(_dummy_hash(), password)
         return SignIn(refused="bad_credentials")
@@ -82,6 +82,8 @@ def session_user(session: Session, token: str, *, now: datetime) -> tuple[User, 
     if row is None:
         return None
     user, web_session = row
+    if user.disabled_at is not None:  # `disable_user` ends sessions; this covers a race with it
+        return None
     if web_session.expires_at <= now or now - web_session.last_seen_at > SESSION_IDLE:
         return None
     return user, web_session

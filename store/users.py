@@ -1,24 +1,55 @@
-"""Staff accounts and API tokens: argon2 password hashes, tokens kept only as SHA-256."""
+"""Staff accounts and API tokens: argon2 password hashes, tokens kept only as SHA-256;
+revoking tokens and disabling accounts."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from store.models import ApiToken, User
+from store.models import ApiToken, User, WebSession
 
 ROLES = ("operator", "supervisor", "admin", "opd")
 TOKEN_PREFIX = "kanal_"
+# A name goes into page paths (/users/NAME/unlock): no slash, no dot-only segment, no space.
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _hasher = PasswordHasher()
 
 
 class UserError(ValueError):
-    pass
+    """A refused account change; `key` names the reason for translated pages."""
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token as `token list` and the users page show it (never the token itself)."""
+
+    id: int
+    username: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def check_username(username: str) -> None:
+    if not USERNAME.fullmatch(username):
+        raise UserError(
+            f"invalid username {username!r}: 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            key="username",
+        )
 
 
 def hash_password(password: str) -> str:
@@ -41,6 +72,7 @@ def add_user(
     now: datetime,
     opd: str | None = None,
 ) -> User:
+    check_username(username)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
     if role == "opd" and not opd:
@@ -70,6 +102,8 @@ def create_token(session: Session, username: str, *, now: datetime, name: str = 
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise UserError(f"no user {username!r}; create it with `user add` first")
+    if user.disabled_at is not None:
+        raise UserError(f"user {username!r} is disabled")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -86,6 +120,53 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.exec(
         select(User)
         .join(ApiToken, col(ApiToken.user_id) == User.id)
-        .where(ApiToken.token_hash == token_hash(token), col(ApiToken.revoked_at).is_(None))
+        .where(
+            ApiToken.token_hash == token_hash(token),
+            col(ApiToken.revoked_at).is_(None),
+            col(User.disabled_at).is_(None),
+        )
     ).first()
     return row
+
+
+def list_tokens(session: Session) -> list[TokenInfo]:
+    rows = session.exec(
+        select(ApiToken, User.username)
+        .join(User, col(ApiToken.user_id) == User.id)
+        .order_by(col(ApiToken.id))
+    ).all()
+    return [
+        TokenInfo(t.id or 0, username, t.name, t.created_at, t.last_used_at, t.revoked_at)
+        for t, username in rows
+    ]
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> bool:
+    """Revoke one token; False when there is no such token. A revoked one keeps its date."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        return False
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.add(token)
+    return True
+
+
+def disable_user(session: Session, username: str, *, now: datetime) -> tuple[int, int]:
+    """Disable an account: its sessions end and its tokens are revoked, at once.
+
+    Returns (sessions ended, tokens revoked)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    if user.disabled_at is None:
+        user.disabled_at = now
+        session.add(user)
+        session.flush()
+    ended = session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
+    revoked = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    return ended.rowcount, revoked.rowcount

@@ -5,17 +5,21 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import select
 
 from conftest import REPO
+from store import migrate
 from store.db import Database
-from store.models import ALL_TABLES, ApiToken, Attachment, Ticket, User
-from store.users import token_hash
+from store.models import ALL_TABLES, ApiToken, Attachment, Ticket, User, WebSession
+from store.sessions import open_session, sign_in
+from store.users import token_hash, user_for_token
 
 
 def kanal(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -58,6 +62,26 @@ def test_secrets_from_the_environment_are_masked(tmp_path: Path, monkeypatch) ->
     assert "EAAG-token-value" not in result.stdout
     assert "plain-token" not in result.stdout
     assert '"app_secret": "********"' in result.stdout
+
+
+def test_passwords_in_urls_are_masked(tmp_path: Path, monkeypatch) -> None:
+    """The database URL's password, from the file or the environment, and any URL's."""
+    config = write_config(
+        tmp_path,
+        '[database]\nurl = "env:KANAL_TEST_DB_URL"\n'
+        '[channels.telegram]\napi_base = "https://bot:p%40ss-in-url@tg.example/"\n'
+        '[channels.x]\napi_base = "https://x.example/?password=query-pass&page=2"\n',
+    )
+    monkeypatch.setenv(
+        "KANAL_TEST_DB_URL", "postgresql+psycopg://kanal:Db-Pa55word@db.example:5432/kanal"
+    )
+    result = kanal(config, "check-config")
+    assert result.returncode == 0, result.stderr
+    for secret in ("Db-Pa55word", "p%40ss-in-url", "p@ss-in-url", "query-pass"):
+        assert secret not in result.stdout
+    assert '"url": "postgresql+psycopg://kanal:********@db.example:5432/kanal"' in result.stdout
+    assert '"api_base": "https://bot:********@tg.example/"' in result.stdout
+    assert '"api_base": "https://x.example/?password=********&page=2"' in result.stdout
 
 
 def test_a_bad_config_names_every_mistake_and_exits_nonzero(tmp_path: Path) -> None:
@@ -168,3 +192,73 @@ def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) ->
         assert (photo.fetch_state, photo.mime_type) == ("stored", "image/png")
         assert stored.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
         assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo.sha256
+
+
+def test_a_database_at_the_first_revision_is_upgraded_keeping_its_users(
+    config_for: Path, database_url: str
+) -> None:
+    """`db upgrade` over a database made before accounts could be disabled."""
+    migrate.upgrade(database_url, "0001")
+    db = Database(database_url)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (username, password_hash, role, locale, failed_logins,"
+                " created_at) VALUES ('lama', 'x', 'operator', 'id', 0, '2026-11-23 02:00:00')"
+            )
+        )
+    result = kanal(config_for, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    with db.read() as session:
+        old = session.exec(select(User)).one()
+    db.dispose()
+    assert (old.username, old.disabled_at) == ("lama", None)
+
+
+def test_tokens_are_listed_and_revoked_and_users_disabled(
+    config_for: Path, database_url: str
+) -> None:
+    assert kanal(config_for, "db", "upgrade").returncode == 0
+    bad = kanal(config_for, "user", "add", "dinas/pupr", "--role", "operator", "--password-stdin")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("cannot add user: invalid username 'dinas/pupr': 1-64 letters")
+    add = ["user", "add", "siti", "--role", "operator", "--password-stdin"]
+    assert kanal(config_for, *add, stdin="kata-sandi-panjang\n").returncode == 0
+    first = kanal(config_for, "token", "create", "siti").stdout.strip()
+    second = kanal(config_for, "token", "create", "siti").stdout.strip()
+    db = Database(database_url)
+    with db.write() as session:
+        siti = session.exec(select(User)).one()
+        open_session(session, siti, now=datetime.now(UTC))
+
+    listed = kanal(config_for, "token", "list")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert rows[0] == ["id", "user", "name", "created", "last used", "revoked"]
+    assert [(r[0], r[1], r[5]) for r in rows[1:]] == [("1", "siti", "-"), ("2", "siti", "-")]
+    assert first not in listed.stdout and second not in listed.stdout
+
+    revoked = kanal(config_for, "token", "revoke", "1")
+    assert (revoked.returncode, revoked.stdout.strip()) == (0, "token 1 revoked")
+    missing = kanal(config_for, "token", "revoke", "99")
+    assert (missing.returncode, missing.stderr.strip()) == (
+        1,
+        "cannot revoke token: no token with id 99",
+    )
+    with db.read() as session:
+        assert user_for_token(session, first) is None
+        assert user_for_token(session, second) is not None
+
+    disabled = kanal(config_for, "user", "disable", "siti")
+    assert disabled.returncode == 0, disabled.stderr
+    assert disabled.stdout.strip() == "user siti disabled; 1 session(s) ended, 1 token(s) revoked"
+    assert kanal(config_for, "user", "disable", "nobody").returncode == 1
+    assert kanal(config_for, "token", "create", "siti").returncode == 1
+    listed = kanal(config_for, "token", "list").stdout.splitlines()
+    assert all(line.split("\t")[5] != "-" for line in listed[1:])
+    with db.write() as session:
+        assert user_for_token(session, second) is None
+        assert session.exec(select(WebSession)).all() == []
+        refused = sign_in(session, "siti", "kata-sandi-panjang", now=datetime.now(UTC))
+    db.dispose()
+    assert (refused.token, refused.refused) == (None, "bad_credentials")

@@ -254,20 +254,25 @@ async def test_replies_join_the_ticket_by_message_id_or_ticket_number(
     with db.read() as session:
         [ticket] = session.exec(select(Ticket)).all()
 
-    # From other addresses, so only the thread headers or the number can join them.
+    # A reply from another address joins by its thread headers; a quoted number joins only
+    # from the reporter's own address (anyone may have seen the number).
     original = "20261123080109.GA1234@mail.co.id"
     dovecot.append(
         mailbox, reply_mail("siti.kantor@pemda.id", "Re: Lampu", original, "r1@pemda.id")
     )
     subject = f"Tambahan untuk {ticket.number}"
-    dovecot.append(mailbox, reply_mail("tetangga@mail.id", subject, None, "r2@mail.id"))
-    dovecot.append(mailbox, reply_mail("lain@mail.id", "Sampah di pasar", None, "r3@mail.id"))
-    await wait_for(lambda: len(raw_ids(db)) == 4)
+    dovecot.append(mailbox, reply_mail("siti.rahayu@mail.co.id", subject, None, "r2@mail.co.id"))
+    dovecot.append(mailbox, reply_mail("tetangga@mail.id", subject, None, "r3@mail.id"))
+    dovecot.append(mailbox, reply_mail("lain@mail.id", "Sampah di pasar", None, "r4@mail.id"))
+    await wait_for(lambda: len(raw_ids(db)) == 5)
 
     with db.read() as session:
         by_id = {m.external_id: m.ticket_id for m in session.exec(select(Message)).all()}
-    assert by_id["r1@pemda.id"] == by_id["r2@mail.id"] == by_id[original] == ticket.id
-    assert by_id["r3@mail.id"] != ticket.id
+        neighbours = session.get(Ticket, by_id["r3@mail.id"])
+    assert by_id["r1@pemda.id"] == by_id["r2@mail.co.id"] == by_id[original] == ticket.id
+    assert by_id["r4@mail.id"] != ticket.id
+    assert neighbours.id != ticket.id
+    assert neighbours.flags == {"mentions": [ticket.number]}
 
 
 class DatabaseDownUntilRepaired:

@@ -153,7 +153,11 @@ async def test_a_reply_joins_the_ticket_of_the_message_it_replies_to(
     assert siti.message_count == 1
 
 
-async def test_a_quoted_ticket_number_joins_that_ticket(intake: Intake, db: Database) -> None:
+async def test_a_number_quoted_by_another_identity_is_named_not_joined(
+    intake: Intake, db: Database
+) -> None:
+    """Another channel's sender may be the same citizen or anyone who saw the number: their
+    mail opens its own ticket, which names the quoted one for the operator to merge."""
     await intake.submit([report("w1")])
     await intake.submit(
         [
@@ -163,8 +167,10 @@ async def test_a_quoted_ticket_number_joins_that_ticket(intake: Intake, db: Data
         ]
     )
 
-    [ticket] = tickets(db)
-    assert ticket.message_count == 2
+    first, second = tickets(db)
+    assert (first.message_count, first.flags) == (1, {})
+    assert (second.channel, second.message_count) == ("email", 1)
+    assert second.flags == {"mentions": ["LBP-2026-00001"]}
 
 
 async def test_a_message_after_closing_opens_a_ticket_that_follows_the_old_one(

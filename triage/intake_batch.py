@@ -30,6 +30,7 @@ from triage.delivery import moves_forward
 from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
 from triage.threads import (
     Candidates,
+    Quoted,
     choose_ticket,
     format_number,
     open_key,
@@ -181,18 +182,24 @@ class BatchWriter:
         # reporter in this batch share the one new ticket.
         decided: list[int | tuple[str, int]] = []
         to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]] = {}
+        mentions: dict[int | tuple[str, int], list[str]] = {}
         for message, _ in messages:
             reporter = reporters[message.channel, message.sender_id]
             key = (message.channel, reporter)
             refs = [
                 by_ref[message.channel][r] for r in _refs(message) if r in by_ref[message.channel]
             ]
-            quoted = [by_number[n] for n in self._quoted_numbers(message) if n in by_number]
+            quoted = tuple(
+                Quoted(*by_number[n], number=n)
+                for n in self._quoted_numbers(message)
+                if n in by_number
+            )
             choice = choose_ticket(
                 Candidates(
                     replied_to=refs[0] if refs else None,
-                    quoted_number=quoted[0] if quoted else None,
+                    quoted=quoted,
                     reporter_open=open_by_reporter.get(key),
+                    reporter_id=reporter,
                 )
             )
             if choice.ticket_id is not None:
@@ -200,15 +207,22 @@ class BatchWriter:
             else:
                 to_open.setdefault(key, (message, choice.follows))
                 decided.append(key)
+            if choice.mentions:
+                mentions.setdefault(decided[-1], []).extend(choice.mentions)
         self.new_counts = Counter(d for d in decided if not isinstance(d, int))
-        opened = self._open_tickets(to_open)
+        opened = self._open_tickets(to_open, mentions)
+        existing = {t: n for t, n in mentions.items() if isinstance(t, int)}
+        if existing:
+            ingest.add_mentions(self.conn, existing)
         return [d if isinstance(d, int) else opened[d] for d in decided]
 
     def _quoted_numbers(self, message: InboundMessage) -> list[str]:
         return ticket_numbers_in(f"{message.subject or ''} {message.text}", self.prefix)
 
     def _open_tickets(
-        self, to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]]
+        self,
+        to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]],
+        mentions: dict[int | tuple[str, int], list[str]],
     ) -> dict[tuple[str, int], int]:
         """Open every new ticket of the batch with a few statements, numbers in arrival order."""
         if not to_open:
@@ -219,7 +233,10 @@ class BatchWriter:
         for serial, ((_, reporter), (message, follows)) in zip(
             serials, to_open.items(), strict=True
         ):
-            flags = {"follows_ticket_id": follows} if follows is not None else {}
+            flags: dict[str, Any] = {"follows_ticket_id": follows} if follows is not None else {}
+            named = mentions.get((message.channel, reporter))  # others' tickets it quotes
+            if named:
+                flags["mentions"] = list(dict.fromkeys(named))
             rows.append(
                 (
                     format_number(self.prefix, year, serial),

@@ -31,32 +31,56 @@ def format_number(prefix: str, year: int, serial: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Quoted:
+    """A ticket whose number a message quotes."""
+
+    ticket_id: int
+    status: str
+    reporter_id: int
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
 class Candidates:
-    """What intake found for one message: each as (ticket id, status), or None."""
+    """What intake found for one message: each ticket as (ticket id, status), or None."""
 
     replied_to: tuple[int, str] | None = None  # the ticket of a message it replies to
-    quoted_number: tuple[int, str] | None = None  # a ticket whose number it quotes
+    quoted: tuple[Quoted, ...] = ()  # the tickets whose numbers it quotes, in order
     reporter_open: int | None = None  # the reporter's open ticket on this channel
+    reporter_id: int | None = None  # who sent it
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
     ticket_id: int | None  # None: open a new ticket
     follows: int | None = None  # a closed ticket the new one continues, shown to operators
+    mentions: tuple[str, ...] = ()  # other reporters' tickets it quotes, shown to operators
 
 
 def choose_ticket(candidates: Candidates) -> Choice:
-    """(a) the ticket of the message replied to, (b) a quoted ticket number, (c) the reporter's
-    open ticket on the channel; a closed ticket is not reopened by a message, a new one follows it.
+    """(a) the ticket of the message replied to, (b) a quoted ticket number of the sender's own,
+    (c) the reporter's open ticket on the channel; a closed ticket is not reopened by a message,
+    a new one follows it.
+
+    A number quoted from someone else's ticket never threads: anyone who saw the number (on a
+    screenshot, a public post) could otherwise write into that citizen's report. The message
+    goes where the sender's own would, and names the quoted ticket for the operator.
     """
+    own = [q for q in candidates.quoted if q.reporter_id == candidates.reporter_id]
+    mentions = tuple(
+        dict.fromkeys(
+            q.number for q in candidates.quoted if q.reporter_id != candidates.reporter_id
+        )
+    )
     closed: int | None = None
-    for found in (candidates.replied_to, candidates.quoted_number):
+    quoted_own = (own[0].ticket_id, own[0].status) if own else None
+    for found in (candidates.replied_to, quoted_own):
         if found is None:
             continue
         ticket_id, status = found
         if status in OPEN_STATES:
-            return Choice(ticket_id)
+            return Choice(ticket_id, mentions=mentions)
         closed = closed or ticket_id
     if candidates.reporter_open is not None:
-        return Choice(candidates.reporter_open)
-    return Choice(None, follows=closed)
+        return Choice(candidates.reporter_open, mentions=mentions)
+    return Choice(None, follows=closed, mentions=mentions)
