@@ -39,6 +39,7 @@ from channels.base import (
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
+from channels.polling import PollWriter
 from channels.telegram_media import TelegramDownload, retry_seconds
 from channels.telegram_parse import CHANNEL, TEXTS, Greeting, message_ref, parse_updates
 
@@ -110,6 +111,7 @@ class TelegramChannel:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resuming: asyncio.Task[None] | None = None
+        self.writer = PollWriter(CHANNEL, self.account)
         self.media = MediaFetcher(
             CHANNEL, self.account, TelegramDownload(self.bot), data_dir,
             max_bytes=config.max_media_bytes,
@@ -303,9 +305,13 @@ class TelegramChannel:
 
     async def _handle(self, sink: IntakeSink, updates: list[Any], cursor: Cursor | None) -> None:
         parsed = parse_updates(updates, self.account, self.clock())
-        result = await sink.submit(parsed.items, cursor)
-        if result.stored:
-            self.media.schedule(sink, parsed.items)
+        if cursor is None:  # a webhook delivery: refused as a whole, Telegram sends it again
+            if (await sink.submit(parsed.items, None)).stored:
+                self.media.schedule(sink, parsed.items)
+        else:  # polled: one unstorable update must not hold the offset back
+            stored = await self.writer.submit(sink, parsed.items, cursor)
+            if stored.result.stored:
+                self.media.schedule(sink, stored.items)
         for greeting in parsed.greetings:
             await self._greet(greeting)
 

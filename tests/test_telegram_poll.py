@@ -338,3 +338,92 @@ async def test_a_flood_wait_on_getupdates_is_waited_out(
     await wait_for(lambda: offset(db) == str(report["update_id"] + 1))
     assert loop.time() - started >= 0.85  # retry_after (1s, less the jitter), not 10ms
     assert channel.polling.last_error == "RetryAfter: Flood control exceeded. Retry in 1 seconds"
+
+
+def _text_update(message_id: int, text: str) -> dict[str, Any]:
+    update = fixture("message__text")
+    update["message"] = dict(update["message"], message_id=message_id, text=text)
+    return update
+
+
+# A NUL is refused by PostgreSQL's text (the intake called that "unavailable"); a lone surrogate
+# cannot be encoded at all. Either one used to be fetched again from the same offset forever.
+POISONS = {"nul": "Jalan\x00rusak", "lone_surrogate": "Jalan \ud800 rusak"}
+
+
+@pytest.mark.parametrize("poison", sorted(POISONS))
+async def test_an_unstorable_update_never_holds_back_the_ones_after_it(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], poison: str,
+) -> None:
+    updates.push(_text_update(11, "Jalan di Desa Kayen berlubang."))
+    updates.push(_text_update(12, POISONS[poison]))
+    updates.push(_text_update(13, "Lampu jalan mati sejak kemarin."))
+    last = updates.push(_text_update(14, "Sampah menumpuk di pasar."))
+    channel = make_channel(poll_interval="10ms", retry_max="50ms")
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(last["update_id"] + 1))
+
+    rows = inbound(db)
+    good = [f"{SITI}:{n}" for n in (11, 13, 14)]
+    assert [rows[key].text for key in good] == [
+        "Jalan di Desa Kayen berlubang.", "Lampu jalan mati sejak kemarin.",
+        "Sampah menumpuk di pasar.",
+    ]
+    assert len({rows[key].ticket_id for key in good}) == 1
+    with db.read() as session:
+        kept = session.exec(select(RawEvent).where(RawEvent.external_id == f"{SITI}:12")).one()
+    if kept.kind == "unstorable":  # kept as unreadable: the reason and the update, escaped
+        assert kept.error.startswith("not storable: ")
+        assert json.loads(kept.payload["payload"])["message"]["text"] == POISONS[poison]
+        assert f"{SITI}:12" not in rows
+    else:  # an intake that makes such text storable keeps it as a message
+        assert kept.kind == "message" and f"{SITI}:12" in rows
+    await wait_for(lambda: not updates.queue)  # confirmed to Telegram: nothing asked again
+
+
+class RefusingSink:
+    """The real intake, except that it refuses every batch holding `refused` in any form."""
+
+    def __init__(self, intake: Intake, refused: str) -> None:
+        self.intake, self.refused, self.attempts = intake, refused, 0
+
+    async def submit(self, items: Any, cursor: Any = None) -> Any:
+        ids = {getattr(item, "external_id", None) for item in items}
+        ids |= {i.raw.get("external_id") for i in items if getattr(i, "kind", "") == "unstorable"}
+        if self.refused in ids:
+            self.attempts += 1
+            raise ValueError(f"cannot store {self.refused}")
+        return await self.intake.submit(items, cursor)
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
+        return await self.intake.read_cursor(channel, account, name)
+
+    async def record_media(self, result: Any) -> None:
+        await self.intake.record_media(result)
+
+
+async def test_an_update_that_cannot_even_be_kept_is_skipped_after_three_attempts(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], caplog: pytest.LogCaptureFixture,
+) -> None:
+    updates.push(_text_update(11, "Jalan di Desa Kayen berlubang."))
+    updates.push(_text_update(12, "tidak tersimpan"))
+    last = updates.push(_text_update(13, "Lampu jalan mati sejak kemarin."))
+    sink = RefusingSink(intake, f"{SITI}:12")
+    channel = make_channel(poll_interval="10ms", retry_max="50ms")
+    await channel.start(sink)
+    await wait_for(lambda: offset(db) == str(last["update_id"] + 1))
+
+    assert list(inbound(db)) == [f"{SITI}:11", f"{SITI}:13"]
+    with db.read() as session:
+        assert session.exec(select(RawEvent).where(RawEvent.kind == "unstorable")).all() == []
+    # Three polls, each: the batch, the update alone, the update as unreadable.
+    assert sink.attempts == 9
+    offsets = [c.params.get("offset") for c in fake.calls_of("getUpdates")]
+    assert offsets.count(None) == 3  # asked again until skipped, then never again
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert skipped == [
+        f"telegram {BOT}: item {SITI}:12 skipped after 3 attempts, not stored: "
+        f"not storable: ValueError: cannot store {SITI}:12"
+    ]
