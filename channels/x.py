@@ -26,6 +26,7 @@ from channels.base import (
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
+from channels.polling import PollWriter
 from channels.x_api import TWEEPY_HOST, Credentials, XApi
 from channels.x_media import XPhotoDownload
 from channels.x_parse import (
@@ -130,6 +131,7 @@ class XChannel:
             clock,
         )
         self._resuming: asyncio.Task[None] | None = None
+        self.writer = PollWriter(CHANNEL, self.account)
         self.media = MediaFetcher(
             CHANNEL, self.account,
             XPhotoDownload(http, timeout=config.request_timeout.total_seconds()), data_dir,
@@ -310,10 +312,12 @@ class XChannel:
         return pages
 
     async def _submit(self, sink: IntakeSink, items: list[Inbound], cursor: Cursor) -> None:
-        result = await sink.submit(items, cursor)
+        # One unstorable item is kept as unreadable (or skipped): the cursor never sticks on it.
+        stored = await self.writer.submit(sink, items, cursor)
+        result = stored.result
         log.debug("x %s: %d stored, %d seen before", cursor.name, result.stored, result.duplicates)
         if result.stored:
-            self.media.schedule(sink, items)
+            self.media.schedule(sink, stored.items)
 
     # --- sending ------------------------------------------------------------------------------
 
