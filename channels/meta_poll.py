@@ -43,6 +43,7 @@ from channels.meta_parse import (
 from channels.meta_receiver import MetaReceiver
 from channels.meta_send import TEXTS as SEND_TEXTS
 from channels.meta_send import WINDOW_CODE, outside_window, send_request, sent_id
+from channels.polling import PollWriter
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class MetaChannel:
             on_stored=self.media.schedule,
         )
         self._cursors: dict[str, SourceCursor] = {}
+        self.writer = PollWriter(self.name, account)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resuming: asyncio.Task[None] | None = None
@@ -285,13 +287,14 @@ class MetaChannel:
         for chunk in batches(changes, self.config.batch_size):
             inbound = [self._inbound(change) for change in chunk]
             advanced = cursor.advanced(chunk, recheck)
-            result = await sink.submit(
-                inbound, Cursor(self.name, self.account, source, advanced.dump())
+            # One unstorable item is kept as unreadable (or skipped): the cursor moves past it.
+            stored = await self.writer.submit(
+                sink, inbound, Cursor(self.name, self.account, source, advanced.dump())
             )
             cursor = advanced
             self._cursors[source] = cursor
-            if result.stored:
-                self.media.schedule(sink, inbound)
+            if stored.result.stored:
+                self.media.schedule(sink, stored.items)
         self._cursors[source] = cursor
 
     def _inbound(self, change: Change) -> Inbound:
