@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -427,3 +428,32 @@ async def test_an_update_that_cannot_even_be_kept_is_skipped_after_three_attempt
         f"telegram {BOT}: item {SITI}:12 skipped after 3 attempts, not stored: "
         f"not storable: ValueError: cannot store {SITI}:12"
     ]
+
+
+@pytest.mark.parametrize("where", ["absolute", "climbing"])
+async def test_a_file_path_pointing_at_our_own_disk_is_never_read(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], tmp_path: Path, where: str,
+) -> None:
+    secret = tmp_path / "secret" / "config.toml"
+    secret.parent.mkdir()
+    secret.write_bytes(b"bot_token = 'jangan-dibaca'")
+    # A careless (or hostile) Bot API answers getFile with a path PTB would open locally.
+    climb = "../" * (len(Path(os.getcwd()).parts) - 1)  # from the working directory to /
+    path = str(secret) if where == "absolute" else climb + str(secret).lstrip("/")
+    photo = fixture("message__photo_sizes")
+    file_id, unique = updates.add_file(b"\xff\xd8 not the bytes we want", path)
+    photo["message"]["photo"][-1].update(file_id=file_id, file_unique_id=unique, file_size=26)
+    pushed = updates.push(photo)
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(pushed["update_id"] + 1))
+    await wait_for(lambda: fetched(db, 1))
+
+    with db.read() as session:
+        attachment = session.exec(select(Attachment)).one()
+    assert (attachment.fetch_state, attachment.stored_path) == ("failed", None)
+    assert attachment.fetch_error == f"unsafe file_path from getFile, not downloaded: {path!r}"
+    media = tmp_path / "media"
+    stored = [p.read_bytes() for p in media.rglob("*") if p.is_file()] if media.exists() else []
+    assert stored == []
