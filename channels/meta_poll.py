@@ -114,7 +114,12 @@ class MetaChannel:
         self.media = MediaFetcher(
             self.name,
             account,
-            CdnDownload(http, timeout=config.request_timeout.total_seconds()),
+            CdnDownload(
+                http,
+                timeout=config.request_timeout.total_seconds(),
+                media_hosts=config.media_hosts,
+                api_base=config.api_base,
+            ),
             data_dir,
             max_bytes=config.max_media_bytes,
             retry_delay=5.0,

@@ -26,6 +26,7 @@ from channels.base import (
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
+from channels.media_hosts import X_MEDIA_HOSTS
 from channels.polling import PollWriter
 from channels.x_api import TWEEPY_HOST, Credentials, XApi
 from channels.x_media import XPhotoDownload
@@ -73,6 +74,8 @@ class XConfig(ChannelConfig):
     request_timeout: Duration = timedelta(seconds=30)
     retry_max: Duration = timedelta(minutes=15)  # longest back-off after failed polls
     max_media_bytes: int = 15 * 1024 * 1024
+    # Photos are downloaded only from these hosts (and api_base's own).
+    media_hosts: list[str] = Field(default_factory=lambda: list(X_MEDIA_HOSTS))
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> XConfig:
@@ -134,7 +137,11 @@ class XChannel:
         self.writer = PollWriter(CHANNEL, self.account)
         self.media = MediaFetcher(
             CHANNEL, self.account,
-            XPhotoDownload(http, timeout=config.request_timeout.total_seconds()), data_dir,
+            XPhotoDownload(
+                http, timeout=config.request_timeout.total_seconds(),
+                media_hosts=config.media_hosts, api_base=config.api_base,
+            ),
+            data_dir,
             max_bytes=config.max_media_bytes,
         )
         self.polling = XPolling({source: SourceState() for source in config.sources})
