@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from channels.base import (
     Cursor,
@@ -24,15 +24,20 @@ UNSTORABLE_KIND = "unstorable"
 # Attempts (one per poll) after which an item that cannot be stored even as unreadable is
 # logged and skipped: the platform keeps it only for a while, the items behind it wait.
 SKIP_AFTER = 3
-# Polls in which an item alone got IntakeUnavailable while the database answered reads before
-# it is kept as unreadable.
-UNCERTAIN_TRIES = 2
 _MAX_ID = 200
 _MAX_REASON = 1000
 
 
 class ItemsPending(IntakeUnavailable):
     """Some items of a batch could not be stored yet: the cursor stays, the poll is retried."""
+
+
+class _Refused(Exception):
+    """The intake refused one item on its own: about its content, not an outage."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +67,7 @@ class PollWriter:
         try:
             return Stored(await sink.submit(items, cursor), list(items))
         except IntakeUnavailable as exc:
-            if not await self._database_answers(sink, cursor):
+            if not await self._database_writes(sink, cursor):
                 raise
             failure: Exception = exc
         except Exception as exc:  # the intake may choke on any content; handled item by item
@@ -81,19 +86,10 @@ class PollWriter:
         pending: list[str] = []
         for item in items:
             try:
-                result = await sink.submit([item], None)
-            except IntakeUnavailable as exc:
-                # Said of this item alone while reads work: maybe its content (a driver error
-                # taken for an outage), maybe a database refusing writes for a while. Only
-                # after a few polls is the item kept as unreadable, and it is never skipped.
-                if not await self._database_answers(sink, cursor):
-                    raise
-                if self._strike(item) < UNCERTAIN_TRIES:
-                    raise
-                result = await self._unstorable(sink, item, exc)
-            except Exception as exc:  # this item's content: kept as unreadable below
+                result = await self._alone(sink, item, cursor)
+            except _Refused as refused:  # this item's content: kept as unreadable
                 self._strike(item)
-                result = await self._unstorable(sink, item, exc)
+                result = await self._unstorable(sink, item, refused.cause)
             else:
                 kept.append(item)
                 self._strikes.pop(_item_id(item), None)
@@ -105,6 +101,23 @@ class PollWriter:
             raise ItemsPending(f"not stored yet, retried on the next poll: {', '.join(pending)}")
         await sink.submit([], cursor)
         return Stored(IntakeResult(stored, duplicates), kept)
+
+    async def _alone(self, sink: IntakeSink, item: Inbound, cursor: Cursor) -> IntakeResult:
+        """`item` stored on its own. IntakeUnavailable means an outage (the poll is retried,
+        nothing given up); _Refused means the intake will not take this item."""
+        try:
+            return await sink.submit([item], None)
+        except IntakeUnavailable:
+            if not await self._database_writes(sink, cursor):
+                raise
+        except Exception as exc:
+            raise _Refused(exc) from exc
+        # "Unavailable" for this item while the database took a write just now: a driver error
+        # on its content, or a blip. One more try tells which.
+        try:
+            return await sink.submit([item], None)
+        except Exception as exc:
+            raise _Refused(exc) from exc
 
     def _strike(self, item: Inbound) -> int:
         item_id = _item_id(item)
@@ -155,12 +168,13 @@ class PollWriter:
             raw={"external_id": _printable(item_id), "payload": payload},
         )
 
-    async def _database_answers(self, sink: IntakeSink, cursor: Cursor | None) -> bool:
-        """Whether the database can be read: then a refused write was about the content."""
-        name = cursor.name if cursor is not None else UNSTORABLE_KIND
+    async def _database_writes(self, sink: IntakeSink, cursor: Cursor) -> bool:
+        """Whether the database takes a write (the cursor rewritten as it stands; "" reads as no
+        cursor): then a refused item was refused for its content, not for an outage."""
         try:
-            await sink.read_cursor(self.channel, self.account, name)
-        except Exception:  # unreachable, whatever the driver calls it
+            stored = await sink.read_cursor(cursor.channel, cursor.account, cursor.name)
+            await sink.submit([], replace(cursor, value=stored or ""))
+        except Exception:  # unreachable or refusing writes, whatever the driver calls it
             return False
         return True
 
