@@ -41,7 +41,7 @@ from channels.base import (
 from channels.media_fetch import MediaFetcher
 from channels.polling import PollWriter
 from channels.telegram_media import TelegramDownload, retry_seconds
-from channels.telegram_parse import CHANNEL, TEXTS, Greeting, message_ref, parse_updates
+from channels.telegram_parse import CHANNEL, message_ref, parse_updates
 
 log = logging.getLogger("kanal.channels.telegram")
 MEDIA_RESUME = timedelta(days=7)
@@ -312,16 +312,7 @@ class TelegramChannel:
             stored = await self.writer.submit(sink, parsed.items, cursor)
             if stored.result.stored:
                 self.media.schedule(sink, stored.items)
-        for greeting in parsed.greetings:
-            await self._greet(greeting)
-
-    async def _greet(self, greeting: Greeting) -> None:
-        """Answer /start; a failure is logged, never retried at the cost of the update."""
-        try:
-            bot = await self.bot()
-            await bot.send_message(greeting.chat_id, TEXTS["start"][greeting.language])
-        except TelegramError as exc:
-            log.warning("telegram greeting to chat %s not sent: %s", greeting.chat_id, exc)
+        # The /start greeting rides on its update (AutoReply): the outbox sends it once.
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if len(message.text) > MAX_TEXT:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from channels.base import (
     Attachment,
     AttachmentKind,
+    AutoReply,
     Inbound,
     InboundMessage,
     Location,
@@ -109,9 +110,13 @@ def _message(
         return
     command = _command(message)
     if command in GREETING_COMMANDS:
-        parsed.greetings.append(Greeting(int(chat["id"]), _language(message)))
+        greeting = Greeting(int(chat["id"]), _language(message))
+        parsed.greetings.append(greeting)
         reason = f"{command}: greeted, no report"
-        parsed.items.append(_unsupported(account, f"command:{command[1:]}", reason, update))
+        item = _unsupported(account, f"command:{command[1:]}", reason, update)
+        # Sent through the outbox with the update's first storing: once per update.
+        answer = AutoReply(str(greeting.chat_id), TEXTS["start"][greeting.language])
+        parsed.items.append(replace(item, auto_reply=answer))
         return
     kind = next((k for k in MESSAGE_PARSERS if k in message), None)
     if kind is None:

@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,17 @@ from conftest import FixedClock
 from fakes.telegram_api import FakeTelegramBotApi
 from fakes.telegram_updates import TelegramUpdates
 from store.db import Database
-from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
+from store.models import (
+    Attachment,
+    Message,
+    OutboxItem,
+    PollCursor,
+    RawEvent,
+    Reporter,
+    Ticket,
+)
 from triage.intake import Intake
+from triage.outbox import OutboxWorker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
@@ -109,7 +118,7 @@ def with_files(updates: TelegramUpdates) -> tuple[dict[str, Any], dict[str, Any]
 
 async def test_reports_polled_into_one_ticket_with_files_and_a_greeting(
     db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
-    make_channel: Callable[..., TelegramChannel], tmp_path: Path,
+    make_channel: Callable[..., TelegramChannel], tmp_path: Path, clock: FixedClock,
 ) -> None:
     photo, document = with_files(updates)
     pushed = [
@@ -160,7 +169,10 @@ async def test_reports_polled_into_one_ticket_with_files_and_a_greeting(
     ) == 1
     assert len(fake.calls_of("getFile")) == 2
 
-    # /start answered in Indonesian, in the reporter's chat, and opened no ticket of its own.
+    # /start answered in Indonesian, in the reporter's chat, through the outbox, and opened no
+    # ticket of its own.
+    assert fake.calls_of("sendMessage") == []  # queued with the update, not sent by the poller
+    assert await OutboxWorker(db, {"telegram": channel}, clock).run_once() == 1
     greeting = next(c for c in fake.calls_of("sendMessage"))
     assert (greeting.params["chat_id"], greeting.params["text"]) == (SITI, TEXTS["start"]["id"])
     assert fake.calls[0].method == "getMe"
@@ -457,3 +469,29 @@ async def test_a_file_path_pointing_at_our_own_disk_is_never_read(
     media = tmp_path / "media"
     stored = [p.read_bytes() for p in media.rglob("*") if p.is_file()] if media.exists() else []
     assert stored == []
+
+
+async def test_a_greeting_telegram_refused_is_sent_again_by_the_outbox(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], clock: FixedClock,
+) -> None:
+    from fakes.telegram_api import server_error
+
+    fake.fail_next("sendMessage", server_error())  # as good as a crash right after the commit
+    start = updates.push(fixture("command__start"))
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(start["update_id"] + 1))
+    worker = OutboxWorker(db, {"telegram": channel}, clock)
+    assert await worker.run_once() == 1  # refused: tried again later
+    clock.advance(timedelta(minutes=1))
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 0
+
+    assert [(m["chat"]["id"], m["text"]) for m in fake.sent] == [
+        (int(SITI), TEXTS["start"]["id"])
+    ]
+    with db.read() as session:
+        (row,) = session.exec(select(OutboxItem)).all()
+    assert (row.message_id, row.state, row.attempts) == (None, "sent", 2)
+    assert row.payload["event"] == f"update:{start['update_id']}"
