@@ -287,6 +287,19 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
 
+@runtime_checkable
+class ListensAndPolls(Protocol):
+    """A channel that both serves webhooks and polls (Instagram, Facebook). Webhooks may reach
+    any process, so every one listens; polling is a singleton, run under leadership.
+    `start(sink)` and `stop()` still do both, for a single process."""
+
+    async def listen(self, sink: IntakeSink) -> None: ...
+
+    async def start_polling(self, sink: IntakeSink) -> None: ...
+
+    async def stop_polling(self) -> None: ...
+
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 

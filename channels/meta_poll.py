@@ -147,8 +147,18 @@ class MetaChannel:
         webhook = self.config.app_secret.get_secret_value() and self.config.verify_token
         return self.receiver.routes() if webhook else []
 
-    async def start(self, sink: IntakeSink) -> None:
+    async def listen(self, sink: IntakeSink) -> None:
+        """The webhook half: every process serving the app takes deliveries."""
         self.receiver.sink = sink
+
+    async def start(self, sink: IntakeSink) -> None:
+        await self.listen(sink)
+        await self.start_polling(sink)
+
+    async def start_polling(self, sink: IntakeSink) -> None:
+        """The poller half: one process at a time (the runtime holds leadership for it)."""
+        if self._task is not None and not self._task.done():
+            return
         # Downloads a stopped process left unfinished, while the CDN links may still work.
         since = self.clock() - MEDIA_RESUME
         self._resuming = asyncio.create_task(self.media.resume_pending(sink, since))
@@ -161,6 +171,10 @@ class MetaChannel:
 
     async def stop(self) -> None:
         self.receiver.sink = None
+        await self.stop_polling()
+        await self.media.close()
+
+    async def stop_polling(self) -> None:
         if self._resuming is not None:
             await asyncio.gather(self._resuming, return_exceptions=True)
             self._resuming = None
@@ -170,8 +184,7 @@ class MetaChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.media.close()
-        log.info("%s poller stopped for %s", self.name, self.account)
+            log.info("%s poller stopped for %s", self.name, self.account)
 
     async def wait_stopped(self) -> None:
         """Return once the poll loop has ended by itself (e.g. the token stopped it)."""
