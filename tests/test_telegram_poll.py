@@ -495,3 +495,25 @@ async def test_a_greeting_telegram_refused_is_sent_again_by_the_outbox(
         (row,) = session.exec(select(OutboxItem)).all()
     assert (row.message_id, row.state, row.attempts) == (None, "sent", 2)
     assert row.payload["event"] == f"update:{start['update_id']}"
+
+
+async def test_an_update_python_telegram_bot_cannot_read_is_kept_and_polling_goes_on(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    odd = _text_update(12, "tanggalnya aneh")
+    odd["message"]["date"] = "kemarin"  # PTB's Message.de_json raises on it
+    updates.push(_text_update(11, "Jalan di Desa Kayen berlubang."))
+    updates.push(odd)
+    last = updates.push(_text_update(13, "Lampu jalan mati sejak kemarin."))
+    channel = make_channel(poll_interval="10ms", retry_max="50ms")
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(last["update_id"] + 1))
+
+    rows = inbound(db)
+    assert [rows[f"{SITI}:{n}"].text for n in (11, 13)] == [
+        "Jalan di Desa Kayen berlubang.", "Lampu jalan mati sejak kemarin."
+    ]
+    with db.read() as session:
+        kept = session.exec(select(RawEvent).where(RawEvent.external_id == f"{SITI}:12")).one()
+    assert kept.payload["message"]["date"] == "kemarin"  # as Telegram sent it
