@@ -334,6 +334,12 @@ class XChannel:
         if mode == "auto":
             mode = "dm" if (message.reply_to or "").startswith(DM_PREFIX) else "reply"
         if mode == "dm":
+            # The id becomes a URL path segment (/2/dm_conversations/with/{id}/messages).
+            if not message.recipient_id.isascii() or not message.recipient_id.isdigit():
+                raise PlatformError(
+                    f"refused DM recipient {message.recipient_id[:40]!r}: not a numeric X id",
+                    retryable=False, code="bad_id",
+                )
             body = await self.api.call(
                 "dm_send", self.api.client.create_direct_message,
                 participant_id=message.recipient_id, text=message.text,
