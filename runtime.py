@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 
-from channels.base import Channel
+from channels.base import Channel, ListensAndPolls
 from inbox.app import build_app
 from inbox.context import InboxServices
 from notifier.service import Notifier
@@ -108,7 +108,9 @@ class Runtime:
             for channel in self.channels.values():
                 if self.notifier is not None and hasattr(channel, "health"):
                     channel.health = self.notifier.health  # see channels.base.ChannelHealth
-                if channel.routes():  # webhooks may reach any process: every one listens
+                if isinstance(channel, ListensAndPolls):  # listens here, polls when leading
+                    await channel.listen(self.intake)
+                elif channel.routes():  # webhooks may reach any process: every one listens
                     await channel.start(self.intake)
             await self.outbox.start()
             scheduler.start(paused=True)
@@ -120,7 +122,7 @@ class Runtime:
             scheduler.shutdown(wait=False)
             await self.outbox.stop()
             for channel in self.channels.values():
-                if channel.routes():
+                if channel.routes() or isinstance(channel, ListensAndPolls):
                     await channel.stop()
             await self.intake.stop()
             if self.notifier is not None:
@@ -142,22 +144,33 @@ class Runtime:
 
         leaders = [Leadership(url, "scheduler", resume, pause, retry=every, check=every)]
         for name, channel in self.channels.items():
-            if not channel.routes():
-
-                async def start(channel: Channel = channel) -> None:
-                    await channel.start(self.intake)
-
-                leaders.append(
-                    Leadership(
-                        url,
-                        f"poller:{name}:{channel.account}",
-                        start,
-                        channel.stop,
-                        retry=every,
-                        check=every,
-                    )
+            if isinstance(channel, ListensAndPolls):
+                # Its webhook half runs everywhere (lifecycle); only the poller is a singleton.
+                start, stop = self._poller_half(channel)
+            elif not channel.routes():
+                start, stop = self._whole(channel), channel.stop
+            else:
+                continue
+            leaders.append(
+                Leadership(
+                    url, f"poller:{name}:{channel.account}", start, stop, retry=every, check=every
                 )
+            )
         return leaders
+
+    def _whole(self, channel: Channel) -> Callable[[], Awaitable[None]]:
+        async def start() -> None:
+            await channel.start(self.intake)
+
+        return start
+
+    def _poller_half(
+        self, channel: ListensAndPolls
+    ) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+        async def start() -> None:
+            await channel.start_polling(self.intake)
+
+        return start, channel.stop_polling
 
     def _scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.settings.region.tz)

@@ -119,6 +119,15 @@ class DeliveryStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoReply:
+    """A fixed answer to an event (the greeting to /start): intake queues it in the outbox with
+    the event's first storing, so it goes out once, also after a crash or a redelivery."""
+
+    recipient_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class UnsupportedEvent:
     """An event the channel does not turn into a message; kept with its payload, never dropped."""
 
@@ -128,6 +137,7 @@ class UnsupportedEvent:
     kind: str
     reason: str
     raw: dict[str, Any] = field(default_factory=dict)
+    auto_reply: AutoReply | None = None
 
 
 Inbound = InboundMessage | MessageUpdate | DeliveryStatus | UnsupportedEvent
@@ -275,6 +285,19 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+@runtime_checkable
+class ListensAndPolls(Protocol):
+    """A channel that both serves webhooks and polls (Instagram, Facebook). Webhooks may reach
+    any process, so every one listens; polling is a singleton, run under leadership.
+    `start(sink)` and `stop()` still do both, for a single process."""
+
+    async def listen(self, sink: IntakeSink) -> None: ...
+
+    async def start_polling(self, sink: IntakeSink) -> None: ...
+
+    async def stop_polling(self) -> None: ...
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")

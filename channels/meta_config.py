@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from channels.base import ChannelConfig, Duration
+from channels.media_hosts import META_MEDIA_HOSTS
 from channels.meta_graph import GRAPH_API_BASE
 
 Source = Literal["messages", "comments", "mentions"]
@@ -34,6 +35,8 @@ class MetaConfig(ChannelConfig):
     retry_initial: Duration = timedelta(seconds=5)
     retry_max: Duration = timedelta(minutes=10)
     max_media_bytes: int = 25 * 1024 * 1024
+    # Attachments are downloaded only from these hosts (and api_base's own).
+    media_hosts: list[str] = Field(default_factory=lambda: list(META_MEDIA_HOSTS))
     # Optional, on top of polling: Meta's webhook at /webhooks/<channel>, signed with the app
     # secret (X-Hub-Signature-256). Served only when both are set.
     app_secret: SecretStr = SecretStr("")

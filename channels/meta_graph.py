@@ -15,6 +15,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from channels.base import PlatformError
+from channels.media_hosts import checked_id, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,17 @@ class GraphClient:
         return f"GraphClient(api_base={self.api_base!r}, usage={self.usage.percent:g}%)"
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else f"{self.api_base}/{path}"
+        """`path` under api_base, each segment a plain id; an absolute URL only on api_base."""
+        if path.startswith(("http://", "https://")):
+            if not same_origin(path, self.api_base):
+                raise PlatformError(
+                    "refused a Graph URL off the configured api_base", retryable=False,
+                    code="host_refused",
+                )
+            return path
+        for segment in path.split("/"):
+            checked_id(segment, "Graph path segment")  # "../" would leave the API version
+        return f"{self.api_base}/{path}"
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         return await self._call("GET", self.url(path), params=params)
@@ -122,7 +133,11 @@ class GraphClient:
         self, path: str, params: dict[str, str], *, max_pages: int = 100
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's `data`, following the absolute `paging.next` URLs to the end."""
-        url: str | None = self.url(path)
+        try:
+            url: str | None = self.url(path)
+        except PlatformError as exc:  # one odd id in a listing must not stop the whole poll
+            log.warning("Graph listing %r skipped: %s", path[:120], exc)
+            return
         query: dict[str, str] | None = params
         seen: set[str] = set()
         for _ in range(max_pages):
@@ -136,6 +151,11 @@ class GraphClient:
             )
             paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
             following = _without_token(paging.get("next"))
+            if following and not same_origin(following, self.api_base):
+                # The page token goes nowhere but api_base: the listing ends here instead.
+                host = urlsplit(following).netloc[:120]
+                log.warning("Graph paging.next points to %r, off api_base: listing stopped", host)
+                following = None
             url, query = (
                 (following, None)
                 if isinstance(following, str) and following
@@ -156,6 +176,9 @@ class GraphClient:
         if self.usage.percent >= self.slow_at:
             span = max(100.0 - self.slow_at, 1.0)
             await self.sleep(self.pause * (1 + 4 * (self.usage.percent - self.slow_at) / span))
+        if not same_origin(url, self.api_base):  # the page token goes to api_base only
+            raise PlatformError("refused a Graph URL off the configured api_base",
+                                retryable=False, code="host_refused")
         headers = {"Authorization": f"Bearer {self.access_token.get_secret_value()}"}
         self.calls += 1
         try:

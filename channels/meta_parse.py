@@ -81,7 +81,8 @@ class Item:
     @property
     def digest(self) -> str:
         """Changes when the text does: how an edited comment is noticed."""
-        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+        # surrogatepass: a lone surrogate in a comment must not stop the poll (it raised here).
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def read_post(obj: dict[str, Any], dialect: Dialect) -> Post:

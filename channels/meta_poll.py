@@ -43,6 +43,7 @@ from channels.meta_parse import (
 from channels.meta_receiver import MetaReceiver
 from channels.meta_send import TEXTS as SEND_TEXTS
 from channels.meta_send import WINDOW_CODE, outside_window, send_request, sent_id
+from channels.polling import PollWriter
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,12 @@ class MetaChannel:
         self.media = MediaFetcher(
             self.name,
             account,
-            CdnDownload(http, timeout=config.request_timeout.total_seconds()),
+            CdnDownload(
+                http,
+                timeout=config.request_timeout.total_seconds(),
+                media_hosts=config.media_hosts,
+                api_base=config.api_base,
+            ),
             data_dir,
             max_bytes=config.max_media_bytes,
             retry_delay=5.0,
@@ -129,6 +135,7 @@ class MetaChannel:
             on_stored=self.media.schedule,
         )
         self._cursors: dict[str, SourceCursor] = {}
+        self.writer = PollWriter(self.name, account)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resuming: asyncio.Task[None] | None = None
@@ -140,8 +147,18 @@ class MetaChannel:
         webhook = self.config.app_secret.get_secret_value() and self.config.verify_token
         return self.receiver.routes() if webhook else []
 
-    async def start(self, sink: IntakeSink) -> None:
+    async def listen(self, sink: IntakeSink) -> None:
+        """The webhook half: every process serving the app takes deliveries."""
         self.receiver.sink = sink
+
+    async def start(self, sink: IntakeSink) -> None:
+        await self.listen(sink)
+        await self.start_polling(sink)
+
+    async def start_polling(self, sink: IntakeSink) -> None:
+        """The poller half: one process at a time (the runtime holds leadership for it)."""
+        if self._task is not None and not self._task.done():
+            return
         # Downloads a stopped process left unfinished, while the CDN links may still work.
         since = self.clock() - MEDIA_RESUME
         self._resuming = asyncio.create_task(self.media.resume_pending(sink, since))
@@ -154,6 +171,10 @@ class MetaChannel:
 
     async def stop(self) -> None:
         self.receiver.sink = None
+        await self.stop_polling()
+        await self.media.close()
+
+    async def stop_polling(self) -> None:
         if self._resuming is not None:
             await asyncio.gather(self._resuming, return_exceptions=True)
             self._resuming = None
@@ -163,8 +184,7 @@ class MetaChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.media.close()
-        log.info("%s poller stopped for %s", self.name, self.account)
+            log.info("%s poller stopped for %s", self.name, self.account)
 
     async def wait_stopped(self) -> None:
         """Return once the poll loop has ended by itself (e.g. the token stopped it)."""
@@ -285,13 +305,14 @@ class MetaChannel:
         for chunk in batches(changes, self.config.batch_size):
             inbound = [self._inbound(change) for change in chunk]
             advanced = cursor.advanced(chunk, recheck)
-            result = await sink.submit(
-                inbound, Cursor(self.name, self.account, source, advanced.dump())
+            # One unstorable item is kept as unreadable (or skipped): the cursor moves past it.
+            stored = await self.writer.submit(
+                sink, inbound, Cursor(self.name, self.account, source, advanced.dump())
             )
             cursor = advanced
             self._cursors[source] = cursor
-            if result.stored:
-                self.media.schedule(sink, inbound)
+            if stored.result.stored:
+                self.media.schedule(sink, stored.items)
         self._cursors[source] = cursor
 
     def _inbound(self, change: Change) -> Inbound:

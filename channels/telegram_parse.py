@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from channels import payload
 from channels.base import (
     Attachment,
     AttachmentKind,
+    AutoReply,
     Inbound,
     InboundMessage,
     Location,
@@ -114,9 +115,13 @@ def _message(
         chat_id = payload.integer(chat, "id", -(2**53), 2**53)  # Telegram's ids fit 52 bits
         if chat_id is None:
             raise payload.Unreadable("'id' of the chat is missing")
-        parsed.greetings.append(Greeting(chat_id, _language(message)))
+        greeting = Greeting(chat_id, _language(message))
+        parsed.greetings.append(greeting)
         reason = f"{command}: greeted, no report"
-        parsed.items.append(_unsupported(account, f"command:{command[1:]}", reason, update))
+        item = _unsupported(account, f"command:{command[1:]}", reason, update)
+        # Sent through the outbox with the update's first storing: once per update.
+        answer = AutoReply(str(greeting.chat_id), TEXTS["start"][greeting.language])
+        parsed.items.append(replace(item, auto_reply=answer))
         return
     kind = next((k for k in MESSAGE_PARSERS if k in message), None)
     if kind is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from channels.base import (
     ChannelConfig,
@@ -28,6 +28,7 @@ from channels.base import (
     UnsupportedEvent,
 )
 from channels.media_fetch import MediaFetcher
+from channels.media_hosts import WHATSAPP_MEDIA_HOSTS
 from channels.whatsapp_media import WhatsAppDownload
 from channels.whatsapp_messages import CHANNEL
 from channels.whatsapp_parse import parse_body
@@ -57,6 +58,8 @@ class WhatsAppConfig(ChannelConfig):
     media_retry_delay: Duration = timedelta(seconds=5)
     max_media_bytes: int = 100 * 1024 * 1024  # the Cloud API's own limit
     media_concurrency: int = 4
+    # Hosts media lookups may send us to with the token (besides api_base's own host).
+    media_hosts: list[str] = Field(default_factory=lambda: list(WHATSAPP_MEDIA_HOSTS))
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> WhatsAppConfig:
@@ -102,6 +105,7 @@ class WhatsAppChannel:
             config.access_token,
             http,
             timeout=config.request_timeout.total_seconds(),
+
         )
         self.media = MediaFetcher(
             CHANNEL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -10,16 +11,25 @@ from pydantic import SecretStr
 
 from channels.base import Attachment, PlatformError
 from channels.media_fetch import MediaStore, StoredMedia, http_get, suffix_for
+from channels.media_hosts import WHATSAPP_MEDIA_HOSTS, checked_id, host_allowed, refused_host
 from channels.whatsapp_messages import media_sha256_hex
 
 
 class WhatsAppDownload:
     """The Cloud API's two steps: look the media id up on Graph, then GET the URL it names,
-    both with the bearer token; the bytes must match the sha256 WhatsApp announced."""
+    both with the bearer token; the bytes must match the sha256 WhatsApp announced. The token
+    goes only to the API host and to `media_hosts`, whatever URL the lookup names."""
 
     def __init__(
-        self, api_base: str, access_token: SecretStr, http: aiohttp.ClientSession, *, timeout: float
+        self,
+        api_base: str,
+        access_token: SecretStr,
+        http: aiohttp.ClientSession,
+        *,
+        timeout: float,
+        media_hosts: Sequence[str] = WHATSAPP_MEDIA_HOSTS,
     ) -> None:
+        self.media_hosts = tuple(media_hosts)
         self.api_base = api_base
         self.access_token = access_token
         self.http = http
@@ -33,6 +43,8 @@ class WhatsAppDownload:
         url = info.get("url")
         if not isinstance(url, str) or not url:
             raise PlatformError("media lookup answered without a url", retryable=True)
+        if not host_allowed(url, self.media_hosts, self.api_base):
+            raise refused_host(url, "media download")
         mime_type = info.get("mime_type") or attachment.mime_type
         announced_size = str(info.get("file_size") or "")  # Graph sends it as a string
         if announced_size.isdigit() and int(announced_size) > store.max_bytes:
@@ -47,6 +59,7 @@ class WhatsAppDownload:
             )
 
     async def _lookup(self, media_id: str) -> dict[str, Any]:
+        media_id = checked_id(media_id, "media id")  # "../" would leave the API version
         async with self._get(f"{self.api_base.rstrip('/')}/{media_id}", "media lookup") as resp:
             try:
                 info = await resp.json(content_type=None)

@@ -26,6 +26,8 @@ from channels.base import (
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
+from channels.media_hosts import X_MEDIA_HOSTS
+from channels.polling import PollWriter
 from channels.x_api import TWEEPY_HOST, Credentials, XApi
 from channels.x_media import XPhotoDownload
 from channels.x_parse import (
@@ -72,6 +74,8 @@ class XConfig(ChannelConfig):
     request_timeout: Duration = timedelta(seconds=30)
     retry_max: Duration = timedelta(minutes=15)  # longest back-off after failed polls
     max_media_bytes: int = 15 * 1024 * 1024
+    # Photos are downloaded only from these hosts (and api_base's own).
+    media_hosts: list[str] = Field(default_factory=lambda: list(X_MEDIA_HOSTS))
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> XConfig:
@@ -130,9 +134,14 @@ class XChannel:
             clock,
         )
         self._resuming: asyncio.Task[None] | None = None
+        self.writer = PollWriter(CHANNEL, self.account)
         self.media = MediaFetcher(
             CHANNEL, self.account,
-            XPhotoDownload(http, timeout=config.request_timeout.total_seconds()), data_dir,
+            XPhotoDownload(
+                http, timeout=config.request_timeout.total_seconds(),
+                media_hosts=config.media_hosts, api_base=config.api_base,
+            ),
+            data_dir,
             max_bytes=config.max_media_bytes,
         )
         self.polling = XPolling({source: SourceState() for source in config.sources})
@@ -310,10 +319,12 @@ class XChannel:
         return pages
 
     async def _submit(self, sink: IntakeSink, items: list[Inbound], cursor: Cursor) -> None:
-        result = await sink.submit(items, cursor)
+        # One unstorable item is kept as unreadable (or skipped): the cursor never sticks on it.
+        stored = await self.writer.submit(sink, items, cursor)
+        result = stored.result
         log.debug("x %s: %d stored, %d seen before", cursor.name, result.stored, result.duplicates)
         if result.stored:
-            self.media.schedule(sink, items)
+            self.media.schedule(sink, stored.items)
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -323,6 +334,12 @@ class XChannel:
         if mode == "auto":
             mode = "dm" if (message.reply_to or "").startswith(DM_PREFIX) else "reply"
         if mode == "dm":
+            # The id becomes a URL path segment (/2/dm_conversations/with/{id}/messages).
+            if not message.recipient_id.isascii() or not message.recipient_id.isdigit():
+                raise PlatformError(
+                    f"refused DM recipient {message.recipient_id[:40]!r}: not a numeric X id",
+                    retryable=False, code="bad_id",
+                )
             body = await self.api.call(
                 "dm_send", self.api.client.create_direct_message,
                 participant_id=message.recipient_id, text=message.text,

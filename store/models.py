@@ -244,7 +244,9 @@ class OutboxItem(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="messages.id")
+    # None for an automatic answer outside any ticket (the /start greeting): its recipient,
+    # account and text are in `payload`.
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
     channel: str = Field(max_length=32)
     idempotency_key: str = Field(max_length=120, unique=True)
     payload: dict[str, Any] = _json(default_factory=dict)

@@ -641,3 +641,47 @@ async def test_a_channel_stopped_mid_run_resumes_in_a_new_instance(
     external = [m.external_id for m in rows(db, Message)]
     assert len(external) == len(set(external)) == 4 + 11
     assert committed < set(external)
+
+
+@pytest.mark.parametrize(
+    "poison", ["Jalan\x00rusak", "Jalan \ud800 rusak"], ids=["nul", "surrogate"]
+)
+async def test_an_unstorable_comment_never_holds_back_the_ones_after_it(
+    make_channel: Callable[..., FacebookChannel],
+    graph: FakeGraph,
+    intake: Intake,
+    db: Database,
+    clock: FixedClock,
+    poison: str,
+) -> None:
+    channel = make_channel(sources=["comments"])
+    await channel.poll_once(intake)
+    texts = ["Lampu jalan mati", poison, "Sampah menumpuk di pasar"]
+    for n, text in enumerate(texts):
+        clock.advance(timedelta(minutes=1))
+        graph.add_comment(
+            POST,
+            {
+                "id": f"10158407654328553_90{n}",
+                "message": text,
+                "created_time": graph.time(clock()),
+                "from": {"id": f"58100000090{n}", "name": "Warga"},
+            },
+        )
+    for _ in range(3):  # a poll may leave an item to the next; never to a fourth
+        try:
+            await channel.poll_once(intake)
+            break
+        except IntakeUnavailable:
+            continue
+
+    assert message(db, "comment:10158407654328553_900").text == "Lampu jalan mati"
+    assert message(db, "comment:10158407654328553_902").text == "Sampah menumpuk di pasar"
+    assert cursor(db, "facebook", FB_PAGE, "comments")["since"] == clock().isoformat()
+    (kept,) = rows(db, RawEvent, RawEvent.external_id == "comment:10158407654328553_901")
+    if kept.kind == "unstorable":  # kept as unreadable: the reason and the comment, escaped
+        assert kept.error.startswith("not storable: ")
+        assert poison in kept.payload["payload"].encode().decode("unicode_escape")
+        assert rows(db, Message, Message.external_id == kept.external_id) == []
+    else:  # an intake that makes such text storable keeps it as a message
+        assert kept.kind == "message"

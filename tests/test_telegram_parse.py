@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from channels.base import (
     Attachment,
     AttachmentKind,
+    AutoReply,
     InboundMessage,
     Location,
     MessageUpdate,
@@ -120,9 +122,17 @@ EXPECTED: dict[str, list[Any]] = {
             "supergroup chats are not read; reports come in private chats",
         )
     ],
-    "command__start": [unsupported(730000112, "command:start", "/start: greeted, no report")],
+    "command__start": [
+        replace(
+            unsupported(730000112, "command:start", "/start: greeted, no report"),
+            auto_reply=AutoReply("5550001", TEXTS["start"]["id"]),
+        )
+    ],
     "command__start_english": [
-        unsupported(730000113, "command:start", "/start: greeted, no report")
+        replace(
+            unsupported(730000113, "command:start", "/start: greeted, no report"),
+            auto_reply=AutoReply("5550002", TEXTS["start"]["en"]),
+        )
     ],
     "edited_message__text": [
         MessageUpdate(

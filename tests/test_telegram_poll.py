@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,17 @@ from conftest import FixedClock
 from fakes.telegram_api import FakeTelegramBotApi
 from fakes.telegram_updates import TelegramUpdates
 from store.db import Database
-from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
+from store.models import (
+    Attachment,
+    Message,
+    OutboxItem,
+    PollCursor,
+    RawEvent,
+    Reporter,
+    Ticket,
+)
 from triage.intake import Intake
+from triage.outbox import OutboxWorker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
@@ -108,7 +118,7 @@ def with_files(updates: TelegramUpdates) -> tuple[dict[str, Any], dict[str, Any]
 
 async def test_reports_polled_into_one_ticket_with_files_and_a_greeting(
     db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
-    make_channel: Callable[..., TelegramChannel], tmp_path: Path,
+    make_channel: Callable[..., TelegramChannel], tmp_path: Path, clock: FixedClock,
 ) -> None:
     photo, document = with_files(updates)
     pushed = [
@@ -159,7 +169,10 @@ async def test_reports_polled_into_one_ticket_with_files_and_a_greeting(
     ) == 1
     assert len(fake.calls_of("getFile")) == 2
 
-    # /start answered in Indonesian, in the reporter's chat, and opened no ticket of its own.
+    # /start answered in Indonesian, in the reporter's chat, through the outbox, and opened no
+    # ticket of its own.
+    assert fake.calls_of("sendMessage") == []  # queued with the update, not sent by the poller
+    assert await OutboxWorker(db, {"telegram": channel}, clock).run_once() == 1
     greeting = next(c for c in fake.calls_of("sendMessage"))
     assert (greeting.params["chat_id"], greeting.params["text"]) == (SITI, TEXTS["start"]["id"])
     assert fake.calls[0].method == "getMe"
@@ -338,3 +351,169 @@ async def test_a_flood_wait_on_getupdates_is_waited_out(
     await wait_for(lambda: offset(db) == str(report["update_id"] + 1))
     assert loop.time() - started >= 0.85  # retry_after (1s, less the jitter), not 10ms
     assert channel.polling.last_error == "RetryAfter: Flood control exceeded. Retry in 1 seconds"
+
+
+def _text_update(message_id: int, text: str) -> dict[str, Any]:
+    update = fixture("message__text")
+    update["message"] = dict(update["message"], message_id=message_id, text=text)
+    return update
+
+
+# A NUL is refused by PostgreSQL's text (the intake called that "unavailable"); a lone surrogate
+# cannot be encoded at all. Either one used to be fetched again from the same offset forever.
+POISONS = {"nul": "Jalan\x00rusak", "lone_surrogate": "Jalan \ud800 rusak"}
+
+
+@pytest.mark.parametrize("poison", sorted(POISONS))
+async def test_an_unstorable_update_never_holds_back_the_ones_after_it(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], poison: str,
+) -> None:
+    updates.push(_text_update(11, "Jalan di Desa Kayen berlubang."))
+    updates.push(_text_update(12, POISONS[poison]))
+    updates.push(_text_update(13, "Lampu jalan mati sejak kemarin."))
+    last = updates.push(_text_update(14, "Sampah menumpuk di pasar."))
+    channel = make_channel(poll_interval="10ms", retry_max="50ms")
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(last["update_id"] + 1))
+
+    rows = inbound(db)
+    good = [f"{SITI}:{n}" for n in (11, 13, 14)]
+    assert [rows[key].text for key in good] == [
+        "Jalan di Desa Kayen berlubang.", "Lampu jalan mati sejak kemarin.",
+        "Sampah menumpuk di pasar.",
+    ]
+    assert len({rows[key].ticket_id for key in good}) == 1
+    with db.read() as session:
+        kept = session.exec(select(RawEvent).where(RawEvent.external_id == f"{SITI}:12")).one()
+    if kept.kind == "unstorable":  # kept as unreadable: the reason and the update, escaped
+        assert kept.error.startswith("not storable: ")
+        assert json.loads(kept.payload["payload"])["message"]["text"] == POISONS[poison]
+        assert f"{SITI}:12" not in rows
+    else:  # an intake that makes such text storable keeps it as a message
+        assert kept.kind == "message" and f"{SITI}:12" in rows
+    await wait_for(lambda: not updates.queue)  # confirmed to Telegram: nothing asked again
+
+
+class RefusingSink:
+    """The real intake, except that it refuses every batch holding `refused` in any form."""
+
+    def __init__(self, intake: Intake, refused: str) -> None:
+        self.intake, self.refused, self.attempts = intake, refused, 0
+
+    async def submit(self, items: Any, cursor: Any = None) -> Any:
+        ids = {getattr(item, "external_id", None) for item in items}
+        ids |= {i.raw.get("external_id") for i in items if getattr(i, "kind", "") == "unstorable"}
+        if self.refused in ids:
+            self.attempts += 1
+            raise ValueError(f"cannot store {self.refused}")
+        return await self.intake.submit(items, cursor)
+
+    async def read_cursor(self, channel: str, account: str, name: str) -> str | None:
+        return await self.intake.read_cursor(channel, account, name)
+
+    async def record_media(self, result: Any) -> None:
+        await self.intake.record_media(result)
+
+
+async def test_an_update_that_cannot_even_be_kept_is_skipped_after_three_attempts(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], caplog: pytest.LogCaptureFixture,
+) -> None:
+    updates.push(_text_update(11, "Jalan di Desa Kayen berlubang."))
+    updates.push(_text_update(12, "tidak tersimpan"))
+    last = updates.push(_text_update(13, "Lampu jalan mati sejak kemarin."))
+    sink = RefusingSink(intake, f"{SITI}:12")
+    channel = make_channel(poll_interval="10ms", retry_max="50ms")
+    await channel.start(sink)
+    await wait_for(lambda: offset(db) == str(last["update_id"] + 1))
+
+    assert list(inbound(db)) == [f"{SITI}:11", f"{SITI}:13"]
+    with db.read() as session:
+        assert session.exec(select(RawEvent).where(RawEvent.kind == "unstorable")).all() == []
+    # Three polls, each: the batch, the update alone, the update as unreadable.
+    assert sink.attempts == 9
+    offsets = [c.params.get("offset") for c in fake.calls_of("getUpdates")]
+    assert offsets.count(None) == 3  # asked again until skipped, then never again
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert skipped == [
+        f"telegram {BOT}: item {SITI}:12 skipped after 3 attempts, not stored: "
+        f"not storable: ValueError: cannot store {SITI}:12"
+    ]
+
+
+@pytest.mark.parametrize("where", ["absolute", "climbing"])
+async def test_a_file_path_pointing_at_our_own_disk_is_never_read(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], tmp_path: Path, where: str,
+) -> None:
+    secret = tmp_path / "secret" / "config.toml"
+    secret.parent.mkdir()
+    secret.write_bytes(b"bot_token = 'jangan-dibaca'")
+    # A careless (or hostile) Bot API answers getFile with a path PTB would open locally.
+    climb = "../" * (len(Path(os.getcwd()).parts) - 1)  # from the working directory to /
+    path = str(secret) if where == "absolute" else climb + str(secret).lstrip("/")
+    photo = fixture("message__photo_sizes")
+    file_id, unique = updates.add_file(b"\xff\xd8 not the bytes we want", path)
+    photo["message"]["photo"][-1].update(file_id=file_id, file_unique_id=unique, file_size=26)
+    pushed = updates.push(photo)
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(pushed["update_id"] + 1))
+    await wait_for(lambda: fetched(db, 1))
+
+    with db.read() as session:
+        attachment = session.exec(select(Attachment)).one()
+    assert (attachment.fetch_state, attachment.stored_path) == ("failed", None)
+    assert attachment.fetch_error == f"unsafe file_path from getFile, not downloaded: {path!r}"
+    media = tmp_path / "media"
+    stored = [p.read_bytes() for p in media.rglob("*") if p.is_file()] if media.exists() else []
+    assert stored == []
+
+
+async def test_a_greeting_telegram_refused_is_sent_again_by_the_outbox(
+    db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel], clock: FixedClock,
+) -> None:
+    from fakes.telegram_api import server_error
+
+    fake.fail_next("sendMessage", server_error())  # as good as a crash right after the commit
+    start = updates.push(fixture("command__start"))
+    channel = make_channel()
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(start["update_id"] + 1))
+    worker = OutboxWorker(db, {"telegram": channel}, clock)
+    assert await worker.run_once() == 1  # refused: tried again later
+    clock.advance(timedelta(minutes=1))
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 0
+
+    assert [(m["chat"]["id"], m["text"]) for m in fake.sent] == [
+        (int(SITI), TEXTS["start"]["id"])
+    ]
+    with db.read() as session:
+        (row,) = session.exec(select(OutboxItem)).all()
+    assert (row.message_id, row.state, row.attempts) == (None, "sent", 2)
+    assert row.payload["event"] == f"update:{start['update_id']}"
+
+
+async def test_an_update_python_telegram_bot_cannot_read_is_kept_and_polling_goes_on(
+    db: Database, intake: Intake, updates: TelegramUpdates,
+    make_channel: Callable[..., TelegramChannel],
+) -> None:
+    odd = _text_update(12, "tanggalnya aneh")
+    odd["message"]["date"] = "kemarin"  # PTB's Message.de_json raises on it
+    updates.push(_text_update(11, "Jalan di Desa Kayen berlubang."))
+    updates.push(odd)
+    last = updates.push(_text_update(13, "Lampu jalan mati sejak kemarin."))
+    channel = make_channel(poll_interval="10ms", retry_max="50ms")
+    await channel.start(intake)
+    await wait_for(lambda: offset(db) == str(last["update_id"] + 1))
+
+    rows = inbound(db)
+    assert [rows[f"{SITI}:{n}"].text for n in (11, 13)] == [
+        "Jalan di Desa Kayen berlubang.", "Lampu jalan mati sejak kemarin."
+    ]
+    with db.read() as session:
+        kept = session.exec(select(RawEvent).where(RawEvent.external_id == f"{SITI}:12")).one()
+    assert kept.payload["message"]["date"] == "kemarin"  # as Telegram sent it

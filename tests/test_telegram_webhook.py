@@ -24,7 +24,7 @@ from fakes.telegram_updates import SECRET_HEADER, TelegramUpdates
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
-from store.models import Message, RawEvent, Ticket
+from store.models import Message, OutboxItem, RawEvent, Ticket
 from triage.actions import ActionRequest
 from triage.states import Action
 
@@ -271,3 +271,27 @@ def test_config_names_the_key_that_is_wrong(clock: FixedClock) -> None:
     assert TelegramConfig(enabled=True, bot_token=TOKEN).mode == "polling"
     channel = TelegramChannel(TelegramConfig(bot_token=TOKEN), Path("."), clock)
     assert (channel.account, channel.routes()) == ("123456", [])  # polling: no webhook route
+
+
+async def test_a_start_delivered_twice_is_greeted_once(
+    kanal: Kanal, fake: FakeTelegramBotApi, updates: TelegramUpdates
+) -> None:
+    await until(lambda: updates.webhook_url)
+    start = updates.push(fixture("command__start_english"))
+    await updates.delivered()
+    # Telegram was not sure it got through and sends the same update again.
+    response = await kanal.http.post(kanal.url, json=start, headers={SECRET_HEADER: SECRET})
+    assert response.status == 200
+
+    def sent() -> list[OutboxItem]:
+        with kanal.db.read() as session:
+            return [r for r in session.exec(select(OutboxItem)).all() if r.state == "sent"]
+
+    (row,) = await until(sent)
+    await kanal.runtime.outbox.run_once()  # nothing else is due
+    english = TEXTS["start"]["en"]
+    greetings = [c for c in fake.calls_of("sendMessage") if c.params["text"] == english]
+    assert [c.params["chat_id"] for c in greetings] == ["5550002"]
+    assert row.payload["event"] == f"update:{start['update_id']}"
+    with kanal.db.read() as session:
+        assert len(session.exec(select(OutboxItem)).all()) == 1

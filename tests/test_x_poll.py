@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from channels.x_parse import snowflake_time
 from conftest import FixedClock, corpus_dir
 from fakes.x_api import FakeXApi, load_corpus
 from store.db import Database
-from store.models import Attachment, Message, PollCursor, Reporter, Ticket
+from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
 from triage.intake import Intake
 
 ACCOUNT = "783214"  # the account whose mentions the corpus recorded
@@ -351,12 +352,13 @@ async def test_a_database_outage_backs_off_and_loses_nothing(
     sink = DatabaseDownUntilRepaired(intake)
     channel = make_channel(sources=["mentions"])
     await channel.start(sink)
-    await wait_for(lambda: sink.refused == 1)
+    await wait_for(lambda: channel.polling.sources["mentions"].failures == 1)
+    refused = sink.refused  # the batch, and (reads working) its one item on its own
     state = channel.polling.sources["mentions"]
     # Backing off by the clock (twice the poll interval after one failure), not hammering X.
     assert state.blocked_until == clock() + timedelta(milliseconds=100)
     await asyncio.sleep(0.3)
-    assert sink.refused == 1 and len(fake.of("GET", "/2/users/")) == 1
+    assert sink.refused == refused <= 2 and len(fake.of("GET", "/2/users/")) == 1
     sink.repair()
     clock.advance(timedelta(seconds=1))
     await wait_for(lambda: cursor(db, "mentions") == mention["id"])
@@ -384,3 +386,35 @@ async def test_the_first_poll_reads_back_only_the_lookback(
     await wait_for(lambda: cursor(db, "mentions") == fresh["id"] and cursor(db, "dms") == dm["id"])
     await channel.stop()
     assert sorted(m.external_id for m in messages(db)) == sorted([fresh["id"], f"dm:{dm['id']}"])
+
+
+@pytest.mark.parametrize(
+    "poison", ["Jalan\x00rusak", "Jalan \ud800 rusak"], ids=["nul", "surrogate"]
+)
+async def test_an_unstorable_mention_never_holds_back_the_ones_after_it(
+    db: Database, intake: Intake, fake: FakeXApi, make_channel: Callable[..., XChannel],
+    clock: FixedClock, poison: str,
+) -> None:
+    first = fake.mention(ACCOUNT, ALICE, "@pemkab jalan berlubang")
+    bad = fake.mention(ACCOUNT, BUDI, f"@pemkab {poison}")
+    last = fake.mention(ACCOUNT, ALICE, "@pemkab lampu jalan mati")
+    channel = make_channel(sources=["mentions"])
+    await channel.start(intake)
+    async with asyncio.timeout(15):  # each failed poll backs off by the clock: move it along
+        while cursor(db, "mentions") != last["id"]:
+            clock.advance(timedelta(seconds=1))
+            await asyncio.sleep(0.02)
+    await channel.stop()
+
+    stored = {m.external_id: m for m in messages(db)}
+    assert stored[first["id"]].text == "@pemkab jalan berlubang"
+    assert stored[last["id"]].text == "@pemkab lampu jalan mati"
+    assert stored[first["id"]].ticket_id == stored[last["id"]].ticket_id
+    with db.read() as session:
+        kept = session.exec(select(RawEvent).where(RawEvent.external_id == bad["id"])).one()
+    if kept.kind == "unstorable":  # kept as unreadable: the reason and the tweet, escaped
+        assert kept.error.startswith("not storable: ")
+        assert json.loads(kept.payload["payload"])["tweet"]["text"] == f"@pemkab {poison}"
+        assert bad["id"] not in stored
+    else:  # an intake that makes such text storable keeps it as a message
+        assert kept.kind == "message" and bad["id"] in stored

@@ -166,3 +166,17 @@ def test_the_fake_answers_writes_in_the_recorded_shape(fake: FakeXApi) -> None:
     assert recorded.limits == {
         "mentions": 450, "dm_send": 200, "dm_lookup": 300, "tweet_create": 200
     }
+
+
+@pytest.mark.parametrize("recipient", ["../../2/tweets", "750362064426721281/../1", "١٢٣"])
+async def test_a_dm_recipient_that_is_no_numeric_id_never_reaches_a_url(
+    channel: XChannel, fake: FakeXApi, recipient: str
+) -> None:
+    message = OutboundMessage(
+        channel="x", account=ACCOUNT, recipient_id=recipient, text="Halo", idempotency_key="k2",
+        reply_to="dm:1585800613253812228",
+    )
+    with pytest.raises(PlatformError) as refused:
+        await channel.send(message)
+    assert (refused.value.retryable, refused.value.code) == (False, "bad_id")
+    assert fake.of("POST", "/") == []

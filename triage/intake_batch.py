@@ -26,6 +26,8 @@ from channels.base import (
     UpdateKind,
 )
 from store import ingest
+from store.models import OutboxItem
+from triage import auto_replies
 from triage.delivery import moves_forward
 from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
 from triage.threads import (
@@ -116,6 +118,10 @@ class BatchWriter:
                 self._apply_update(item, raw_id)
             elif isinstance(item, DeliveryStatus):
                 self._apply_status(item, raw_id)
+        # In this transaction: an answer the event asks for (a greeting) goes out exactly once.
+        replies = auto_replies.outbox_rows((item for item, _ in fresh), self.now)
+        if replies:
+            ingest.insert_rows(self.conn, OutboxItem.__table__, replies)
         for cursor in cursors:
             ingest.save_cursor(
                 self.conn, cursor.channel, cursor.account, cursor.name, cursor.value, self.now

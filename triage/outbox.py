@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from channels.base import Channel, DeliveryState, OutboundMessage, PlatformError
 from store.db import Database
 from store.models import DeliveryReceipt, Message, OutboxItem, Reporter, Ticket
+from triage import auto_replies
 from triage.delivery import moves_forward
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,10 @@ class OutboxWorker:
                 row.attempts += 1
                 row.next_attempt_at = now
                 session.add(row)
+                if row.message_id is None:  # an automatic answer outside any ticket
+                    outbound = auto_replies.outbound(row.channel, row.idempotency_key, row.payload)
+                    claimed.append(Claimed(row.id or 0, 0, outbound))
+                    continue
                 message = session.get(Message, row.message_id)
                 assert message is not None
                 message.delivery_state = DeliveryState.SENDING.value
@@ -265,9 +270,12 @@ class OutboxWorker:
         now = self.clock()
         with self.db.write() as session:
             row = session.get(OutboxItem, item.outbox_id)
-            message = session.get(Message, item.message_id)
-            assert row is not None and message is not None
+            assert row is not None
             row.state, row.sent_at, row.last_error, row.error_code = "sent", now, None, None
+            session.add(row)
+            message = session.get(Message, item.message_id) if item.message_id else None
+            if message is None:
+                return
             message.platform_message_id = platform_id
             message.delivery_state = DeliveryState.SENT.value
             message.error_code = message.error_message = None
@@ -285,25 +293,26 @@ class OutboxWorker:
                     if receipt.state == DeliveryState.FAILED.value:
                         message.error_code = receipt.error_code
                         message.error_message = receipt.error_message
-            session.add(row)
             session.add(message)
 
     def _record_failure(self, item: Claimed, error: PlatformError) -> None:
         now = self.clock()
         with self.db.write() as session:
             row = session.get(OutboxItem, item.outbox_id)
-            message = session.get(Message, item.message_id)
-            assert row is not None and message is not None
+            assert row is not None
             row.last_error, row.error_code = str(error), error.code
-            message.error_code, message.error_message = error.code, str(error)
-            if error.retryable and row.attempts < MAX_ATTEMPTS:
+            retry = error.retryable and row.attempts < MAX_ATTEMPTS
+            if retry:
                 wait = backoff(row.attempts)
                 if error.retry_after:
                     wait = max(wait, timedelta(seconds=error.retry_after))
                 row.state, row.next_attempt_at = "pending", now + wait
-                message.delivery_state = DeliveryState.QUEUED.value
             else:
                 row.state = "failed"
-                message.delivery_state = DeliveryState.FAILED.value
             session.add(row)
-            session.add(message)
+            message = session.get(Message, item.message_id) if item.message_id else None
+            if message is not None:  # an automatic answer has none
+                message.error_code, message.error_message = error.code, str(error)
+                state = DeliveryState.QUEUED if retry else DeliveryState.FAILED
+                message.delivery_state = state.value
+                session.add(message)

@@ -100,6 +100,7 @@ class FakeGraph:
         self.failures: list[Failure] = []
         self.page_size: int | None = None  # overrides `limit` to force paging
         self.repeat_pages: set[str] = set()  # edges whose first page is served twice
+        self.next_base: str | None = None  # paging.next on another host (a careless platform)
         self.app_usage = {"call_count": 1, "total_cputime": 1, "total_time": 1}
         self.buc_usage = 1
         self.private_replied: set[str] = set()
@@ -252,7 +253,8 @@ class FakeGraph:
             if after_offset < len(items):
                 query = {k: v for k, v in request.query.items() if k != "after"}
                 query |= {"access_token": self.access_token, "after": after}
-                body["paging"]["next"] = f"{self.base_url}{request.path}?{urlencode(query)}"
+                base = self.next_base or self.base_url
+                body["paging"]["next"] = f"{base}{request.path}?{urlencode(query)}"
         return web.json_response(body, headers=self._usage_headers(request.match_info["node"]))
 
     # --- creating -----------------------------------------------------------------------------

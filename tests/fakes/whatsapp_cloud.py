@@ -57,6 +57,9 @@ class Media:
     sha256: str = ""  # what the media object announces; the real digest unless told otherwise
     lookup_failures: list[int] = field(default_factory=list)  # HTTP statuses, one per call
     download_failures: list[int] = field(default_factory=list)
+    # What the lookup answers as `url` instead of this server's own (a platform pointing
+    # elsewhere, to test that the token does not follow).
+    url: str | None = None
 
 
 def graph_error(failure: Failure) -> dict[str, Any]:
@@ -323,7 +326,7 @@ class FakeWhatsAppCloud:
         if media.lookup_failures:
             status = media.lookup_failures.pop(0)
             return web.json_response(graph_error(SERVER_ERROR), status=status)
-        url = (
+        url = media.url or (
             f"{self.base_url}/whatsapp_business/attachments/?mid={media_id}"
             f"&ext=1700000000&hash=ATs{secrets.token_hex(8)}"
         )
