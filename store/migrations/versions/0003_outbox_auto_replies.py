@@ -1,7 +1,7 @@
 """outbox rows without a message: automatic answers such as the Telegram /start greeting
 
-Revision ID: 0002_outbox_auto_replies
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-06 15:15:00
 
 A greeting belongs to no ticket, so it has no message row; it is queued in the outbox with its
@@ -11,8 +11,8 @@ text and recipient in the payload, in the transaction that stores the /start upd
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_outbox_auto_replies"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
