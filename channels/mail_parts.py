@@ -126,7 +126,7 @@ def _file_name(part: EmailMessage, index: int) -> str | None:
 
 def save_attachment(part: EmailMessage, index: int, data_dir: Path) -> Attachment:
     """Write one attachment to disk and describe it."""
-    mime = part.get_content_type()
+    mime = clean_text(part.get_content_type())  # undecodable header bytes come as surrogates
     name = _file_name(part, index)
     content = _attachment_bytes(part)
     suffix = Path(name).suffix.lower() if name else (mimetypes.guess_extension(mime) or "")
