@@ -262,7 +262,7 @@ class EmailChannel:
         try:
             limit = self.config.max_message_size
             fetched = await asyncio.to_thread(self._session.fetch, wanted, limit) if wanted else []
-        except CONNECTION_ERRORS as exc:
+        except Exception as exc:  # the connection, or a reply the client library cannot read
             self._note_fetch_failure(batch, exc)
             raise
         for mail in fetched:
