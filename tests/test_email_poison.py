@@ -161,3 +161,39 @@ async def test_a_mail_over_the_size_limit_is_fetched_as_headers_and_kept_with_th
     kept = (tmp_path / raw.payload["eml_path"]).read_bytes()
     assert kept == big.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
     assert raw.payload["size"] == len(big)
+
+
+def break_on_disk(dovecot: Dovecot, mailbox: str, message_id: bytes) -> None:
+    """Truncate a stored mail's file: Dovecot then drops the connection on every FETCH of it."""
+    for path in (dovecot.directory / "mail" / "Maildir" / f".{mailbox}").glob("*/*"):
+        if path.is_file() and message_id in path.read_bytes():
+            path.write_bytes(path.read_bytes()[:40])
+            return
+    raise AssertionError(f"{message_id!r} not found in {mailbox}")
+
+
+async def test_a_mail_the_server_cannot_deliver_is_kept_as_unreadable_after_max_attempts(
+    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path,
+    clock: Callable, appended: Callable[[list[bytes]], str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="kanal.channels.email")
+    end = appended([good_mail(i) for i in range(4)])
+    validity, uids, _ = folder_state(dovecot, mailbox)
+    break_on_disk(dovecot, mailbox, b"<good-1@mail.id>")
+    cfg = config(dovecot, mailbox).model_copy(update={"batch_size": 50, "max_attempts": 3})
+    channel = await run_poller(
+        cfg, intake, tmp_path, clock, lambda: cursor_value(db, mailbox) == end
+    )
+
+    stored = messages(db)
+    broken = f"imap:{validity}:{uids[1]}:{mailbox}"
+    assert sorted(stored) == sorted([GOOD[0], *GOOD[2:4], broken])
+    assert stored[broken].parse_error == (
+        "could not be fetched after 3 attempts: abort: command: FETCH => socket error: EOF"
+    )
+    assert "Cached message size larger than expected" in dovecot.log(tail=None)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        f"email uid {uids[1]} of aduan@kanal.test/{mailbox} {stored[broken].parse_error}; "
+        "it is kept as unreadable and stays in the mailbox"
+    ]
+    assert channel.polling.failing is False
