@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from mails import deep_mail, large_attachment_mail, wide_mail  # noqa: E402
+from mails import deep_mail, large_attachment_mail, many_headers_mail, wide_mail  # noqa: E402
 
 from channels.mail_budget import MailLimits  # noqa: E402
 from channels.mail_parse import ParseContext, parse_mail  # noqa: E402
@@ -29,6 +29,7 @@ MAILS = {
     "3,000-deep MIME": lambda: deep_mail(3000),
     "20,000 parts": lambda: wide_mail(20000),
     "30 MB attachment": lambda: large_attachment_mail(30 * 1024 * 1024),
+    "300,000 header fields": lambda: many_headers_mail(300_000),
     "17 MB attachment (within the limit)": lambda: large_attachment_mail(17 * 1024 * 1024),
 }
 UNLIMITED = MailLimits(max_bytes=2**62, max_depth=10**9, max_parts=10**9)

@@ -62,6 +62,7 @@ class EmailConfig(ChannelConfig):
     max_message_size: int = Field(default=DEFAULT_MAX_BYTES, gt=0)  # bytes, 25 MB
     max_mime_depth: int = Field(default=20, gt=0)
     max_mime_parts: int = Field(default=200, gt=0)
+    max_header_fields: int = Field(default=2000, gt=0)
     # After this many failed attempts one mail is kept as unreadable (or skipped with a log line
     # naming its UID), so it can never hold back the mail after it.
     max_attempts: int = Field(default=5, ge=3)
@@ -117,6 +118,7 @@ class EmailChannel:
                 max_bytes=config.max_message_size,
                 max_depth=config.max_mime_depth,
                 max_parts=config.max_mime_parts,
+                max_headers=config.max_header_fields,
             ),
         )
         self._sender = SmtpSender(config, clock)

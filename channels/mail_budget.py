@@ -25,6 +25,7 @@ class MailLimits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_depth: int = 20
     max_parts: int = 200
+    max_headers: int = 2000  # header fields in all the header blocks: each costs a parse
 
 
 def _declared(block: bytes) -> tuple[bytes, bytes | None]:
@@ -41,7 +42,7 @@ class _Scan:
     def __init__(self, limits: MailLimits) -> None:
         self.limits = limits
         self.stack: list[bytes | None] = []
-        self.depth = self.parts = 0
+        self.depth = self.parts = self.headers = 0
         self.in_headers = True
         self.content_type: list[bytes] = []
         self.collecting = False
@@ -51,6 +52,8 @@ class _Scan:
             return f"MIME nesting deeper than {self.limits.max_depth} levels"
         if self.parts > self.limits.max_parts:
             return f"more than {self.limits.max_parts} MIME parts"
+        if self.headers > self.limits.max_headers:
+            return f"more than {self.limits.max_headers} header fields"
         return None
 
     def header_line(self, line: bytes) -> None:
@@ -59,6 +62,7 @@ class _Scan:
                 self.content_type.append(line)
             return
         if line and _HEADER.match(line):
+            self.headers += 1
             self.collecting = _CONTENT_TYPE.match(line) is not None
             if self.collecting:
                 self.content_type = [line]
@@ -90,6 +94,20 @@ class _Scan:
             return
 
 
+def first_headers(raw: bytes, limit: int) -> bytes:
+    """The header block of `raw`, cut after its first `limit` fields: what headers-only reads."""
+    kept, fields = [], 0
+    for line in raw.splitlines(keepends=True):
+        if not line.strip(b"\r\n"):
+            break
+        if line[:1] not in (b" ", b"\t"):
+            fields += 1
+            if fields > limit:
+                break
+        kept.append(line)
+    return b"".join(kept) + b"\r\n"
+
+
 def over_budget(raw: bytes, limits: MailLimits) -> str | None:
     """Why `raw` must be read as headers only, or None when it is within every limit."""
     if len(raw) > limits.max_bytes:
@@ -98,6 +116,8 @@ def over_budget(raw: bytes, limits: MailLimits) -> str | None:
     for line in raw.splitlines():
         if scan.in_headers:
             scan.header_line(line)
+            if line and not scan.in_headers and line.startswith(b"--"):
+                scan.delimiter(line)  # a body line that ended the headers, as in the parser
         elif not scan.stack:
             break  # a leaf body at the top: nothing below can nest
         elif line.startswith(b"--"):

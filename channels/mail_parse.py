@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from channels.base import (
     InboundMessage,
     UnsupportedEvent,
 )
-from channels.mail_budget import MailLimits, over_budget
+from channels.mail_budget import MailLimits, first_headers, over_budget
 from channels.mail_headers import (
     all_headers,
     external_id_for,
@@ -47,7 +46,6 @@ __all__ = [
 
 CHANNEL = "email"
 MAX_ADDRESS_LENGTH = 320  # RFC 5321's limit, and the store's
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +111,6 @@ def _keep_eml(ctx: ParseContext, raw: bytes, errors: list[str]) -> str | None:
         return None
 
 
-def _header_bytes(raw: bytes) -> bytes:
-    end = _HEADER_END.search(raw)
-    return raw[: end.end()] if end else raw[:65536]
-
-
 def parse_email(
     raw: bytes,
     ctx: ParseContext,
@@ -149,7 +142,7 @@ def _read(
     reason = headers_only or over_budget(raw, ctx.limits)
     parser = BytesParser(policy=policy.default)
     if reason:  # the body is neither parsed nor decoded: what made it too costly stays unread
-        msg = parser.parsebytes(_header_bytes(raw), headersonly=True)
+        msg = parser.parsebytes(first_headers(raw, ctx.limits.max_headers), headersonly=True)
     else:
         msg = parser.parsebytes(raw)
     errors: list[str] = []

@@ -49,6 +49,12 @@ def wide_mail(parts: int) -> bytes:
     return b"".join(out)
 
 
+def many_headers_mail(fields: int) -> bytes:
+    """A short report under `fields` extra header fields, each an encoded word to decode."""
+    extra = b"".join(b"X-Kolom-%d: =?utf-8?q?nilai_%d?=\r\n" % (i, i) for i in range(fields))
+    return HEAD + extra + b"Content-Type: text/plain\r\n\r\nisi\r\n"
+
+
 def large_attachment_mail(size: int, seed: int = 15) -> bytes:
     """A short text and a JPEG-labelled attachment of `size` random bytes, base64 encoded."""
     data = random.Random(seed).randbytes(size)

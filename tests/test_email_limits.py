@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from mails import deep_mail, header_injection_mail, large_attachment_mail, wide_mail
+from mails import (
+    deep_mail,
+    header_injection_mail,
+    large_attachment_mail,
+    many_headers_mail,
+    wide_mail,
+)
 
 from channels.base import InboundMessage
 from channels.mail_budget import MailLimits
@@ -65,8 +71,9 @@ def read_timed(raw: bytes, ctx: ParseContext) -> tuple[InboundMessage, float]:
             lambda: large_attachment_mail(30 * 1024 * 1024),
             "mail of 43,047,137 bytes is larger than the limit of 26,214,400 bytes",
         ),
+        (lambda: many_headers_mail(300_000), "more than 2000 header fields"),
     ],
-    ids=["3000-deep", "20000-parts", "30MB-attachment"],
+    ids=["3000-deep", "20000-parts", "30MB-attachment", "300000-headers"],
 )
 def test_a_mail_over_the_budget_is_kept_quickly_as_headers_with_the_reason(
     tmp_path: Path, mail, reason: str
