@@ -32,7 +32,7 @@ MAILS = {
     "300,000 header fields": lambda: many_headers_mail(300_000),
     "17 MB attachment (within the limit)": lambda: large_attachment_mail(17 * 1024 * 1024),
 }
-UNLIMITED = MailLimits(max_bytes=2**62, max_depth=10**9, max_parts=10**9)
+UNLIMITED = MailLimits(max_bytes=2**62, max_depth=10**9, max_parts=10**9, max_headers=10**9)
 
 
 def high_water_mb() -> float:
