@@ -13,7 +13,7 @@ DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 # What the parser takes for a header line (email.feedparser.headerRE).
 _HEADER = re.compile(rb"From |[\041-\071\073-\176]*:")
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n|\r\r")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r|$)")
 _CONTENT_TYPE = re.compile(rb"content-type[ \t]*:", re.IGNORECASE)
 _TYPE = re.compile(rb"content-type[ \t]*:[ \t\r\n]*([^;\s]*)", re.IGNORECASE)
 _BOUNDARY = re.compile(rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]*)"|([^\s;]+))', re.IGNORECASE)
@@ -97,9 +97,11 @@ class _Scan:
 
 def first_headers(raw: bytes, limit: int) -> bytes:
     """The header block of `raw`, cut after its first `limit` fields: what headers-only reads."""
-    end = _BLANK_LINE.search(raw)  # split only the header block: the body may be large
     kept, fields = [], 0
-    for line in raw[: end.start() if end else len(raw)].splitlines(keepends=True):
+    for match in _LINE.finditer(raw):  # lazily: neither a large body nor header block is split
+        line = match.group()
+        if not line.strip(b"\r\n"):
+            break
         if line[:1] not in (b" ", b"\t"):
             fields += 1
             if fields > limit:
