@@ -9,6 +9,7 @@ from email.parser import HeaderParser
 from email.utils import collapse_rfc2231_value
 
 from channels.mail_headers import header_addresses, header_text
+from channels.mail_text import clean_text
 
 # Local parts that only machines write from (RFC 3834 §2 and common practice).
 _BOUNCE_LOCALPARTS = frozenset({"mailer-daemon", "postmaster"})
@@ -32,7 +33,7 @@ def _header(msg: EmailMessage, name: str) -> str:
 
 def _report_type(msg: EmailMessage) -> str:
     # An RFC 2231 parameter comes back as a (charset, language, value) tuple.
-    return str(collapse_rfc2231_value(msg.get_param("report-type") or "")).lower()
+    return clean_text(str(collapse_rfc2231_value(msg.get_param("report-type") or ""))).lower()
 
 
 def _addresses(msg: EmailMessage, name: str) -> list[str]:

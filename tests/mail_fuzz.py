@@ -33,6 +33,7 @@ _CONTENT_TYPES = [
     b"text/plain; charset=\"x-bogus\"", b"text/plain; charset=utf-7", b"text/html; charset=utf-16",
     b"message/rfc822", b"message/delivery-status", b"application/octet-stream; name*=utf-8''%ff%fe",
     b"image/\xff\x00", b"multipart/alternative; boundary=\"\"", b"text/plain; charset=\"\xff\"",
+    b"multipart/report; report-type=\xff\xfe; boundary=x",
 ]
 
 
