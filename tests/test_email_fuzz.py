@@ -116,7 +116,7 @@ async def test_the_poller_keeps_every_good_mail_among_mutated_ones(
             try:
                 imap.append(mailbox, raw)
                 appended += 1
-            except Exception:  # Dovecot refuses some (a NUL needs BINARY): not our mail then
+            except Exception:  # a mail the server refuses never reaches Kanal
                 refused += 1
             imap.append(mailbox, good_mail(i))
     validity, uids, _ = folder_state(dovecot, mailbox)
