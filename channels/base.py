@@ -219,6 +219,9 @@ class OutboundMessage:
     # between free text and a template by it.
     last_inbound_at: datetime | None = None
     options: dict[str, Any] = field(default_factory=dict)  # e.g. {"mode": "dm"} on X
+    # Written by Kanal, not typed by an operator (reminders, closures, template texts): email
+    # marks it Auto-Submitted so the reporter's autoresponder does not answer it.
+    automatic: bool = False
 
 
 @dataclass(frozen=True, slots=True)

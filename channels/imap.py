@@ -12,15 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from channels.base import (
     ChannelConfig,
     ChannelHealth,
     Cursor,
-    DeliveryStatus,
     Duration,
-    Inbound,
     InboundMessage,
     IntakeSink,
     IntakeUnavailable,
@@ -28,7 +26,9 @@ from channels.base import (
     Routes,
     SendResult,
 )
+from channels.imap_intake import MailItems, store_batch, unreadable_mail
 from channels.imap_session import CONNECTION_ERRORS, FetchedMail, MailboxSession
+from channels.mail_budget import DEFAULT_MAX_BYTES, MailLimits
 from channels.mail_parse import ParseContext, parse_mail
 from channels.smtp_out import SmtpSender, own_msgid_domain
 
@@ -57,6 +57,15 @@ class EmailConfig(ChannelConfig):
     smtp_timeout: Duration = timedelta(seconds=60)
     retry_initial: Duration = timedelta(seconds=2)  # first back-off after a failed poll
     retry_max: Duration = timedelta(minutes=5)
+    # A larger mail is fetched as headers only and kept with the reason (the rest stays on the
+    # server); depth and parts bound the CPU one mail can cost.
+    max_message_size: int = Field(default=DEFAULT_MAX_BYTES, gt=0)  # bytes, 25 MB
+    max_mime_depth: int = Field(default=20, gt=0)
+    max_mime_parts: int = Field(default=200, gt=0)
+    max_header_fields: int = Field(default=2000, gt=0)
+    # After this many failed attempts one mail is kept as unreadable (or skipped with a log line
+    # naming its UID), so it can never hold back the mail after it.
+    max_attempts: int = Field(default=5, ge=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,12 @@ class EmailChannel:
             own_addresses=frozenset(own),
             own_msgid_domain=own_msgid_domain(config),
             clock=clock,
+            limits=MailLimits(
+                max_bytes=config.max_message_size,
+                max_depth=config.max_mime_depth,
+                max_parts=config.max_mime_parts,
+                max_headers=config.max_header_fields,
+            ),
         )
         self._sender = SmtpSender(config, clock)
         self._session = MailboxSession(
@@ -120,6 +135,11 @@ class EmailChannel:
         self._task: asyncio.Task[None] | None = None
         self._cursor: MailboxCursor | None = None
         self._cursor_loaded = False
+        # Fetch failures, per UID: a mail the server or the client library chokes on is fetched
+        # alone (`_suspect`), then kept as unreadable once it failed max_attempts times.
+        self._suspect: int | None = None
+        self._fetch_failures: dict[int, int] = {}
+        self._unfetchable: dict[int, str] = {}
 
     def routes(self) -> Routes:
         return []
@@ -214,42 +234,97 @@ class EmailChannel:
             self._cursor = cursor
             return
         uids = await asyncio.to_thread(self._session.uids_after, cursor.last_uid)
-        size = max(1, self.config.batch_size)
-        for start in range(0, len(uids), size):
-            batch = uids[start : start + size]
-            fetched = await asyncio.to_thread(self._session.fetch, batch)
-            items = await asyncio.to_thread(self._parse_all, fetched, state.uidvalidity)
-            cursor = MailboxCursor(state.uidvalidity, batch[-1])
-            await sink.submit(items, Cursor(CHANNEL, self.account, self.config.folder, str(cursor)))
-            self._cursor = cursor
+        folder, validity = self.config.folder, state.uidvalidity
+
+        def cursor_at(uid: int) -> Cursor:
+            return Cursor(CHANNEL, self.account, folder, str(MailboxCursor(validity, uid)))
+
+        while uids:
+            batch, uids = self._next_batch(uids)
+            fetched = await self._fetch(batch)
+            mails = await asyncio.to_thread(self._parse_all, fetched, validity)
+            where = f"{self.account}/{folder}"
+            await store_batch(sink, mails, cursor_at, batch[-1], self.config.max_attempts, where)
+            self._cursor = cursor = MailboxCursor(validity, batch[-1])
             if self.config.mark_seen and fetched:
                 await asyncio.to_thread(self._session.mark_seen, [m.uid for m in fetched])
         self._cursor = cursor
 
-    def _parse_all(self, fetched: list[FetchedMail], uidvalidity: int) -> list[Inbound]:
-        items: dict[str, Inbound] = {}
+    def _next_batch(self, uids: list[int]) -> tuple[list[int], list[int]]:
+        size = max(1, self.config.batch_size)
+        if self._suspect is not None:
+            if uids[0] > self._suspect:
+                self._suspect = None
+            else:
+                size = 1  # a batch failed to fetch here: find the mail that did it
+        return uids[:size], uids[size:]
+
+    async def _fetch(self, batch: list[int]) -> list[FetchedMail]:
+        wanted = [uid for uid in batch if uid not in self._unfetchable]
+        try:
+            limit = self.config.max_message_size
+            fetched = await asyncio.to_thread(self._session.fetch, wanted, limit) if wanted else []
+        except Exception as exc:  # the connection, or a reply the client library cannot read
+            self._note_fetch_failure(batch, exc)
+            raise
         for mail in fetched:
-            extra = {"folder": self.config.folder, "uidvalidity": uidvalidity, "uid": mail.uid}
-            parsed = parse_mail(
-                mail.raw, self._context, received_at=_aware(mail.internal_date), extra=extra
+            self._fetch_failures.pop(mail.uid, None)
+        kept = [
+            FetchedMail(uid, b"", None, problem=self._unfetchable.pop(uid))
+            for uid in batch
+            if uid in self._unfetchable
+        ]
+        return sorted([*fetched, *kept], key=lambda mail: mail.uid)
+
+    def _note_fetch_failure(self, batch: list[int], exc: BaseException) -> None:
+        if len(batch) > 1:
+            self._suspect = batch[-1]
+            return
+        uid = batch[0]
+        count = self._fetch_failures[uid] = self._fetch_failures.get(uid, 0) + 1
+        if count >= self.config.max_attempts:
+            del self._fetch_failures[uid]
+            reason = f"could not be fetched after {count} attempts: {type(exc).__name__}: {exc}"
+            self._unfetchable[uid] = reason  # kept as unreadable on the next, fresh connection
+            log.error(
+                "email uid %s of %s/%s %s; it is kept as unreadable and stays in the mailbox",
+                uid, self.account, self.config.folder, reason,
             )
-            for item in parsed:
-                if isinstance(item, InboundMessage) and item.parse_error:
-                    log.warning(
-                        "email %s (uid %s) of %s read with problems: %s",
-                        item.external_id,
-                        mail.uid,
-                        self.account,
-                        item.parse_error,
-                    )
-                items.setdefault(_dedupe_key(item), item)  # the same mail twice in one batch
-        return list(items.values())
 
+    def _parse_all(self, fetched: list[FetchedMail], uidvalidity: int) -> list[MailItems]:
+        return [self._parse_one(mail, uidvalidity) for mail in fetched]
 
-def _dedupe_key(item: Inbound) -> str:
-    if isinstance(item, DeliveryStatus):
-        return f"status:{item.platform_message_id}:{item.state.value}"
-    return item.external_id
+    def _parse_one(self, mail: FetchedMail, uidvalidity: int) -> MailItems:
+        folder, received = self.config.folder, _aware(mail.internal_date)
+
+        def unreadable(reason: str) -> InboundMessage:
+            return unreadable_mail(
+                account=self.account, folder=folder, uidvalidity=uidvalidity, uid=mail.uid,
+                sent_at=received or self._context.clock(), reason=reason,
+            )
+
+        extra = {"folder": folder, "uidvalidity": uidvalidity, "uid": mail.uid, "size": mail.size}
+        limit = self.config.max_message_size
+        too_large = (
+            f"mail of {mail.size or 0:,} bytes is larger than the limit of {limit:,} bytes"
+            if mail.headers_only
+            else None
+        )
+        if mail.problem:
+            return MailItems(mail.uid, [unreadable(mail.problem)], unreadable)
+        try:
+            items = parse_mail(
+                mail.raw, self._context, received_at=received, extra=extra, headers_only=too_large
+            )
+        except Exception as exc:  # parse_mail never raises; the mail is kept whatever happens
+            items = [unreadable(f"{type(exc).__name__}: {exc}")]
+        for item in items:
+            if isinstance(item, InboundMessage) and item.parse_error:
+                log.warning(
+                    "email %s (uid %s) of %s read with problems: %s",
+                    item.external_id, mail.uid, self.account, item.parse_error,
+                )
+        return MailItems(mail.uid, items, unreadable)
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -26,6 +26,9 @@ class FetchedMail:
     uid: int
     raw: bytes
     internal_date: datetime | None
+    size: int | None = None  # RFC822.SIZE, as the server counts it
+    headers_only: bool = False  # over the size limit: `raw` holds only the header block
+    problem: str | None = None  # why `raw` is not the mail (the server sent no body)
 
 
 class MailboxSession:
@@ -65,14 +68,31 @@ class MailboxSession:
         found = self._connected().search(["UID", f"{last_uid + 1}:*"])
         return sorted(uid for uid in found if uid > last_uid)
 
-    def fetch(self, uids: list[int]) -> list[FetchedMail]:
-        # BODY.PEEK[] leaves \Seen alone until the mail is stored; the reply key is BODY[].
-        data = self._connected().fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
-        return [
-            FetchedMail(uid, data[uid][b"BODY[]"], data[uid].get(b"INTERNALDATE"))
-            for uid in uids
-            if uid in data and b"BODY[]" in data[uid]
-        ]
+    def fetch(self, uids: list[int], max_size: int) -> list[FetchedMail]:
+        """The mails of `uids` still in the folder; one over `max_size` bytes as headers only."""
+        client = self._connected()
+        meta = client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE"])
+        sizes = {uid: meta[uid].get(b"RFC822.SIZE") for uid in uids if uid in meta}
+        small = [uid for uid, size in sizes.items() if not size or size <= max_size]
+        large = [uid for uid in sizes if uid not in small]
+        # BODY.PEEK leaves \Seen alone until the mail is stored; the reply drops the PEEK.
+        bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+        heads = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+        fetched = []
+        for uid in uids:
+            if uid not in sizes:
+                continue  # expunged since the search: nothing left to read
+            key, data = (b"BODY[HEADER]", heads) if uid in heads else (b"BODY[]", bodies)
+            raw = data.get(uid, {}).get(key)
+            fetched.append(FetchedMail(
+                uid=uid,
+                raw=raw if isinstance(raw, bytes) else b"",
+                internal_date=meta[uid].get(b"INTERNALDATE"),
+                size=sizes[uid],
+                headers_only=uid in large,
+                problem=None if isinstance(raw, bytes) else "the server sent no content",
+            ))
+        return fetched
 
     def mark_seen(self, uids: list[int]) -> None:
         self._connected().add_flags(uids, [b"\\Seen"], silent=True)

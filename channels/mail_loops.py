@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
-from email.utils import getaddresses
+from email.utils import collapse_rfc2231_value
+
+from channels.mail_headers import header_addresses, header_text
+from channels.mail_text import clean_text
 
 # Local parts that only machines write from (RFC 3834 §2 and common practice).
 _BOUNCE_LOCALPARTS = frozenset({"mailer-daemon", "postmaster"})
@@ -25,24 +28,21 @@ class LoopVerdict:
 
 
 def _header(msg: EmailMessage, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # a malformed header must not stop loop detection
-        value = msg.get_all(name, failobj=[""])[0] if name in msg else None
-    return str(value).strip() if value is not None else ""
+    return header_text(msg, name)  # a malformed header is read raw, never stops loop detection
+
+
+def _report_type(msg: EmailMessage) -> str:
+    # An RFC 2231 parameter comes back as a (charset, language, value) tuple.
+    return clean_text(str(collapse_rfc2231_value(msg.get_param("report-type") or ""))).lower()
 
 
 def _addresses(msg: EmailMessage, name: str) -> list[str]:
-    raw = _header(msg, name)
-    if not raw:
-        return []
-    return [addr.lower() for _, addr in getaddresses([raw]) if addr]
+    return [addr.lower() for _, addr in header_addresses(msg, name) if addr]
 
 
 def _bounce(msg: EmailMessage, senders: list[str]) -> str | None:
     if msg.get_content_type() == "multipart/report":
-        report_type = (msg.get_param("report-type") or "").lower()
-        if report_type == "delivery-status":
+        if _report_type(msg) == "delivery-status":
             return "delivery status notification (multipart/report; report-type=delivery-status)"
     for addr in senders:
         local = addr.split("@", 1)[0]
@@ -66,7 +66,7 @@ def _auto_reply(msg: EmailMessage, senders: list[str]) -> str | None:
     if "List-Id" in msg:
         return "mailing list (List-Id)"
     if msg.get_content_type() == "multipart/report":
-        report_type = (msg.get_param("report-type") or "").lower()
+        report_type = _report_type(msg)
         return f"automatic report (report-type={report_type or 'unknown'})"
     for addr in senders:
         local = addr.split("@", 1)[0]

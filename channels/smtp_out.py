@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from channels.imap import EmailConfig
 
 
+# Line breaks and other controls a reporter's subject may hold (tab is harmless).
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+
+
 def own_msgid_domain(config: EmailConfig) -> str:
     """The right-hand side of every Message-ID we make: how our own mail is recognised."""
     domain = config.from_address.rpartition("@")[2].lower() or "localhost"
@@ -32,8 +37,11 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
 
 
 def reply_subject(subject: str | None, ticket_number: str | None) -> str:
-    """`Re: <subject> [LBP-2026-00042]`, without doubling Re: or the ticket number."""
-    base = (subject or "").strip()
+    """`Re: <subject> [LBP-2026-00042]`, without doubling Re: or the ticket number.
+
+    The reporter's subject is put on one line: a CR or LF in a header can never be sent.
+    """
+    base = _CONTROLS.sub(" ", subject or "").strip()
     if base and not base.lower().startswith(("re:", "re :")):
         base = f"Re: {base}"
     if ticket_number and ticket_number not in base:
@@ -67,7 +75,10 @@ def build_reply(
     thread = list(dict.fromkeys([*message.references, *filter(None, [message.reply_to])]))
     if thread:
         mail["References"] = " ".join(f"<{ref}>" for ref in thread)
-    # Operators' replies are human, so no Auto-Submitted: the reporter's autoresponder may answer.
+    # An operator's typed reply is human, so its Auto-Submitted is left out (RFC 3834): the
+    # reporter's autoresponder may answer it. Kanal's own texts must not be answered.
+    if message.automatic:
+        mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(message.text)
     mail.add_alternative(_html(message.text), subtype="html")
     return mail, msg_id

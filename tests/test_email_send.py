@@ -163,3 +163,29 @@ async def test_an_address_with_a_line_break_is_refused_for_good(
         await channel(smtp_server.port, tmp_path).send(bad)
     assert (caught.value.retryable, caught.value.code) == (False, "invalid-message")
     assert smtp_server.received == []
+
+
+async def test_a_line_break_in_the_reporters_subject_is_sent_on_one_line(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    # Stored before subjects were read on one line, or from another source: never a header.
+    await channel(smtp_server.port, tmp_path).send(
+        reply(subject="Jalan rusak\r\nBcc: semua@mail.id\r\n\r\nisi palsu")
+    )
+    [captured] = smtp_server.received
+    assert captured.message["Subject"] == (
+        "Re: Jalan rusak Bcc: semua@mail.id isi palsu [LBP-2026-00042]"
+    )
+    assert captured.message["Bcc"] is None
+    assert captured.rcpt_tos == ["dewi.lestari@outlook.co.id"]
+
+
+async def test_an_automatic_message_is_marked_auto_submitted(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    email = channel(smtp_server.port, tmp_path)
+    await email.send(reply(automatic=True, idempotency_key="outbox-44"))
+    await email.send(reply())
+    automatic, typed = (c.message for c in smtp_server.received)
+    assert automatic["Auto-Submitted"] == "auto-generated"
+    assert typed["Auto-Submitted"] is None

@@ -148,9 +148,12 @@ class _Step:
     def run(self) -> dict[str, Any]:
         return getattr(self, f"_{self.request.action.value}")()
 
-    def _say(self, text: str | None, template: str | None = None, **values: Any) -> None:
+    def _say(
+        self, text: str | None, template: str | None = None, *, typed: bool = True, **values: Any
+    ) -> None:
         """Queue a message to the reporter: the operator's text, else the template's."""
         chosen = (text or "").strip()
+        automatic = not chosen or not typed
         if not chosen and template:
             chosen = messages.render(
                 template,
@@ -160,7 +163,10 @@ class _Step:
                 **values,
             )
         options = {"mode": self.request.mode} if self.request.mode else None
-        enqueue(self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options)
+        enqueue(
+            self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options,
+            automatic=automatic,
+        )
         self.sent_text = chosen
 
     def _due_text(self, moment: datetime) -> str:
@@ -190,10 +196,11 @@ class _Step:
                 f"unknown facts {unknown}; ask for any of {', '.join(CLARIFIABLE_FACTS)}"
             )
         due = self.now + self.a.rules.triage.clarification_timeout
-        text = (self.request.message or "").strip() or messages.clarification(
+        typed = (self.request.message or "").strip()
+        text = typed or messages.clarification(
             facts, self.a.rules.locale, number=self.ticket.number, deadline=self._due_text(due)
         )
-        self._say(text)
+        self._say(text, typed=bool(typed))
         self.ticket.clarification_due_at = due
         self.ticket.answered = False
         return {"facts": list(facts), "due_at": due.isoformat()}

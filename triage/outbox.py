@@ -43,8 +43,12 @@ def enqueue(
     author: str,
     now: datetime,
     options: dict | None = None,
+    automatic: bool = False,
 ) -> Message:
-    """Add a reply to the ticket's reporter on the channel they used; sent after commit."""
+    """Add a reply to the ticket's reporter on the channel they used; sent after commit.
+
+    `automatic` marks a text Kanal wrote rather than one an operator typed.
+    """
     reporter = session.get(Reporter, ticket.reporter_id)
     assert reporter is not None
     key = uuid.uuid4().hex
@@ -81,6 +85,7 @@ def enqueue(
                 "recipient_contact": reporter.contact,
                 "ticket_number": ticket.number,
                 "options": options or {},
+                "automatic": automatic,
             },
             next_attempt_at=now,
             created_at=now,
@@ -264,6 +269,7 @@ class OutboxWorker:
             ticket_number=payload.get("ticket_number"),
             last_inbound_at=last_inbound_at,
             options=payload.get("options", {}),
+            automatic=bool(payload.get("automatic", False)),
         )
 
     def _record_sent(self, item: Claimed, platform_id: str) -> None:

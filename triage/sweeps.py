@@ -127,7 +127,7 @@ class Sweeps:
             number=ticket.number,
             deadline=messages.format_due(due, self.rules.tz, self.rules.locale),
         )
-        enqueue(session, ticket, text, author=SYSTEM, now=now)
+        enqueue(session, ticket, text, author=SYSTEM, now=now, automatic=True)
         ticket.flags = {**ticket.flags, "reminded_for": due.isoformat()}
         self._event(session, ticket, "remind", ticket.status, ticket.status, now, note=text)
         return True
@@ -138,7 +138,7 @@ class Sweeps:
             return False  # the reporter answered since the list was read
         outcome = decide(TicketFacts(Status(ticket.status)), Action.AUTO_CLOSE)
         text = messages.render("closed.no_response", self.rules.locale, number=ticket.number)
-        enqueue(session, ticket, text, author=SYSTEM, now=now)
+        enqueue(session, ticket, text, author=SYSTEM, now=now, automatic=True)
         ticket.status = outcome.to_state.value
         ticket.resolution = outcome.resolution.value if outcome.resolution else None
         ticket.closed_at = now

@@ -1,0 +1,84 @@
+"""Replies to an email reporter end to end: a real Dovecot in, a real aiosmtpd out, Kanal between,
+on SQLite and PostgreSQL: Kanal's own texts are Auto-Submitted, an operator's typed reply is not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from api_client import Api, running_api
+from servers.dovecot import Dovecot
+from servers.smtp import SmtpServer
+from triage.config import TriageConfig
+
+REPORT = (
+    b"From: Warga Kayen <warga.kayen@mail.id>\r\nTo: aduan@kanal.test\r\n"
+    b"Subject: =?utf-8?q?Jalan_rusak=0D=0ABcc:_semua@mail.id?=\r\n"
+    b"Date: Mon, 23 Nov 2026 08:00:00 +0700\r\nMessage-ID: <kayen-1@mail.id>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nJalan di Desa Kayen berlubang besar.\r\n"
+)
+
+
+def email_settings(dovecot: Dovecot, mailbox: str, smtp: SmtpServer) -> dict[str, Any]:
+    return {
+        "enabled": True, "imap_host": dovecot.host, "imap_port": dovecot.port,
+        "imap_tls": "none", "username": dovecot.user, "password": dovecot.password,
+        "folder": mailbox, "poll_interval": "0.3s", "imap_timeout": "5s",
+        "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_tls": "none",
+        "from_address": "aduan@kanal.test", "from_name": "LaporBupPati", "smtp_timeout": "5s",
+    }
+
+
+async def until(condition: Callable[[], Any], seconds: float = 30) -> Any:
+    async with asyncio.timeout(seconds):
+        while not (value := await condition()):
+            await asyncio.sleep(0.05)
+    return value
+
+
+async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not(
+    database_url: str, tmp_path: Path, clock, dovecot: Dovecot, mailbox: str,
+    smtp_server: SmtpServer,
+) -> None:
+    dovecot.append(mailbox, REPORT)
+    triage = TriageConfig(clarification_timeout="3d", reminder_before="1d")
+    channels = {"email": email_settings(dovecot, mailbox, smtp_server)}
+    async with running_api(
+        database_url, tmp_path, clock, triage=triage, channels=channels
+    ) as api:
+        await until(lambda: ticket(api))
+        await api.act("LBP-2026-00001", {"action": "request_clarification"})
+        typed = "Mohon kirim foto jalannya, Pak."
+        await api.act("LBP-2026-00001", {"action": "reply", "message": typed})
+        clock.advance(timedelta(days=2, hours=1))
+        await asyncio.to_thread(api.runtime.sweeps.run)  # the reminder
+        clock.advance(timedelta(days=1))
+        await asyncio.to_thread(api.runtime.sweeps.run)  # the closing
+
+        async def four_sent() -> bool:
+            return len(smtp_server.received) == 4
+
+        await until(four_sent)
+    sent = [c.message for c in smtp_server.received]
+    texts = [m.get_body(("plain",)).get_content().split("\n")[0] for m in sent]
+    assert [t[:30] for t in texts] == [
+        "Laporan LBP-2026-00001: agar d",
+        "Mohon kirim foto jalannya, Pak",
+        "Pengingat: laporan LBP-2026-00",
+        "Laporan LBP-2026-00001 kami tu",
+    ]
+    assert [m["Auto-Submitted"] for m in sent] == [
+        "auto-generated", None, "auto-generated", "auto-generated"
+    ]
+    # The reporter's subject had a CR/LF: read on one line, never sent as a second header.
+    assert {m["Subject"] for m in sent} == {"Re: Jalan rusak Bcc: semua@mail.id [LBP-2026-00001]"}
+    assert all(m["Bcc"] is None for m in sent)
+    assert {tuple(c.rcpt_tos) for c in smtp_server.received} == {("warga.kayen@mail.id",)}
+
+
+async def ticket(api: Api) -> Any:
+    status, body = await api.get("/api/tickets/LBP-2026-00001")
+    return body if status == 200 else None
