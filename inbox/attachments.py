@@ -69,6 +69,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
             # Even if a browser were talked into rendering it, it runs nothing.
             "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
+            # Never kept: a shared computer must not show it after sign-out.
+            "Cache-Control": "no-store",
         },
     )
