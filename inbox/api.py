@@ -13,6 +13,7 @@ from inbox.auth import current_user, require_user
 from inbox.context import SERVICES, InboxServices
 from inbox.openapi import openapi_document
 from inbox.serialize import event_json, message_json, ticket_summary
+from inbox.sessions import MANAGERS
 from store import stats
 from store import tickets as ticket_queries
 from store.models import Ticket, User
@@ -184,8 +185,11 @@ async def opds(request: web.Request) -> web.Response:
 @routes.get("/api/stats")
 @require_user
 async def period_stats(request: web.Request) -> web.Response:
-    """The figures of reports received from `from` to `to` (store.stats PERIOD)."""
+    """The figures of reports received from `from` to `to` (store.stats PERIOD); region-wide,
+    so for supervisors and admins only, like the statistics page."""
     services = request.app[SERVICES]
+    if current_user(request).role not in MANAGERS:
+        return json_error(403, "only supervisors and admins may read the statistics")
     now = services.actions.clock()
     try:
         start, end = stats.query_range(
@@ -202,10 +206,10 @@ async def period_stats(request: web.Request) -> web.Response:
 
 
 def _may_see(user: User, ticket: Ticket) -> bool:
-    """An OPD's liaison sees a ticket once it has been forwarded to that OPD."""
+    """An OPD's liaison sees exactly the tickets currently forwarded to that OPD."""
     if user.role != "opd":
         return True
-    return ticket.opd is not None and ticket.opd == user.opd and ticket.opd_due_at is not None
+    return ticket_queries.is_forwarded_to(ticket, user.opd)
 
 
 def _refusal(
