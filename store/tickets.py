@@ -14,6 +14,8 @@ from sqlmodel import Session, col, select
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
 
 MAX_PAGE = 200
+# Where a ticket is with the operators, never with an OPD, whatever its `opd` says.
+WITH_OPERATORS = ("new", "clarifying")
 
 
 class BadCursor(ValueError):
@@ -28,6 +30,27 @@ class TicketFilter:
     opd: str | None = None  # an OPD user sees only its own tickets
     limit: int = 50
     cursor: str | None = None
+
+
+def forwarded_to(opd: str) -> ColumnElement[bool]:
+    """Tickets currently forwarded to `opd`: forwarding sets `opd` and `opd_due_at`; verifying
+    and reopening clear `opd_due_at` (triage/actions.py), so a ticket handed back to the
+    operators leaves the OPD's sight until it is forwarded again."""
+    return and_(
+        Ticket.opd == opd,
+        col(Ticket.opd_due_at).is_not(None),
+        col(Ticket.status).not_in(WITH_OPERATORS),
+    )
+
+
+def is_forwarded_to(ticket: Ticket, opd: str | None) -> bool:
+    """`forwarded_to` for one loaded ticket."""
+    return (
+        opd is not None
+        and ticket.opd == opd
+        and ticket.opd_due_at is not None
+        and ticket.status not in WITH_OPERATORS
+    )
 
 
 def encode_cursor(ticket: Ticket) -> str:
@@ -54,8 +77,8 @@ def list_tickets(
         query = query.where(Ticket.status == wanted.status)
     if wanted.channel:
         query = query.where(Ticket.channel == wanted.channel)
-    if wanted.opd:  # an OPD sees its tickets once forwarded to it
-        query = query.where(Ticket.opd == wanted.opd, col(Ticket.opd_due_at).is_not(None))
+    if wanted.opd:
+        query = query.where(forwarded_to(wanted.opd))
     if wanted.q:
         query = query.where(_text_matches(wanted.q))
     if wanted.cursor:

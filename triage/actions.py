@@ -175,6 +175,8 @@ class _Step:
         )
         self.ticket.category = category.code
         self.ticket.opd = opd.code if opd else None
+        # The OPD is only proposed here: no OPD has the ticket until it is forwarded.
+        self.ticket.opd_due_at = None
         self.ticket.verified_at = self.now
         return {"category": category.code, "opd": self.ticket.opd}
 
@@ -242,6 +244,8 @@ class _Step:
             )
         self.ticket.closed_at = None
         self.ticket.merged_into = None
+        # Back with the operators: the OPD that had it no longer does (store.tickets.forwarded_to).
+        self.ticket.opd_due_at = None
         self.ticket.verify_due_at = self.a.rules.calendar.due(
             self.now, self.a.rules.triage.verify_within
         )
