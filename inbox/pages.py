@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -28,6 +30,8 @@ from store import sessions as session_store
 from store.models import User
 
 routes = web.RouteTableDef()
+_NOT_IN_A_PATH = re.compile(r"[\x00-\x1f\x7f\\\ud800-\udfff]")
+_PATH_SAFE = "/?&=#%:@!$'()*+,;~"  # kept as they are; quote() keeps letters, digits, "_.-~"
 
 
 def setup(app: web.Application) -> None:
@@ -184,7 +188,13 @@ def see_other(location: str) -> web.Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (`//evil`, `/\\evil`, `https://...`)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only a path on this site, else "" (the queue): never another host (`//evil`, `/\\evil`,
+    `https://...`). Browsers drop tabs and newlines from a URL, so `/<TAB>/evil` would become
+    `//evil`: any control character or backslash refuses the target outright, and whatever
+    else a header cannot carry (spaces, non-ASCII) is percent-encoded."""
+    if not target or _NOT_IN_A_PATH.search(target):
         return ""
-    return target
+    path = quote(target, safe=_PATH_SAFE)
+    if not path.startswith("/") or path.startswith("//"):
+        return ""
+    return path
