@@ -32,6 +32,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "not_found": ("Tiket tidak ditemukan.", "No such ticket."),
+    "stats.bad_period": (
+        "Periode tidak valid: isi tanggal sebagai TTTT-BB-HH, antara tahun 0001 dan 9999.",
+        "Not a valid period: give the days as YYYY-MM-DD, between the years 0001 and 9999.",
+    ),
     "queue.title": ("Antrean laporan", "Report queue"),
     "queue.search": ("Cari nomor, nama, atau isi laporan", "Search number, name or text"),
     "queue.filter": ("Saring", "Filter"),

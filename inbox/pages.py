@@ -28,6 +28,7 @@ from inbox.views import STATIC_DIR, TEMPLATES, make_environment, render
 from store import queue as queue_store
 from store import sessions as session_store
 from store.models import User
+from store.text import is_storable
 
 routes = web.RouteTableDef()
 _NOT_IN_A_PATH = re.compile(r"[\x00-\x1f\x7f\\\ud800-\udfff]")
@@ -129,14 +130,17 @@ async def switch_locale(request: web.Request) -> web.Response:
 
 
 def queue_filter(request: web.Request) -> queue_store.QueueFilter:
-    query = request.query
+    """The queue's filters from the query; one no ticket could match (a NUL in it, an unknown
+    status) is ignored rather than refused, so a bad link still opens the queue."""
+    query = {k: v for k, v in request.query.items() if is_storable(v)}
     user = visitor(request).user
+    status = query.get("status") or "open"
     try:
         page_number = int(query.get("page", "1"))
     except ValueError:
         page_number = 1
     return queue_store.QueueFilter(
-        status=query.get("status") or "open",
+        status=status if status in ("open", "all", *queue_store.STATUSES) else "open",
         channel=query.get("channel") or None,
         category=query.get("category") or None,
         opd=query.get("opd") or None,

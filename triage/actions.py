@@ -4,7 +4,7 @@ all in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from store.db import Database
 from store.models import Ticket, TicketEvent
+from store.text import storable_or_none, storable_text
 from triage import messages
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.outbox import enqueue
@@ -85,6 +86,7 @@ class TicketActions:
     def apply(self, number: str, request: ActionRequest, actor: str) -> None:
         """Apply one action; raises TicketNotFound, ActionInvalid or TransitionError."""
         queued = False
+        number, request = storable_text(number), _storable(request)
         with self.db.write() as session:
             ticket = _locked_ticket(session, number)
             now = self.clock()
@@ -299,6 +301,16 @@ class _Step:
         if code not in self.a.rules.opds:
             raise ActionInvalid(f"unknown OPD {code!r}")
         return self.a.rules.opds[code]
+
+
+def _storable(request: ActionRequest) -> ActionRequest:
+    """What the operator typed, made storable on both databases (store.text): a note with a
+    NUL or a lone surrogate is kept with U+FFFD, never a failed transaction."""
+    texts = {
+        name: storable_or_none(getattr(request, name))
+        for name in ("category", "opd", "message", "into", "text")
+    }
+    return replace(request, **texts, facts=tuple(storable_text(f) for f in request.facts))
 
 
 def _locked_ticket(session: Session, number: str) -> Ticket:
