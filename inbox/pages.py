@@ -9,9 +9,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from inbox import attachments, stats_page, ticket_pages, user_pages
+from inbox import attachments, login_guard, stats_page, ticket_pages, user_pages
 from inbox.context import SERVICES
-from inbox.i18n import long_time
+from inbox.login_guard import LOGIN_GUARD, Busy, LoginGuard
+from inbox.proxies import origin
 from inbox.sessions import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -21,10 +22,12 @@ from inbox.sessions import (
     login_csrf,
     now,
     page,
+    refused,
     set_cookie,
     visitor,
 )
 from inbox.views import STATIC_DIR, TEMPLATES, make_environment, render
+from store import logins
 from store import queue as queue_store
 from store import sessions as session_store
 from store.models import User
@@ -38,6 +41,7 @@ _PATH_SAFE = "/?&=#%:@!$'()*+,;~"  # kept as they are; quote() keeps letters, di
 def setup(app: web.Application) -> None:
     """Mount every page, the static files and the template environment on `app`."""
     app[TEMPLATES] = make_environment()
+    login_guard.setup(app, app[SERVICES].actions.clock)
     app.add_routes(routes)
     app.add_routes(ticket_pages.routes)
     app.add_routes(attachments.routes)
@@ -51,9 +55,7 @@ async def login_form(request: web.Request) -> web.Response:
     return _login_page(request, error=None, status=200)
 
 
-def _login_page(
-    request: web.Request, *, error: str | None, status: int, until: str = ""
-) -> web.Response:
+def _login_page(request: web.Request, *, error: str | None, status: int) -> web.Response:
     token = login_csrf(request)
     response = render(
         request,
@@ -61,7 +63,6 @@ def _login_page(
         status=status,
         login_token=token,
         error=error,
-        until=until,
         next_path=_safe_next(request.query.get("next")),
     )
     set_cookie(request, response, LOGIN_CSRF_COOKIE, token)
@@ -74,23 +75,59 @@ async def login(request: web.Request) -> web.Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not csrf_matches(expected, form.get(CSRF_FIELD)):
         return _login_page(request, error="csrf.refused", status=403)
-    services = request.app[SERVICES]
     username, password = str(form.get("username", "")), str(form.get("password", ""))
-    moment = now(request)
-
-    def attempt() -> session_store.SignIn:
-        with services.db.write() as session:
-            return session_store.sign_in(session, username, password, now=moment)
-
-    outcome = await asyncio.to_thread(attempt)
-    if outcome.token is None:
-        if outcome.refused == "locked":
-            until = long_time(outcome.locked_until, services.tz, "id")
-            return _login_page(request, error="login.locked", status=401, until=until)
-        return _login_page(request, error="login.bad_credentials", status=401)
+    guard, address = request.app[LOGIN_GUARD], origin(request).address
+    if not guard.admit(address, username):
+        return _throttled(request)
+    try:
+        token = await _sign_in(request, guard, username, password)
+    except Busy:
+        return _throttled(request)
+    if token is None:
+        # Unknown, locked, or a wrong password: one answer, so it tells nobody which.
+        return _login_page(request, error="login.refused", status=401)
+    guard.forgive(address, username)
     response = see_other(_safe_next(str(form.get("next", ""))) or "/")
-    set_cookie(request, response, SESSION_COOKIE, outcome.token)
+    set_cookie(request, response, SESSION_COOKIE, token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+async def _sign_in(
+    request: web.Request, guard: LoginGuard, username: str, password: str
+) -> str | None:
+    """A session token for a right password; the check runs on the guard's pool, outside any
+    transaction, between counting the attempt (under the user's row lock) and opening the
+    session."""
+    db, moment = request.app[SERVICES].db, now(request)
+
+    def known() -> bool:
+        with db.read() as session:
+            return logins.is_known(session, username)
+
+    def reserve() -> logins.Attempt:
+        with db.write() as session:
+            return logins.reserve(session, username, now=moment)
+
+    def finish(user_id: int) -> str | None:
+        with db.write() as session:
+            return logins.finish(session, user_id, now=moment)
+
+    async with guard.slot():
+        is_known = await asyncio.to_thread(known)
+        attempt = await asyncio.to_thread(reserve) if is_known else None
+        matched = await guard.check(
+            attempt.password_hash if attempt else logins.stand_in_hash(), password
+        )
+    if not matched or attempt is None or attempt.user_id is None:
+        return None
+    return await asyncio.to_thread(finish, attempt.user_id)
+
+
+def _throttled(request: web.Request) -> web.Response:
+    # Plain text, not the form: a flood is mostly answered here, and it should cost little.
+    response = refused(request, "login.throttled", 429)
+    response.headers["Retry-After"] = "60"
     return response
 
 
