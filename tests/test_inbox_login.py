@@ -113,3 +113,10 @@ async def test_unknown_and_locked_users_are_answered_alike(api: Api) -> None:
     # Both check a password (a stand-in's): a locked name is not answered in a blink.
     ratio = statistics.median(s for *_, s in locked) / statistics.median(s for *_, s in unknown)
     assert 0.3 < ratio < 3.3
+
+
+async def test_a_name_no_account_can_have_is_refused_like_any_other(api: Api) -> None:
+    async with browser(api) as b:
+        for username in ("si\x00ti", "x" * 500, "   "):
+            status, text, _ = await attempt(b.http, username, PASSWORD)
+            assert (status, REFUSED in text) == (401, True)
