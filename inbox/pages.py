@@ -116,9 +116,7 @@ async def _sign_in(
     async with guard.slot():
         is_known = await asyncio.to_thread(known)
         attempt = await asyncio.to_thread(reserve) if is_known else None
-        matched = await guard.check(
-            attempt.password_hash if attempt else logins.stand_in_hash(), password
-        )
+        matched = await guard.check(attempt.password_hash if attempt else None, password)
     if not matched or attempt is None or attempt.user_id is None:
         return None
     return await asyncio.to_thread(finish, attempt.user_id)

@@ -26,10 +26,11 @@ MAX_USERNAME = 120  # the column's length: a longer name is nobody's
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What to check a password against: the user's hash, or a stand-in for a name that is
-    unknown or locked (checked all the same, so that it takes as long and says as little)."""
+    """What to check a password against: the user's hash, or None for a name that is unknown
+    or locked, checked against `stand_in_hash()` all the same so that it takes as long and
+    says as little."""
 
-    password_hash: str
+    password_hash: str | None = None
     user_id: int | None = None  # set only when a right password opens a session
 
 
@@ -53,7 +54,7 @@ def reserve(session: Session, username: str, *, now: datetime) -> Attempt:
         query = query.with_for_update()  # SQLite's BEGIN IMMEDIATE already serializes writers
     user = session.exec(query).first()
     if user is None or (user.locked_until is not None and user.locked_until > now):
-        return Attempt(stand_in_hash())
+        return Attempt()
     user.failed_logins += 1
     if user.failed_logins >= MAX_FAILED_LOGINS:
         user.failed_logins = 0
@@ -79,4 +80,6 @@ def finish(session: Session, user_id: int, *, now: datetime) -> str | None:
 
 @functools.cache
 def stand_in_hash() -> str:
+    """A hash of a random password, made once (~100 ms: call it off the event loop and
+    outside any transaction)."""
     return hash_password(secrets.token_urlsafe(16))
