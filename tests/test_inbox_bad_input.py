@@ -90,6 +90,7 @@ async def test_the_queue_page_ignores_a_filter_no_ticket_can_match(api: Api) -> 
         assert (await b.page("/tickets/LBP-2026-00001\x00"))[0] == 404
         assert (await b.page("/attachments/99999999999999999999"))[0] == 404
     assert (await api.get("/api/tickets/LBP\x00"))[0] == 404
+    assert (await api.act(f"{NUMBER}\x00", {"action": "note", "text": "x"}))[0] == 404
 
 
 async def test_operators_text_with_nul_or_a_lone_surrogate_is_kept_readable(api: Api) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from store.db import Database
 from store.models import Ticket, TicketEvent
-from store.text import storable_or_none, storable_text
+from store.text import is_storable, storable_or_none, storable_text
 from triage import messages
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.outbox import enqueue
@@ -86,7 +86,7 @@ class TicketActions:
     def apply(self, number: str, request: ActionRequest, actor: str) -> None:
         """Apply one action; raises TicketNotFound, ActionInvalid or TransitionError."""
         queued = False
-        number, request = storable_text(number), _storable(request)
+        request = _storable(request)
         with self.db.write() as session:
             ticket = _locked_ticket(session, number)
             now = self.clock()
@@ -314,6 +314,8 @@ def _storable(request: ActionRequest) -> ActionRequest:
 
 
 def _locked_ticket(session: Session, number: str) -> Ticket:
+    if not is_storable(number):  # no ticket has that number (PostgreSQL would refuse a NUL)
+        raise TicketNotFound(number)
     query = select(Ticket).where(Ticket.number == number.upper())
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
