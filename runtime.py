@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from channels.base import Channel, ListensAndPolls
 from inbox.app import build_app
 from inbox.context import InboxServices
+from inbox.proxies import networks
 from notifier.service import Notifier
 from settings import Settings
 from store.db import Database
@@ -97,6 +98,7 @@ class Runtime:
             categories=list(self.settings.category),
             opds=list(self.settings.opd),
             data_dir=self.data_dir,
+            trusted_proxies=networks(self.settings.server.trusted_proxies),
         )
 
         scheduler = self._scheduler()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from datetime import date, time, timedelta
@@ -58,6 +59,19 @@ class ServerConfig(_Strict):
     # How often a process checks its singleton locks (pollers, scheduler) and a follower tries
     # to take them: a dead leader's work resumes elsewhere within about this time.
     leader_check: Duration = timedelta(seconds=2)
+    # The reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto and Forwarded
+    # headers say who the client is and whether it used HTTPS; nobody else's are believed.
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address or CIDR") from None
+        return values
 
 
 class DatabaseConfig(_Strict):

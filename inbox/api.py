@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from aiohttp import web
@@ -13,9 +14,12 @@ from inbox.auth import current_user, require_user
 from inbox.context import SERVICES, InboxServices
 from inbox.openapi import openapi_document
 from inbox.serialize import event_json, message_json, ticket_summary
+from inbox.sessions import MANAGERS
 from store import stats
 from store import tickets as ticket_queries
 from store.models import Ticket, User
+from store.queue import STATUSES
+from store.text import is_storable
 from triage.actions import ActionInvalid, ActionRequest, TicketNotFound
 from triage.states import OPERATOR_ACTIONS, Action, Resolution, TransitionError
 
@@ -68,18 +72,15 @@ async def list_tickets(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = current_user(request)
     query = request.query
-    try:
-        limit = int(query.get("limit", "50"))
-    except ValueError:
-        return json_error(422, "limit must be a whole number")
-    if not 1 <= limit <= ticket_queries.MAX_PAGE:
-        return json_error(422, f"limit must be between 1 and {ticket_queries.MAX_PAGE}")
+    problem = _list_problem(query)
+    if problem:
+        return json_error(400, problem)
     wanted = ticket_queries.TicketFilter(
         status=query.get("status") or None,
         channel=query.get("channel") or None,
         q=query.get("q") or None,
         opd=user.opd if user.role == "opd" else None,
-        limit=limit,
+        limit=int(query.get("limit", "50")),
         cursor=query.get("cursor") or None,
     )
 
@@ -92,7 +93,23 @@ async def list_tickets(request: web.Request) -> web.Response:
     try:
         return web.json_response(await asyncio.to_thread(read))
     except ticket_queries.BadCursor as exc:
-        return json_error(422, str(exc))
+        return json_error(400, str(exc))
+
+
+def _list_problem(query: Mapping[str, str]) -> str | None:
+    """Why the ticket list's query cannot be answered, if it cannot (a 400, never a 500)."""
+    limit = query.get("limit", "50")
+    if not limit.isascii() or not limit.isdigit():
+        return "limit must be a whole number"
+    if not 1 <= int(limit) <= ticket_queries.MAX_PAGE:
+        return f"limit must be between 1 and {ticket_queries.MAX_PAGE}"
+    status = query.get("status")
+    if status and status not in STATUSES:
+        return f"status must be one of {', '.join(STATUSES)}"
+    for name in ("channel", "q", "cursor"):
+        if not is_storable(query.get(name, "")):
+            return f"{name} holds a NUL character, which no ticket can contain"
+    return None
 
 
 @routes.get("/api/tickets/{number}")
@@ -184,15 +201,18 @@ async def opds(request: web.Request) -> web.Response:
 @routes.get("/api/stats")
 @require_user
 async def period_stats(request: web.Request) -> web.Response:
-    """The figures of reports received from `from` to `to` (store.stats PERIOD)."""
+    """The figures of reports received from `from` to `to` (store.stats PERIOD); region-wide,
+    so for supervisors and admins only, like the statistics page."""
     services = request.app[SERVICES]
+    if current_user(request).role not in MANAGERS:
+        return json_error(403, "only supervisors and admins may read the statistics")
     now = services.actions.clock()
     try:
         start, end = stats.query_range(
             request.query.get("from"), request.query.get("to"), services.tz, now
         )
     except ValueError as exc:
-        return json_error(422, str(exc))
+        return json_error(400, str(exc))
 
     def read() -> dict[str, Any]:
         with services.db.read() as session:
@@ -202,10 +222,10 @@ async def period_stats(request: web.Request) -> web.Response:
 
 
 def _may_see(user: User, ticket: Ticket) -> bool:
-    """An OPD's liaison sees a ticket once it has been forwarded to that OPD."""
+    """An OPD's liaison sees exactly the tickets currently forwarded to that OPD."""
     if user.role != "opd":
         return True
-    return ticket.opd is not None and ticket.opd == user.opd and ticket.opd_due_at is not None
+    return ticket_queries.is_forwarded_to(ticket, user.opd)
 
 
 def _refusal(

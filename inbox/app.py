@@ -9,12 +9,14 @@ from aiohttp import web
 
 from inbox import api, pages
 from inbox.context import SERVICES, InboxServices
+from inbox.proxies import is_https
 from inbox.views import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: the region's other hosts are not ours
 
 
 def security_headers(webhooks: Collection[web.AbstractResource | None]) -> ResponseHook:
@@ -28,6 +30,8 @@ def security_headers(webhooks: Collection[web.AbstractResource | None]) -> Respo
     async def add(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
+        if is_https(request):  # browsers that once came over HTTPS never fall back to HTTP
+            headers.setdefault("Strict-Transport-Security", HSTS)
         if request.match_info.route.resource in webhooks:
             return
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -14,6 +14,7 @@ from inbox.context import SERVICES, InboxServices
 from inbox.sessions import page, visitor
 from inbox.ticket_pages import may_see
 from store.models import Attachment, Message, Ticket, User
+from store.tickets import MAX_ID
 
 routes = web.RouteTableDef()
 
@@ -23,6 +24,8 @@ _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
 def _find(services: InboxServices, attachment_id: int, user: User) -> Attachment | None:
+    if attachment_id > MAX_ID:  # no row has it, and SQLite cannot even take it as a parameter
+        return None
     with services.db.read() as session:
         row = session.exec(
             select(Attachment, Ticket)
@@ -69,6 +72,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
             # Even if a browser were talked into rendering it, it runs nothing.
             "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
+            # Never kept: a shared computer must not show it after sign-out.
+            "Cache-Control": "no-store",
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -13,6 +14,8 @@ from store.leadership import Leadership
 from triage.actions import TicketActions
 from triage.config import CategoryConfig, OpdConfig
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 @dataclass
 class InboxServices:
@@ -23,6 +26,8 @@ class InboxServices:
     opds: list[OpdConfig] = field(default_factory=list)
     leaders: list[Leadership] = field(default_factory=list)  # singletons this process may run
     data_dir: Path | None = None  # where channels store fetched attachments
+    # Reverse proxies whose X-Forwarded-*/Forwarded headers are believed (inbox/proxies.py).
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 SERVICES = web.AppKey("services", InboxServices)

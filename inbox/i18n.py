@@ -18,13 +18,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.username": ("Nama pengguna", "Username"),
     "login.password": ("Kata sandi", "Password"),
     "login.submit": ("Masuk", "Sign in"),
-    "login.bad_credentials": (
-        "Nama pengguna atau kata sandi salah.",
-        "Wrong username or password.",
+    "login.refused": (
+        "Nama pengguna atau kata sandi salah, atau akun sedang dikunci sementara karena terlalu "
+        "banyak percobaan gagal.",
+        "Wrong username or password, or the account is locked for a while after too many "
+        "failed attempts.",
     ),
-    "login.locked": (
-        "Akun dikunci karena terlalu banyak percobaan gagal. Coba lagi setelah {until}.",
-        "The account is locked after too many failed attempts. Try again after {until}.",
+    "login.throttled": (
+        "Terlalu banyak percobaan masuk. Tunggu sebentar lalu coba lagi.",
+        "Too many sign-in attempts. Wait a moment and try again.",
     ),
     "csrf.refused": (
         "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
@@ -32,6 +34,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "not_found": ("Tiket tidak ditemukan.", "No such ticket."),
+    "stats.bad_period": (
+        "Periode tidak valid: isi tanggal sebagai TTTT-BB-HH, antara tahun 0001 dan 9999.",
+        "Not a valid period: give the days as YYYY-MM-DD, between the years 0001 and 9999.",
+    ),
     "queue.title": ("Antrean laporan", "Report queue"),
     "queue.search": ("Cari nomor, nama, atau isi laporan", "Search number, name or text"),
     "queue.filter": ("Saring", "Filter"),

@@ -233,8 +233,8 @@ PATHS: dict[str, Any] = {
                         }
                     )
                 ),
+                "400": _error("Bad filter, limit or cursor"),
                 "401": _error("No or bad token"),
-                "422": _error("Bad filter or cursor"),
             },
         }
     },
@@ -294,8 +294,9 @@ PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "200": _json(_ref("Period")),
+                "400": _error("Bad or out-of-range date"),
                 "401": _error("No or bad token"),
-                "422": _error("Bad date"),
+                "403": _error("Not a supervisor or admin"),
             },
         }
     },

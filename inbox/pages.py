@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
-from inbox import attachments, stats_page, ticket_pages, user_pages
+from inbox import attachments, login_guard, stats_page, ticket_pages, user_pages
 from inbox.context import SERVICES
-from inbox.i18n import long_time
+from inbox.login_guard import LOGIN_GUARD, Busy, LoginGuard
+from inbox.proxies import origin
 from inbox.sessions import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -19,20 +22,26 @@ from inbox.sessions import (
     login_csrf,
     now,
     page,
+    refused,
     set_cookie,
     visitor,
 )
 from inbox.views import STATIC_DIR, TEMPLATES, make_environment, render
+from store import logins
 from store import queue as queue_store
 from store import sessions as session_store
 from store.models import User
+from store.text import is_storable
 
 routes = web.RouteTableDef()
+_NOT_IN_A_PATH = re.compile(r"[\x00-\x1f\x7f\\\ud800-\udfff]")
+_PATH_SAFE = "/?&=#%:@!$'()*+,;~"  # kept as they are; quote() keeps letters, digits, "_.-~"
 
 
 def setup(app: web.Application) -> None:
     """Mount every page, the static files and the template environment on `app`."""
     app[TEMPLATES] = make_environment()
+    login_guard.setup(app, app[SERVICES].actions.clock)
     app.add_routes(routes)
     app.add_routes(ticket_pages.routes)
     app.add_routes(attachments.routes)
@@ -46,9 +55,7 @@ async def login_form(request: web.Request) -> web.Response:
     return _login_page(request, error=None, status=200)
 
 
-def _login_page(
-    request: web.Request, *, error: str | None, status: int, until: str = ""
-) -> web.Response:
+def _login_page(request: web.Request, *, error: str | None, status: int) -> web.Response:
     token = login_csrf(request)
     response = render(
         request,
@@ -56,7 +63,6 @@ def _login_page(
         status=status,
         login_token=token,
         error=error,
-        until=until,
         next_path=_safe_next(request.query.get("next")),
     )
     set_cookie(request, response, LOGIN_CSRF_COOKIE, token)
@@ -69,23 +75,57 @@ async def login(request: web.Request) -> web.Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not csrf_matches(expected, form.get(CSRF_FIELD)):
         return _login_page(request, error="csrf.refused", status=403)
-    services = request.app[SERVICES]
     username, password = str(form.get("username", "")), str(form.get("password", ""))
-    moment = now(request)
-
-    def attempt() -> session_store.SignIn:
-        with services.db.write() as session:
-            return session_store.sign_in(session, username, password, now=moment)
-
-    outcome = await asyncio.to_thread(attempt)
-    if outcome.token is None:
-        if outcome.refused == "locked":
-            until = long_time(outcome.locked_until, services.tz, "id")
-            return _login_page(request, error="login.locked", status=401, until=until)
-        return _login_page(request, error="login.bad_credentials", status=401)
+    guard, address = request.app[LOGIN_GUARD], origin(request).address
+    if not guard.admit(address, username):
+        return _throttled(request)
+    try:
+        token = await _sign_in(request, guard, username, password)
+    except Busy:
+        return _throttled(request)
+    if token is None:
+        # Unknown, locked, or a wrong password: one answer, so it tells nobody which.
+        return _login_page(request, error="login.refused", status=401)
+    guard.forgive(address, username)
     response = see_other(_safe_next(str(form.get("next", ""))) or "/")
-    set_cookie(request, response, SESSION_COOKIE, outcome.token)
+    set_cookie(request, response, SESSION_COOKIE, token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+async def _sign_in(
+    request: web.Request, guard: LoginGuard, username: str, password: str
+) -> str | None:
+    """A session token for a right password; the check runs on the guard's pool, outside any
+    transaction, between counting the attempt (under the user's row lock) and opening the
+    session."""
+    db, moment = request.app[SERVICES].db, now(request)
+
+    def known() -> bool:
+        with db.read() as session:
+            return logins.is_known(session, username)
+
+    def reserve() -> logins.Attempt:
+        with db.write() as session:
+            return logins.reserve(session, username, now=moment)
+
+    def finish(user_id: int) -> str | None:
+        with db.write() as session:
+            return logins.finish(session, user_id, now=moment)
+
+    async with guard.slot():
+        is_known = await asyncio.to_thread(known)
+        attempt = await asyncio.to_thread(reserve) if is_known else None
+        matched = await guard.check(attempt.password_hash if attempt else None, password)
+    if not matched or attempt is None or attempt.user_id is None:
+        return None
+    return await asyncio.to_thread(finish, attempt.user_id)
+
+
+def _throttled(request: web.Request) -> web.Response:
+    # Plain text, not the form: a flood is mostly answered here, and it should cost little.
+    response = refused(request, "login.throttled", 429)
+    response.headers["Retry-After"] = "60"
     return response
 
 
@@ -125,14 +165,17 @@ async def switch_locale(request: web.Request) -> web.Response:
 
 
 def queue_filter(request: web.Request) -> queue_store.QueueFilter:
-    query = request.query
+    """The queue's filters from the query; one no ticket could match (a NUL in it, an unknown
+    status) is ignored rather than refused, so a bad link still opens the queue."""
+    query = {k: v for k, v in request.query.items() if is_storable(v)}
     user = visitor(request).user
+    status = query.get("status") or "open"
     try:
         page_number = int(query.get("page", "1"))
     except ValueError:
         page_number = 1
     return queue_store.QueueFilter(
-        status=query.get("status") or "open",
+        status=status if status in ("open", "all", *queue_store.STATUSES) else "open",
         channel=query.get("channel") or None,
         category=query.get("category") or None,
         opd=query.get("opd") or None,
@@ -184,7 +227,13 @@ def see_other(location: str) -> web.Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (`//evil`, `/\\evil`, `https://...`)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only a path on this site, else "" (the queue): never another host (`//evil`, `/\\evil`,
+    `https://...`). Browsers drop tabs and newlines from a URL, so `/<TAB>/evil` would become
+    `//evil`: any control character or backslash refuses the target outright, and whatever
+    else a header cannot carry (spaces, non-ASCII) is percent-encoded."""
+    if not target or _NOT_IN_A_PATH.search(target):
         return ""
-    return target
+    path = quote(target, safe=_PATH_SAFE)
+    if not path.startswith("/") or path.startswith("//"):
+        return ""
+    return path

@@ -16,6 +16,7 @@ from aiohttp import web
 from inbox.auth import SESSION_COOKIE, Handler
 from inbox.context import SERVICES
 from inbox.i18n import translate
+from inbox.proxies import is_https
 from store import sessions as session_store
 from store.models import User
 
@@ -50,8 +51,11 @@ def now(request: web.Request) -> datetime:
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
-    """HttpOnly, SameSite=Lax (links from a mail still open the inbox), Secure over HTTPS."""
-    response.set_cookie(name, value, httponly=True, samesite="Lax", secure=request.secure, path="/")
+    """HttpOnly, SameSite=Lax (links from a mail still open the inbox), Secure over HTTPS,
+    also when a trusted proxy says the client used it (inbox/proxies.py)."""
+    response.set_cookie(
+        name, value, httponly=True, samesite="Lax", secure=is_https(request), path="/"
+    )
 
 
 def refused(request: web.Request, key: str, http_status: int) -> web.Response:

@@ -11,9 +11,13 @@ from typing import Any
 from aiohttp import web
 
 from inbox.context import SERVICES, InboxServices
-from inbox.sessions import MANAGERS, now, page
+from inbox.sessions import MANAGERS, now, page, refused
 from inbox.views import render
 from store import stats
+
+
+class BadPeriod(ValueError):
+    """`from`/`to` are not days the statistics can be counted for."""
 
 
 def period(request: web.Request) -> tuple[date, date]:
@@ -25,10 +29,18 @@ def period(request: web.Request) -> tuple[date, date]:
         first = date.fromisoformat(query["from"]) if query.get("from") else today.replace(day=1)
         last = date.fromisoformat(query["to"]) if query.get("to") else today
     except ValueError:
-        raise web.HTTPUnprocessableEntity(text="from/to: YYYY-MM-DD") from None
+        raise BadPeriod from None
     if last < first:
         first, last = last, first
+    try:  # the store's bounds: 9999-12-31 has no next day, 0001-01-01 no UTC start
+        stats.query_range(first.isoformat(), last.isoformat(), services.tz, now(request))
+    except ValueError:
+        raise BadPeriod from None
     return first, last
+
+
+def bad_period(request: web.Request) -> web.Response:
+    return refused(request, "stats.bad_period", 400)
 
 
 def figures(services: InboxServices, first: date, last: date, as_of: datetime) -> dict[str, Any]:
@@ -47,7 +59,10 @@ routes = web.RouteTableDef()
 @page(MANAGERS)
 async def stats_view(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    first, last = period(request)
+    try:
+        first, last = period(request)
+    except BadPeriod:
+        return bad_period(request)
     found = await asyncio.to_thread(figures, services, first, last, now(request))
     return render(
         request,
@@ -65,7 +80,10 @@ async def stats_view(request: web.Request) -> web.Response:
 @page(MANAGERS)
 async def stats_csv(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    first, last = period(request)
+    try:
+        first, last = period(request)
+    except BadPeriod:
+        return bad_period(request)
     found = await asyncio.to_thread(figures, services, first, last, now(request))
     out = io.StringIO()
     writer = csv.writer(out)

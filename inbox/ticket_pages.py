@@ -63,10 +63,10 @@ class TicketView:
 
 
 def may_see(user: User, ticket: Ticket) -> bool:
-    """Staff see every ticket; an OPD only those forwarded to it (as store.queue.forwarded_to)."""
+    """Staff see every ticket; an OPD only those currently forwarded to it."""
     if user.role in STAFF:
         return True
-    return user.opd is not None and ticket.opd == user.opd and ticket.opd_due_at is not None
+    return ticket_queries.is_forwarded_to(ticket, user.opd)
 
 
 def allowed_actions(user: User, ticket: Ticket) -> list[Action]:

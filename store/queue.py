@@ -10,7 +10,10 @@ from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from store.models import Reporter, Ticket
-from store.tickets import _text_matches  # the API's search, the same everywhere
+from store.tickets import (
+    _text_matches,  # the API's search, the same everywhere
+    forwarded_to,  # who an OPD's liaison sees, the same everywhere
+)
 
 OPEN = ("new", "clarifying", "forwarded", "in_progress")
 WITH_OPD = ("forwarded", "in_progress")
@@ -58,11 +61,6 @@ def _flag_clause(flag: str) -> ColumnElement[bool]:
     if flag == "out_of_jurisdiction":
         return flags["out_of_jurisdiction"].as_boolean().is_(True)
     return flags["duplicate_of"].as_string().is_not(None)
-
-
-def forwarded_to(opd: str) -> ColumnElement[bool]:
-    """Tickets handed to `opd`: verifying sets the OPD, forwarding also sets its due time."""
-    return and_(Ticket.opd == opd, col(Ticket.opd_due_at).is_not(None))
 
 
 def _scope(only_opd: str | None) -> Any:

@@ -1,60 +1,22 @@
-"""Staff sign-in: password checks with lock-out, and server-side browser sessions."""
+"""Server-side browser sessions of signed-in staff (the sign-in itself: store/logins.py)."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, select
 
 from store.models import User, WebSession
-from store.users import hash_password, password_matches
 
-MAX_FAILED_LOGINS = 5
-LOCK_OUT_FOR = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=12)  # an unused session ends after a working day
 SESSION_MAX = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=5)
 
 
-@dataclass(frozen=True, slots=True)
-class SignIn:
-    """The outcome of a sign-in attempt: a session token, or why there is none."""
-
-    token: str | None = None
-    refused: str | None = None  # "bad_credentials" or "locked"
-    locked_until: datetime | None = None
-
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def sign_in(session: Session, username: str, password: str, *, now: datetime) -> SignIn:
-    """Check the password, count failures, lock the account after MAX_FAILED_LOGINS."""
-    user = session.exec(select(User).where(User.username == username.strip())).first()
-    if user is None or user.disabled_at is not None:
-        # Hash anyway so that a wrong name takes as long as a wrong password.
-        password_matches(_dummy_hash(), password)
-        return SignIn(refused="bad_credentials")
-    if user.locked_until is not None and user.locked_until > now:
-        return SignIn(refused="locked", locked_until=user.locked_until)
-    if not password_matches(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCK_OUT_FOR
-            user.failed_logins = 0
-            session.add(user)
-            return SignIn(refused="locked", locked_until=user.locked_until)
-        session.add(user)
-        return SignIn(refused="bad_credentials")
-    user.failed_logins = 0
-    user.locked_until = None
-    session.add(user)
-    return SignIn(token=open_session(session, user, now=now))
 
 
 def open_session(session: Session, user: User, *, now: datetime) -> str:
@@ -114,7 +76,3 @@ def unlock(session: Session, username: str) -> bool:
     session.add(user)
     return True
 
-
-@functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))

@@ -53,7 +53,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func
@@ -131,17 +131,29 @@ def query_range(
     return start, end
 
 
+def _representable(moment: datetime, name: str) -> datetime:
+    """`moment` if the store can hold it as UTC (it keeps every time in UTC)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"`{name}` is out of range (years 1 to 9999)") from None
+    return moment
+
+
 def _bound(text: str, tz: tzinfo, name: str, *, end: bool) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return day_range(day, tz)[1 if end else 0]
-        moment = datetime.fromisoformat(text)
+            moment = day_range(day, tz)[1 if end else 0]
+        else:
+            moment = datetime.fromisoformat(text)
+    except OverflowError:  # the day after 9999-12-31
+        raise ValueError(f"`{name}` is out of range (years 1 to 9999)") from None
     except ValueError:
         raise ValueError(f"`{name}` must be a date (YYYY-MM-DD) or an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise ValueError(f"`{name}` needs a time zone offset, e.g. 2026-11-23T07:00:00+07:00")
-    return moment
+    return _representable(moment, name)
 
 
 # --- pure figures -------------------------------------------------------------------------------

@@ -6,14 +6,18 @@ import base64
 import binascii
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
+from store.text import is_storable
 
 MAX_PAGE = 200
+MAX_ID = 2**63 - 1  # a BIGINT; SQLite's INTEGER holds the same
+# Where a ticket is with the operators, never with an OPD, whatever its `opd` says.
+WITH_OPERATORS = ("new", "clarifying")
 
 
 class BadCursor(ValueError):
@@ -30,17 +34,44 @@ class TicketFilter:
     cursor: str | None = None
 
 
+def forwarded_to(opd: str) -> ColumnElement[bool]:
+    """Tickets currently forwarded to `opd`: forwarding sets `opd` and `opd_due_at`; verifying
+    and reopening clear `opd_due_at` (triage/actions.py), so a ticket handed back to the
+    operators leaves the OPD's sight until it is forwarded again."""
+    return and_(
+        Ticket.opd == opd,
+        col(Ticket.opd_due_at).is_not(None),
+        col(Ticket.status).not_in(WITH_OPERATORS),
+    )
+
+
+def is_forwarded_to(ticket: Ticket, opd: str | None) -> bool:
+    """`forwarded_to` for one loaded ticket."""
+    return (
+        opd is not None
+        and ticket.opd == opd
+        and ticket.opd_due_at is not None
+        and ticket.status not in WITH_OPERATORS
+    )
+
+
 def encode_cursor(ticket: Ticket) -> str:
     raw = f"{ticket.last_activity_at.isoformat()}|{ticket.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The position `encode_cursor` wrote; anything else (a naive or unrepresentable time, an
+    id no column holds) is BadCursor, never a database error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, ticket_id = raw.rsplit("|", 1)
-        return datetime.fromisoformat(when), int(ticket_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        moment, number = datetime.fromisoformat(when), int(ticket_id)
+        if moment.tzinfo is None or not 0 < number <= MAX_ID:
+            raise ValueError(raw)
+        moment.astimezone(UTC)  # the store keeps UTC: 0001-01-01T00:00+01:00 has none
+        return moment, number
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise BadCursor("cursor is not one this server handed out") from exc
 
 
@@ -54,8 +85,8 @@ def list_tickets(
         query = query.where(Ticket.status == wanted.status)
     if wanted.channel:
         query = query.where(Ticket.channel == wanted.channel)
-    if wanted.opd:  # an OPD sees its tickets once forwarded to it
-        query = query.where(Ticket.opd == wanted.opd, col(Ticket.opd_due_at).is_not(None))
+    if wanted.opd:
+        query = query.where(forwarded_to(wanted.opd))
     if wanted.q:
         query = query.where(_text_matches(wanted.q))
     if wanted.cursor:
@@ -91,6 +122,8 @@ def _text_matches(q: str) -> ColumnElement[bool]:
 
 
 def get_ticket(session: Session, number: str) -> tuple[Ticket, Reporter] | None:
+    if not is_storable(number):  # no ticket number holds a NUL (PostgreSQL would refuse it)
+        return None
     row = session.exec(
         select(Ticket, Reporter)
         .join(Reporter, col(Reporter.id) == Ticket.reporter_id)

@@ -226,6 +226,8 @@ async def test_attachments_are_served_only_to_who_may_see_the_ticket(api: Api) -
         assert response.headers["Content-Type"] == "image/png"
         assert response.headers["Content-Disposition"] == "inline; filename*=UTF-8''foto1.png"
         assert "sandbox" in response.headers["Content-Security-Policy"]
+        # Nothing stays in the browser's cache after sign-out (a shared office computer).
+        assert response.headers["Cache-Control"] == "no-store"
         assert await response.read() == PNG
         download = await operator.http.get(f"/attachments/{found}?download=1")
         assert download.headers["Content-Disposition"].startswith("attachment;")

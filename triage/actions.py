@@ -4,7 +4,7 @@ all in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from store.db import Database
 from store.models import Ticket, TicketEvent
+from store.text import is_storable, storable_or_none, storable_text
 from triage import messages
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.outbox import enqueue
@@ -85,6 +86,7 @@ class TicketActions:
     def apply(self, number: str, request: ActionRequest, actor: str) -> None:
         """Apply one action; raises TicketNotFound, ActionInvalid or TransitionError."""
         queued = False
+        request = _storable(request)
         with self.db.write() as session:
             ticket = _locked_ticket(session, number)
             now = self.clock()
@@ -181,6 +183,8 @@ class _Step:
         )
         self.ticket.category = category.code
         self.ticket.opd = opd.code if opd else None
+        # The OPD is only proposed here: no OPD has the ticket until it is forwarded.
+        self.ticket.opd_due_at = None
         self.ticket.verified_at = self.now
         return {"category": category.code, "opd": self.ticket.opd}
 
@@ -249,6 +253,8 @@ class _Step:
             )
         self.ticket.closed_at = None
         self.ticket.merged_into = None
+        # Back with the operators: the OPD that had it no longer does (store.tickets.forwarded_to).
+        self.ticket.opd_due_at = None
         self.ticket.verify_due_at = self.a.rules.calendar.due(
             self.now, self.a.rules.triage.verify_within
         )
@@ -304,7 +310,19 @@ class _Step:
         return self.a.rules.opds[code]
 
 
+def _storable(request: ActionRequest) -> ActionRequest:
+    """What the operator typed, made storable on both databases (store.text): a note with a
+    NUL or a lone surrogate is kept with U+FFFD, never a failed transaction."""
+    texts = {
+        name: storable_or_none(getattr(request, name))
+        for name in ("category", "opd", "message", "into", "text")
+    }
+    return replace(request, **texts, facts=tuple(storable_text(f) for f in request.facts))
+
+
 def _locked_ticket(session: Session, number: str) -> Ticket:
+    if not is_storable(number):  # no ticket has that number (PostgreSQL would refuse a NUL)
+        raise TicketNotFound(number)
     query = select(Ticket).where(Ticket.number == number.upper())
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
