@@ -17,8 +17,8 @@ from sqlmodel import select
 from conftest import REPO
 from store import migrate
 from store.db import Database
-from store.models import ALL_TABLES, ApiToken, Attachment, Ticket, User, WebSession
 from store.logins import reserve
+from store.models import ALL_TABLES, ApiToken, Attachment, Ticket, User, WebSession
 from store.sessions import open_session
 from store.users import token_hash, user_for_token
 
