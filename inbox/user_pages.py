@@ -16,6 +16,7 @@ from store import sessions as session_store
 from store.models import User
 from store.users import (
     ROLES,
+    USERNAME_PATTERN,
     TokenInfo,
     UserError,
     add_user,
@@ -106,7 +107,8 @@ def _reason(request: web.Request, error: UserError) -> str:
     return _text(request, f"users.invalid.{error.key}") if error.key else str(error)
 
 
-@routes.post("/users/{username}/unlock")
+# A name no account can have (NUL, a slash, 400 characters) is simply not found.
+@routes.post("/users/{username:" + USERNAME_PATTERN + "}/unlock")
 @page(MANAGERS)
 async def unlock(request: web.Request) -> web.Response:
     db = request.app[SERVICES].db
@@ -121,7 +123,7 @@ async def unlock(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/users")
 
 
-@routes.post("/users/{username}/disable")
+@routes.post("/users/{username:" + USERNAME_PATTERN + "}/disable")
 @page(ADMINS)
 async def disable(request: web.Request) -> web.Response:
     db = request.app[SERVICES].db

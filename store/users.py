@@ -19,7 +19,8 @@ from store.models import ApiToken, User, WebSession
 ROLES = ("operator", "supervisor", "admin", "opd")
 TOKEN_PREFIX = "kanal_"
 # A name goes into page paths (/users/NAME/unlock): no slash, no dot-only segment, no space.
-USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+USERNAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+USERNAME = re.compile(USERNAME_PATTERN)
 _hasher = PasswordHasher()
 
 
