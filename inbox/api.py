@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from inbox.auth import current_user, require_user
@@ -20,30 +20,14 @@ from store import tickets as ticket_queries
 from store.models import Ticket, User
 from store.queue import STATUSES
 from store.text import is_storable
-from triage.actions import ActionInvalid, ActionRequest, TicketNotFound
-from triage.states import OPERATOR_ACTIONS, Action, Resolution, TransitionError
+from triage.action_requests import parse_action
+from triage.actions import ActionInvalid, TicketNotFound
+from triage.states import Action, TransitionError
 
 routes = web.RouteTableDef()
 
-OperatorAction = Literal[tuple(sorted(a.value for a in OPERATOR_ACTIONS))]  # type: ignore[valid-type]
 # What a department's liaison may do on the tickets forwarded to it.
 OPD_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.RESOLVE, Action.NOTE})
-
-
-class ActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # reply, resolve, reject: how the message goes out where a channel offers a choice
-    # (X: "reply" tweet or "dm"; Facebook/Instagram comments: "public" or "private").
-    mode: Literal["reply", "dm", "public", "private"] | None = None
-    action: OperatorAction
-    category: str | None = None
-    opd: str | None = None
-    message: str | None = None
-    resolution: Resolution | None = None
-    into: str | None = None
-    text: str | None = None
-    facts: list[str] = []
 
 
 def json_error(http_status: int, message: str, **extra: Any) -> web.Response:
@@ -149,28 +133,16 @@ async def act(request: web.Request) -> web.Response:
     user = current_user(request)
     number = request.match_info["number"]
     try:
-        body = ActionBody.model_validate(await request.json())
-    except ValueError as exc:  # not JSON at all
-        if isinstance(exc, ValidationError):
-            return json_error(422, "the action body is not valid", details=_details(exc))
+        wanted = parse_action(await request.json())
+    except ValidationError as exc:
+        return json_error(422, "the action body is not valid", details=_details(exc))
+    except ValueError:  # not JSON at all
         return json_error(422, "the body must be a JSON object")
-    action = Action(body.action)
-    refusal = await asyncio.to_thread(_refusal, services, user, number, action)
+    refusal = await asyncio.to_thread(_refusal, services, user, number, wanted.action)
     if refusal:
         return refusal
-    act_request = ActionRequest(
-        action=action,
-        category=body.category,
-        opd=body.opd,
-        message=body.message,
-        resolution=body.resolution,
-        into=body.into,
-        text=body.text,
-        facts=tuple(body.facts),
-        mode=body.mode,
-    )
     try:
-        await asyncio.to_thread(services.actions.apply, number, act_request, user.username)
+        await asyncio.to_thread(services.actions.apply, number, wanted, user.username)
     except TicketNotFound:
         return json_error(404, f"no ticket {number}")
     except TransitionError as exc:
@@ -243,6 +215,11 @@ def _refusal(
 
 
 def _details(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
-    ]
+    return [{"field": _field(e), "problem": e["msg"]} for e in exc.errors()]
+
+
+def _field(error: Any) -> str:
+    """The body's field an error is about; the union's errors start with the action's name."""
+    if error["type"].startswith("union_tag"):
+        return "action"
+    return ".".join(str(part) for part in error["loc"][1:])
