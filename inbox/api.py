@@ -61,7 +61,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = current_user(request)
     try:
-        query: TicketQuery = TicketQuery.parse(request.query)
+        query = TicketQuery.parse(request.query)
     except BadQuery as exc:  # a 400, never a 500
         return json_error(400, str(exc))
     wanted = ticket_queries.TicketFilter(
@@ -167,7 +167,7 @@ async def period_stats(request: web.Request) -> web.Response:
         return json_error(403, "only supervisors and admins may read the statistics")
     now = services.actions.clock()
     try:
-        query: PeriodQuery = PeriodQuery.parse(request.query)
+        query = PeriodQuery.parse(request.query)
         start, end = stats.query_range(query.from_, query.to, services.tz, now)
     except ValueError as exc:  # BadQuery too
         return json_error(400, str(exc))

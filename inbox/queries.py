@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from pydantic import (
     BaseModel,
@@ -28,7 +28,7 @@ class _Query(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     @classmethod
-    def parse(cls, query: Mapping[str, str]) -> Any:
+    def parse(cls, query: Mapping[str, str]) -> Self:
         """The parameters (the first of a repeated one), or BadQuery with the first problem."""
         try:
             return cls.model_validate({key: query[key] for key in query})
@@ -45,7 +45,7 @@ class TicketQuery(_Query):
     status: str | None = Field(
         None, json_schema_extra={"enum": list(STATUSES)}, description="the tickets' state"
     )
-    channel: str | None = Field(None, description="whatsapp, email, instagram, facebook, x, ...")
+    channel: str | None = Field(None, description="the name of the channel the report came on")
     q: str | None = Field(None, description="text search in number, summary, reporter, messages")
     cursor: str | None = Field(None, description="next_cursor from the previous page")
 
