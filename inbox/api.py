@@ -3,51 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from inbox import schemas
 from inbox.auth import current_user, require_user
 from inbox.context import SERVICES, InboxServices
 from inbox.openapi import openapi_document
-from inbox.serialize import event_json, message_json, ticket_summary
+from inbox.queries import BadQuery, PeriodQuery, TicketQuery
+from inbox.serialize import ticket_detail, ticket_summary
 from inbox.sessions import MANAGERS
 from store import stats
 from store import tickets as ticket_queries
 from store.models import Ticket, User
-from store.queue import STATUSES
-from store.text import is_storable
-from triage.actions import ActionInvalid, ActionRequest, TicketNotFound
-from triage.states import OPERATOR_ACTIONS, Action, Resolution, TransitionError
+from triage.action_requests import parse_action
+from triage.actions import ActionInvalid, TicketNotFound
+from triage.states import Action, TransitionError
 
 routes = web.RouteTableDef()
 
-OperatorAction = Literal[tuple(sorted(a.value for a in OPERATOR_ACTIONS))]  # type: ignore[valid-type]
 # What a department's liaison may do on the tickets forwarded to it.
 OPD_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.RESOLVE, Action.NOTE})
+_CATEGORIES = TypeAdapter(list[schemas.Category])
+_OPDS = TypeAdapter(list[schemas.CodeName])
 
 
-class ActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # reply, resolve, reject: how the message goes out where a channel offers a choice
-    # (X: "reply" tweet or "dm"; Facebook/Instagram comments: "public" or "private").
-    mode: Literal["reply", "dm", "public", "private"] | None = None
-    action: OperatorAction
-    category: str | None = None
-    opd: str | None = None
-    message: str | None = None
-    resolution: Resolution | None = None
-    into: str | None = None
-    text: str | None = None
-    facts: list[str] = []
+def answer(body: BaseModel, status: int = 200) -> web.Response:
+    """A response whose JSON is one of inbox.schemas' models, as the OpenAPI document says."""
+    return web.json_response(body.model_dump(mode="json"), status=status)
 
 
-def json_error(http_status: int, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=http_status)
+def json_error(http_status: int, message: str) -> web.Response:
+    return answer(schemas.Error(error=message), http_status)
 
 
 @routes.get("/healthz")
@@ -55,10 +45,9 @@ async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     leading = sorted(leader.name for leader in services.leaders if leader.leading)
     if await asyncio.to_thread(services.db.ping):
-        return web.json_response({"status": "ok", "database": "ok", "leading": leading})
-    return web.json_response(
-        {"status": "unavailable", "database": "unreachable", "leading": leading}, status=503
-    )
+        return answer(schemas.Health(status="ok", database="ok", leading=leading))
+    health = schemas.Health(status="unavailable", database="unreachable", leading=leading)
+    return answer(health, 503)
 
 
 @routes.get("/api/openapi.json")
@@ -71,45 +60,29 @@ async def openapi(request: web.Request) -> web.Response:
 async def list_tickets(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = current_user(request)
-    query = request.query
-    problem = _list_problem(query)
-    if problem:
-        return json_error(400, problem)
+    try:
+        query = TicketQuery.parse(request.query)
+    except BadQuery as exc:  # a 400, never a 500
+        return json_error(400, str(exc))
     wanted = ticket_queries.TicketFilter(
-        status=query.get("status") or None,
-        channel=query.get("channel") or None,
-        q=query.get("q") or None,
+        status=query.status,
+        channel=query.channel,
+        q=query.q,
         opd=user.opd if user.role == "opd" else None,
-        limit=int(query.get("limit", "50")),
-        cursor=query.get("cursor") or None,
+        limit=query.limit,
+        cursor=query.cursor,
     )
 
-    def read() -> dict[str, Any]:
+    def read() -> schemas.TicketPage:
         with services.db.read() as session:
             rows, next_cursor = ticket_queries.list_tickets(session, wanted)
             items = [ticket_summary(t, r, services.tz) for t, r in rows]
-        return {"items": items, "next_cursor": next_cursor}
+        return schemas.TicketPage(items=items, next_cursor=next_cursor)
 
     try:
-        return web.json_response(await asyncio.to_thread(read))
+        return answer(await asyncio.to_thread(read))
     except ticket_queries.BadCursor as exc:
         return json_error(400, str(exc))
-
-
-def _list_problem(query: Mapping[str, str]) -> str | None:
-    """Why the ticket list's query cannot be answered, if it cannot (a 400, never a 500)."""
-    limit = query.get("limit", "50")
-    if not limit.isascii() or not limit.isdigit():
-        return "limit must be a whole number"
-    if not 1 <= int(limit) <= ticket_queries.MAX_PAGE:
-        return f"limit must be between 1 and {ticket_queries.MAX_PAGE}"
-    status = query.get("status")
-    if status and status not in STATUSES:
-        return f"status must be one of {', '.join(STATUSES)}"
-    for name in ("channel", "q", "cursor"):
-        if not is_storable(query.get(name, "")):
-            return f"{name} holds a NUL character, which no ticket can contain"
-    return None
 
 
 @routes.get("/api/tickets/{number}")
@@ -119,27 +92,24 @@ async def get_ticket(request: web.Request) -> web.Response:
     user = current_user(request)
     number = request.match_info["number"]
 
-    def read() -> dict[str, Any] | None:
+    def read() -> schemas.TicketDetail | None:
         with services.db.read() as session:
             found = ticket_queries.get_ticket(session, number)
             if found is None or not _may_see(user, found[0]):
                 return None
             ticket, reporter = found
-            body = ticket_summary(ticket, reporter, services.tz)
-            body["messages"] = [
-                message_json(m, a, services.tz)
-                for m, a in ticket_queries.conversation(session, ticket.id or 0)
-            ]
-            body["events"] = [
-                event_json(e, services.tz)
-                for e in ticket_queries.audit_trail(session, ticket.id or 0)
-            ]
-            return body
+            return ticket_detail(
+                ticket,
+                reporter,
+                ticket_queries.conversation(session, ticket.id or 0),
+                ticket_queries.audit_trail(session, ticket.id or 0),
+                services.tz,
+            )
 
     body = await asyncio.to_thread(read)
     if body is None:
         return json_error(404, f"no ticket {number}")
-    return web.json_response(body)
+    return answer(body)
 
 
 @routes.post("/api/tickets/{number}/actions")
@@ -149,32 +119,21 @@ async def act(request: web.Request) -> web.Response:
     user = current_user(request)
     number = request.match_info["number"]
     try:
-        body = ActionBody.model_validate(await request.json())
-    except ValueError as exc:  # not JSON at all
-        if isinstance(exc, ValidationError):
-            return json_error(422, "the action body is not valid", details=_details(exc))
+        wanted = parse_action(await request.json())
+    except ValidationError as exc:
+        return answer(_invalid(exc), 422)
+    except ValueError:  # not JSON at all
         return json_error(422, "the body must be a JSON object")
-    action = Action(body.action)
-    refusal = await asyncio.to_thread(_refusal, services, user, number, action)
+    refusal = await asyncio.to_thread(_refusal, services, user, number, wanted.action)
     if refusal:
         return refusal
-    act_request = ActionRequest(
-        action=action,
-        category=body.category,
-        opd=body.opd,
-        message=body.message,
-        resolution=body.resolution,
-        into=body.into,
-        text=body.text,
-        facts=tuple(body.facts),
-        mode=body.mode,
-    )
     try:
-        await asyncio.to_thread(services.actions.apply, number, act_request, user.username)
+        await asyncio.to_thread(services.actions.apply, number, wanted, user.username)
     except TicketNotFound:
         return json_error(404, f"no ticket {number}")
     except TransitionError as exc:
-        return json_error(409, str(exc), status=exc.status.value, action=exc.action.value)
+        refused = schemas.Refused(error=str(exc), status=exc.status, action=exc.action.value)
+        return answer(refused, 409)
     except ActionInvalid as exc:
         return json_error(422, str(exc))
     except DBAPIError:
@@ -186,16 +145,16 @@ async def act(request: web.Request) -> web.Response:
 @require_user
 async def categories(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    return web.json_response(
-        [{"code": c.code, "name": c.name, "opd": c.opd} for c in services.categories]
-    )
+    listed = [schemas.Category(code=c.code, name=c.name, opd=c.opd) for c in services.categories]
+    return web.json_response(_CATEGORIES.dump_python(listed, mode="json"))
 
 
 @routes.get("/api/opds")
 @require_user
 async def opds(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    return web.json_response([{"code": o.code, "name": o.name} for o in services.opds])
+    listed = [schemas.CodeName(code=o.code, name=o.name) for o in services.opds]
+    return web.json_response(_OPDS.dump_python(listed, mode="json"))
 
 
 @routes.get("/api/stats")
@@ -208,17 +167,17 @@ async def period_stats(request: web.Request) -> web.Response:
         return json_error(403, "only supervisors and admins may read the statistics")
     now = services.actions.clock()
     try:
-        start, end = stats.query_range(
-            request.query.get("from"), request.query.get("to"), services.tz, now
-        )
-    except ValueError as exc:
+        query = PeriodQuery.parse(request.query)
+        start, end = stats.query_range(query.from_, query.to, services.tz, now)
+    except ValueError as exc:  # BadQuery too
         return json_error(400, str(exc))
 
-    def read() -> dict[str, Any]:
+    def read() -> schemas.Period:
         with services.db.read() as session:
-            return stats.period_stats(session, start, end, as_of=min(end, now))
+            figures = stats.period_stats(session, start, end, as_of=min(end, now))
+        return schemas.Period.model_validate(figures)
 
-    return web.json_response(await asyncio.to_thread(read))
+    return answer(await asyncio.to_thread(read))
 
 
 def _may_see(user: User, ticket: Ticket) -> bool:
@@ -242,7 +201,15 @@ def _refusal(
     return None
 
 
-def _details(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
-    ]
+def _invalid(exc: ValidationError) -> schemas.InvalidBody:
+    return schemas.InvalidBody(
+        error="the action body is not valid",
+        details=[schemas.FieldProblem(field=_field(e), problem=e["msg"]) for e in exc.errors()],
+    )
+
+
+def _field(error: Any) -> str:
+    """The body's field an error is about; the union's errors start with the action's name."""
+    if error["type"].startswith("union_tag"):
+        return "action"
+    return ".".join(str(part) for part in error["loc"][1:])

@@ -1,326 +1,183 @@
-"""The OpenAPI 3 description of the JSON API; a test keeps it true to the routes and answers."""
+"""The OpenAPI 3.1 document of the JSON API, generated from the models its handlers use."""
 
 from __future__ import annotations
 
+import functools
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from triage.states import OPERATOR_ACTIONS, Resolution, Status
+from pydantic import BaseModel, TypeAdapter
 
-_STR = {"type": "string"}
-_NSTR = {"type": "string", "nullable": True}
-_WHEN = {"type": "string", "format": "date-time", "nullable": True}
+from inbox import schemas
+from inbox.queries import PeriodQuery, TicketQuery
+from triage.action_requests import ActionRequest
 
-
-def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required if required is not None else list(properties),
-    }
+REF = "#/components/schemas/{model}"
+_NO_TOKEN = (401, schemas.Error, "No or bad token")
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+@dataclass(frozen=True)
+class Operation:
+    """One route: what it takes and every answer it gives, by HTTP status."""
+
+    method: str
+    path: str
+    summary: str
+    answers: tuple[tuple[int, Any, str], ...]  # (status, type of the JSON, description)
+    query: type[BaseModel] | None = None
+    body: tuple[str, Any] | None = None  # (component name, type)
+    secured: bool = True
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-TICKET = _obj(
-    {
-        "number": {**_STR, "example": "LBP-2026-00042"},
-        "status": {"type": "string", "enum": [s.value for s in Status]},
-        "resolution": {"type": "string", "enum": [r.value for r in Resolution], "nullable": True},
-        "channel": _STR,
-        "reporter": _obj({"name": _NSTR, "contact": _NSTR, "channel_id": _STR}),
-        "summary": _STR,
-        "category": _NSTR,
-        "opd": _NSTR,
-        "verified": {"type": "boolean"},
-        "answered": {"type": "boolean"},
-        "merged_into": _NSTR,
-        "flags": {"type": "object"},
-        "created_at": _WHEN,
-        "last_activity_at": _WHEN,
-        "verify_due_at": _WHEN,
-        "clarification_due_at": _WHEN,
-        "opd_due_at": _WHEN,
-        "due_at": _WHEN,
-        "message_count": {"type": "integer"},
-    }
-)
-ATTACHMENT = _obj(
-    {
-        "id": {"type": "integer"},
-        "kind": _STR,
-        "mime_type": _NSTR,
-        "file_name": _NSTR,
-        "size": {"type": "integer", "nullable": True},
-        "caption": _NSTR,
-        "state": {"type": "string", "enum": ["pending", "stored", "failed"]},
-        "error": _NSTR,
-    }
-)
-MESSAGE = _obj(
-    {
-        "id": {"type": "integer"},
-        "direction": {"type": "string", "enum": ["in", "out"]},
-        "channel": _STR,
-        "external_id": _STR,
-        "author": _NSTR,
-        "text": _STR,
-        "subject": _NSTR,
-        "attachments": {"type": "array", "items": _ref("Attachment")},
-        "location": {
-            **_obj(
-                {
-                    "latitude": {"type": "number"},
-                    "longitude": {"type": "number"},
-                    "name": _NSTR,
-                    "address": _NSTR,
-                }
-            ),
-            "nullable": True,
-        },
-        "time": _WHEN,
-        "received_at": _WHEN,
-        "delivery_state": _NSTR,
-        "error_code": _NSTR,
-        "error_message": _NSTR,
-        "parse_error": _NSTR,
-        "edited_text": _NSTR,
-        "deleted": {"type": "boolean"},
-        "reaction": _NSTR,
-        "forwarded": {"type": "boolean"},
-    }
-)
-EVENT = _obj(
-    {
-        "at": _WHEN,
-        "actor": _STR,
-        "action": _STR,
-        "from_state": _NSTR,
-        "to_state": _NSTR,
-        "note": _NSTR,
-        "data": {"type": "object"},
-    }
-)
-TICKET_DETAIL = {
-    "allOf": [
-        _ref("Ticket"),
-        _obj(
-            {
-                "messages": {"type": "array", "items": _ref("Message")},
-                "events": {"type": "array", "items": _ref("Event")},
-            }
+OPERATIONS = (
+    Operation(
+        "get",
+        "/healthz",
+        "Whether the service and its database answer",
+        ((200, schemas.Health, "OK"), (503, schemas.Health, "Database unreachable")),
+        secured=False,
+    ),
+    Operation(
+        "get",
+        "/api/openapi.json",
+        "This document",
+        ((200, dict[str, Any], "OK"),),
+        secured=False,
+    ),
+    Operation(
+        "get",
+        "/api/tickets",
+        "Tickets, newest activity first, one page at a time",
+        (
+            (200, schemas.TicketPage, "OK"),
+            (400, schemas.Error, "Bad filter, limit or cursor"),
+            _NO_TOKEN,
         ),
-    ]
-}
-ACTION = _obj(
-    {
-        "action": {"type": "string", "enum": sorted(a.value for a in OPERATOR_ACTIONS)},
-        "category": {**_STR, "description": "verify: the category code"},
-        "opd": {**_STR, "description": "verify, forward: the OPD code"},
-        "message": {**_STR, "description": "text to the reporter (template when absent)"},
-        "resolution": {"type": "string", "enum": [r.value for r in Resolution]},
-        "into": {**_STR, "description": "merge: the number of the ticket to follow"},
-        "text": {**_STR, "description": "note: the internal note"},
-        "mode": {
-            "type": "string",
-            "enum": ["reply", "dm", "public", "private"],
-            "description": "how the message goes out where the channel offers a choice "
-            "(X: reply tweet or DM; Facebook/Instagram comments: public or private reply)",
-        },
-        "facts": {
-            "type": "array",
-            "items": {
-                "type": "string",
-                "enum": ["location", "photo", "supporting_data", "event_time"],
-            },
-            "description": "request_clarification: what to ask for (default: what is missing)",
-        },
-    },
-    required=["action"],
-)
-CODE_NAME = _obj({"code": _STR, "name": _STR}, required=["code", "name"])
-_AUTH = [{"bearer": []}]
-_HEALTH = {
-    "status": {"type": "string", "enum": ["ok", "unavailable"]},
-    "database": {"type": "string", "enum": ["ok", "unreachable"]},
-    "leading": {
-        "type": "array",
-        "items": _STR,
-        "description": "singletons this process runs now (scheduler, pollers)",
-    },
-}
-_NUMBER = {"name": "number", "in": "path", "required": True, "schema": _STR}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
-_HOURS = {"type": "number", "nullable": True}
-
-
-def _reasons(reasons: list[str]) -> dict[str, Any]:
-    return _obj(
-        {"total": {"type": "integer"}, "by_reason": _obj({r: {"type": "integer"} for r in reasons})}
-    )
-
-
-PERIOD = _obj(
-    {
-        "received": _obj({"total": {"type": "integer"}, "by_channel": _COUNTS}),
-        "valid": {"type": "integer"},
-        "not_valid": _reasons(["not_factual", "no_response", "spam"]),
-        "rejected": _reasons(["out_of_jurisdiction", "not_government_affairs", "private_matter"]),
-        "by_status": _obj({s.value: {"type": "integer"} for s in Status}),
-        "by_category": _COUNTS,
-        "by_opd": _COUNTS,
-        "overdue_by_opd": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": _STR},
-        },
-        "median_first_response_hours": _HOURS,
-        "median_resolution_hours": _HOURS,
-    }
+        query=TicketQuery,
+    ),
+    Operation(
+        "get",
+        "/api/tickets/{number}",
+        "One ticket with its conversation and audit trail",
+        ((200, schemas.TicketDetail, "OK"), _NO_TOKEN, (404, schemas.Error, "No such ticket")),
+    ),
+    Operation(
+        "post",
+        "/api/tickets/{number}/actions",
+        "Apply an action of the ticket state machine",
+        (
+            (200, schemas.TicketDetail, "The ticket after the action"),
+            _NO_TOKEN,
+            (403, schemas.Error, "The user's role may not do this"),
+            (404, schemas.Error, "No such ticket"),
+            (409, schemas.Refused, "The action is not allowed in the ticket's state"),
+            (422, schemas.InvalidBody | schemas.Error, "Malformed or incomplete body"),
+            (503, schemas.Error, "Database unreachable"),
+        ),
+        body=("ActionRequest", ActionRequest),
+    ),
+    Operation(
+        "get",
+        "/api/categories",
+        "Configured report categories",
+        ((200, list[schemas.Category], "OK"), _NO_TOKEN),
+    ),
+    Operation(
+        "get",
+        "/api/opds",
+        "Configured departments (OPD)",
+        ((200, list[schemas.CodeName], "OK"), _NO_TOKEN),
+    ),
+    Operation(
+        "get",
+        "/api/stats",
+        "Figures of the reports received in a period (as in the daily digest)",
+        (
+            (200, schemas.Period, "OK"),
+            (400, schemas.Error, "Bad or out-of-range date"),
+            _NO_TOKEN,
+            (403, schemas.Error, "Not a supervisor or admin"),
+        ),
+        query=PeriodQuery,
+    ),
 )
 
 
-PATHS: dict[str, Any] = {
-    "/healthz": {
-        "get": {
-            "summary": "Whether the service and its database answer",
-            "responses": {
-                "200": _json(_obj(_HEALTH)),
-                "503": _json(_obj(_HEALTH), "Database unreachable"),
-            },
-        }
-    },
-    "/api/openapi.json": {
-        "get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}
-    },
-    "/api/tickets": {
-        "get": {
-            "summary": "Tickets, newest activity first, one page at a time",
-            "security": _AUTH,
-            "parameters": [
-                _query("status", {"type": "string", "enum": [s.value for s in Status]}, "state"),
-                _query("channel", _STR, "whatsapp, email, instagram, facebook, x, telegram"),
-                _query("q", _STR, "text search in number, summary, reporter and messages"),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "page size"),
-                _query("cursor", _STR, "next_cursor from the previous page"),
-            ],
-            "responses": {
-                "200": _json(
-                    _obj(
-                        {
-                            "items": {"type": "array", "items": _ref("Ticket")},
-                            "next_cursor": _NSTR,
-                        }
-                    )
-                ),
-                "400": _error("Bad filter, limit or cursor"),
-                "401": _error("No or bad token"),
-            },
-        }
-    },
-    "/api/tickets/{number}": {
-        "get": {
-            "summary": "One ticket with its conversation and audit trail",
-            "security": _AUTH,
-            "parameters": [_NUMBER],
-            "responses": {
-                "200": _json(_ref("TicketDetail")),
-                "401": _error("No or bad token"),
-                "404": _error("No such ticket"),
-            },
-        }
-    },
-    "/api/tickets/{number}/actions": {
-        "post": {
-            "summary": "Apply an action of the ticket state machine",
-            "security": _AUTH,
-            "parameters": [_NUMBER],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _ref("Action")}},
-            },
-            "responses": {
-                "200": _json(_ref("TicketDetail"), "The ticket after the action"),
-                "401": _error("No or bad token"),
-                "403": _error("The user's role may not do this"),
-                "404": _error("No such ticket"),
-                "409": _error("The action is not allowed in the ticket's state"),
-                "422": _error("Malformed or incomplete body"),
-                "503": _error("Database unreachable"),
-            },
-        }
-    },
-    "/api/categories": {
-        "get": {
-            "summary": "Configured report categories",
-            "security": _AUTH,
-            "responses": {"200": _json({"type": "array", "items": _ref("Category")})},
-        }
-    },
-    "/api/opds": {
-        "get": {
-            "summary": "Configured departments (OPD) and liaisons",
-            "security": _AUTH,
-            "responses": {"200": _json({"type": "array", "items": _ref("CodeName")})},
-        }
-    },
-    "/api/stats": {
-        "get": {
-            "summary": "Figures of the reports received in a period (as in the daily digest)",
-            "security": _AUTH,
-            "parameters": [
-                _query("from", _STR, "first day (YYYY-MM-DD, local) or instant; default: 1st"),
-                _query("to", _STR, "last day, included (YYYY-MM-DD) or instant; default: today"),
-            ],
-            "responses": {
-                "200": _json(_ref("Period")),
-                "400": _error("Bad or out-of-range date"),
-                "401": _error("No or bad token"),
-                "403": _error("Not a supervisor or admin"),
-            },
-        }
-    },
-}
-
-
+@functools.cache
 def openapi_document() -> dict[str, Any]:
+    """The document; built once, as it depends on nothing but the code."""
+    inputs: list[tuple[tuple[str, ...], Any, TypeAdapter[Any]]] = []
+    for op in OPERATIONS:
+        for status, kind, _ in op.answers:
+            inputs.append(((op.method, op.path, str(status)), "serialization", TypeAdapter(kind)))
+        if op.body:
+            inputs.append(((op.method, op.path, "body"), "validation", TypeAdapter(op.body[1])))
+    generated, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF)
+    components = dict(definitions.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, generated, components)
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Kanal API", "version": "1"},
-        "paths": PATHS,
+        "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Ticket": TICKET,
-                "TicketDetail": TICKET_DETAIL,
-                "Message": MESSAGE,
-                "Attachment": ATTACHMENT,
-                "Event": EVENT,
-                "Action": ACTION,
-                "CodeName": CODE_NAME,
-                "Category": _obj({"code": _STR, "name": _STR, "opd": _NSTR}),
-                "Error": _obj({"error": _STR}, required=["error"]),
-                "Period": PERIOD,
-            },
+            "schemas": dict(sorted(components.items())),
         },
     }
+
+
+def _operation(
+    op: Operation, generated: dict[Any, Any], components: dict[str, Any]
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"summary": op.summary}
+    if op.secured:
+        spec["security"] = [{"bearer": []}]
+    parameters = [_path_parameter(name) for name in re.findall(r"{(\w+)}", op.path)]
+    parameters += _query_parameters(op.query) if op.query else []
+    if parameters:
+        spec["parameters"] = parameters
+    if op.body:
+        name = op.body[0]
+        components[name] = generated[((op.method, op.path, "body"), "validation")]
+        spec["requestBody"] = {"required": True, "content": _json({"$ref": REF.format(model=name)})}
+    spec["responses"] = {
+        str(status): {
+            "description": description,
+            "content": _json(generated[((op.method, op.path, str(status)), "serialization")]),
+        }
+        for status, _, description in op.answers
+    }
+    return spec
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    properties = model.model_json_schema(by_alias=True)["properties"]
+    parameters = []
+    for name, prop in properties.items():
+        schema = {k: v for k, v in prop.items() if k not in ("title", "description", "anyOf")}
+        # A query parameter is absent rather than null: keep the one branch that is not null.
+        branches = [b for b in prop.get("anyOf", []) if b.get("type") != "null"]
+        schema.update(branches[0] if branches else {})
+        if schema.get("default", 0) is None:
+            del schema["default"]
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": schema,
+                "description": prop.get("description", ""),
+            }
+        )
+    return parameters

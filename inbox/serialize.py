@@ -1,10 +1,12 @@
-"""Tickets, messages and events as the JSON the API answers with."""
+"""Tickets, messages and events as the API answers with them (the models of inbox.schemas)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any
 
+from inbox import schemas
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
 
 
@@ -13,7 +15,25 @@ def when(value: datetime | None, tz: tzinfo) -> str | None:
     return value.astimezone(tz).isoformat() if value else None
 
 
-def ticket_summary(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> dict[str, Any]:
+def ticket_summary(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> schemas.Ticket:
+    return schemas.Ticket(**_ticket_fields(ticket, reporter, tz))
+
+
+def ticket_detail(
+    ticket: Ticket,
+    reporter: Reporter,
+    conversation: Iterable[tuple[Message, list[Attachment]]],
+    events: Iterable[TicketEvent],
+    tz: tzinfo,
+) -> schemas.TicketDetail:
+    return schemas.TicketDetail(
+        **_ticket_fields(ticket, reporter, tz),
+        messages=[message_out(m, a, tz) for m, a in conversation],
+        events=[event_out(e, tz) for e in events],
+    )
+
+
+def _ticket_fields(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> dict[str, Any]:
     return {
         "number": ticket.number,
         "status": ticket.status,
@@ -41,58 +61,58 @@ def ticket_summary(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> dict[str, 
     }
 
 
-def message_json(message: Message, attachments: list[Attachment], tz: tzinfo) -> dict[str, Any]:
+def message_out(message: Message, attachments: list[Attachment], tz: tzinfo) -> schemas.Message:
     location = None
     if message.latitude is not None and message.longitude is not None:
-        location = {
-            "latitude": message.latitude,
-            "longitude": message.longitude,
-            "name": message.location_name,
-            "address": message.location_address,
-        }
-    return {
-        "id": message.id,
-        "direction": message.direction,
-        "channel": message.channel,
-        "external_id": message.external_id,
-        "author": message.author,
-        "text": message.text,
-        "subject": message.subject,
-        "attachments": [attachment_json(a) for a in attachments],
-        "location": location,
-        "time": when(message.sent_at, tz),
-        "received_at": when(message.received_at, tz),
-        "delivery_state": message.delivery_state,
-        "error_code": message.error_code,
-        "error_message": message.error_message,
-        "parse_error": message.parse_error,
-        "edited_text": message.edited_text,
-        "deleted": message.deleted_at is not None,
-        "reaction": message.reaction,
-        "forwarded": message.forwarded,
-    }
+        location = schemas.Location(
+            latitude=message.latitude,
+            longitude=message.longitude,
+            name=message.location_name,
+            address=message.location_address,
+        )
+    return schemas.Message(
+        id=message.id,
+        direction=message.direction,
+        channel=message.channel,
+        external_id=message.external_id,
+        author=message.author,
+        text=message.text,
+        subject=message.subject,
+        attachments=[attachment_out(a) for a in attachments],
+        location=location,
+        time=when(message.sent_at, tz),
+        received_at=when(message.received_at, tz),
+        delivery_state=message.delivery_state,
+        error_code=message.error_code,
+        error_message=message.error_message,
+        parse_error=message.parse_error,
+        edited_text=message.edited_text,
+        deleted=message.deleted_at is not None,
+        reaction=message.reaction,
+        forwarded=message.forwarded,
+    )
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
-    return {
-        "id": attachment.id,
-        "kind": attachment.kind,
-        "mime_type": attachment.mime_type,
-        "file_name": attachment.file_name,
-        "size": attachment.size,
-        "caption": attachment.caption,
-        "state": attachment.fetch_state,
-        "error": attachment.fetch_error,
-    }
+def attachment_out(attachment: Attachment) -> schemas.Attachment:
+    return schemas.Attachment(
+        id=attachment.id,
+        kind=attachment.kind,
+        mime_type=attachment.mime_type,
+        file_name=attachment.file_name,
+        size=attachment.size,
+        caption=attachment.caption,
+        state=attachment.fetch_state,
+        error=attachment.fetch_error,
+    )
 
 
-def event_json(event: TicketEvent, tz: tzinfo) -> dict[str, Any]:
-    return {
-        "at": when(event.at, tz),
-        "actor": event.actor,
-        "action": event.action,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "note": event.note,
-        "data": event.data,
-    }
+def event_out(event: TicketEvent, tz: tzinfo) -> schemas.Event:
+    return schemas.Event(
+        at=when(event.at, tz),
+        actor=event.actor,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        note=event.note,
+        data=event.data,
+    )

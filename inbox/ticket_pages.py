@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from inbox.api import OPD_ACTIONS
@@ -19,13 +20,13 @@ from inbox.views import render
 from store import tickets as ticket_queries
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage import messages
-from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, ActionRequest, TicketNotFound
+from triage.action_requests import ActionRequest, parse_action
+from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, TicketNotFound
 from triage.states import (
     OPERATOR_ACTIONS,
     REJECT_RESOLUTIONS,
     TRANSITIONS,
     Action,
-    Resolution,
     Status,
     TransitionError,
 )
@@ -198,29 +199,29 @@ async def clarification_preview(request: web.Request) -> web.Response:
 
 
 def action_request(form: Any) -> ActionRequest:
-    """The form of one action as TicketActions takes it; unknown actions are ActionInvalid."""
+    """The form of one action as TicketActions takes it; what is not one is ActionInvalid."""
+    values: dict[str, Any] = {"action": str(form.get("action", ""))}
+    for name in ("category", "opd", "message", "resolution", "into", "text"):
+        value = str(form.get(name) or "").strip()
+        if value:  # an empty field of the form is one not given
+            values[name] = value
+    facts = [str(f) for f in form.getall("facts", [])]
+    if facts:
+        values["facts"] = facts
     try:
-        action = Action(str(form.get("action", "")))
-    except ValueError:
-        raise ActionInvalid("unknown action") from None
-    if action not in OPERATOR_ACTIONS:
-        raise ActionInvalid("unknown action")
-    reason = str(form.get("resolution") or "")
-    try:
-        resolution = Resolution(reason) if reason else None
-    except ValueError:
-        raise ActionInvalid(f"unknown reason {reason!r}") from None
-    facts = tuple(str(f) for f in form.getall("facts", []))
-    return ActionRequest(
-        action=action,
-        category=str(form.get("category") or "") or None,
-        opd=str(form.get("opd") or "") or None,
-        message=str(form.get("message") or "").strip() or None,
-        resolution=resolution,
-        into=str(form.get("into") or "").strip() or None,
-        text=str(form.get("text") or "").strip() or None,
-        facts=facts,
-    )
+        return parse_action(values)
+    except ValidationError as exc:
+        raise ActionInvalid(_form_problem(exc, values)) from None
+
+
+def _form_problem(exc: ValidationError, values: dict[str, Any]) -> str:
+    error = exc.errors()[0]
+    if error["type"].startswith("union_tag"):
+        return "unknown action"
+    field = str(error["loc"][-1])
+    if field == "resolution":
+        return f"unknown reason {values['resolution']!r}"
+    return f"{field}: {error['msg']}"
 
 
 @routes.post("/tickets/{number}/actions")

@@ -272,16 +272,15 @@ async def test_the_openapi_document_matches_the_routes_and_answers(api: Api) -> 
     _, listing = await api.get("/api/tickets")
     _, detail = await api.get("/api/tickets/LBP-2026-00001")
     schemas = spec["components"]["schemas"]
-    assert set(listing) == set(
-        spec["paths"]["/api/tickets"]["get"]["responses"]["200"]["content"]["application/json"][
-            "schema"
-        ]["properties"]
-    )
+    page = spec["paths"]["/api/tickets"]["get"]["responses"]["200"]["content"]
+    assert page["application/json"]["schema"] == {"$ref": "#/components/schemas/TicketPage"}
+    assert set(listing) == set(schemas["TicketPage"]["properties"])
     assert set(listing["items"][0]) == set(schemas["Ticket"]["properties"])
     assert set(detail) == set(schemas["Ticket"]["properties"]) | {"messages", "events"}
+    assert set(detail) == set(schemas["TicketDetail"]["properties"])
     assert set(detail["messages"][0]) == set(schemas["Message"]["properties"])
     assert set(detail["events"][0]) == set(schemas["Event"]["properties"])
-    for value, schema in ((detail["status"], schemas["Ticket"]["properties"]["status"]),):
+    for value, schema in ((detail["status"], schemas["Status"]),):
         assert value in schema["enum"]
 
 

@@ -23,7 +23,7 @@ from runtime import build_runtime
 from servers.smtp import SmtpServer
 from store.db import Database
 from store.models import DigestRun, Notification, Ticket
-from triage.actions import ActionRequest
+from triage.action_requests import parse_action
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.states import Action, Resolution
 
@@ -137,7 +137,7 @@ async def assessed(api: Api) -> None:
 
 def act(api: Api, number: str, action: Action, **values: Any) -> None:
     api.runtime.actions.apply(
-        f"LBP-2026-{number}", ActionRequest(action=action, **values), "operator1"
+        f"LBP-2026-{number}", parse_action({"action": action, **values}), "operator1"
     )
 
 

@@ -19,8 +19,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import DeliveryReceipt, Message, OutboxItem, Ticket
-from triage.actions import ActionRequest
-from triage.states import Action
+from triage.action_requests import Reply
 
 REPLY = "Terima kasih, laporan Anda sedang kami periksa."
 COMMENT = "10158407654328553_10158414644018553"
@@ -95,7 +94,7 @@ async def test_a_dm_report_is_answered_in_messenger(
     runtime: Runtime, db: Database, graph: FakeGraph
 ) -> None:
     ticket = await until(lambda: ticket_with(db, "m_SriWahyuni02_lokasi"))
-    runtime.actions.apply(ticket.number, ActionRequest(Action.REPLY, message=REPLY), "operator1")
+    runtime.actions.apply(ticket.number, Reply(message=REPLY), "operator1")
 
     sent = await until(lambda: outbound(db, ticket))
     assert (sent.platform_message_id, sent.delivery_state) == ("m_fake1", "sent")
@@ -118,7 +117,7 @@ async def test_a_comment_report_gets_the_configured_private_reply(
     runtime: Runtime, db: Database, graph: FakeGraph
 ) -> None:
     ticket = await until(lambda: ticket_with(db, f"comment:{COMMENT}"))
-    runtime.actions.apply(ticket.number, ActionRequest(Action.REPLY, message=REPLY), "operator1")
+    runtime.actions.apply(ticket.number, Reply(message=REPLY), "operator1")
 
     sent = await until(lambda: outbound(db, ticket))
     assert sent.reply_to == f"comment:{COMMENT}"

@@ -25,8 +25,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, RawEvent, Ticket
-from triage.actions import ActionRequest
-from triage.states import Action
+from triage.action_requests import Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
@@ -53,7 +52,7 @@ class Kanal:
             return list(session.exec(query).all())
 
     def reply(self, number: str, text: str = REPLY) -> None:
-        self.runtime.actions.apply(number, ActionRequest(Action.REPLY, message=text), "operator1")
+        self.runtime.actions.apply(number, Reply(message=text), "operator1")
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket
-from triage.actions import ActionRequest
-from triage.states import Action
+from triage.action_requests import Reply
 
 APP_SECRET = "e2e-app-secret"
 REPLY = "Terima kasih, laporan Anda sedang kami periksa."
@@ -51,7 +50,7 @@ class Kanal:
             return session.exec(select(Ticket)).one()
 
     def reply(self, ticket: Ticket) -> None:
-        request = ActionRequest(Action.REPLY, message=REPLY)
+        request = Reply(message=REPLY)
         self.runtime.actions.apply(ticket.number, request, actor="operator1")
 
     def outbound(self) -> Message | None:

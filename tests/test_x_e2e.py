@@ -18,8 +18,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, Ticket
-from triage.actions import ActionRequest
-from triage.states import Action
+from triage.action_requests import Reply
 
 ACCOUNT = "783214"
 ALICE = "1500000000000000001"
@@ -89,7 +88,7 @@ async def test_mention_reply_tweet_and_the_reporters_answer_in_one_ticket(
         ticket = session.get(Ticket, first.ticket_id)
     assert (ticket.channel, ticket.account, ticket.summary != "") == ("x", ACCOUNT, True)
 
-    runtime.actions.apply(ticket.number, ActionRequest(Action.REPLY, message=REPLY), "operator1")
+    runtime.actions.apply(ticket.number, Reply(message=REPLY), "operator1")
     (out,) = await until(lambda: [m for m in messages(db, "out") if m.platform_message_id])
     (request,) = fake.of("POST", "/2/tweets")
     assert request.body == {"text": REPLY, "reply": {"in_reply_to_tweet_id": mention["id"]}}

@@ -4,7 +4,7 @@ all in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 from store.db import Database
 from store.models import Ticket, TicketEvent
-from store.text import is_storable, storable_or_none, storable_text
+from store.text import is_storable, storable_or_none
 from triage import messages
+from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, given
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.outbox import enqueue
 from triage.sla import WorkCalendar, opd_answer_term
@@ -27,7 +28,6 @@ from triage.states import (
     decide,
 )
 
-CLARIFIABLE_FACTS = ("location", "photo", "supporting_data", "event_time")
 # Actions that answer the operators' own clock ("verify or ask for clarification in N days").
 OPERATOR_CLOCK_STOPS = frozenset(
     {Action.VERIFY, Action.REQUEST_CLARIFICATION, Action.REJECT, Action.MERGE, Action.RESOLVE}
@@ -40,19 +40,6 @@ class TicketNotFound(LookupError):
 
 class ActionInvalid(ValueError):
     """The action's body is incomplete or names something unknown; the API answers 422."""
-
-
-@dataclass(frozen=True, slots=True)
-class ActionRequest:
-    action: Action
-    category: str | None = None
-    opd: str | None = None
-    message: str | None = None
-    resolution: Resolution | None = None
-    into: str | None = None
-    text: str | None = None
-    facts: tuple[str, ...] = ()  # request_clarification: what to ask for
-    mode: str | None = None  # how a channel with a choice sends it (see OutboundMessage.options)
 
 
 @dataclass(frozen=True)
@@ -97,7 +84,7 @@ class TicketActions:
                     resolution=Resolution(ticket.resolution) if ticket.resolution else None,
                 ),
                 request.action,
-                resolution=request.resolution,
+                resolution=given(request, "resolution"),
             )
             step = _Step(self, session, ticket, request, actor, now)
             data = step.run()
@@ -118,7 +105,7 @@ class TicketActions:
                     action=request.action.value,
                     from_state=outcome.from_state.value,
                     to_state=outcome.to_state.value,
-                    note=request.text or request.message or step.sent_text,
+                    note=given(request, "text") or given(request, "message") or step.sent_text,
                     data=data,
                 )
             )
@@ -164,7 +151,8 @@ class _Step:
                 region=self.a.rules.region,
                 **values,
             )
-        options = {"mode": self.request.mode} if self.request.mode else None
+        mode = given(self.request, "mode")
+        options = {"mode": mode} if mode else None
         enqueue(
             self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options,
             automatic=automatic,
@@ -313,11 +301,13 @@ class _Step:
 def _storable(request: ActionRequest) -> ActionRequest:
     """What the operator typed, made storable on both databases (store.text): a note with a
     NUL or a lone surrogate is kept with U+FFFD, never a failed transaction."""
+    # Facts need nothing: the model takes only the known names.
     texts = {
-        name: storable_or_none(getattr(request, name))
+        name: storable_or_none(given(request, name))
         for name in ("category", "opd", "message", "into", "text")
+        if name in type(request).model_fields
     }
-    return replace(request, **texts, facts=tuple(storable_text(f) for f in request.facts))
+    return request.model_copy(update=texts)
 
 
 def _locked_ticket(session: Session, number: str) -> Ticket:
