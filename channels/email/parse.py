@@ -19,8 +19,8 @@ from channels.base import (
     InboundMessage,
     UnsupportedEvent,
 )
-from channels.mail_budget import MailLimits, first_headers, over_budget
-from channels.mail_headers import (
+from channels.email.budget import MailLimits, first_headers, over_budget
+from channels.email.headers import (
     all_headers,
     external_id_for,
     header_addresses,
@@ -28,8 +28,8 @@ from channels.mail_headers import (
     message_ids,
     normalize_message_id,
 )
-from channels.mail_loops import detect_loop, read_failed_delivery
-from channels.mail_parts import (
+from channels.email.loops import detect_loop, read_failed_delivery
+from channels.email.parts import (
     Parts,
     collect,
     forwarded_message,
@@ -37,7 +37,7 @@ from channels.mail_parts import (
     save_attachment,
     store_media,
 )
-from channels.mail_text import clean_text, looks_forwarded, trim_reply
+from channels.email.text import clean_text, looks_forwarded, trim_reply
 
 __all__ = [
     "ParseContext", "external_id_for", "message_ids", "normalize_message_id", "parse_email",

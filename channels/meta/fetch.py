@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from channels.meta_graph import GraphClient, graph_time
-from channels.meta_parse import Dialect, Item, Post, read_comment, read_dm, read_mention, read_post
+from channels.meta.graph import GraphClient, graph_time
+from channels.meta.parse import Dialect, Item, Post, read_comment, read_dm, read_mention, read_post
 
 
 @dataclass(frozen=True, slots=True)

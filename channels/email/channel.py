@@ -26,11 +26,11 @@ from channels.base import (
     Routes,
     SendResult,
 )
-from channels.imap_intake import MailItems, store_batch, unreadable_mail
-from channels.imap_session import CONNECTION_ERRORS, FetchedMail, MailboxSession
-from channels.mail_budget import DEFAULT_MAX_BYTES, MailLimits
-from channels.mail_parse import ParseContext, parse_mail
-from channels.smtp_out import SmtpSender, own_msgid_domain
+from channels.email.intake import MailItems, store_batch, unreadable_mail
+from channels.email.imap import CONNECTION_ERRORS, FetchedMail, MailboxSession
+from channels.email.budget import DEFAULT_MAX_BYTES, MailLimits
+from channels.email.parse import ParseContext, parse_mail
+from channels.email.smtp import SmtpSender, own_msgid_domain
 
 log = logging.getLogger("kanal.channels.email")
 CHANNEL = "email"

@@ -23,7 +23,7 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
-from channels.whatsapp_sender import sender_id_of, sender_profile
+from channels.whatsapp.identity import sender_id_of, sender_profile
 
 CHANNEL = "whatsapp"
 WEBHOOK_OBJECT = "whatsapp_business_account"

@@ -28,9 +28,9 @@ from channels.base import (
 from channels.media_fetch import MediaFetcher
 from channels.media_hosts import X_MEDIA_HOSTS
 from channels.polling import PollWriter
-from channels.x_api import TWEEPY_HOST, Credentials, XApi
-from channels.x_media import XPhotoDownload
-from channels.x_parse import (
+from channels.x.api import TWEEPY_HOST, Credentials, XApi
+from channels.x.media import XPhotoDownload
+from channels.x.parse import (
     CHANNEL,
     DM_EVENT_FIELDS,
     DM_EXPANSIONS,

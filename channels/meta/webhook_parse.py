@@ -23,7 +23,7 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
-from channels.meta_parse import COMMENT_PREFIX, Dialect, Item, Post, to_inbound
+from channels.meta.parse import COMMENT_PREFIX, Dialect, Item, Post, to_inbound
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WEBHOOK_OBJECTS = {"facebook": "page", "instagram": "instagram"}

@@ -8,8 +8,8 @@ from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import collapse_rfc2231_value
 
-from channels.mail_headers import header_addresses, header_text
-from channels.mail_text import clean_text
+from channels.email.headers import header_addresses, header_text
+from channels.email.text import clean_text
 
 # Local parts that only machines write from (RFC 3834 §2 and common practice).
 _BOUNCE_LOCALPARTS = frozenset({"mailer-daemon", "postmaster"})

@@ -41,8 +41,8 @@ from channels.base import (
 )
 from channels.media_fetch import MediaFetcher
 from channels.polling import PollWriter
-from channels.telegram_media import TelegramDownload, retry_seconds
-from channels.telegram_parse import CHANNEL, message_ref, parse_updates
+from channels.telegram.media import TelegramDownload, retry_seconds
+from channels.telegram.parse import CHANNEL, message_ref, parse_updates
 
 log = logging.getLogger("kanal.channels.telegram")
 MEDIA_RESUME = timedelta(days=7)

@@ -27,22 +27,22 @@ from channels.base import (
     UpdateKind,
 )
 from channels.media_fetch import MediaFetcher
-from channels.meta_config import MetaConfig
-from channels.meta_cursor import Change, SourceCursor, batches
-from channels.meta_fetch import GraphReader, Platform
-from channels.meta_graph import (
+from channels.meta.config import MetaConfig
+from channels.meta.cursor import Change, SourceCursor, batches
+from channels.meta.fetch import GraphReader, Platform
+from channels.meta.graph import (
     GraphClient,
     GraphError,
     GraphThrottled,
     GraphTokenInvalid,
 )
-from channels.meta_media import CdnDownload
-from channels.meta_parse import (
+from channels.meta.media import CdnDownload
+from channels.meta.parse import (
     to_inbound,
 )
-from channels.meta_receiver import MetaReceiver
-from channels.meta_send import TEXTS as SEND_TEXTS
-from channels.meta_send import WINDOW_CODE, outside_window, send_request, sent_id
+from channels.meta.webhook import MetaReceiver
+from channels.meta.send import TEXTS as SEND_TEXTS
+from channels.meta.send import WINDOW_CODE, outside_window, send_request, sent_id
 from channels.polling import PollWriter
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any
 
-from channels.mail_text import clean_text
+from channels.email.text import clean_text
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 # Controls other than tab, decoded from RFC 2047 words (a CR/LF injects a header when re-sent).

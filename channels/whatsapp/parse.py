@@ -9,7 +9,7 @@ from typing import Any
 
 from channels import payload
 from channels.base import DeliveryState, DeliveryStatus, Inbound, UnsupportedEvent
-from channels.whatsapp_messages import (
+from channels.whatsapp.messages import (
     CHANNEL,
     IGNORED_MESSAGE_TYPES,
     MESSAGE_PARSERS,

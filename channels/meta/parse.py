@@ -16,7 +16,7 @@ from channels.base import (
     InboundMessage,
     UnsupportedEvent,
 )
-from channels.meta_graph import graph_time
+from channels.meta.graph import graph_time
 
 # What an operator reads about where a report came from (Indonesian).
 TEXTS = {

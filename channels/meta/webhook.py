@@ -11,8 +11,8 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from channels.base import Inbound, IntakeSink, IntakeUnavailable, Routes
-from channels.meta_parse import Dialect
-from channels.meta_webhook import SIGNATURE_HEADER, HookContext, parse_webhook, signed
+from channels.meta.parse import Dialect
+from channels.meta.webhook_parse import SIGNATURE_HEADER, HookContext, parse_webhook, signed
 
 log = logging.getLogger(__name__)
 _READ_CHUNK = 64 * 1024

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from channels.base import Attachment, AttachmentKind
-from channels.mail_text import clean_text, decode_bytes, html_to_text
+from channels.email.text import clean_text, decode_bytes, html_to_text
 
 MEDIA_SUBDIR = Path("media") / "email"
 

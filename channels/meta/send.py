@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from channels.base import OutboundMessage, PlatformError
-from channels.meta_parse import COMMENT_PREFIX, MENTION_PREFIX
+from channels.meta.parse import COMMENT_PREFIX, MENTION_PREFIX
 
 # A reporter's DM opens a 24-hour window; HUMAN_AGENT-tagged replies may come up to 7 days later.
 SERVICE_WINDOW = timedelta(hours=24)

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from channels.base import ChannelConfig, Duration
 from channels.media_hosts import META_MEDIA_HOSTS
-from channels.meta_graph import GRAPH_API_BASE
+from channels.meta.graph import GRAPH_API_BASE
 
 Source = Literal["messages", "comments", "mentions"]
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from channels.meta_parse import Item
+from channels.meta.parse import Item
 
 
 @dataclass(frozen=True, slots=True)

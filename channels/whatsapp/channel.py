@@ -29,10 +29,10 @@ from channels.base import (
 )
 from channels.media_fetch import MediaFetcher
 from channels.media_hosts import WHATSAPP_MEDIA_HOSTS
-from channels.whatsapp_media import WhatsAppDownload
-from channels.whatsapp_messages import CHANNEL
-from channels.whatsapp_parse import parse_body
-from channels.whatsapp_send import message_id_from, message_payload, retry_after_seconds
+from channels.whatsapp.media import WhatsAppDownload
+from channels.whatsapp.messages import CHANNEL
+from channels.whatsapp.parse import parse_body
+from channels.whatsapp.send import message_id_from, message_payload, retry_after_seconds
 
 log = logging.getLogger(__name__)
 MEDIA_RESUME = timedelta(days=7)

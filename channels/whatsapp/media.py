@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from channels.base import Attachment, PlatformError
 from channels.media_fetch import MediaStore, StoredMedia, http_get, suffix_for
 from channels.media_hosts import WHATSAPP_MEDIA_HOSTS, checked_id, host_allowed, refused_host
-from channels.whatsapp_messages import media_sha256_hex
+from channels.whatsapp.messages import media_sha256_hex
 
 
 class WhatsAppDownload:

@@ -1,0 +1,1 @@
+"""Meta Graph: Facebook Pages and Instagram accounts, polled and by webhook, sharing one Graph client."""

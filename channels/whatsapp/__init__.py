@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: the signed webhook, its parser, replies and media."""
