@@ -39,12 +39,12 @@ log = logging.getLogger("kanal.runtime")
 # (its config table, the data dir, [the shared HTTP session,] the clock); the IMAP poller and
 # the Telegram bot bring their own clients, so they take no HTTP session.
 CHANNEL_CLASSES: dict[str, tuple[str, str, bool]] = {
-    "whatsapp": ("channels.whatsapp", "WhatsAppChannel", True),
-    "email": ("channels.imap", "EmailChannel", False),
-    "instagram": ("channels.instagram", "InstagramChannel", True),
-    "facebook": ("channels.facebook", "FacebookChannel", True),
-    "x": ("channels.x", "XChannel", True),
-    "telegram": ("channels.telegram_bot", "TelegramChannel", False),
+    "whatsapp": ("channels.whatsapp.channel", "WhatsAppChannel", True),
+    "email": ("channels.email.channel", "EmailChannel", False),
+    "instagram": ("channels.meta.instagram", "InstagramChannel", True),
+    "facebook": ("channels.meta.facebook", "FacebookChannel", True),
+    "x": ("channels.x.channel", "XChannel", True),
+    "telegram": ("channels.telegram.channel", "TelegramChannel", False),
 }
 
 

@@ -21,12 +21,12 @@ from pydantic import (
 )
 
 from channels.base import Duration
-from channels.facebook import FacebookConfig
-from channels.imap import EmailConfig
-from channels.instagram import InstagramConfig
-from channels.telegram_bot import TelegramConfig
-from channels.whatsapp import WhatsAppConfig
-from channels.x import XConfig
+from channels.email.channel import EmailConfig
+from channels.meta.facebook import FacebookConfig
+from channels.meta.instagram import InstagramConfig
+from channels.telegram.channel import TelegramConfig
+from channels.whatsapp.channel import WhatsAppConfig
+from channels.x.channel import XConfig
 from notifier.config import NotifierConfig
 from redaction import MASK, mask_url
 from triage.config import (

@@ -26,9 +26,9 @@ from channels.base import (
     Routes,
     SendResult,
 )
-from channels.email.intake import MailItems, store_batch, unreadable_mail
-from channels.email.imap import CONNECTION_ERRORS, FetchedMail, MailboxSession
 from channels.email.budget import DEFAULT_MAX_BYTES, MailLimits
+from channels.email.imap import CONNECTION_ERRORS, FetchedMail, MailboxSession
+from channels.email.intake import MailItems, store_batch, unreadable_mail
 from channels.email.parse import ParseContext, parse_mail
 from channels.email.smtp import SmtpSender, own_msgid_domain
 

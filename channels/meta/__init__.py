@@ -1,1 +1,1 @@
-"""Meta Graph: Facebook Pages and Instagram accounts, polled and by webhook, sharing one Graph client."""
+"""Meta Graph: Facebook Pages and Instagram accounts, polled and by webhook, on one Graph client."""

@@ -40,9 +40,9 @@ from channels.meta.media import CdnDownload
 from channels.meta.parse import (
     to_inbound,
 )
-from channels.meta.webhook import MetaReceiver
 from channels.meta.send import TEXTS as SEND_TEXTS
 from channels.meta.send import WINDOW_CODE, outside_window, send_request, sent_id
+from channels.meta.webhook import MetaReceiver
 from channels.polling import PollWriter
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import aiohttp
 
+from channels.meta.channel import MetaChannel
 from channels.meta.config import MetaConfig
 from channels.meta.fetch import Platform
 from channels.meta.parse import Dialect
-from channels.meta.channel import MetaChannel
 
 CHANNEL = "instagram"
 DIALECT = Dialect(

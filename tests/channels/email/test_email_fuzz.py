@@ -15,8 +15,8 @@ from sqlmodel import select
 from test_email_poll import config, cursor_value, folder_state, wait_for
 
 from channels.base import Inbound, InboundMessage, UnsupportedEvent
-from channels.imap import EmailChannel
-from channels.mail_parse import ParseContext, parse_mail
+from channels.email.channel import EmailChannel
+from channels.email.parse import ParseContext, parse_mail
 from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Message, RawEvent

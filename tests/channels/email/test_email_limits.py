@@ -18,8 +18,8 @@ from mails import (
 )
 
 from channels.base import InboundMessage
-from channels.mail_budget import MailLimits
-from channels.mail_parse import ParseContext, parse_mail
+from channels.email.budget import MailLimits
+from channels.email.parse import ParseContext, parse_mail
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

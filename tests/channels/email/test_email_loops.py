@@ -8,8 +8,8 @@ from email.parser import BytesParser
 
 import pytest
 
-from channels.mail_loops import LoopVerdict, detect_loop
-from channels.mail_text import decode_bytes, html_to_text, trim_reply
+from channels.email.loops import LoopVerdict, detect_loop
+from channels.email.text import decode_bytes, html_to_text, trim_reply
 
 BASE = (
     "From: Warga <warga@mail.id>\r\nTo: aduan@kanal.test\r\nSubject: Laporan\r\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from channels.base import DeliveryState, DeliveryStatus, InboundMessage, UnsupportedEvent
-from channels.mail_parse import ParseContext, parse_email, parse_mail
+from channels.email.parse import ParseContext, parse_email, parse_mail
 
-FIXTURES = Path(__file__).parent / "fixtures" / "email"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "email"
 FILES = sorted(FIXTURES.glob("*.eml"))
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 # Event prefixes of the fixture names, and what the parser makes of each.

@@ -12,7 +12,7 @@ from sqlmodel import select
 from test_email_poll import config, cursor_value, folder_state, wait_for
 
 from channels.base import Cursor, Inbound, IntakeResult, MediaResult
-from channels.imap import EmailChannel, EmailConfig
+from channels.email.channel import EmailChannel, EmailConfig
 from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Message, RawEvent

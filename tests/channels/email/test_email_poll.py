@@ -21,14 +21,14 @@ from channels.base import (
     MediaResult,
     UnsupportedEvent,
 )
-from channels.imap import EmailChannel, EmailConfig
-from channels.mail_parse import ParseContext, parse_mail
+from channels.email.channel import EmailChannel, EmailConfig
+from channels.email.parse import ParseContext, parse_mail
 from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Ticket
 from triage.intake import Intake
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures" / "email").glob("*.eml"))
+FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "email").glob("*.eml"))
 
 
 def config(dovecot: Dovecot, folder: str) -> EmailConfig:

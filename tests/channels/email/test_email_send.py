@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from channels.base import Channel, OutboundMessage, PlatformError
-from channels.imap import EmailChannel, EmailConfig
-from channels.smtp_out import reply_subject
+from channels.email.channel import EmailChannel, EmailConfig
+from channels.email.smtp import reply_subject
 from servers.dovecot import free_port
 from servers.smtp import SmtpServer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 def run_without_dovecot(ci: bool) -> subprocess.CompletedProcess[str]:
@@ -17,7 +17,7 @@ def run_without_dovecot(ci: bool) -> subprocess.CompletedProcess[str]:
     env["PATH"] = str(Path(sys.executable).parent)  # the venv only: no dovecot on it
     if ci:
         env["CI"] = "1"
-    test = "tests/test_email_poll.py::test_uidvalidity_change_duplicates_nothing[sqlite]"
+    test = "tests/channels/email/test_email_poll.py::test_uidvalidity_change_duplicates_nothing[sqlite]"
     return subprocess.run(
         [sys.executable, "-m", "pytest", test, "-q", "-p", "no:cacheprovider"],
         cwd=REPO,

@@ -16,9 +16,8 @@ from channels.base import (
     InboundMessage,
     UnsupportedEvent,
 )
-from channels.facebook import DIALECT as FACEBOOK
-from channels.instagram import DIALECT as INSTAGRAM
-from channels.meta_graph import (
+from channels.meta.facebook import DIALECT as FACEBOOK
+from channels.meta.graph import (
     GraphError,
     GraphThrottled,
     GraphTokenInvalid,
@@ -26,11 +25,12 @@ from channels.meta_graph import (
     error_from,
     graph_time,
 )
-from channels.meta_parse import Post, read_comment, read_dm, read_mention, shorten, to_inbound
-from channels.meta_webhook import CHANGE_PARSERS
+from channels.meta.instagram import DIALECT as INSTAGRAM
+from channels.meta.parse import Post, read_comment, read_dm, read_mention, shorten, to_inbound
+from channels.meta.webhook_parse import CHANGE_PARSERS
 from conftest import corpus_dir
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PAGE = "2121008874780932"
 
 
@@ -246,8 +246,8 @@ def test_graph_times() -> None:
 
 def test_every_fixture_is_used() -> None:
     """Graph answers are seeded into the fake; webhook bodies are posted: none lies unused."""
-    here = Path(__file__).parent
-    seed = (here / "fakes" / "meta_graph_seed.py").read_text(encoding="utf-8")
+    here = Path(__file__).resolve().parent
+    seed = (here.parents[1] / "fakes" / "meta_graph_seed.py").read_text(encoding="utf-8")
     hooks = (here / "test_facebook_webhook.py").read_text(encoding="utf-8")
     for platform in ("facebook", "instagram"):
         for path in sorted((FIXTURES / platform).glob("*.json")):

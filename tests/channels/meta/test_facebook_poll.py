@@ -22,8 +22,8 @@ from channels.base import (
     IntakeUnavailable,
     MediaResult,
 )
-from channels.facebook import FacebookChannel, FacebookConfig
-from channels.meta_graph import GraphClient, GraphThrottled, Usage
+from channels.meta.facebook import FacebookChannel, FacebookConfig
+from channels.meta.graph import GraphClient, GraphThrottled, Usage
 from conftest import FixedClock, corpus_dir
 from fakes.meta_graph import FakeGraph, throttled, token_expired
 from fakes.meta_graph_seed import FB_PAGE, facebook_comments, load, seed_facebook
@@ -39,6 +39,7 @@ from store.models import (
 )
 from triage.intake import Intake
 
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 POST = "19292868552_10158407654328553"
 KUN_LIU = "2711636948859886"
 SRI = "6120384756102938"
@@ -270,7 +271,7 @@ async def test_first_run_reads_comments_within_the_lookback_as_reports(
         raw = rows(db, RawEvent, RawEvent.id == got.raw_event_id)[0].payload
         assert raw["post"] == {
             "id": POST,
-            "caption": load(Path(__file__).parent / "fixtures/facebook/post__announcement.json")[
+            "caption": load(FIXTURES / "facebook/post__announcement.json")[
                 "message"
             ],
             "link": "https://www.facebook.com/19292868552/posts/10158407654328553/",

@@ -12,7 +12,7 @@ import pytest
 from test_facebook_poll import KUN_LIU, POST, SRI, fb_config, rows
 
 from channels.base import OutboundMessage, PlatformError
-from channels.facebook import FacebookChannel
+from channels.meta.facebook import FacebookChannel
 from conftest import FixedClock, corpus_dir
 from fakes.meta_graph import FakeGraph, throttled, token_expired
 from fakes.meta_graph_seed import FB_PAGE, seed_facebook

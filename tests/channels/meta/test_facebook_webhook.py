@@ -16,8 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from test_facebook_poll import SRI, fb_config, message, rows
 
-from channels.facebook import FacebookChannel
-from channels.instagram import InstagramChannel, InstagramConfig
+from channels.meta.facebook import FacebookChannel
+from channels.meta.instagram import InstagramChannel, InstagramConfig
 from conftest import FixedClock, corpus_dir
 from fakes.meta_graph import FakeGraph
 from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, cdn_urls, seed_facebook
@@ -25,7 +25,7 @@ from store.db import Database
 from store.models import Attachment, DeliveryReceipt, RawEvent
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SECRET = "meta-app-secret"
 
 

@@ -13,8 +13,8 @@ import pytest
 from test_facebook_poll import fb_config, message, rows, ticket_of, wait_for
 
 from channels.base import OutboundMessage
-from channels.facebook import FacebookChannel
-from channels.instagram import InstagramChannel, InstagramConfig
+from channels.meta.facebook import FacebookChannel
+from channels.meta.instagram import InstagramChannel, InstagramConfig
 from conftest import FixedClock, corpus_dir
 from fakes.meta_graph import FakeGraph, token_expired
 from fakes.meta_graph_seed import (
@@ -32,7 +32,7 @@ from triage.intake import Intake
 
 MEDIA = "17846368219941692"
 BUDI = "7301126655443322"
-FIXTURE = Path(__file__).parent / "fixtures" / "instagram"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "instagram"
 SUBJECT = (
     "Komentar di postingan: Ada jalan rusak, lampu mati atau layanan yang lambat? Tulis di "
     "komentar atau DM…"

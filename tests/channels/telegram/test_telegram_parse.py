@@ -20,7 +20,7 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
-from channels.telegram_parse import (
+from channels.telegram.parse import (
     IGNORED_UPDATES,
     MESSAGE_PARSERS,
     TEXTS,
@@ -28,7 +28,7 @@ from channels.telegram_parse import (
     parse_updates,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
 ACCOUNT = "123456"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 T = 1795395600

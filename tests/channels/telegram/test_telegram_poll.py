@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import col, select
 
 from channels.base import IntakeUnavailable
-from channels.telegram_bot import TelegramChannel, TelegramConfig
-from channels.telegram_parse import TEXTS
+from channels.telegram.channel import TelegramChannel, TelegramConfig
+from channels.telegram.parse import TEXTS
 from conftest import FixedClock
 from fakes.telegram_api import FakeTelegramBotApi
 from fakes.telegram_updates import TelegramUpdates
@@ -34,7 +34,7 @@ from store.models import (
 from triage.intake import Intake
 from triage.outbox import OutboxWorker
 
-FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
 BOT = "123456"
 SITI = "5550001"

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestServer, unused_port
 from sqlmodel import col, select
 
 from channels.base import OutboundMessage, PlatformError
-from channels.telegram_bot import TelegramChannel, TelegramConfig
-from channels.telegram_parse import TEXTS
+from channels.telegram.channel import TelegramChannel, TelegramConfig
+from channels.telegram.parse import TEXTS
 from conftest import FixedClock
 from fakes.telegram_api import FakeTelegramBotApi, chat_not_found, server_error, too_many_requests
 from fakes.telegram_updates import SECRET_HEADER, TelegramUpdates
@@ -28,7 +28,7 @@ from store.models import Message, OutboxItem, RawEvent, Ticket
 from triage.actions import ActionRequest
 from triage.states import Action
 
-FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
 SECRET = "kanal-webhook_secret-1"
 SITI = "5550001"

@@ -19,9 +19,9 @@ from test_whatsapp_parse import all_cases
 from test_whatsapp_webhook import PHOTO, Harness, make_config, media_settled, serve
 
 from channels.base import PlatformError
-from channels.facebook import FacebookChannel, FacebookConfig
-from channels.meta_graph import GraphClient
-from channels.x import XChannel, XConfig
+from channels.meta.facebook import FacebookChannel, FacebookConfig
+from channels.meta.graph import GraphClient
+from channels.x.channel import XChannel, XConfig
 from conftest import FixedClock, corpus_dir
 from fakes.meta_graph import FakeGraph
 from fakes.meta_graph_seed import FB_PAGE, seed_facebook

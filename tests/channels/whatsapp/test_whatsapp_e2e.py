@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import select
 from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
-from channels.simulated import sample_reports
+from channels.simulated.reports import sample_reports
 from conftest import FixedClock
 from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
 from fakes.whatsapp_webhooks import post_webhook, status_webhook

@@ -22,7 +22,7 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
-from channels.whatsapp_parse import (
+from channels.whatsapp.parse import (
     IGNORED_MESSAGE_TYPES,
     IGNORED_STATUSES,
     MESSAGE_PARSERS,
@@ -30,11 +30,11 @@ from channels.whatsapp_parse import (
     parse_body,
 )
 from conftest import CORPUS, corpus_dir
-from fakes.whatsapp_webhooks import webhook_bytes, webhook_cases
+from fakes.whatsapp_webhooks import OUR_ACCOUNT, webhook_bytes, webhook_cases
 
-FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "whatsapp"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-OUR_ACCOUNT = "106540352242922"  # the configured phone_number_id
+
 PNID = "1122334455667"  # the corpus' phone_number_id
 T = 1795395600  # our fixtures' base timestamp
 
@@ -602,7 +602,7 @@ def test_every_supported_kind_has_a_case() -> None:
 
 
 def test_media_sha256_is_read_in_both_announced_forms() -> None:
-    from channels.whatsapp_messages import media_sha256_hex
+    from channels.whatsapp.messages import media_sha256_hex
 
     assert media_sha256_hex("jmcT8Tj07FYlnpdV32kUBiucfDng0uxT4evCn8mzids=") == PHOTO_SHA
     assert media_sha256_hex(PHOTO_SHA.upper()) == PHOTO_SHA

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from channels.base import Channel, OutboundMessage, PlatformError
-from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
 from fakes.whatsapp_cloud import (
     INVALID_PARAMETER,

@@ -25,7 +25,7 @@ from sqlmodel import select
 from test_whatsapp_parse import EXPECTED, HASHED, OUR_ACCOUNT, all_cases, case_ids, parse
 
 from channels.base import DeliveryStatus, InboundMessage, MessageUpdate, UnsupportedEvent
-from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
 from fakes.whatsapp_cloud import FakeWhatsAppCloud
 from fakes.whatsapp_webhooks import post_webhook, status_webhook, webhook_bytes
@@ -328,7 +328,7 @@ async def test_a_wrong_handshake_is_refused(query: dict[str, str], wa: Harness) 
 async def test_a_signed_body_that_is_no_whatsapp_webhook_is_kept(
     case: str, kind: str, wa: Harness, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="channels.whatsapp")
+    caplog.set_level(logging.INFO, logger="channels.whatsapp.channel")
     body = all_cases()[case]
     assert await wa.post(body) == 200
     assert await wa.post(body) == 200  # Meta's retry of it is stored once

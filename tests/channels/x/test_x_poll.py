@@ -15,8 +15,8 @@ import pytest
 from sqlmodel import col, select
 
 from channels.base import IntakeUnavailable
-from channels.x import XChannel, XConfig
-from channels.x_parse import snowflake_time
+from channels.x.channel import XChannel, XConfig
+from channels.x.parse import snowflake_time
 from conftest import FixedClock, corpus_dir
 from fakes.x_api import FakeXApi, load_corpus
 from store.db import Database

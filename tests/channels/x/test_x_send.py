@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from channels.base import OutboundMessage, PlatformError
-from channels.x import XChannel, XConfig
+from channels.x.channel import XChannel, XConfig
 from conftest import FixedClock, corpus_dir
 from fakes.x_api import FakeXApi, load_corpus
 
