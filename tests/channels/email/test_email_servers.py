@@ -17,7 +17,10 @@ def run_without_dovecot(ci: bool) -> subprocess.CompletedProcess[str]:
     env["PATH"] = str(Path(sys.executable).parent)  # the venv only: no dovecot on it
     if ci:
         env["CI"] = "1"
-    test = "tests/channels/email/test_email_poll.py::test_uidvalidity_change_duplicates_nothing[sqlite]"
+    test = (
+        "tests/channels/email/test_email_poll.py"
+        "::test_uidvalidity_change_duplicates_nothing[sqlite]"
+    )
     return subprocess.run(
         [sys.executable, "-m", "pytest", test, "-q", "-p", "no:cacheprovider"],
         cwd=REPO,
