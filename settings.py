@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from channels.base import Duration
-from channels.email.channel import EmailConfig
+from channels.email.config import EmailConfig
 from channels.meta.facebook import FacebookConfig
 from channels.meta.instagram import InstagramConfig
 from channels.telegram.channel import TelegramConfig

@@ -8,17 +8,12 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
-
-from pydantic import Field, SecretStr
 
 from channels.base import (
-    ChannelConfig,
     ChannelHealth,
     Cursor,
-    Duration,
     InboundMessage,
     IntakeSink,
     IntakeUnavailable,
@@ -26,7 +21,8 @@ from channels.base import (
     Routes,
     SendResult,
 )
-from channels.email.budget import DEFAULT_MAX_BYTES, MailLimits
+from channels.email.budget import MailLimits
+from channels.email.config import EmailConfig
 from channels.email.imap import CONNECTION_ERRORS, FetchedMail, MailboxSession
 from channels.email.intake import MailItems, store_batch, unreadable_mail
 from channels.email.parse import ParseContext, parse_mail
@@ -34,38 +30,6 @@ from channels.email.smtp import SmtpSender, own_msgid_domain
 
 log = logging.getLogger("kanal.channels.email")
 CHANNEL = "email"
-
-
-class EmailConfig(ChannelConfig):
-    imap_host: str = ""
-    imap_port: int = 993
-    imap_tls: Literal["ssl", "starttls", "none"] = "ssl"
-    username: str = ""
-    password: SecretStr = SecretStr("")
-    folder: str = "INBOX"
-    poll_interval: Duration = timedelta(seconds=30)
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_tls: Literal["ssl", "starttls", "none"] = "starttls"
-    smtp_username: str = ""
-    smtp_password: SecretStr = SecretStr("")
-    from_address: str = ""
-    from_name: str = "Kanal"
-    mark_seen: bool = True  # flag \Seen once stored, so people reading the mailbox see progress
-    batch_size: int = 50  # messages fetched and committed per intake call
-    imap_timeout: Duration = timedelta(seconds=60)
-    smtp_timeout: Duration = timedelta(seconds=60)
-    retry_initial: Duration = timedelta(seconds=2)  # first back-off after a failed poll
-    retry_max: Duration = timedelta(minutes=5)
-    # A larger mail is fetched as headers only and kept with the reason (the rest stays on the
-    # server); depth and parts bound the CPU one mail can cost.
-    max_message_size: int = Field(default=DEFAULT_MAX_BYTES, gt=0)  # bytes, 25 MB
-    max_mime_depth: int = Field(default=20, gt=0)
-    max_mime_parts: int = Field(default=200, gt=0)
-    max_header_fields: int = Field(default=2000, gt=0)
-    # After this many failed attempts one mail is kept as unreadable (or skipped with a log line
-    # naming its UID), so it can never hold back the mail after it.
-    max_attempts: int = Field(default=5, ge=3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import aiosmtplib
 from channels.base import OutboundMessage, PlatformError, SendResult
 
 if TYPE_CHECKING:
-    from channels.email.channel import EmailConfig
+    from channels.email.config import EmailConfig
 
 
 # Line breaks and other controls a reporter's subject may hold (tab is harmless).
