@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -12,10 +11,10 @@ from pydantic import SecretStr
 
 from channels.base import Inbound, IntakeSink, IntakeUnavailable, Routes
 from channels.meta.parse import Dialect
-from channels.meta.webhook_parse import SIGNATURE_HEADER, HookContext, parse_webhook, signed
+from channels.meta.webhook_parse import HookContext, parse_webhook
+from channels.webhook import SIGNATURE_HEADER, Signature, read_bounded, subscription_handshake
 
 log = logging.getLogger(__name__)
-_READ_CHUNK = 64 * 1024
 
 
 class MetaReceiver:
@@ -40,7 +39,7 @@ class MetaReceiver:
         self.dialect = dialect
         self.account = account
         self.own_ids = own_ids
-        self.app_secret = app_secret
+        self.signature = Signature(app_secret)
         self.verify_token = verify_token
         self.max_body_bytes = max_body_bytes
         self.clock = clock
@@ -55,25 +54,13 @@ class MetaReceiver:
         return [web.get(self.path, self.verify), web.post(self.path, self.receive)]
 
     async def verify(self, request: web.Request) -> web.Response:
-        query = request.query
-        expected = self.verify_token.get_secret_value().encode()
-        given = query.get("hub.verify_token", "").encode()
-        if (
-            query.get("hub.mode") == "subscribe"
-            and expected
-            and hmac.compare_digest(given, expected)
-            and "hub.challenge" in query
-        ):
-            return web.Response(text=query["hub.challenge"], content_type="text/plain")
-        log.warning("%s webhook verification refused", self.dialect.channel)
-        return web.Response(status=403, text="verification failed")
+        return subscription_handshake(request, self.verify_token, self.dialect.channel)
 
     async def receive(self, request: web.Request) -> web.Response:
-        body = await _read_bounded(request, self.max_body_bytes)
+        body = await read_bounded(request, self.max_body_bytes)
         if body is None:
             return web.Response(status=413, text="body too large")
-        secret = self.app_secret.get_secret_value()
-        if not signed(body, request.headers.get(SIGNATURE_HEADER), secret):
+        if not self.signature.valid(body, request.headers.get(SIGNATURE_HEADER)):
             log.warning(
                 "%s webhook with a missing or wrong signature from %s",
                 self.dialect.channel,
@@ -94,15 +81,3 @@ class MetaReceiver:
             self.on_stored(sink, items)
         return web.Response(text="ok")
 
-
-async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(_READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

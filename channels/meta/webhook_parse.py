@@ -7,7 +7,6 @@ both ways is stored once. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from channels.base import (
 )
 from channels.meta.parse import COMMENT_PREFIX, Dialect, Item, Post, to_inbound
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 WEBHOOK_OBJECTS = {"facebook": "page", "instagram": "instagram"}
 # Known on purpose and dropped: receipts of the reporter's app, nothing to act on.
 IGNORED_MESSAGING = frozenset({"read", "delivery"})
@@ -38,16 +36,6 @@ _ATTACHMENT_KINDS = {
     "audio": AttachmentKind.AUDIO,
     "file": AttachmentKind.DOCUMENT,
 }
-
-
-def signed(body: bytes, header: str | None, secret: str) -> bool:
-    """X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>, as for WhatsApp."""
-    if not secret or not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
-    # As bytes: compare_digest refuses a str with non-ASCII, which a forger may send.
-    given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
-    return hmac.compare_digest(given, expected)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from channels.media_fetch import MediaFetcher
 from channels.polling import PollWriter
 from channels.telegram.media import TelegramDownload, retry_seconds
 from channels.telegram.parse import CHANNEL, message_ref, parse_updates
+from channels.webhook import read_bounded
 
 log = logging.getLogger("kanal.channels.telegram")
 MEDIA_RESUME = timedelta(days=7)
@@ -293,7 +294,7 @@ class TelegramChannel:
             log.warning("telegram webhook with a missing or wrong secret token from %s",
                         request.remote)
             return web.Response(status=401, text="bad secret token")
-        body = await _read_bounded(request, self.config.max_body_bytes)
+        body = await read_bounded(request, self.config.max_body_bytes)
         if body is None:
             return web.Response(status=413, text="body too large")
         sink = self._sink
@@ -365,20 +366,6 @@ async def _plain_updates(bot: Bot, offset: int) -> list[dict[str, Any]]:
         warnings.simplefilter("ignore")
         result = await bot.do_api_request("get_updates", api_kwargs=params)
     return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
-
-
-async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to exceed `limit` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _replied_message_id(reply_to: str | None, chat_id: str) -> int | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -29,6 +27,7 @@ from channels.base import (
 )
 from channels.media_fetch import MediaFetcher
 from channels.media_hosts import WHATSAPP_MEDIA_HOSTS
+from channels.webhook import SIGNATURE_HEADER, Signature, read_bounded, subscription_handshake
 from channels.whatsapp.media import WhatsAppDownload
 from channels.whatsapp.messages import CHANNEL
 from channels.whatsapp.parse import parse_body
@@ -39,8 +38,6 @@ MEDIA_RESUME = timedelta(days=7)
 
 GRAPH_API_BASE = "https://graph.facebook.com/v23.0"
 WEBHOOK_PATH = "/webhooks/whatsapp"
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-_READ_CHUNK = 64 * 1024
 
 
 class WhatsAppConfig(ChannelConfig):
@@ -96,9 +93,7 @@ class WhatsAppChannel:
         self.http = http
         self.clock = clock
         self._sink: IntakeSink | None = None
-        secret = config.app_secret.get_secret_value().encode()
-        # Keyed once: each delivery copies the keyed state (what HMAC.copy() is for).
-        self._signer = hmac.new(secret, digestmod=hashlib.sha256) if secret else None
+        self._signature = Signature(config.app_secret)
         self._resuming: asyncio.Task[None] | None = None
         download = WhatsAppDownload(
             config.api_base,
@@ -141,27 +136,15 @@ class WhatsAppChannel:
     # --- webhook ------------------------------------------------------------------------------
 
     async def verify(self, request: web.Request) -> web.Response:
-        """Meta's subscription handshake: echo hub.challenge when the verify token matches."""
-        query = request.query
-        expected = self.config.verify_token.get_secret_value().encode()
-        given = query.get("hub.verify_token", "").encode()
-        if (
-            query.get("hub.mode") == "subscribe"
-            and expected
-            and hmac.compare_digest(given, expected)
-            and "hub.challenge" in query
-        ):
-            return web.Response(text=query["hub.challenge"], content_type="text/plain")
-        log.warning("whatsapp webhook verification refused (mode=%r)", query.get("hub.mode"))
-        return web.Response(status=403, text="verification failed")
+        return subscription_handshake(request, self.config.verify_token, CHANNEL)
 
     async def receive(self, request: web.Request) -> web.Response:
         """One delivery: answered 200 only once everything in it is committed."""
-        body = await _read_bounded(request, self.config.max_body_bytes)
+        body = await read_bounded(request, self.config.max_body_bytes)
         if body is None:
             log.warning("whatsapp webhook body over %d bytes refused", self.config.max_body_bytes)
             return web.Response(status=413, text="body too large")
-        if not self._signed(body, request.headers.get(SIGNATURE_HEADER)):
+        if not self._signature.valid(body, request.headers.get(SIGNATURE_HEADER)):
             # Meta retries such deliveries; if the app secret was rotated this repeats loudly.
             log.warning(
                 "whatsapp webhook with a missing or wrong signature from %s", request.remote
@@ -180,15 +163,6 @@ class WhatsAppChannel:
             _log_unreadable(items)
             self.media.schedule(sink, items)
         return web.Response(text="ok")
-
-    def _signed(self, body: bytes, header: str | None) -> bool:
-        if self._signer is None or not header or not header.startswith("sha256="):
-            return False
-        mac = self._signer.copy()
-        mac.update(body)
-        # As bytes: compare_digest refuses a str with non-ASCII, which a forger may send.
-        given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
-        return hmac.compare_digest(given, mac.hexdigest().encode())
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -230,19 +204,3 @@ def _log_unreadable(items: Sequence[Inbound]) -> None:
             reason,
         )
 
-
-async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to exceed `limit` bytes."""
-    length = request.content_length  # parsed from the header at each access
-    if length is not None:
-        if length > limit:
-            return None
-        return await request.read()  # the length is known and within the limit
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(_READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
