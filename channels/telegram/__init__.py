@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from channels.spec import ChannelContext, ChannelSpec
-from channels.telegram.channel import TelegramChannel, TelegramConfig
+from channels.telegram.channel import TelegramChannel
+from channels.telegram.config import TelegramConfig
 
 
 def _build(context: ChannelContext) -> TelegramChannel:

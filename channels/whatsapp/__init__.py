@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from channels.spec import ChannelContext, ChannelSpec
-from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
+from channels.whatsapp.channel import WhatsAppChannel
+from channels.whatsapp.config import WhatsAppConfig
 
 
 def _build(context: ChannelContext) -> WhatsAppChannel:

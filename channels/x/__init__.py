@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from channels.spec import ChannelContext, ChannelSpec
-from channels.x.channel import XChannel, XConfig
+from channels.x.channel import XChannel
+from channels.x.config import XConfig
 
 
 def _build(context: ChannelContext) -> XChannel:

@@ -8,15 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
-from pydantic import Field, SecretStr, model_validator
 
 from channels.base import (
-    ChannelConfig,
     Cursor,
-    Duration,
     Inbound,
     IntakeSink,
     IntakeUnavailable,
@@ -26,9 +23,9 @@ from channels.base import (
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
-from channels.media_hosts import X_MEDIA_HOSTS
 from channels.polling import PollWriter
-from channels.x.api import TWEEPY_HOST, Credentials, XApi
+from channels.x.api import Credentials, XApi
+from channels.x.config import XConfig
 from channels.x.media import XPhotoDownload
 from channels.x.parse import (
     CHANNEL,
@@ -51,43 +48,6 @@ MAX_TWEET_CHARS = 280
 # (a fake or a bug answering next_token forever) stops here.
 MAX_PAGES = 20
 _SNOWFLAKE_EPOCH_MS = 1288834974657
-Source = Literal["mentions", "dms"]
-
-
-class XConfig(ChannelConfig):
-    bearer_token: SecretStr = SecretStr("")
-    consumer_key: SecretStr = SecretStr("")
-    consumer_secret: SecretStr = SecretStr("")
-    access_token: SecretStr = SecretStr("")
-    access_token_secret: SecretStr = SecretStr("")
-    user_id: str = ""  # the account's own numeric id
-    poll_interval: Duration = timedelta(minutes=1)
-    sources: list[Source] = Field(default_factory=lambda: ["mentions", "dms"])
-    # tweepy calls api.twitter.com; another value sends the same paths there (tests: a fake).
-    api_base: str = TWEEPY_HOST
-    page_size: int = Field(default=100, ge=5, le=100)
-    # The first poll (no cursor yet) reads only this far back, so enabling the channel does not
-    # turn months of old mentions and DMs into new tickets.
-    lookback: Duration = timedelta(days=2)
-    # When the operator picks no mode: "auto" answers a DM by DM and a tweet by a reply tweet.
-    reply_mode: Literal["auto", "reply", "dm"] = "auto"
-    request_timeout: Duration = timedelta(seconds=30)
-    retry_max: Duration = timedelta(minutes=15)  # longest back-off after failed polls
-    max_media_bytes: int = 15 * 1024 * 1024
-    # Photos are downloaded only from these hosts (and api_base's own).
-    media_hosts: list[str] = Field(default_factory=lambda: list(X_MEDIA_HOSTS))
-
-    @model_validator(mode="after")
-    def _complete_when_enabled(self) -> XConfig:
-        if self.enabled:
-            # Replies and DMs need the account's own (OAuth 1.0a user) keys.
-            needed = ["consumer_key", "consumer_secret", "access_token", "access_token_secret"]
-            missing = [n for n in needed if not getattr(self, n).get_secret_value()]
-            if not self.user_id:
-                missing.insert(0, "user_id")
-            if missing:
-                raise ValueError(f"required when the channel is enabled: {', '.join(missing)}")
-        return self
 
 
 @dataclass(slots=True)
