@@ -257,7 +257,7 @@ def cmd_token_revoke(args: argparse.Namespace, settings: config_schema.Settings,
 
 
 def cmd_simulate(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
-    from channels.simulated import sample_reports
+    from channels.simulated.reports import sample_reports
 
     db = _database(settings, base, migrate_sqlite=True)
     runtime = build_runtime(settings, base, db)

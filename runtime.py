@@ -4,7 +4,6 @@ the settings, and starts and stops them with the app. main.py is the command lin
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,9 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 
-from channels.base import Channel, ListensAndPolls
+from channels.base import Channel, ChannelHealth, ListensAndPolls
+from channels.registry import channel_spec
+from channels.spec import ChannelContext
 from inbox.app import build_app
 from inbox.context import InboxServices
 from inbox.proxies import networks
@@ -35,32 +36,16 @@ from triage.sweeps import Sweeps
 
 log = logging.getLogger("kanal.runtime")
 
-# Each channel's module and class, imported only when the channel is enabled. A channel takes
-# (its config table, the data dir, [the shared HTTP session,] the clock); the IMAP poller and
-# the Telegram bot bring their own clients, so they take no HTTP session.
-CHANNEL_CLASSES: dict[str, tuple[str, str, bool]] = {
-    "whatsapp": ("channels.whatsapp", "WhatsAppChannel", True),
-    "email": ("channels.imap", "EmailChannel", False),
-    "instagram": ("channels.instagram", "InstagramChannel", True),
-    "facebook": ("channels.facebook", "FacebookChannel", True),
-    "x": ("channels.x", "XChannel", True),
-    "telegram": ("channels.telegram_bot", "TelegramChannel", False),
-}
-
-
 def build_channel(
     name: str,
     settings: Settings,
     data_dir: Path,
     http: aiohttp.ClientSession,
     clock: Callable[[], datetime],
+    health: ChannelHealth | None = None,
 ) -> Channel:
-    module, class_name, takes_http = CHANNEL_CLASSES[name]
-    channel_class = getattr(importlib.import_module(module), class_name)
-    config = getattr(settings.channels, name)
-    if takes_http:
-        return channel_class(config, data_dir, http, clock)
-    return channel_class(config, data_dir, clock)
+    context = ChannelContext(getattr(settings.channels, name), data_dir, http, clock, health)
+    return channel_spec(name).build(context)
 
 
 @dataclass
@@ -86,9 +71,10 @@ class Runtime:
     async def web_app(self) -> web.Application:
         """Built inside the running loop, so the shared HTTP session belongs to it."""
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        health = self.notifier.health if self.notifier is not None else None
         for name in self.channel_names():
             self.channels[name] = build_channel(
-                name, self.settings, self.data_dir, http, self.clock
+                name, self.settings, self.data_dir, http, self.clock, health
             )
         routes = [route for channel in self.channels.values() for route in channel.routes()]
         services = InboxServices(
@@ -108,8 +94,6 @@ class Runtime:
         async def lifecycle(app: web.Application) -> AsyncIterator[None]:
             await self.intake.start()
             for channel in self.channels.values():
-                if self.notifier is not None and hasattr(channel, "health"):
-                    channel.health = self.notifier.health  # see channels.base.ChannelHealth
                 if isinstance(channel, ListensAndPolls):  # listens here, polls when leading
                     await channel.listen(self.intake)
                 elif channel.routes():  # webhooks may reach any process: every one listens

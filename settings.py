@@ -16,17 +16,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from channels.base import Duration
-from channels.facebook import FacebookConfig
-from channels.imap import EmailConfig
-from channels.instagram import InstagramConfig
-from channels.telegram_bot import TelegramConfig
-from channels.whatsapp import WhatsAppConfig
-from channels.x import XConfig
+from channels.registry import CHANNELS
 from notifier.config import NotifierConfig
 from redaction import MASK, mask_url
 from triage.config import (
@@ -104,13 +100,12 @@ class RegionConfig(_Strict):
         return ZoneInfo(self.timezone)
 
 
-class ChannelsConfig(_Strict):
-    whatsapp: WhatsAppConfig = WhatsAppConfig()
-    email: EmailConfig = EmailConfig()
-    instagram: InstagramConfig = InstagramConfig()
-    facebook: FacebookConfig = FacebookConfig()
-    x: XConfig = XConfig()
-    telegram: TelegramConfig = TelegramConfig()
+# One `[channels.NAME]` table per registered channel, each validated by the channel's own model.
+ChannelsConfig = create_model(
+    "ChannelsConfig",
+    __base__=_Strict,
+    **{name: (spec.config, spec.config()) for name, spec in CHANNELS.items()},
+)
 
 
 class Settings(_Strict):

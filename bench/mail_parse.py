@@ -22,8 +22,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from mails import deep_mail, large_attachment_mail, many_headers_mail, wide_mail  # noqa: E402
 
-from channels.mail_budget import MailLimits  # noqa: E402
-from channels.mail_parse import ParseContext, parse_mail  # noqa: E402
+from channels.email.budget import MailLimits  # noqa: E402
+from channels.email.parse import ParseContext, parse_mail  # noqa: E402
 
 MAILS = {
     "3,000-deep MIME": lambda: deep_mail(3000),

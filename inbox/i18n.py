@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from channels.registry import channel_label
 from triage.messages import LOCALES, format_due
+
+CHANNEL_PREFIX = "channel."
 
 # key -> (Bahasa Indonesia, English)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -205,12 +208,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Statistik belum tersedia di versi ini.",
         "Statistics are not available in this version yet.",
     ),
-    "channel.whatsapp": ("WhatsApp", "WhatsApp"),
-    "channel.email": ("Surel", "Email"),
-    "channel.instagram": ("Instagram", "Instagram"),
-    "channel.facebook": ("Facebook", "Facebook"),
-    "channel.x": ("X", "X"),
-    "channel.telegram": ("Telegram", "Telegram"),
     "stats.from": ("Dari", "From"),
     "stats.to": ("Sampai", "To"),
     "stats.csv": ("Unduh CSV", "Download CSV"),
@@ -256,6 +253,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def translate(key: str, locale: str, **values: object) -> str:
     """The text of `key` in `locale` (falling back to Indonesian), placeholders filled."""
+    if key.startswith(CHANNEL_PREFIX):  # channel names come from the registry, or fail loudly
+        return channel_label(key.removeprefix(CHANNEL_PREFIX), "en" if locale == "en" else "id")
     pair = TEXTS.get(key)
     if pair is None:
         return key

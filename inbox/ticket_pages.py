@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from channels.registry import CHANNELS
 from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
 from inbox.i18n import translate
@@ -33,13 +34,6 @@ from triage.states import (
 
 routes = web.RouteTableDef()
 
-# Platforms that allow free text only for a while after the reporter's last message; outside
-# it the channel sends its approved template instead (Meta's customer-service window).
-REPLY_WINDOWS = {
-    "whatsapp": timedelta(hours=24),
-    "facebook": timedelta(hours=24),
-    "instagram": timedelta(hours=24),
-}
 # The order in which actions are offered on the page.
 ACTION_ORDER = (
     Action.VERIFY,
@@ -112,7 +106,9 @@ async def _view_or_404(request: web.Request) -> TicketView:
 
 def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
     """The warning shown above the reply box when free text is no longer allowed."""
-    window = REPLY_WINDOWS.get(view.ticket.channel)
+    # Platforms that allow free text only for a while after the reporter's last message.
+    spec = CHANNELS.get(view.ticket.channel)
+    window = spec.reply_window if spec is not None else None
     if window is None:
         return None
     last_in = max((m.sent_at for m, _ in view.conversation if m.direction == "in"), default=None)

@@ -1,7 +1,8 @@
 """Texts for staff from the Jinja2 templates in notifier/templates/<locale>/.
 
 A template sets its subject with `{% set subject = ... %}`; its output is the body. Words shared by
-several templates (day and month names, channels, statuses, reasons) are in labels.toml.
+several templates (day and month names, statuses, reasons) are in labels.toml; channel names
+come from channels/registry.py.
 `.html.j2` and `.tg.j2` (Telegram's HTML subset) are autoescaped, `.txt.j2` is not.
 """
 
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from channels.registry import CHANNELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LOCALES = ("id", "en")
@@ -44,7 +47,10 @@ def labels(locale: str) -> dict[str, Any]:
     if locale not in LOCALES:
         raise ValueError(f"unknown locale {locale!r} (known: {', '.join(LOCALES)})")
     with (TEMPLATES / locale / "labels.toml").open("rb") as file:
-        return tomllib.load(file)
+        words = tomllib.load(file)
+    # Channel names come from the registry, like the inbox's.
+    words["channel"] = {name: spec.label(locale) for name, spec in CHANNELS.items()}
+    return words
 
 
 def render(name: str, locale: str, tz: tzinfo, **values: Any) -> Rendered:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from channels.base import AttachmentKind, DeliveryState
 from inbox.i18n import TEXTS, long_time, short_time, translate
 from inbox.views import TEMPLATE_DIR
-from settings import ChannelsConfig
 from store.users import ROLES
 from triage.actions import CLARIFIABLE_FACTS
 from triage.states import Action, Resolution, Status
@@ -39,7 +38,6 @@ def test_every_value_shown_through_a_prefix_has_a_text() -> None:
         "status": [s.value for s in Status] + ["open", "all"],
         "resolution": [r.value for r in Resolution],
         "action": [a.value for a in Action] + ["opened", "remind", "merged_from"],
-        "channel": list(ChannelsConfig.model_fields),
         "delivery": [d.value for d in DeliveryState],
         "kind": [k.value for k in AttachmentKind],
         "role": list(ROLES),

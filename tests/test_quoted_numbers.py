@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 from sqlmodel import col, select
-from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
 from api_client import Api, running_api
 from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook
+from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
 from inbox_site import browser
 from store.models import Message, Ticket
 
@@ -52,7 +51,7 @@ _serial = iter(range(1, 1000))
 
 async def send(api: Api, sender: str, text: str) -> str:
     """A text message from `sender`, delivered by a signed webhook; returns its wamid."""
-    body: dict[str, Any] = json.loads(all_cases()["fixtures/text__indonesian_unicode"])
+    body: dict[str, Any] = json.loads((FIXTURES / "text__indonesian_unicode.json").read_bytes())
     value = body["entry"][0]["changes"][0]["value"]
     value["contacts"][0]["wa_id"] = value["messages"][0]["from"] = sender
     wamid = f"wamid.QUOTED{next(_serial):05d}"

@@ -15,10 +15,10 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from channels.facebook import FacebookChannel, FacebookConfig
-from channels.instagram import InstagramChannel, InstagramConfig
-from channels.telegram_bot import SECRET_HEADER, TelegramChannel, TelegramConfig
-from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+from channels.meta.facebook import FacebookChannel, FacebookConfig
+from channels.meta.instagram import InstagramChannel, InstagramConfig
+from channels.telegram.channel import SECRET_HEADER, TelegramChannel, TelegramConfig
+from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
 from fakes.meta_graph import FakeGraph
 from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE

@@ -85,6 +85,10 @@ def status_webhook(
 
 # --- recorded and hand-made webhook bodies ----------------------------------------------------
 
+# The phone_number_id our test configs use, and our own recorded and hand-made bodies.
+OUR_ACCOUNT = "106540352242922"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp"
+
 
 def webhook_cases(corpus: Path, fixtures: Path) -> dict[str, bytes]:
     """Every webhook body to test with, by case id, as the bytes Meta would post.

@@ -1,0 +1,1 @@
+"""Sample reports for `main.py simulate` and benchmarks; no platform behind them."""

@@ -1,0 +1,56 @@
+"""What the registry knows of one channel (config model, factory, labels, platform rules) and the
+one context object every channel is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from channels.base import Channel, ChannelConfig, ChannelHealth
+
+# The languages every channel label must have; the same as triage.messages.LOCALES (a test
+# checks), spelled here because channels/ imports nothing of ours outside itself.
+LANGUAGES = ("id", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """Everything a channel is built from: its `[channels.NAME]` table and the process' shared
+    parts. A channel takes what it needs and leaves the rest."""
+
+    config: Any  # the channel's own ChannelConfig subclass, as its spec names it
+    data_dir: Path
+    http: aiohttp.ClientSession
+    clock: Callable[[], datetime]
+    health: ChannelHealth | None = None  # the notifier's recorder (see channels.base)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """One channel as the rest of Kanal sees it."""
+
+    name: str  # the `[channels.NAME]` key and the `channel` column of every message
+    config: type[ChannelConfig]
+    build: Callable[[ChannelContext], Channel]
+    labels: Mapping[str, str]  # the name people read, by language: {"id": ..., "en": ...}
+    webhooks: bool  # it can take deliveries on webhook routes of the web app
+    polls: bool  # it can fetch from the platform itself (one process at a time)
+    # Free text is allowed only this long after the reporter's last message; outside it the
+    # channel sends its approved template (Meta's customer-service window). None: no window.
+    reply_window: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        missing = [language for language in LANGUAGES if not self.labels.get(language)]
+        if missing:
+            raise ValueError(f"channel {self.name!r} has no label in {', '.join(missing)}")
+
+    def label(self, language: str) -> str:
+        try:
+            return self.labels[language]
+        except KeyError:
+            raise KeyError(f"channel {self.name!r} has no label in {language!r}") from None
