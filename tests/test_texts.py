@@ -4,14 +4,18 @@ numbers and dates written the way each language writes them."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from channels.texts import channel_texts, channel_texts_by_locale
 from texts.catalog import LOCALES, MissingValue, catalog, fill, known_locale, placeholders, section
 from texts.formats import clock, decimal, due_time, long_date, month_name, percent, short_time
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ("channels", "inbox", "notifier", "store", "texts", "triage")
 
 
 def test_both_languages_have_the_same_keys() -> None:
@@ -32,6 +36,16 @@ def test_every_part_of_kanal_has_its_texts() -> None:
         assert section(part, "id"), part
     assert catalog("id")["messages.received"].startswith("Terima kasih, laporan Anda")
     assert catalog("en")["inbox.nav.queue"] == "Queue"
+
+
+def test_channels_read_their_part_of_the_catalog() -> None:
+    assert channel_texts("whatsapp") == section("channels.whatsapp", "id")
+    assert channel_texts("meta_send", "en") == section("channels.meta_send", "en")
+    greeting = channel_texts_by_locale("telegram")["start"]
+    assert greeting == {
+        "id": catalog("id")["channels.telegram.start"],
+        "en": catalog("en")["channels.telegram.start"],
+    }
 
 
 def test_fill_names_what_is_missing() -> None:
@@ -66,3 +80,14 @@ def test_dates_per_locale_in_the_region_time_zone() -> None:
         "Februari",
         "February",
     )
+
+
+def test_month_names_come_only_from_babel() -> None:
+    spelled = [
+        str(path.relative_to(ROOT))
+        for folder in SOURCE
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in {".py", ".toml", ".j2", ".html"}
+        and "Desember" in path.read_text(encoding="utf-8")
+    ]
+    assert spelled == []
