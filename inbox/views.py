@@ -69,5 +69,5 @@ def _long(tz: Any, locale: str, moment: Any) -> str:
     return long_time(moment, tz, locale)
 
 
-def _number(locale: str, value: float | None) -> str:
-    return decimal(value, locale)
+def _number(locale: str, value: float | None, pattern: str | None = None) -> str:
+    return decimal(value, locale, pattern)
