@@ -23,11 +23,15 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-@cache
 def texts(locale: str) -> dict[str, str]:
     """Every staff-page text of `locale` (unknown locales read Indonesian), by key."""
-    index = 1 if known_locale(locale) == "en" else 0
-    return section("inbox", known_locale(locale)) | {k: v[index] for k, v in TEXTS.items()}
+    return _texts(known_locale(locale))
+
+
+@cache
+def _texts(locale: str) -> dict[str, str]:
+    index = 1 if locale == "en" else 0
+    return section("inbox", locale) | {key: pair[index] for key, pair in TEXTS.items()}
 
 
 def translate(key: str, locale: str, **values: object) -> str:

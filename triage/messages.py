@@ -16,9 +16,9 @@ __all__ = ["LOCALES", "MESSAGES", "MissingValue", "clarification", "format_due",
 # {number} ticket number, {region} e.g. "Kabupaten Pati", {opd} department name, {deadline} a
 # date from format_due, {original} the ticket a duplicate was merged into, {items} the list built
 # by clarification(), {places}, {score}.
+_BY_LOCALE = {locale: catalog.section("messages", locale) for locale in LOCALES}
 MESSAGES: Mapping[str, Mapping[str, str]] = {
-    key: {locale: catalog.section("messages", locale)[key] for locale in LOCALES}
-    for key in catalog.section("messages", "id")
+    key: {locale: _BY_LOCALE[locale][key] for locale in LOCALES} for key in _BY_LOCALE["id"]
 }
 
 
