@@ -12,6 +12,7 @@ from aiohttp import web
 from inbox.context import SERVICES
 from inbox.i18n import long_time, short_time, translate
 from inbox.sessions import VISITOR_KEY, Visitor
+from texts.formats import decimal
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -46,6 +47,7 @@ def render(request: web.Request, name: str, *, status: int = 200, **values: Any)
         "t": functools.partial(_t, locale),
         "short": functools.partial(_short, services.tz, locale),
         "long": functools.partial(_long, services.tz, locale),
+        "number": functools.partial(_number, locale),
         "path": request.path,
         **values,
     }
@@ -65,3 +67,7 @@ def _short(tz: Any, locale: str, moment: Any) -> str:
 
 def _long(tz: Any, locale: str, moment: Any) -> str:
     return long_time(moment, tz, locale)
+
+
+def _number(locale: str, value: float | None, pattern: str | None = None) -> str:
+    return decimal(value, locale, pattern)

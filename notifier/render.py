@@ -1,16 +1,15 @@
 """Texts for staff from the Jinja2 templates in notifier/templates/<locale>/.
 
 A template sets its subject with `{% set subject = ... %}`; its output is the body. Words shared by
-several templates (day and month names, statuses, reasons) are in labels.toml; channel names
-come from channels/registry.py.
-`.html.j2` and `.tg.j2` (Telegram's HTML subset) are autoescaped, `.txt.j2` is not.
+several templates (stages, reasons) are the catalog's "notifier" texts (texts/<locale>.toml),
+channel names come from channels/registry.py; dates and numbers are written per locale by
+texts.formats. `.html.j2` and `.tg.j2` (Telegram's HTML subset) are autoescaped, `.txt.j2` is not.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from channels.registry import CHANNELS
+from texts import formats
+from texts.catalog import LOCALES, section
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LOCALES = ("id", "en")
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,16 @@ def _environment() -> Environment:
 
 @cache
 def labels(locale: str) -> dict[str, Any]:
+    """The shared words as templates read them: `L.no_value`, `L.stage.resolved`, `L.channel.x`."""
     if locale not in LOCALES:
         raise ValueError(f"unknown locale {locale!r} (known: {', '.join(LOCALES)})")
-    with (TEMPLATES / locale / "labels.toml").open("rb") as file:
-        words = tomllib.load(file)
+    words: dict[str, Any] = {}
+    for key, text in section("notifier", locale).items():
+        group, _, name = key.partition(".")
+        if name:
+            words.setdefault(group, {})[name] = text
+        else:
+            words[group] = text
     # Channel names come from the registry, like the inbox's.
     words["channel"] = {name: spec.label(locale) for name, spec in CHANNELS.items()}
     return words
@@ -59,10 +65,11 @@ def render(name: str, locale: str, tz: tzinfo, **values: Any) -> Rendered:
     template = _environment().get_template(f"{locale}/{name}")
     context = {
         "L": words,
-        "longdate": lambda d: long_date(d, words),
+        "longdate": lambda d: formats.long_date(d, locale),
+        "month": lambda d: formats.month_name(d, locale),
         "local": lambda moment: moment.astimezone(tz),
-        "clock": lambda moment: clock_time(moment.astimezone(tz), words),
-        "hours": lambda x: hours(x, words),
+        "clock": lambda moment: formats.clock(moment.astimezone(tz), locale),
+        "hours": lambda x: hours(x, locale),
         **values,
     }
     module = template.make_module(context)
@@ -70,27 +77,9 @@ def render(name: str, locale: str, tz: tzinfo, **values: Any) -> Rendered:
     return Rendered(subject=subject, body=str(module).strip() + "\n")
 
 
-def long_date(day: date | datetime, words: dict[str, Any]) -> str:
-    """ "Minggu, 22 November 2026" / "Sunday 22 November 2026"."""
-    weekday = words["days"][day.weekday()]
-    month = words["months"][day.month - 1]
-    return words["date_format"].format(weekday=weekday, day=day.day, month=month, year=day.year)
-
-
-def clock_time(moment: datetime, words: dict[str, Any]) -> str:
-    return (
-        words["time_format"]
-        .format(
-            hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}", zone=moment.tzname() or ""
-        )
-        .strip()
-    )
-
-
-def hours(value: float | None, words: dict[str, Any]) -> str:
+def hours(value: float | None, locale: str) -> str:
+    """ "26,2 jam" / "26.2 h"; the catalog's no-value mark when there is none."""
+    words = labels(locale)
     if value is None:
         return words["no_value"]
-    text = f"{value:.1f}"
-    if words["decimal_comma"]:
-        text = text.replace(".", ",")
-    return words["hours_format"].format(hours=text)
+    return words["hours"].format(hours=formats.decimal(value, locale, "0.0"))

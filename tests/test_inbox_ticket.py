@@ -279,3 +279,23 @@ async def test_the_ticket_page_in_english(api: Api) -> None:
         assert "23 Nov 2026 08:00 WIB" in html
         assert "Sent on WhatsApp" in html
         assert 'data-action="request_clarification">Ask for clarification</button>' in html
+
+
+async def test_the_duplicate_hint_writes_its_score_the_way_each_language_does(api: Api) -> None:
+    await api.runtime.intake.submit([report(1, text="Jalan di desa Kajen berlubang besar")])
+    again = "jalannya berlubang besar pak, di desa Kajen Margoyoso"
+    await api.runtime.intake.submit([report(2, sender="628120009999", text=again)])
+    second = "LBP-2026-00002"
+
+    async def flagged() -> bool:
+        return (await api.get(f"/api/tickets/{second}"))[1]["flags"].get("duplicate_of") == NUMBER
+
+    await until(flagged)
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page(f"/tickets/{second}")
+        # jalan, desa, kajen, lubang, besar shared; margoyoso not: 5 / sqrt(5 * 6).
+        assert f"Kemungkinan duplikat dari {NUMBER} (kemiripan 0,913)" in html
+        await b.post_form("/locale", {"locale": "en", "next": "/"}, from_page="/")
+        _, html = await b.page(f"/tickets/{second}")
+        assert f"Likely duplicate of {NUMBER} (similarity 0.913)" in html

@@ -17,18 +17,10 @@ from channels.base import (
     UnsupportedEvent,
 )
 from channels.meta.graph import graph_time
+from channels.texts import channel_texts
 
 # What an operator reads about where a report came from (Indonesian).
-TEXTS = {
-    "comment_subject": "Komentar di postingan: {caption}",
-    "mention_subject": "Menandai akun di postingan: {caption}",
-    "no_caption": "(postingan tanpa keterangan)",
-    "share": "[Membagikan: {link}]",
-    "story": "[Menanggapi story: {link}]",
-    "unsupported": (
-        "[Pesan {platform} jenis ini belum dapat ditampilkan di Kanal; isi aslinya tersimpan]"
-    ),
-}
+TEXTS = channel_texts("meta_parse")
 CAPTION_LENGTH = 80
 
 # Prefixes keep the three kinds apart in one channel's id space and tell send() what it answers.

@@ -8,6 +8,7 @@ from typing import Any
 
 from channels.base import OutboundMessage, PlatformError
 from channels.meta.parse import COMMENT_PREFIX, MENTION_PREFIX
+from channels.texts import channel_texts
 
 # A reporter's DM opens a 24-hour window; HUMAN_AGENT-tagged replies may come up to 7 days later.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -20,26 +21,7 @@ MODES = ("public", "private")
 MESSAGE_LIMITS = {"Facebook": 2000, "Instagram": 1000}
 
 # Shown to the operator when a reply cannot go out (Indonesian).
-TEXTS = {
-    "outside_window": (
-        "Balasan tidak terkirim: pelapor terakhir menulis di {label} lebih dari {hours} jam "
-        "yang lalu, di luar jendela pesan yang diizinkan {label}. Minta pelapor menulis lagi, "
-        "atau hubungi lewat saluran lain."
-    ),
-    "private_too_late": (
-        "Balasan pribadi untuk komentar hanya dapat dikirim dalam 7 hari setelah komentar "
-        "ditulis; pilih balasan publik (mode public)."
-    ),
-    "mention": (
-        "Balasan untuk postingan yang menandai akun belum dapat dikirim dari Kanal; balas "
-        "langsung di {label}."
-    ),
-    "bad_mode": 'Mode balasan komentar tidak dikenal: {mode!r} (pilih "public" atau "private").',
-    "no_id": "{label} menjawab tanpa id pesan: {body}",
-    "too_long": (
-        "Balasan terlalu panjang untuk {label} ({size}, batasnya {limit}); persingkat balasan."
-    ),
-}
+TEXTS = channel_texts("meta_send")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,31 +21,12 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
+from channels.texts import channel_texts_by_locale
 
 CHANNEL = "telegram"
 
 # What a reporter or an operator reads (Indonesian first; English for users whose Telegram is).
-TEXTS: dict[str, dict[str, str]] = {
-    "start": {
-        "id": (
-            "Selamat datang di layanan pengaduan masyarakat.\n"
-            "Tulis laporan Anda di sini: apa masalahnya, di mana lokasinya (kirim lokasi lewat "
-            "📎 > Lokasi), dan sejak kapan. Foto atau dokumen boleh dilampirkan.\n"
-            "Setiap laporan mendapat nomor tiket, dan balasan petugas datang di obrolan ini."
-        ),
-        "en": (
-            "Welcome to the public complaint service.\n"
-            "Write your report here: what the problem is, where (share a location with "
-            "📎 > Location) and since when. Photos or documents are welcome.\n"
-            "Every report gets a ticket number, and officers reply in this chat."
-        ),
-    },
-    "contact": {"id": "Kontak: {card}", "en": "Contact: {card}"},
-    "unsupported_type": {
-        "id": '[Pesan Telegram jenis "{kind}" belum dapat ditampilkan di Kanal]',
-        "en": '[Telegram message of kind "{kind}" cannot be shown in Kanal yet]',
-    },
-}
+TEXTS = channel_texts_by_locale("telegram")
 GREETING_COMMANDS = frozenset({"/start", "/help"})
 # Update kinds known on purpose and dropped: none carries a report.
 IGNORED_UPDATES = frozenset(

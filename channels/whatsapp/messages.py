@@ -23,19 +23,14 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
+from channels.texts import channel_texts
 from channels.whatsapp.identity import sender_id_of, sender_profile
 
 CHANNEL = "whatsapp"
 WEBHOOK_OBJECT = "whatsapp_business_account"
 
 # What an operator reads in place of a message Kanal cannot show as it was sent (Indonesian).
-TEXTS = {
-    "unsupported_type": '[Pesan WhatsApp jenis "{kind}" belum dapat ditampilkan di Kanal]',
-    "unsupported": "[Pesan WhatsApp jenis yang belum didukung; isi aslinya tersimpan]",
-    "unreadable": "[Pesan WhatsApp ini tidak dapat dibaca; isi aslinya tersimpan]",
-    "contact": "Kontak: {name}",
-    "referral": "Dari iklan/postingan: {headline}",
-}
+TEXTS = channel_texts("whatsapp")
 
 # Known on purpose and dropped: no report in it.
 IGNORED_MESSAGE_TYPES = frozenset({"request_welcome"})  # the user opened the chat, wrote nothing
