@@ -20,13 +20,13 @@ from pydantic import (
     model_validator,
 )
 
-from channels.base import Duration
 from channels.facebook import FacebookConfig
 from channels.imap import EmailConfig
 from channels.instagram import InstagramConfig
 from channels.telegram_bot import TelegramConfig
 from channels.whatsapp import WhatsAppConfig
 from channels.x import XConfig
+from durations import Duration
 from notifier.config import NotifierConfig
 from redaction import MASK, mask_url
 from triage.config import (
