@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store import bulk
 from store.bulk import BulkInsert
+from store.flags import TicketFlags, merged
 from store.models import (
     Attachment,
     DeliveryReceipt,
@@ -181,13 +182,13 @@ def add_mentions(conn: Connection, mentions: dict[int, list[str]]) -> None:
     if conn.dialect.name == "postgresql":
         query = query.order_by(TICKETS.c.id).with_for_update()
     for ticket_id, flags in conn.execute(query).all():
-        current = dict(flags or {})
-        named = list(dict.fromkeys([*(current.get("mentions") or []), *mentions[ticket_id]]))
-        if named != current.get("mentions"):
+        known = TicketFlags.read(flags).mentions
+        named = list(dict.fromkeys([*known, *mentions[ticket_id]]))
+        if named != known:
             conn.execute(
                 update(TICKETS)
                 .where(TICKETS.c.id == ticket_id)
-                .values(flags={**current, "mentions": named})
+                .values(flags=merged(flags, TicketFlags(mentions=named)))
             )
 
 

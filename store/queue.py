@@ -55,6 +55,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
 
 
 def _flag_clause(flag: str) -> ColumnElement[bool]:
+    """Tickets whose `TicketFlags` (store/flags.py) say so, read inside the JSON in SQL."""
     flags: Any = Ticket.flags
     if flag == "out_of_jurisdiction":
         return flags["out_of_jurisdiction"].as_boolean().is_(True)

@@ -26,6 +26,7 @@ from channels.base import (
     UpdateKind,
 )
 from store import ingest
+from store.flags import TicketFlags
 from store.models import OutboxItem
 from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 from triage import auto_replies
@@ -240,10 +241,8 @@ class BatchWriter:
         for serial, ((_, reporter), (message, follows)) in zip(
             serials, to_open.items(), strict=True
         ):
-            flags: dict[str, Any] = {"follows_ticket_id": follows} if follows is not None else {}
-            named = mentions.get((message.channel, reporter))  # others' tickets it quotes
-            if named:
-                flags["mentions"] = list(dict.fromkeys(named))
+            named = mentions.get((message.channel, reporter), ())  # others' tickets it quotes
+            flags = TicketFlags.of_threading(follows, list(dict.fromkeys(named)))
             rows.append(
                 TicketRow(
                     number=format_number(self.prefix, year, serial),
@@ -257,7 +256,7 @@ class BatchWriter:
                     verify_due_at=self.verify_due_at,
                     message_count=self.new_counts[message.channel, reporter],
                     answered=False,
-                    flags=flags,
+                    flags=flags.stored(),
                     open_key=open_key(message.channel, reporter),
                 )
             )
