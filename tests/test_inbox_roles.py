@@ -87,7 +87,7 @@ async def test_upgrading_clears_the_due_time_left_on_tickets_no_opd_has(
 ) -> None:
     """Data written before the fix kept `opd_due_at` through reopen and verify: the upgrade
     clears it where no OPD has the ticket, and keeps it where one does."""
-    upgrade(database_url, "0001")
+    upgrade(database_url, "0003")  # the schema just before 0004, the fix
     async with running_api(database_url, tmp_path, clock) as api:
         pupr = api.token_for("pupr1", "opd", opd="pupr")
         await handed_from_pupr_to_dishub(api, pupr)
