@@ -53,7 +53,7 @@ async def test_an_admin_disables_an_account_its_session_and_tokens_end(api: Api)
         assert (await siti.page("/"))[0] == 303  # the open session has ended
         assert (await api.get("/api/tickets", token=token))[0] == 401
         assert (await siti.sign_in("siti")).status == 401  # refused like a wrong password
-        assert "Nama pengguna atau kata sandi salah." in await (await siti.sign_in("siti")).text()
+        assert "Nama pengguna atau kata sandi salah" in await (await siti.sign_in("siti")).text()
         _, html = await admin.page("/users")
         assert "Nonaktif sejak" in html
     disabled = users(api)["siti"]
