@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from channels.base import Duration
 from channels.registry import CHANNELS
+from durations import Duration
 from notifier.config import NotifierConfig
 from redaction import MASK, mask_url
 from triage.config import (

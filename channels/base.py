@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
+
+# Re-exported for the channel config models; it lives in a leaf every package may import.
+from durations import Duration as Duration
+from durations import parse_duration as parse_duration
 
 
 class AttachmentKind(enum.StrEnum):
@@ -302,26 +305,6 @@ class ListensAndPolls(Protocol):
 
     async def stop_polling(self) -> None: ...
 
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: object) -> timedelta:
-    """Read a config duration such as "90s", "15m", "36h" or "3d" (seconds as a bare number)."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(f'not a duration: {value!r} (write it like "90s", "15m", "36h" or "3d")')
-
-
-# Lives here because channel configs need it and channels may import nothing else of ours.
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class ChannelConfig(BaseModel):

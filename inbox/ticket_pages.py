@@ -120,9 +120,9 @@ def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
 def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     services = request.app[SERVICES]
     moment = now(request)
-    flags = view.ticket.flags or {}
-    missing = [f for f in flags.get("missing") or () if f in CLARIFIABLE_FACTS]
-    suggested = (flags.get("suggestions") or [{}])[0].get("category")
+    flags = view.ticket.hints
+    missing = [f for f in flags.missing if f in CLARIFIABLE_FACTS]
+    suggested = flags.suggestions[0].category if flags.suggestions else None
     return {
         "view": view,
         "ticket": view.ticket,

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from channels.base import Duration
+from durations import Duration
 
 Locale = Literal["id", "en"]
 Delivery = Literal["email", "telegram"]

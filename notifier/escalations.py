@@ -16,10 +16,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.models import EscalationAlert, Ticket, TicketEvent
+from store.statuses import WITH_OPD
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 KINDS = ("opd_overdue", "overall_overdue")
-OPD_STATES = ("forwarded", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def plan(session: Session, events: list[Overdue], now: datetime, quiet: timedelt
         alerted: dict[int, Overdue] = {}
         suppressed = []
         for event in group:
-            if event.ticket_id in recent or event.status not in OPD_STATES:
+            if event.ticket_id in recent or event.status not in WITH_OPD:
                 suppressed.append(event)
                 continue
             if event.ticket_id in alerted:  # the same ticket twice in one batch: say it once

@@ -2,11 +2,11 @@
 
 SQLAlchemy's executemany runs every value of every row through its parameter machinery in
 Python, which was half of a group commit's time. Here each column's bind processor is looked up
-once per dialect and rows reach the driver as tuples: on PostgreSQL as one
-`INSERT ... SELECT FROM unnest(...)` with one array parameter per column (one statement text,
-so psycopg prepares it once; arrays go in binary (%b), which spares psycopg quoting every
-element); on SQLite as an executemany of one INSERT, whose ids follow from the table's largest
-id before and after it. `rows` does the same for the batch's lookups.
+once per dialect and rows (NamedTuples, store/rows.py) reach the driver as the tuples they are:
+on PostgreSQL as one `INSERT ... SELECT FROM unnest(...)` with one array parameter per column
+(one statement text, so psycopg prepares it once; arrays go in binary (%b), which spares
+psycopg quoting every element); on SQLite as an executemany of one INSERT, whose ids follow
+from the table's largest id before and after it. `rows` does the same for the batch's lookups.
 """
 
 from __future__ import annotations
@@ -14,28 +14,30 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import JSON, Connection, Table
 
 Processor = Callable[[Any], Any]
+Row = TypeVar("Row", bound=NamedTuple)  # one table's row; its fields are the columns
 
 
-class BulkInsert:
-    """Inserts rows given as tuples in `columns`' order; `ids` answers their ids in that order.
+class BulkInsert(Generic[Row]):
+    """Inserts rows of one NamedTuple type, whose fields name the columns; `ids` answers their
+    ids in the rows' order.
 
     `key` names columns unique among the rows, by which PostgreSQL's returned ids are paired
     with their rows; without one they are paired in id order, the order unnest produced them.
     """
 
-    def __init__(self, table: Table, columns: Sequence[str], key: Sequence[str] = ()) -> None:
+    def __init__(self, table: Table, row: type[Row], key: Sequence[str] = ()) -> None:
         self.table = table
-        self.columns = tuple(columns)
+        self.columns: tuple[str, ...] = row._fields
         self.key = tuple(self.columns.index(name) for name in key)
         self._processors: dict[str, list[tuple[int, Processor]]] = {}
         self._statements: dict[str, str] = {}
 
-    def ids(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    def ids(self, conn: Connection, rows: Sequence[Row]) -> list[int]:
         if not rows:
             return []
         if conn.dialect.name == "postgresql":

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store import bulk
 from store.bulk import BulkInsert
+from store.flags import TicketFlags, merged
 from store.models import (
     Attachment,
     DeliveryReceipt,
@@ -34,6 +35,7 @@ from store.models import (
     TicketCounter,
     TicketEvent,
 )
+from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 
 RAW = RawEvent.__table__
 REPORTERS = Reporter.__table__
@@ -45,75 +47,12 @@ COUNTERS = TicketCounter.__table__
 CURSORS = PollCursor.__table__
 RECEIPTS = DeliveryReceipt.__table__
 
-# The intake writer's big inserts, rows as tuples in these columns' order.
-RAW_INSERT = BulkInsert(
-    RAW,
-    ("channel", "account", "external_id", "kind", "payload", "error", "received_at"),
-    key=("channel", "external_id"),
-)
-MESSAGE_INSERT = BulkInsert(
-    MESSAGES,
-    (
-        "ticket_id",
-        "direction",
-        "channel",
-        "account",
-        "external_id",
-        "sender_id",
-        "text",
-        "subject",
-        "latitude",
-        "longitude",
-        "location_name",
-        "location_address",
-        "reply_to",
-        "references",
-        "forwarded",
-        "parse_error",
-        "sent_at",
-        "received_at",
-        "raw_event_id",
-    ),
-    key=("channel", "external_id"),
-)
-TICKET_INSERT = BulkInsert(
-    TICKETS,
-    (
-        "number",
-        "status",
-        "channel",
-        "account",
-        "reporter_id",
-        "summary",
-        "created_at",
-        "last_activity_at",
-        "verify_due_at",
-        "message_count",
-        "answered",
-        "flags",
-        "open_key",
-    ),
-    key=("number",),
-)
-EVENT_INSERT = BulkInsert(
-    EVENTS, ("ticket_id", "at", "actor", "action", "from_state", "to_state", "data")
-)
-ATTACHMENT_INSERT = BulkInsert(
-    ATTACHMENTS,
-    (
-        "message_id",
-        "position",
-        "kind",
-        "mime_type",
-        "media_ref",
-        "size",
-        "file_name",
-        "caption",
-        "sha256",
-        "stored_path",
-        "fetch_state",
-    ),
-)
+# The intake writer's big inserts; each row type's fields are the columns it fills.
+RAW_INSERT = BulkInsert(RAW, RawRow, key=("channel", "external_id"))
+MESSAGE_INSERT = BulkInsert(MESSAGES, MessageRow, key=("channel", "external_id"))
+TICKET_INSERT = BulkInsert(TICKETS, TicketRow, key=("number",))
+EVENT_INSERT = BulkInsert(EVENTS, EventRow)
+ATTACHMENT_INSERT = BulkInsert(ATTACHMENTS, AttachmentRow)
 
 _CHUNK = 500  # keeps IN lists well under every driver's parameter limit
 
@@ -243,13 +182,13 @@ def add_mentions(conn: Connection, mentions: dict[int, list[str]]) -> None:
     if conn.dialect.name == "postgresql":
         query = query.order_by(TICKETS.c.id).with_for_update()
     for ticket_id, flags in conn.execute(query).all():
-        current = dict(flags or {})
-        named = list(dict.fromkeys([*(current.get("mentions") or []), *mentions[ticket_id]]))
-        if named != current.get("mentions"):
+        known = TicketFlags.read(flags).mentions
+        named = list(dict.fromkeys([*known, *mentions[ticket_id]]))
+        if named != known:
             conn.execute(
                 update(TICKETS)
                 .where(TICKETS.c.id == ticket_id)
-                .values(flags={**current, "mentions": named})
+                .values(flags=merged(flags, TicketFlags(mentions=named)))
             )
 
 

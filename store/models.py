@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from store.flags import SweepMarkers, TicketFlags
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC and always hands back an aware datetime, on SQLite as on PostgreSQL."""
@@ -87,10 +89,19 @@ class Ticket(SQLModel, table=True):
     due_at: datetime | None = _when(default=None)
     closed_at: datetime | None = _when(default=None)
     merged_into: str | None = Field(default=None, max_length=40)
-    flags: dict[str, Any] = _json(default_factory=dict)  # suggestions and checks from triage
+    # Triage's hints and the sweeps' markers as flat keys, read through `hints` and `markers`.
+    flags: dict[str, Any] = _json(default_factory=dict)
     # "channel:reporter id" while the ticket intake opened is open, NULL once closed: unique, so
     # two processes taking a reporter's first two messages at once cannot open two tickets.
     open_key: str | None = Field(default=None, max_length=80, unique=True)
+
+    @property
+    def hints(self) -> TicketFlags:
+        return TicketFlags.read(self.flags)
+
+    @property
+    def markers(self) -> SweepMarkers:
+        return SweepMarkers.read(self.flags)
 
 
 class RawEvent(SQLModel, table=True):

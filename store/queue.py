@@ -10,14 +10,12 @@ from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from store.models import Reporter, Ticket
+from store.statuses import OPEN, STATUSES, WITH_OPD, Status
 from store.tickets import (
-    _text_matches,  # the API's search, the same everywhere
     forwarded_to,  # who an OPD's liaison sees, the same everywhere
+    text_matches,  # the API's search, the same everywhere
 )
 
-OPEN = ("new", "clarifying", "forwarded", "in_progress")
-WITH_OPD = ("forwarded", "in_progress")
-STATUSES = (*OPEN, "resolved", "closed")
 PAGE_SIZE = 25
 
 
@@ -57,6 +55,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
 
 
 def _flag_clause(flag: str) -> ColumnElement[bool]:
+    """Tickets whose `TicketFlags` (store/flags.py) say so, read inside the JSON in SQL."""
     flags: Any = Ticket.flags
     if flag == "out_of_jurisdiction":
         return flags["out_of_jurisdiction"].as_boolean().is_(True)
@@ -84,22 +83,22 @@ def _filtered(wanted: QueueFilter, now: datetime) -> Any:
     if wanted.overdue:
         query = query.where(overdue_clause(now))
     if wanted.answered:
-        query = query.where(col(Ticket.answered).is_(True), Ticket.status == "new")
+        query = query.where(col(Ticket.answered).is_(True), Ticket.status == Status.NEW.value)
     if wanted.flag in ("out_of_jurisdiction", "duplicate"):
         query = query.where(_flag_clause(wanted.flag))
     if wanted.q and wanted.q.strip():
-        query = query.where(_text_matches(wanted.q.strip()))
+        query = query.where(text_matches(wanted.q.strip()))
     return query
 
 
 def urgency(now: datetime) -> ColumnElement[int]:
     """0 = the reporter answered, 1 = overdue, 2 = new, 3 = with an OPD, 4 = waiting, 5 = done."""
     return case(
-        (and_(Ticket.status == "new", col(Ticket.answered).is_(True)), 0),
+        (and_(Ticket.status == Status.NEW.value, col(Ticket.answered).is_(True)), 0),
         (overdue_clause(now), 1),
-        (Ticket.status == "new", 2),
+        (Ticket.status == Status.NEW.value, 2),
         (col(Ticket.status).in_(WITH_OPD), 3),
-        (Ticket.status == "clarifying", 4),
+        (Ticket.status == Status.CLARIFYING.value, 4),
         else_=5,
     )
 
@@ -139,7 +138,7 @@ def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, d
     result["special"] = {
         "overdue": _count(session, base.where(overdue_clause(now))),
         "answered": _count(
-            session, base.where(col(Ticket.answered).is_(True), Ticket.status == "new")
+            session, base.where(col(Ticket.answered).is_(True), Ticket.status == Status.NEW.value)
         ),
         **{
             flag: _count(session, open_base.where(_flag_clause(flag)))

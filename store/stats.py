@@ -60,15 +60,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.models import Message, Ticket, TicketEvent
+from store.statuses import STATUSES, WITH_OPD, WITH_OPERATORS, Status
 
 SYSTEM_ACTOR = "system"
-STATUSES = ("new", "clarifying", "forwarded", "in_progress", "resolved", "closed")
-OPD_STATES = ("forwarded", "in_progress")
 STAGES: dict[str, tuple[str, ...]] = {
-    "to_follow_up": ("new", "clarifying"),
-    "in_process": OPD_STATES,
-    "resolved": ("resolved",),
-    "closed": ("closed",),
+    "to_follow_up": WITH_OPERATORS,
+    "in_process": WITH_OPD,
+    "resolved": (Status.RESOLVED.value,),
+    "closed": (Status.CLOSED.value,),
 }
 NOT_VALID_REASONS = ("not_factual", "no_response", "spam")
 REJECTED_REASONS = ("out_of_jurisdiction", "not_government_affairs", "private_matter")
@@ -202,7 +201,7 @@ def _reasons(counts: Counter[str | None], reasons: tuple[str, ...]) -> dict[str,
 
 
 def _is_overdue(row: TicketRow, as_of: datetime) -> bool:
-    return row.status in OPD_STATES and row.opd_due_at is not None and row.opd_due_at < as_of
+    return row.status in WITH_OPD and row.opd_due_at is not None and row.opd_due_at < as_of
 
 
 def _median_hours(spans: Iterable[timedelta]) -> float | None:
@@ -279,7 +278,7 @@ def overdue_tickets(session: Session, as_of: datetime) -> list[OverdueTicket]:
     for kind, column in (("opd", Ticket.opd_due_at), ("overall", Ticket.due_at)):
         rows = session.exec(
             select(Ticket.number, Ticket.opd, column).where(
-                col(Ticket.status).in_(OPD_STATES), col(column) < as_of
+                col(Ticket.status).in_(WITH_OPD), col(column) < as_of
             )
         ).all()
         for number, opd, due in rows:
@@ -293,7 +292,7 @@ def closing_on(session: Session, as_of: datetime, end: datetime) -> list[tuple[s
     rows = session.exec(
         select(Ticket.number, Ticket.clarification_due_at)
         .where(
-            Ticket.status == "clarifying",
+            Ticket.status == Status.CLARIFYING.value,
             col(Ticket.clarification_due_at) >= as_of,
             col(Ticket.clarification_due_at) < end,
         )

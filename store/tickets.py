@@ -12,12 +12,11 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
+from store.statuses import WITH_OPERATORS
 from store.text import is_storable
 
 MAX_PAGE = 200
 MAX_ID = 2**63 - 1  # a BIGINT; SQLite's INTEGER holds the same
-# Where a ticket is with the operators, never with an OPD, whatever its `opd` says.
-WITH_OPERATORS = ("new", "clarifying")
 
 
 class BadCursor(ValueError):
@@ -88,7 +87,7 @@ def list_tickets(
     if wanted.opd:
         query = query.where(forwarded_to(wanted.opd))
     if wanted.q:
-        query = query.where(_text_matches(wanted.q))
+        query = query.where(text_matches(wanted.q))
     if wanted.cursor:
         when, ticket_id = decode_cursor(wanted.cursor)
         query = query.where(
@@ -103,7 +102,7 @@ def list_tickets(
     return rows[:limit], next_cursor
 
 
-def _text_matches(q: str) -> ColumnElement[bool]:
+def text_matches(q: str) -> ColumnElement[bool]:
     """Case-insensitive search in the ticket number, summary, reporter and message texts."""
     escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from store import queue, tickets
 from triage.states import (
     FINAL_STATES,
     OPEN_STATES,
@@ -80,6 +81,15 @@ def test_the_table_is_exactly_the_expected_one() -> None:
 def test_open_and_final_states_partition_all_states() -> None:
     assert OPEN_STATES | FINAL_STATES == set(Status)
     assert not OPEN_STATES & FINAL_STATES
+
+
+def test_the_queries_group_the_states_the_machine_knows() -> None:
+    """store owns the stored names; the queue's groups are the machine's own sets."""
+    assert queue.STATUSES == tuple(Status)
+    assert queue.OPEN == ("new", "clarifying", "forwarded", "in_progress")
+    assert set(queue.OPEN) == OPEN_STATES
+    assert set(queue.WITH_OPD) | set(tickets.WITH_OPERATORS) == OPEN_STATES
+    assert {s for (s, a) in TRANSITIONS if a is Action.ACKNOWLEDGE} < set(queue.WITH_OPD)
 
 
 def test_forward_needs_verification() -> None:

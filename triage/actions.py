@@ -179,7 +179,7 @@ class _Step:
     def _request_clarification(self) -> dict[str, Any]:
         facts = (
             self.request.facts
-            or tuple(self.ticket.flags.get("missing") or ())
+            or tuple(self.ticket.hints.missing)
             or ("supporting_data",)
         )
         unknown = sorted(set(facts) - set(CLARIFIABLE_FACTS))

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from store.db import Database
+from store.flags import SuggestedCategory, TicketFlags, merged
 from store.models import Attachment, Message, Ticket
 from triage.duplicates import Candidates, OpenTicket, ReportFacts
 from triage.hints import Hinter, ReportHints
@@ -87,28 +87,26 @@ _SET_FLAGS = (
 )
 
 
-def flags_of(hints: ReportHints) -> dict[str, Any]:
-    """The hints as the JSON kept on the ticket and shown to operators."""
+def flags_of(hints: ReportHints) -> TicketFlags:
+    """The hints as kept on the ticket and shown to operators (every assessment key is set,
+    so a new assessment replaces the last one whole)."""
     place = hints.jurisdiction
     duplicate = hints.duplicate
-    return {
-        "suggestions": [
-            {
-                "category": s.category,
-                "opd": s.opd,
-                "score": round(s.score, 3),
-                "matched": list(s.matched),
-            }
+    return TicketFlags(
+        suggestions=[
+            SuggestedCategory(
+                category=s.category, opd=s.opd, score=round(s.score, 3), matched=list(s.matched)
+            )
             for s in hints.suggestions
         ],
-        "out_of_jurisdiction": place.flag,
-        "jurisdiction_reason": place.reason,
-        "places_inside": list(place.inside),
-        "places_outside": list(place.outside),
-        "duplicate_of": duplicate.number if duplicate else None,
-        "duplicate_score": round(duplicate.score, 3) if duplicate else None,
-        "missing": list(hints.missing),
-    }
+        out_of_jurisdiction=place.flag,
+        jurisdiction_reason=place.reason,
+        places_inside=list(place.inside),
+        places_outside=list(place.outside),
+        duplicate_of=duplicate.number if duplicate else None,
+        duplicate_score=round(duplicate.score, 3) if duplicate else None,
+        missing=list(hints.missing),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +149,7 @@ class TicketAssessor:
             earliest = min((r.created_at for r in reports), default=None)
             # Readied once for the whole batch; each report then leaves out its own ticket.
             candidates = Candidates(self._candidates(conn, earliest))
-        hinted: dict[int, dict[str, Any]] = {}
+        hinted: dict[int, TicketFlags] = {}
         for report in reports:
             facts = ReportFacts(report.text, report.created_at, report.location)
             others = candidates.without(report.number)
@@ -176,16 +174,16 @@ class TicketAssessor:
         return tickets
 
 
-def _merge_flags(conn: Connection, flags: dict[int, dict[str, Any]]) -> None:
+def _merge_flags(conn: Connection, flags: dict[int, TicketFlags]) -> None:
     """Write each ticket's hints over the flags it has now: a sweep may have added its markers
     since. The rows are locked on PostgreSQL, in id order, until the caller commits."""
     query = _FLAGS_LOCKED if conn.dialect.name == "postgresql" else _FLAGS
-    merged = [
-        {"ticket_id": ticket_id, "merged": {**(current or {}), **flags[ticket_id]}}
+    rows = [
+        {"ticket_id": ticket_id, "merged": merged(current, flags[ticket_id])}
         for ticket_id, current in conn.execute(query, {"ticket_ids": list(flags)})
     ]
-    if merged:
-        conn.execute(_SET_FLAGS, merged)
+    if rows:
+        conn.execute(_SET_FLAGS, rows)
 
 
 def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from channels.base import Duration, parse_duration
+from durations import Duration, parse_duration
 
 _CODE = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 _WORKING_DAYS = re.compile(r"^\s*(\d+)\s*d\s*$")

@@ -26,7 +26,9 @@ from channels.base import (
     UpdateKind,
 )
 from store import ingest
+from store.flags import TicketFlags
 from store.models import OutboxItem
+from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 from triage import auto_replies
 from triage.delivery import moves_forward
 from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
@@ -139,14 +141,14 @@ class BatchWriter:
         self.outcome.duplicates = len(items) - len(fresh)
         self.outcome.stored = len(fresh)
         rows = [
-            (
-                item.channel,
-                item.account,
-                item_key(item)[1],
-                _kind_of(item),
-                item.raw,
-                _error_of(item),
-                self.now,
+            RawRow(
+                channel=item.channel,
+                account=item.account,
+                external_id=item_key(item)[1],
+                kind=_kind_of(item),
+                payload=item.raw,
+                error=_error_of(item),
+                received_at=self.now,
             )
             for item in fresh
         ]
@@ -239,25 +241,23 @@ class BatchWriter:
         for serial, ((_, reporter), (message, follows)) in zip(
             serials, to_open.items(), strict=True
         ):
-            flags: dict[str, Any] = {"follows_ticket_id": follows} if follows is not None else {}
-            named = mentions.get((message.channel, reporter))  # others' tickets it quotes
-            if named:
-                flags["mentions"] = list(dict.fromkeys(named))
+            named = mentions.get((message.channel, reporter), ())  # others' tickets it quotes
+            flags = TicketFlags.of_threading(follows, list(dict.fromkeys(named)))
             rows.append(
-                (
-                    format_number(self.prefix, year, serial),
-                    Status.NEW.value,
-                    message.channel,
-                    message.account,
-                    reporter,
-                    _summary(message),
-                    self.now,
-                    self.now,
-                    self.verify_due_at,
-                    self.new_counts[message.channel, reporter],
-                    False,
-                    flags,
-                    open_key(message.channel, reporter),
+                TicketRow(
+                    number=format_number(self.prefix, year, serial),
+                    status=Status.NEW.value,
+                    channel=message.channel,
+                    account=message.account,
+                    reporter_id=reporter,
+                    summary=_summary(message),
+                    created_at=self.now,
+                    last_activity_at=self.now,
+                    verify_due_at=self.verify_due_at,
+                    message_count=self.new_counts[message.channel, reporter],
+                    answered=False,
+                    flags=flags.stored(),
+                    open_key=open_key(message.channel, reporter),
                 )
             )
         ids = ingest.TICKET_INSERT.ids(self.conn, rows)
@@ -273,45 +273,44 @@ class BatchWriter:
         worked out only for a batch that opens or reopens a ticket."""
         return self._verify_due(self.now) if self._verify_due else None
 
-    def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> tuple[Any, ...]:
-        """In `ingest.MESSAGE_INSERT`'s column order."""
+    def _message_row(self, m: InboundMessage, raw_id: int, ticket_id: int) -> MessageRow:
         location = m.location
-        return (
-            ticket_id,
-            "in",
-            m.channel,
-            m.account,
-            m.external_id,
-            m.sender_id,
-            m.text,
-            m.subject,
-            location.latitude if location else None,
-            location.longitude if location else None,
-            location.name if location else None,
-            location.address if location else None,
-            m.reply_to,
-            list(m.references),
-            m.forwarded,
-            m.parse_error,
-            m.sent_at,
-            self.now,
-            raw_id,
+        return MessageRow(
+            ticket_id=ticket_id,
+            direction="in",
+            channel=m.channel,
+            account=m.account,
+            external_id=m.external_id,
+            sender_id=m.sender_id,
+            text=m.text,
+            subject=m.subject,
+            latitude=location.latitude if location else None,
+            longitude=location.longitude if location else None,
+            location_name=location.name if location else None,
+            location_address=location.address if location else None,
+            reply_to=m.reply_to,
+            references=list(m.references),
+            forwarded=m.forwarded,
+            parse_error=m.parse_error,
+            sent_at=m.sent_at,
+            received_at=self.now,
+            raw_event_id=raw_id,
         )
 
     def _store_attachments(self, messages: list[InboundMessage], ids: list[int]) -> None:
         rows = [
-            (
-                message_id,
-                position,
-                a.kind.value,
-                a.mime_type,
-                a.media_ref,
-                a.size,
-                a.file_name,
-                a.caption,
-                a.sha256,
-                a.stored_path,
-                "stored" if a.stored_path else "pending",
+            AttachmentRow(
+                message_id=message_id,
+                position=position,
+                kind=a.kind.value,
+                mime_type=a.mime_type,
+                media_ref=a.media_ref,
+                size=a.size,
+                file_name=a.file_name,
+                caption=a.caption,
+                sha256=a.sha256,
+                stored_path=a.stored_path,
+                fetch_state="stored" if a.stored_path else "pending",
             )
             for message, message_id in zip(messages, ids, strict=True)
             for position, a in enumerate(message.attachments)
@@ -379,9 +378,16 @@ class BatchWriter:
 
     def _event(
         self, ticket_id: int, action: str, from_state: str | None, to_state: str | None
-    ) -> tuple[Any, ...]:
-        """In `ingest.EVENT_INSERT`'s column order."""
-        return (ticket_id, self.now, SYSTEM_ACTOR, action, from_state, to_state, {})
+    ) -> EventRow:
+        return EventRow(
+            ticket_id=ticket_id,
+            at=self.now,
+            actor=SYSTEM_ACTOR,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            data={},
+        )
 
 
 def _refs(message: InboundMessage) -> list[str]:

@@ -9,18 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-
-class Status(enum.StrEnum):
-    NEW = "new"
-    CLARIFYING = "clarifying"  # waiting for the reporter, with a due time
-    FORWARDED = "forwarded"  # with an OPD, its answer due
-    IN_PROGRESS = "in_progress"  # the OPD has started
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-OPEN_STATES = frozenset({Status.NEW, Status.CLARIFYING, Status.FORWARDED, Status.IN_PROGRESS})
-FINAL_STATES = frozenset({Status.RESOLVED, Status.CLOSED})
+# The state names are stored values, so store owns them; their transitions are ours.
+from store.statuses import FINAL_STATES, OPEN_STATES, Status
 
 
 class Resolution(enum.StrEnum):

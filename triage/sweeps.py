@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from store.db import Database
+from store.flags import EscalationKind, SweepMarkers, merged
 from store.models import Ticket, TicketEvent
 from triage import messages
 from triage.actions import TriageRules
@@ -119,7 +120,7 @@ class Sweeps:
         due = ticket.clarification_due_at
         if ticket.status != Status.CLARIFYING.value or due is None:
             return False
-        if ticket.flags.get("reminded_for") == due.isoformat():
+        if ticket.markers.reminded_for == due.isoformat():
             return False  # one reminder per clarification request
         text = messages.render(
             "reminder.no_response",
@@ -128,7 +129,7 @@ class Sweeps:
             deadline=messages.format_due(due, self.rules.tz, self.rules.locale),
         )
         enqueue(session, ticket, text, author=SYSTEM, now=now, automatic=True)
-        ticket.flags = {**ticket.flags, "reminded_for": due.isoformat()}
+        ticket.flags = merged(ticket.flags, SweepMarkers(reminded_for=due.isoformat()))
         self._event(session, ticket, "remind", ticket.status, ticket.status, now, note=text)
         return True
 
@@ -172,7 +173,7 @@ class Sweeps:
         session: Session,
         ticket: Ticket,
         now: datetime,
-        kind: str,
+        kind: EscalationKind,
         due: datetime | None,
         states: tuple[str, ...] = (Status.FORWARDED.value, Status.IN_PROGRESS.value),
     ) -> bool:
@@ -180,11 +181,10 @@ class Sweeps:
         ones into alerts."""
         if due is None or due >= now or ticket.status not in states:
             return False
-        marker = f"escalated_{kind}"
-        if ticket.flags.get(marker) == due.isoformat():
+        if ticket.markers.escalated(kind) == due.isoformat():
             return False
         decide(TicketFacts(Status(ticket.status), verified=True), Action.ESCALATE)
-        ticket.flags = {**ticket.flags, marker: due.isoformat()}
+        ticket.flags = merged(ticket.flags, SweepMarkers.escalation(kind, due.isoformat()))
         hours_late = round((now - due).total_seconds() / 3600, 1)
         self._event(
             session,

@@ -1,0 +1,87 @@
+"""What `tickets.flags` holds: triage's hints for operators and the sweeps' markers, kept apart.
+
+Both live in the one JSON column as flat keys (rows written before these models read as they
+are); each model reads only its own keys and writes only the keys it was given, so triage's
+assessment, intake's mentions and a sweep's markers never overwrite one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict
+
+EscalationKind = Literal["opd_overdue", "overall_overdue", "verify_overdue"]
+
+
+class _Flags(BaseModel):
+    # Frozen: a change is a new model merged into the stored JSON (`merged`), never an edit.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any] | None) -> Self:
+        """This model's keys of a ticket's stored flags; the other model's keys are left out."""
+        return cls.model_validate(stored or {})
+
+    def stored(self) -> dict[str, Any]:
+        """The keys this model was given, as JSON: what `merged` writes."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class SuggestedCategory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category: str
+    opd: str | None = None
+    score: float
+    matched: list[str] = []
+
+
+class TicketFlags(_Flags):
+    """What triage tells an operator about a report: assessment hints and related tickets."""
+
+    # The assessment (triage/assess.py), all written at once after intake commits.
+    suggestions: list[SuggestedCategory] = []  # best category first, each with its OPD
+    out_of_jurisdiction: bool = False
+    jurisdiction_reason: str | None = None
+    places_inside: list[str] = []
+    places_outside: list[str] = []
+    duplicate_of: str | None = None  # the open ticket this one likely repeats
+    duplicate_score: float | None = None
+    missing: list[str] = []  # "location", "photo"
+    # Intake's threading (triage/intake_batch.py).
+    mentions: list[str] = []  # numbers of other tickets the reporter quoted
+    follows_ticket_id: int | None = None  # the reporter's closed ticket this one follows
+
+    @classmethod
+    def of_threading(cls, follows_ticket_id: int | None, mentions: list[str]) -> TicketFlags:
+        """Intake's flags on a new ticket: only those it has a value for are stored."""
+        if follows_ticket_id is None and not mentions:
+            return _NONE  # most new tickets: spares the intake a validation each
+        given = TicketFlags(follows_ticket_id=follows_ticket_id, mentions=mentions)
+        return cls.model_validate(given.model_dump(exclude_defaults=True))
+
+
+_NONE = TicketFlags()
+
+
+class SweepMarkers(_Flags):
+    """What the sweeps did once per due time and must not do again (triage/sweeps.py)."""
+
+    reminded_for: str | None = None  # the clarification due time a reminder went out for
+    escalated_opd_overdue: str | None = None  # each: the due time whose passing was escalated
+    escalated_overall_overdue: str | None = None
+    escalated_verify_overdue: str | None = None
+
+    def escalated(self, kind: EscalationKind) -> str | None:
+        return getattr(self, f"escalated_{kind}")
+
+    @classmethod
+    def escalation(cls, kind: EscalationKind, due: str) -> SweepMarkers:
+        return cls.model_validate({f"escalated_{kind}": due})
+
+
+def merged(stored: Mapping[str, Any] | None, change: _Flags) -> dict[str, Any]:
+    """A ticket's stored flags with `change`'s keys written over them and the rest kept."""
+    return {**(stored or {}), **change.stored()}
