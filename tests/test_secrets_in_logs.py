@@ -19,7 +19,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import col, select
-from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
 from conftest import corpus_dir
 from fakes.meta_graph import FakeGraph
@@ -27,7 +26,7 @@ from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, seed_facebook, s
 from fakes.telegram_api import FakeTelegramBotApi
 from fakes.telegram_updates import TelegramUpdates
 from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook
+from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook, webhook_cases
 from fakes.x_api import FakeXApi, load_corpus
 from processes import free_port, kanal_command
 from servers.dovecot import Dovecot
@@ -327,7 +326,9 @@ async def _one_cycle_per_channel(
     handshake = {"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY, "hub.challenge": "42"}
     async with http.get(webhook, params=handshake) as response:
         assert (response.status, await response.text()) == (200, "42")
-    report = json.loads(all_cases()["fixtures/text__indonesian_unicode"])
+    report = json.loads(
+        webhook_cases(corpus_dir("whatsapp"), FIXTURES)["fixtures/text__indonesian_unicode"]
+    )
     message = report["entry"][0]["changes"][0]["value"]["messages"][0]
     message["timestamp"] = str(int(datetime.now(UTC).timestamp()))  # inside the reply window
     assert await post_webhook(http, webhook, report, WA_APP_SECRET) == (200, "ok")
