@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections.abc import Callable
 from datetime import datetime
 from email.headerregistry import Address
@@ -15,13 +14,13 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 
 from channels.base import OutboundMessage, PlatformError, SendResult
+from channels.email.headers import one_line
 
 if TYPE_CHECKING:
     from channels.email.config import EmailConfig
 
 
 # Line breaks and other controls a reporter's subject may hold (tab is harmless).
-_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
 
 
 def own_msgid_domain(config: EmailConfig) -> str:
@@ -41,7 +40,7 @@ def reply_subject(subject: str | None, ticket_number: str | None) -> str:
 
     The reporter's subject is put on one line: a CR or LF in a header can never be sent.
     """
-    base = _CONTROLS.sub(" ", subject or "").strip()
+    base = one_line(subject or "").strip()
     if base and not base.lower().startswith(("re:", "re :")):
         base = f"Re: {base}"
     if ticket_number and ticket_number not in base:
