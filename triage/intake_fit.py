@@ -19,19 +19,26 @@ from channels.base import (
     MessageUpdate,
     UnsupportedEvent,
 )
+from store.models import Attachment as StoredAttachment
+from store.models import DeliveryReceipt, Message, RawEvent, Reporter
 from store.text import storable_text
 
-# Column widths (store/models.py); an id longer than its column would be cut by PostgreSQL's
-# array cast and then no longer match its row.
-CHANNEL_LENGTH = 32
-ACCOUNT_LENGTH = 320
-EXTERNAL_ID_LENGTH = 512
-SENDER_LENGTH = 320
-NAME_LENGTH = 320
-MIME_LENGTH = 200
-REACTION_LENGTH = 40
-ERROR_CODE_LENGTH = 40
-SHA256_LENGTH = 64
+
+def _width(column: Any) -> int:
+    return int(column.type.length)
+
+
+# Column widths, read from the tables so they cannot drift; an id longer than its column would
+# be cut by PostgreSQL's array cast and then no longer match its row.
+CHANNEL_LENGTH = _width(RawEvent.__table__.c.channel)
+ACCOUNT_LENGTH = _width(RawEvent.__table__.c.account)
+EXTERNAL_ID_LENGTH = _width(RawEvent.__table__.c.external_id)
+SENDER_LENGTH = _width(Reporter.__table__.c.sender_id)
+NAME_LENGTH = _width(Reporter.__table__.c.display_name)
+MIME_LENGTH = _width(StoredAttachment.__table__.c.mime_type)
+REACTION_LENGTH = _width(Message.__table__.c.reaction)
+ERROR_CODE_LENGTH = _width(DeliveryReceipt.__table__.c.error_code)
+SHA256_LENGTH = _width(StoredAttachment.__table__.c.sha256)
 MAX_INTEGER = 2**31 - 1  # attachments.size is an INTEGER on PostgreSQL
 UNSTORABLE_KIND = "unstorable"
 T = TypeVar("T")
