@@ -103,10 +103,11 @@ class SmsChannel:
     async def send(self, message: OutboundMessage) -> SendResult:
         body = message_body(message, self.config.device_id)
         url = self.config.api_base.rstrip("/") + MESSAGES_PATH
-        auth = aiohttp.BasicAuth(self.config.username, self.config.password.get_secret_value())
+        password = self.config.password.get_secret_value()
+        headers = {"Authorization": aiohttp.encode_basic_auth(self.config.username, password)}
         timeout = aiohttp.ClientTimeout(total=self.config.request_timeout.total_seconds())
         try:
-            async with self.http.post(url, json=body, auth=auth, timeout=timeout) as resp:
+            async with self.http.post(url, json=body, headers=headers, timeout=timeout) as resp:
                 text = await resp.text()
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError) as exc:
