@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -115,7 +116,10 @@ async def until(check: Callable[[], T | None]) -> T:
     return found
 
 
-async def test_report_reply_and_receipt(kanal: Kanal, gateway: FakeSmsGateway) -> None:
+async def test_report_reply_and_receipt(
+    kanal: Kanal, gateway: FakeSmsGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     ticket = await kanal.report()
     assert (ticket.channel, ticket.account) == ("sms", DEVICE)
     kanal.reply(ticket)
@@ -147,6 +151,8 @@ async def test_report_reply_and_receipt(kanal: Kanal, gateway: FakeSmsGateway) -
     with kanal.db.read() as session:
         assert session.get(Message, out.id).delivery_state == "delivered"
     assert len(gateway.requests) == 1
+    for secret in (gateway.password, KEY, credentials):
+        assert secret not in caplog.text
 
 
 async def test_a_full_phone_queue_is_retried_and_the_reply_goes_once(
