@@ -1,6 +1,7 @@
 """Edge plumbing every webhook shares: the bounded body read, hex HMAC-SHA256 checks (Meta's
 `sha256=` header; SMS Gateway's body + timestamp), Meta's subscription handshake (WhatsApp,
-Facebook, Instagram; Telegram reads bodies too) and the log line for what was kept unread."""
+Facebook, Instagram; Telegram reads bodies too), the record of a signed body that is no event
+at all, and the log line for what was kept unread."""
 
 from __future__ import annotations
 
@@ -86,6 +87,21 @@ def subscription_handshake(
         return web.Response(text=query["hub.challenge"], content_type="text/plain")
     log.warning("%s webhook verification refused (mode=%r)", channel, query.get("hub.mode"))
     return web.Response(status=403, text="verification failed")
+
+
+def unreadable_body(
+    channel: str, account: str, body: bytes, kind: str, reason: str
+) -> UnsupportedEvent:
+    """A signed body that is no event of the platform at all: kept as text, named by its hash,
+    so the platform's retries of it are stored once."""
+    return UnsupportedEvent(
+        channel=channel,
+        account=account,
+        external_id="body:" + hashlib.sha256(body).hexdigest(),
+        kind=kind,
+        reason=reason,
+        raw={"body": body.decode("utf-8", errors="replace")},
+    )
 
 
 def log_unreadable(logger: logging.Logger, channel: str, items: Sequence[Inbound]) -> None:

@@ -7,7 +7,6 @@ external id; the payload's `messageId` is derived from the text and repeats, so 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +22,7 @@ from channels.base import (
 )
 from channels.sms.phone import sender_of
 from channels.texts import channel_texts
+from channels.webhook import unreadable_body
 
 CHANNEL = "sms"
 TEXTS = channel_texts(CHANNEL)
@@ -43,16 +43,16 @@ def parse_body(body: bytes, *, account: str, received_at: datetime) -> list[Inbo
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return [_body_event(body, account, "invalid_json", f"body is not JSON: {exc}")]
+        return [unreadable_body(CHANNEL, account, body, "invalid_json", f"body is not JSON: {exc}")]
     if not isinstance(data, dict):
         reason = f"not an SMS Gateway event (the body is {type(data).__name__})"
-        return [_body_event(body, account, "not_sms_gateway", reason)]
+        return [unreadable_body(CHANNEL, account, body, "not_sms_gateway", reason)]
     try:
         event = payload.text(data, "event")
         delivery_id = payload.ident(data, "id")
     except payload.Unreadable as exc:
         reason = f"not an SMS Gateway event: {payload.reason(exc)}"
-        return [_body_event(body, account, "not_sms_gateway", reason)]
+        return [unreadable_body(CHANNEL, account, body, "not_sms_gateway", reason)]
     return parse_event(data, event, delivery_id, account=account, received_at=received_at)
 
 
@@ -158,16 +158,4 @@ def _unsupported(
         kind=kind,
         reason=reason,
         raw=data,
-    )
-
-
-def _body_event(body: bytes, account: str, kind: str, reason: str) -> UnsupportedEvent:
-    """A signed body that is no SMS Gateway event at all: kept as text, named by its hash."""
-    return UnsupportedEvent(
-        channel=CHANNEL,
-        account=account,
-        external_id="body:" + hashlib.sha256(body).hexdigest(),
-        kind=kind,
-        reason=reason,
-        raw={"body": body.decode("utf-8", errors="replace")},
     )
