@@ -224,3 +224,19 @@ def test_the_channel_needs_its_credentials_when_enabled() -> None:
     assert SmsConfig().account == ""
     assert make_config(device_id="").account == "KANALSMS"
     assert "gateway-password" not in repr(make_config()) + repr(make_config().password)
+
+
+async def test_a_delivery_the_database_cannot_hold_as_sent_is_kept_not_a_500(
+    phone: Phone, db: Database
+) -> None:
+    nul_text = event(
+        "sms:received",
+        {"phoneNumber": "+6281234567890", "message": "Jalan\u0000rusak \ud800",
+         "receivedAt": "2026-11-23T08:00:00+07:00"},
+        "Pz9Ox8Iy7Uw6Tv5Sr4Qp3",
+    )  # fmt: skip
+    long_id = event("sms:received", {"phoneNumber": "+6281234567890", "message": "x"}, "i" * 600)
+    assert await phone.post(json.dumps(nul_text).encode()) == 200
+    assert await phone.post(long_id) == 200
+    assert len(rows(db, RawEvent)) == 2
+    assert all(m.external_id != "i" * 600 for m in rows(db, Message))
