@@ -19,7 +19,7 @@ from channels.texts import channel_texts
 TEXTS = channel_texts("sms")
 MESSAGES_PATH = "/messages"
 MAX_ID_LENGTH = 36  # the gateway's limit for a message id
-_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
+_SAFE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 
 
 def message_id_for(idempotency_key: str) -> str:
@@ -57,15 +57,14 @@ def message_id_from(status: int, body: str, sent_id: str) -> str:
         return sent_id  # "message with the same id already exists": an earlier try went in
     data = _json(body)
     reason = data.get("message") if isinstance(data, dict) else None
-    text = str(reason or body[:300] or f"HTTP {status}")
-    return _raise(status, text)
+    raise _refused(status, str(reason or body[:300] or f"HTTP {status}"))
 
 
-def _raise(status: int, text: str) -> str:
+def _refused(status: int, text: str) -> PlatformError:
     # 429 and 5xx heal with time (503: the phone's queue is full or it is offline); a refused
     # request (400), wrong credentials (401, 403) or a wrong api_base (404) do not. The gateway
     # documents no Retry-After: the outbox's own back-off paces the retries.
-    raise PlatformError(
+    return PlatformError(
         f"SMS Gateway HTTP {status}: {text}",
         retryable=status == 429 or status >= 500,
         code=f"http-{status}",
