@@ -1,14 +1,19 @@
-"""Edge plumbing every webhook shares: the bounded body read, the `sha256=` HMAC signature check
-and Meta's subscription handshake (WhatsApp, Facebook, Instagram; Telegram reads bodies too)."""
+"""Edge plumbing every webhook shares: the bounded body read, hex HMAC-SHA256 checks (Meta's
+`sha256=` header; SMS Gateway's body + timestamp), Meta's subscription handshake (WhatsApp,
+Facebook, Instagram; Telegram reads bodies too), the record of a signed body that is no event
+at all, and the log line for what was kept unread."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
+from collections.abc import Sequence
 
 from aiohttp import web
 from pydantic import SecretStr
+
+from channels.base import Inbound, InboundMessage, UnsupportedEvent
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +39,36 @@ async def read_bounded(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-class Signature:
-    """`sha256=<hex HMAC-SHA256(secret, raw body)>`, as Meta signs every webhook delivery.
-    Keyed once: each check copies the keyed state (what HMAC.copy() is for). Without a secret
-    nothing is ever signed."""
+class HexHmac:
+    """Checks a hex HMAC-SHA256 under one key, of parts given in order. Keyed once: each check
+    copies the keyed state (what HMAC.copy() is for). Without a key nothing is ever valid."""
 
     def __init__(self, secret: SecretStr | str) -> None:
         plain = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
         key = plain.encode()
         self._keyed = hmac.new(key, digestmod=hashlib.sha256) if key else None
 
-    def valid(self, body: bytes, header: str | None) -> bool:
-        if self._keyed is None or not header or not header.startswith(_PREFIX):
+    def valid(self, given: str | None, *parts: bytes) -> bool:
+        if self._keyed is None or not given:
             return False
         mac = self._keyed.copy()
-        mac.update(body)
+        for part in parts:
+            mac.update(part)
         # As bytes: compare_digest refuses a str with non-ASCII, which a forger may send.
-        given = header.removeprefix(_PREFIX).strip().lower().encode("utf-8", "replace")
-        return hmac.compare_digest(given, mac.hexdigest().encode())
+        sent = given.strip().lower().encode("utf-8", "replace")
+        return hmac.compare_digest(sent, mac.hexdigest().encode())
+
+
+class Signature:
+    """`sha256=<hex HMAC-SHA256(secret, raw body)>`, as Meta signs every webhook delivery."""
+
+    def __init__(self, secret: SecretStr | str) -> None:
+        self._hmac = HexHmac(secret)
+
+    def valid(self, body: bytes, header: str | None) -> bool:
+        if not header or not header.startswith(_PREFIX):
+            return False
+        return self._hmac.valid(header.removeprefix(_PREFIX), body)
 
 
 def subscription_handshake(
@@ -70,3 +87,36 @@ def subscription_handshake(
         return web.Response(text=query["hub.challenge"], content_type="text/plain")
     log.warning("%s webhook verification refused (mode=%r)", channel, query.get("hub.mode"))
     return web.Response(status=403, text="verification failed")
+
+
+def unreadable_body(
+    channel: str, account: str, body: bytes, kind: str, reason: str
+) -> UnsupportedEvent:
+    """A signed body that is no event of the platform at all: kept as text, named by its hash,
+    so the platform's retries of it are stored once."""
+    return UnsupportedEvent(
+        channel=channel,
+        account=account,
+        external_id="body:" + hashlib.sha256(body).hexdigest(),
+        kind=kind,
+        reason=reason,
+        raw={"body": body.decode("utf-8", errors="replace")},
+    )
+
+
+def log_unreadable(logger: logging.Logger, channel: str, items: Sequence[Inbound]) -> None:
+    """One line per item kept without being fully understood; its payload is stored."""
+    for item in items:
+        if isinstance(item, UnsupportedEvent):
+            reason = item.reason
+        elif isinstance(item, InboundMessage) and item.parse_error:
+            reason = item.parse_error
+        else:
+            continue
+        logger.info(
+            "%s: kept as sent, not fully read: account=%s external_id=%s: %s",
+            channel,
+            item.account,
+            item.external_id,
+            reason,
+        )

@@ -49,25 +49,26 @@ def test_reply_windows_are_the_platforms() -> None:
         "facebook": day,
         "x": None,
         "telegram": None,
+        "sms": None,
     }
 
 
 def test_an_unknown_channel_fails_loudly_rather_than_showing_its_key() -> None:
-    with pytest.raises(UnknownChannel, match="'sms'"):
-        translate("channel.sms", "id")
+    with pytest.raises(UnknownChannel, match="'line'"):
+        translate("channel.line", "id")
     with pytest.raises(UnknownChannel):
-        channel_label("sms", "en")
+        channel_label("line", "en")
     with pytest.raises(KeyError, match="'fr'"):
         WHATSAPP.label("fr")
 
 
 def test_a_channel_without_a_label_in_every_language_cannot_be_declared() -> None:
-    with pytest.raises(ValueError, match="'sms' has no label in en"):
+    with pytest.raises(ValueError, match="'line' has no label in en"):
         ChannelSpec(
-            name="sms",
+            name="line",
             config=WHATSAPP.config,
             build=WHATSAPP.build,
-            labels={"id": "SMS"},
+            labels={"id": "LINE"},
             webhooks=True,
             polls=False,
         )

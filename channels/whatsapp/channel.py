@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,18 +12,21 @@ import aiohttp
 from aiohttp import web
 
 from channels.base import (
-    Inbound,
-    InboundMessage,
     IntakeSink,
     IntakeUnavailable,
     OutboundMessage,
     PlatformError,
     Routes,
     SendResult,
-    UnsupportedEvent,
 )
 from channels.media_fetch import MediaFetcher
-from channels.webhook import SIGNATURE_HEADER, Signature, read_bounded, subscription_handshake
+from channels.webhook import (
+    SIGNATURE_HEADER,
+    Signature,
+    log_unreadable,
+    read_bounded,
+    subscription_handshake,
+)
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.media import WhatsAppDownload
 from channels.whatsapp.messages import CHANNEL
@@ -61,7 +64,6 @@ class WhatsAppChannel:
             config.access_token,
             http,
             timeout=config.request_timeout.total_seconds(),
-
         )
         self.media = MediaFetcher(
             CHANNEL,
@@ -121,7 +123,7 @@ class WhatsAppChannel:
             log.warning("whatsapp webhook not stored, intake unavailable: %s", exc)
             return web.Response(status=503, text="intake unavailable")
         if result.stored:
-            _log_unreadable(items)
+            log_unreadable(log, CHANNEL, items)
             self.media.schedule(sink, items)
         return web.Response(text="ok")
 
@@ -147,21 +149,3 @@ class WhatsAppChannel:
             raise PlatformError(f"WhatsApp unreachable: {exc!r}", retryable=True) from exc
         wamid = message_id_from(status, body, retry_after=retry_after)
         return SendResult(platform_message_id=wamid)
-
-
-def _log_unreadable(items: Sequence[Inbound]) -> None:
-    """One line per item kept without being fully understood; its payload is stored."""
-    for item in items:
-        if isinstance(item, UnsupportedEvent):
-            reason = item.reason
-        elif isinstance(item, InboundMessage) and item.parse_error:
-            reason = item.parse_error
-        else:
-            continue
-        log.info(
-            "whatsapp: kept as sent, not fully read: account=%s external_id=%s: %s",
-            item.account,
-            item.external_id,
-            reason,
-        )
-

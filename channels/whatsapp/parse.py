@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
 from channels import payload
 from channels.base import DeliveryState, DeliveryStatus, Inbound, UnsupportedEvent
+from channels.webhook import unreadable_body
 from channels.whatsapp.messages import (
     CHANNEL,
     IGNORED_MESSAGE_TYPES,
@@ -46,13 +46,14 @@ def parse_body(body: bytes, *, account: str, received_at: datetime) -> list[Inbo
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return [_body_event(body, account, "invalid_json", f"body is not JSON: {exc}")]
+        return [unreadable_body(CHANNEL, account, body, "invalid_json", f"body is not JSON: {exc}")]
     if not isinstance(data, dict) or data.get("object") != WEBHOOK_OBJECT:
         found = data.get("object") if isinstance(data, dict) else type(data).__name__
         reason = f"not a WhatsApp webhook body (object is {found!r})"
-        return [_body_event(body, account, "not_whatsapp", reason)]
+        return [unreadable_body(CHANNEL, account, body, "not_whatsapp", reason)]
     if not isinstance(data.get("entry"), list):
-        return [_body_event(body, account, "not_whatsapp", "WhatsApp body without an entry list")]
+        reason = "WhatsApp body without an entry list"
+        return [unreadable_body(CHANNEL, account, body, "not_whatsapp", reason)]
     return parse_webhook(data, account=account, received_at=received_at)
 
 
@@ -154,17 +155,4 @@ def _read_status(status: dict[str, Any], ctx: ChangeContext) -> Inbound | None:
         error_code=str(first["code"]) if first.get("code") is not None else None,
         error_message=errors_text(errors, with_code=False) if errors else None,
         raw=ctx.raw_with("statuses", status),
-    )
-
-
-def _body_event(body: bytes, account: str, kind: str, reason: str) -> UnsupportedEvent:
-    """A signed body that is no WhatsApp webhook at all: kept as text, named by its hash."""
-    raw = {"body": body.decode("utf-8", errors="replace")}
-    return UnsupportedEvent(
-        channel=CHANNEL,
-        account=account,
-        external_id="body:" + hashlib.sha256(body).hexdigest(),
-        kind=kind,
-        reason=reason,
-        raw=raw,
     )
