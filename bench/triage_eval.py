@@ -79,8 +79,12 @@ def evaluate(reports: list[dict], config: Path) -> dict:
         if not category_right:
             confusions[report["category"], first.category] += 1
             misses.append(
-                {"id": report["id"], "want": report["category"], "got": first.category,
-                 "matched": list(first.matched)}
+                {
+                    "id": report["id"],
+                    "want": report["category"],
+                    "got": first.category,
+                    "matched": list(first.matched),
+                }
             )
     n = len(reports) or 1
     return {
@@ -134,8 +138,20 @@ def _run_at_commit(args: argparse.Namespace) -> int:
             f"exec(compile(open({__file__!r}).read(), {__file__!r}, 'exec'),"
             f" {{'__name__': '__eval__', '__file__': {__file__!r}}})"
         )
-        command = [sys.executable, "-c", script, "x", "--half", args.half, "--format",
-                   args.format, "--dev-set", str(args.dev_set), "--config", f"{tmp}/config.toml"]
+        command = [
+            sys.executable,
+            "-c",
+            script,
+            "x",
+            "--half",
+            args.half,
+            "--format",
+            args.format,
+            "--dev-set",
+            str(args.dev_set),
+            "--config",
+            f"{tmp}/config.toml",
+        ]
         env = {**os.environ, "PYTHONPATH": tmp}
         return subprocess.run(command, env=env, cwd=tmp).returncode
 

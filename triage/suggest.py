@@ -82,7 +82,9 @@ class Suggester:
         }
 
     def _weight(self, forms: tuple[str, ...]) -> float:
-        return sum(self._specificity.get(form, 1 + math.log(len(self._categories) or 1)) for form in forms)
+        # A word no category uses (an OPD keyword's) is as specific as a word one category uses.
+        rarest = 1 + math.log(max(len(self._categories), 1))
+        return sum(self._specificity.get(form, rarest) for form in forms)
 
     def _keyword(self, text: str, owner: int) -> _Keyword:
         forms = tuple(dict.fromkeys(keyword_forms(text)))
