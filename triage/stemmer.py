@@ -181,15 +181,16 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def word_tokens(text: str) -> list[tuple[str, bool]]:
-    """Like `tokens`, each word with whether it was written as a name: capitalised, and not the
-    first word of a sentence ("depan SDN 2 Tlogowungu" names a school)."""
+    """Like `tokens`, each word with whether it was written as a name: capitalised, not all in
+    capitals (PDAM, SDN are acronyms), and not the first word of a sentence."""
     found = []
     for match in _CASED_TOKEN.finditer(text):
         raw = match.group()
         word = _STRETCHED.sub(r"\1", raw.casefold())
         word = _REDUPLICATED.sub(r"\1", word) if "2" in word else word
         before = text[: match.start()].rstrip()
-        named = raw[0].isupper() and bool(before) and before[-1] not in ".!?\n"
+        in_sentence = bool(before) and before[-1] not in ".!?\n"
+        named = raw[0].isupper() and not raw.isupper() and in_sentence
         found.append((INFORMAL.get(word, word), named))
     return found
 
