@@ -156,7 +156,7 @@ def test_single_and_listed_opd_configs() -> None:
     assert (single.opd, single.opds, single.opd_keywords) == ("PUPR", [], {})
     listed = CategoryConfig(**PARKING)
     assert (listed.opd, listed.opds) == ("DISHUB", ["DISHUB", "SATPOLPP"])
-    with pytest.raises(ValueError, match="opd_keywords.DLH: not one of the category's other"):
+    with pytest.raises(ValueError, match=r"opd_keywords\.DLH: not one of the category's other"):
         CategoryConfig(**{**PARKING, "opd_keywords": {"DLH": ["sampah"]}})
     with pytest.raises(ValueError, match="name at least one OPD code"):
         CategoryConfig(**{**PARKING, "opd": []})
