@@ -38,6 +38,12 @@ def main() -> None:
     parser.add_argument("--half", choices=["a", "b", "all"], default="all")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--commit", help="measure the suggester of this git commit instead")
+    parser.add_argument(
+        "--stemmer",
+        choices=["kanal", "pysastrawi"],
+        default="kanal",
+        help="pysastrawi: the same suggester with PySastrawi's stemmer in place of Kanal's",
+    )
     parser.add_argument("--config", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.commit:
@@ -47,6 +53,8 @@ def main() -> None:
     reports = [json.loads(line) for line in args.dev_set.read_text().splitlines() if line.strip()]
     if args.half != "all":
         reports = [r for r in reports if r["half"] == args.half]
+    if args.stemmer == "pysastrawi":
+        _use_pysastrawi()
     figures = evaluate(reports, config)
     if args.format == "json":
         print(json.dumps(figures, indent=2, ensure_ascii=False))
@@ -100,6 +108,21 @@ def evaluate(reports: list[dict], config: Path) -> dict:
         ],
         "misses": misses,
     }
+
+
+def _use_pysastrawi() -> None:
+    """Swap PySastrawi's stemmer in for Kanal's, everywhere the suggester reads stems."""
+    from functools import lru_cache
+
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    import triage.stemmer
+    import triage.terms
+
+    sastrawi = StemmerFactory().create_stemmer()
+    replacement = lru_cache(maxsize=None)(sastrawi.stem)
+    triage.stemmer.stem = replacement
+    triage.terms.stem = replacement
 
 
 def as_text(figures: dict) -> str:
