@@ -196,7 +196,7 @@ def _earlier(received: int, number: str, arrival: int, new_number: str | None) -
 
 
 def _number_order(number: str) -> tuple[str, int]:
-    """"LBP-2026-00012" sorts as ("LBP-2026", 12): serials may outgrow their zero padding."""
+    """A ticket number as ("LBP-2026", 12): serials may outgrow their zero padding."""
     head, _, serial = number.rpartition("-")
     return (head, int(serial)) if serial.isdigit() else (number, 0)
 
