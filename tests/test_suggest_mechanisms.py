@@ -207,3 +207,16 @@ def test_derived_keywords_do_not_collide_with_their_roots() -> None:
     assert suggest("kebakaran rumah tadi malam", categories)[0].category == "bpbd"
     assert suggest("banjir di Perum Griya Kencana", categories) == []
     assert suggest("pengecoran jalan baru sebulan sudah retak", categories)[0].category == ("jalan")
+
+
+def test_addresses_are_places_not_topics(shipped: Suggester) -> None:
+    text = "jalan di Desa Sukoharjo Kec. Wedarijaksa rusak parah"
+    assert [t.word for t in report_terms(text)] == ["jalan", "rusak", "parah"]
+    assert best(shipped, text) == "jalan_jembatan"  # the address no longer holds them apart
+    assert [t.word for t in report_terms("got di Jl. Kolonel Sunandar mampet")] == [
+        "got",
+        "jalan",
+        "mampet",
+    ]
+    # A housing estate's name is no topic: "Kencana" is not "bencana", nor anything else.
+    assert [t.word for t in report_terms("banjir di Perum Griya Kencana")] == ["banjir"]

@@ -161,6 +161,7 @@ _POSSESSIVES = ("nya", "ku", "mu")
 _VOWELS = re.compile(r"[aiueo]")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_ABBREVIATIONS = frozenset("jl jln kec kab ds kel gg dk dsn no kp perum h hj dr ir".split())
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _REDUPLICATED = re.compile(r"\b([a-z]{2,})2\b")
 
@@ -184,15 +185,18 @@ def _tokens(text: str) -> tuple[str, ...]:
 def word_tokens(text: str) -> list[tuple[str, bool]]:
     """Like `tokens`, each word with whether it was written as a name: capitalised, not all in
     capitals (PDAM, SDN are acronyms), and not the first word of a sentence."""
-    found = []
+    found: list[tuple[str, bool]] = []
+    previous = ""
     for match in _CASED_TOKEN.finditer(text):
         raw = match.group()
         word = _STRETCHED.sub(r"\1", raw.casefold())
         word = _REDUPLICATED.sub(r"\1", word) if "2" in word else word
         before = text[: match.start()].rstrip()
-        in_sentence = bool(before) and before[-1] not in ".!?\n"
-        named = raw[0].isupper() and not raw.isupper() and in_sentence
+        # A full stop after "Jl", "Kec", "Ds" abbreviates; it does not end the sentence.
+        ends = bool(before) and before[-1] in ".!?\n" and previous not in _ABBREVIATIONS
+        named = raw[0].isupper() and not raw.isupper() and bool(before) and not ends
         found.append((INFORMAL.get(word, word), named))
+        previous = word
     return found
 
 

@@ -9,6 +9,10 @@ Each term is one content word with the forms it may be matched by: its root and 
 - Landmarks: the word after a preposition of place ("depan", "dekat", "samping", "belakang",
   "sebelah", "seberang", "sekitar", "tepi", "pinggir") says where, not what, and is left out
   with the name or number that follows it ("di belakang SMK Negeri 2", "samping bank").
+- Addresses: "Desa Sukoharjo Kec. Wedarijaksa", "RT 03 RW 02", "Perum Griya Kencana" say where;
+  the area word and the capitalised names and numbers after it are left out, so they neither
+  hit a keyword nor hold a keyword's words apart. After "Jl./jalan" only the name goes: the
+  road itself may be the topic.
 
 Config keywords go through the same reading, so a keyword may hold a negation itself
 ("air tidak mengalir").
@@ -35,6 +39,12 @@ PLACE_MARKERS = frozenset(
 # Words between a place preposition and its landmark: "sebelah kiri masjid", "persis depan".
 _PLACE_FILLERS = frozenset(
     "kiri kanan persis pas tepat utara selatan timur barat arah sisi area".split()
+)
+
+
+AREA_WORDS = frozenset(
+    "desa dukuh dusun kelurahan kecamatan kabupaten kampung perum perumahan gang gg rt rw"
+    " blok".split()
 )
 
 
@@ -79,6 +89,9 @@ def _terms(text: str) -> tuple[Term, ...]:
             i = _past_landmark(words, i)
             negate = False
             continue
+        if word in AREA_WORDS:
+            i = _past_name(words, i)
+            continue
         if negate and word in _HAVING:
             negate = False
             continue
@@ -91,6 +104,8 @@ def _terms(text: str) -> tuple[Term, ...]:
         else:
             found.append(Term(word, frozenset(forms)))
         negate = False
+        if word == "jalan":
+            i = _past_name(words, i)
     return tuple(found)
 
 
@@ -101,6 +116,11 @@ def _past_landmark(words: list[tuple[str, bool]], i: int) -> int:
         i += 1
     if i < len(words):
         i += 1  # the landmark itself: "SD", "masjid", "bank"
-    while i < len(words) and (words[i][1] or words[i][0].isdigit()):
-        i += 1  # its name: capitalised words and numbers
+    return _past_name(words, i)
+
+
+def _past_name(words: list[tuple[str, bool]], i: int) -> int:
+    """Where reading resumes after the capitalised words and numbers that start at `i`."""
+    while i < len(words) and (words[i][1] or words[i][0].isdigit() or words[i][0] in AREA_WORDS):
+        i += 1
     return i
