@@ -132,6 +132,8 @@ class CategoryConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _opd_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("opds") and data["opds"][0] != data.get("opd"):
+            raise ValueError('opds: write the list as opd = ["A", "B"]')  # read back, it agrees
         if isinstance(data, dict) and isinstance(data.get("opd"), list):
             listed = data["opd"]
             if not listed:
