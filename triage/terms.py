@@ -1,9 +1,9 @@
 """A text as the terms category keywords are matched on: negations kept, landmarks left out.
 
 Each term is one content word with the forms it may be matched by: its root and its own form
-("pekerjaan" is both kerja and pekerjaan). Two readings keep the meaning that bare stems lose:
+("pekerjaan" is both kerja and pekerjaan). Three readings keep the meaning bare stems lose:
 
-- Negation: "tidak", "belum", "bukan", "tanpa" (and their informal spellings) mark the next
+- Negation: "tidak", "belum", "bukan" (and informal "gak", "tak", "blm" ...) mark the next
   content word, past modal words ("tidak pernah dapat"), as a different term: "tidak mengalir"
   is "!alir" and never matches "mengalir". "tidak ada X" negates only the having: X stays plain.
 - Landmarks: the word after a preposition of place ("depan", "dekat", "samping", "belakang",
@@ -25,7 +25,9 @@ from functools import lru_cache
 
 from triage.stemmer import STOP_WORDS, base_form, specific_form, stem, word_tokens
 
-NEGATORS = frozenset({"tidak", "belum", "bukan", "tanpa"})
+# "tanpa X" is not among them: like "tidak ada X" it says X is missing, and X is the topic
+# ("PHK tanpa pesangon" is about severance pay).
+NEGATORS = frozenset({"tidak", "belum", "bukan"})
 # A negation reaches past stop words and modals ("tidak pernah dapat", "belum juga
 # diperbaiki") to the next content word, but not past a clause break.
 _MODALS = frozenset(
@@ -40,8 +42,7 @@ PLACE_MARKERS = frozenset(
 _PLACE_FILLERS = frozenset(
     "kiri kanan persis pas tepat utara selatan timur barat arah sisi area".split()
 )
-
-
+# Words that start an address: they and the names and numbers after them say where.
 AREA_WORDS = frozenset(
     "desa dukuh dusun kelurahan kecamatan kabupaten kampung perum perumahan gang gg rt rw"
     " blok".split()
