@@ -41,6 +41,7 @@ def test_a_negated_word_is_a_term_of_its_own() -> None:
     assert [t.word for t in report_terms("tidak, yang rusak jalan")] == ["rusak", "jalan"]
     # "tidak ada X": the having is negated, X is still the topic.
     assert [t.word for t in report_terms("tidak ada lampu sama sekali")] == ["lampu"]
+    assert [t.word for t in report_terms("PHK tanpa pesangon")] == ["phk", "pesangon"]
 
 
 def test_negated_keyword_does_not_hit_its_opposite() -> None:
