@@ -119,6 +119,7 @@ STOP_WORDS = frozenset(
     supaya oleh tersebut sudah belum jadi menjadi seperti hanya saja lebih banyak semua setiap
     namun padahal terus sampai hingga per bagi tentang the and to of please segera cepat
     dimohon harap sekarang kemarin tadi nih tuh kan gimana orang warga lapor laporan melaporkan
+    tanpa
     """.split()
 )
 
