@@ -52,8 +52,15 @@ def test_negated_keyword_does_not_hit_its_opposite() -> None:
     ]
     assert suggest("mohon dapat dibantu untuk perbaikan rumah", categories) == []
     assert [s.category for s in suggest("sy gak pernah dapat bantuan", categories)] == ["bansos"]
-    assert [s.category for s in suggest("air pdam tdk mengalir", categories)] == ["air"]
+    # The plain keyword still hears the topic; the negated one is the better fit.
+    assert suggest("air pdam tdk mengalir", categories)[0].category == "air"
     assert [s.category for s in suggest("air sudah mengalir deras", categories)] == ["flow"]
+
+
+def test_plain_keyword_hears_a_negated_topic() -> None:
+    categories = [CategoryConfig(code="jalan", name="J", keywords=["perbaikan jalan"])]
+    found = suggest("jalan depan rumah rusak parah tapi tidak diperbaiki", categories)
+    assert [s.category for s in found] == ["jalan"]
 
 
 def test_shipped_negations(shipped: Suggester) -> None:

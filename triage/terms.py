@@ -4,8 +4,10 @@ Each term is one content word with the forms it may be matched by: its root and 
 ("pekerjaan" is both kerja and pekerjaan). Three readings keep the meaning bare stems lose:
 
 - Negation: "tidak", "belum", "bukan" (and informal "gak", "tak", "blm" ...) mark the next
-  content word, past modal words ("tidak pernah dapat"), as a different term: "tidak mengalir"
-  is "!alir" and never matches "mengalir". "tidak ada X" negates only the having: X stays plain.
+  content word, past modal words ("tidak pernah dapat"): "tidak mengalir" is "!alir". A negated
+  keyword ("air tidak mengalir") matches only the negated word, never "air mengalir"; a plain
+  keyword ("perbaikan jalan") matches it either way, since "jalan tidak diperbaiki" is still
+  about road repair. "tidak ada X" negates only the having: X stays plain.
 - Landmarks: the word after a preposition of place ("depan", "dekat", "samping", "belakang",
   "sebelah", "seberang", "sekitar", "tepi", "pinggir") says where, not what, and is left out
   with the name or number that follows it ("di belakang SMK Negeri 2", "samping bank").
@@ -101,7 +103,9 @@ def _terms(text: str) -> tuple[Term, ...]:
             continue
         forms = {stem(word), base_form(word)}
         if negate:
-            found.append(Term("!" + word, frozenset("!" + f for f in forms)))
+            # A negated word is still about its topic ("jalan tidak diperbaiki" is a road
+            # repair report), so plain keywords match it; only a negated keyword asks for it.
+            found.append(Term("!" + word, frozenset(forms | {"!" + f for f in forms})))
         else:
             found.append(Term(word, frozenset(forms)))
         negate = False
