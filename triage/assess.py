@@ -151,7 +151,7 @@ class TicketAssessor:
             candidates = Candidates(self._candidates(conn, earliest))
         hinted: dict[int, TicketFlags] = {}
         for report in reports:
-            facts = ReportFacts(report.text, report.created_at, report.location)
+            facts = ReportFacts(report.text, report.created_at, report.location, report.number)
             others = candidates.without(report.number)
             hints = self.hinter.hints(facts, report.attachment_kinds, others)
             hinted[report.ticket_id] = flags_of(hints)

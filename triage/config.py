@@ -112,13 +112,45 @@ class OpdConfig(BaseModel):
 
 
 class CategoryConfig(BaseModel):
+    """A category with its keywords and the OPD it goes to.
+
+    `opd` is one OPD code, or a list of them when the case decides ("parkir" is Dishub's for
+    tariffs, Satpol PP's on the pavement): then `opd_keywords` gives, per OPD after the first,
+    the keywords that send a report there, and the first OPD takes the rest.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=_CODE)
     name: str = Field(min_length=1)
-    opd: str | None = None
+    opd: str | None = None  # the OPD it goes to by default (the first of a list)
+    opds: list[str] = []  # every OPD it may go to, from `opd = [...]`; [] for a single OPD
+    opd_keywords: dict[str, list[str]] = {}
     keywords: list[str] = []
     opd_answer: Term | None = None  # overrides [triage] opd_answer for this category
+
+    @model_validator(mode="before")
+    @classmethod
+    def _opd_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("opds") and data["opds"][0] != data.get("opd"):
+            raise ValueError('opds: write the list as opd = ["A", "B"]')  # read back, it agrees
+        if isinstance(data, dict) and isinstance(data.get("opd"), list):
+            listed = data["opd"]
+            if not listed:
+                raise ValueError("opd: name at least one OPD code")
+            data = {**data, "opd": listed[0], "opds": listed}
+        return data
+
+    @model_validator(mode="after")
+    def _opd_keywords_pick_a_listed_opd(self) -> CategoryConfig:
+        for opd in self.opd_keywords:
+            if opd not in self.opds[1:]:
+                listed = ", ".join(self.opds[1:]) or "none"
+                raise ValueError(
+                    f"opd_keywords.{opd}: not one of the category's other OPDs"
+                    f" (opd = [...] after the first: {listed})"
+                )
+        return self
 
     @field_validator("keywords")
     @classmethod
@@ -166,12 +198,13 @@ def config_problems(
         f"category[{i}].code: {c!r} is used twice" for i, c in _repeats(c.code for c in category)
     ]
     codes = {o.code for o in opd}
+    known = ", ".join(sorted(codes)) or "none"
     for i, cat in enumerate(category):
-        if cat.opd is not None and cat.opd not in codes:
-            known = ", ".join(sorted(codes)) or "none"
-            problems.append(
-                f"category[{i}].opd: {cat.opd!r} is not an [[opd]] code (configured: {known})"
-            )
+        for opd in dict.fromkeys([cat.opd, *cat.opds]):
+            if opd is not None and opd not in codes:
+                problems.append(
+                    f"category[{i}].opd: {opd!r} is not an [[opd]] code (configured: {known})"
+                )
     places = (f"{n.kind} {n.name}".casefold() for n in jurisdiction.neighbour)
     problems += [
         f"jurisdiction.neighbour[{i}].name: {n!r} is listed twice" for i, n in _repeats(places)

@@ -1,12 +1,19 @@
-"""Indonesian words for matching: informal spellings, stop words and a small affix stemmer.
+"""Indonesian words for matching: informal spellings, stop words and an affix stemmer.
 
 The stemmer strips the common inflectional suffixes (-lah, -kah, -pun; -nya, -ku, -mu), one
-derivational suffix (-kan, -an, -i) and up to two prefixes (me-, di-, ber-, ter-, ke-, pe-,
-per-, se- with their nasal forms, and the informal ng-/ny-). It keeps a root of at least two
-syllables, so short words are never cut down ("jalan" stays "jalan", not "jal"). Where an affix
-can be read two ways (-kan or -an; "menulis" from tulis, "mengalir" from alir) it prefers a form
-found in ROOTS, a list of words common in complaints, else the usual reading. Report texts and
-config keywords go through the same function, so an unusual stem still matches itself.
+derivational suffix (-kan, -an, -i, and the loan suffix -isasi) and up to two prefixes (me-,
+di-, ber-, ter-, ke-, pe-, per-, se- with their nasal forms, and the informal ng-/ny-).
+A word that is itself a root in the dictionary of Indonesian roots shipped with PySastrawi
+(from KBBI) is kept whole, so "Kencana" and "bencana" stay apart. Otherwise it prefers a
+reading found in ROOTS, a list of words common in complaints, then the longest reading found
+in the dictionary (strip the least: "kerusakan" is rusak, not rusa), else the usual reading
+with a root of at least two syllables. Measured against PySastrawi's own stemmer on
+bench/triage/stems.tsv (bench/stem_eval.py): see docs/architecture.md.
+
+`specific_form` tells which derived words mean something other than their root: agent nouns
+(pe-/peN-/per- without -an: "pekerja" is a worker, not work) and ke-...-an nouns ("kebakaran"
+is a fire, not burning). Report texts and config keywords go through the same functions, so an
+unusual stem still matches itself.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from importlib.resources import files
 
 # Informal and abbreviated spellings seen in reports, mapped to the standard word.
 INFORMAL = {
@@ -32,6 +40,9 @@ INFORMAL = {
             "tak",
             "nda",
             "gag",
+            "kagak",
+            "nggk",
+            "ngak",
         ],
         "tidak",
     ),
@@ -40,7 +51,12 @@ INFORMAL = {
     **dict.fromkeys(["blm", "blum", "belom"], "belum"),
     **dict.fromkeys(["krn", "karna", "krna"], "karena"),
     **dict.fromkeys(["kalo", "klo", "klu", "kl"], "kalau"),
-    **dict.fromkeys(["deket", "dkt", "dket"], "dekat"),
+    **dict.fromkeys(["deket", "dkt", "dket", "dkat"], "dekat"),
+    **dict.fromkeys(["dpn", "dpan", "depn", "dpannya", "depannya"], "depan"),
+    **dict.fromkeys(["blkg", "blakang", "belakng", "blk"], "belakang"),
+    **dict.fromkeys(["smping", "sampng", "sampingnya"], "samping"),
+    **dict.fromkeys(["sbelah", "sblh", "sebelahnya"], "sebelah"),
+    **dict.fromkeys(["sebrang", "sbrg", "seberangnya"], "seberang"),
     **dict.fromkeys(["sampe", "ampe", "smpe", "sampek"], "sampai"),
     **dict.fromkeys(["ancur", "hancurr"], "hancur"),
     "yg": "yang",
@@ -103,6 +119,7 @@ STOP_WORDS = frozenset(
     supaya oleh tersebut sudah belum jadi menjadi seperti hanya saja lebih banyak semua setiap
     namun padahal terus sampai hingga per bagi tentang the and to of please segera cepat
     dimohon harap sekarang kemarin tadi nih tuh kan gimana orang warga lapor laporan melaporkan
+    tanpa
     """.split()
 )
 
@@ -131,10 +148,21 @@ ROOTS = frozenset(
     """.split()
 )
 
+
+def _lexicon() -> frozenset[str]:
+    """PySastrawi's list of Indonesian root words (from KBBI), read from the installed package."""
+    text = files("Sastrawi.Stemmer").joinpath("data/kata-dasar.txt").read_text()
+    return frozenset(word for word in text.split() if word.isalpha())
+
+
+LEXICON = _lexicon()
+
 _PARTICLES = ("lah", "kah", "pun")
 _POSSESSIVES = ("nya", "ku", "mu")
 _VOWELS = re.compile(r"[aiueo]")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_ABBREVIATIONS = frozenset("jl jln kec kab ds kel gg dk dsn no kp perum h hj dr ir".split())
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _REDUPLICATED = re.compile(r"\b([a-z]{2,})2\b")
 
@@ -154,6 +182,25 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(INFORMAL.get(word, word) for word in _TOKEN.findall(text))
 
 
+@lru_cache(maxsize=256)
+def word_tokens(text: str) -> list[tuple[str, bool]]:
+    """Like `tokens`, each word with whether it was written as a name: capitalised, not all in
+    capitals (PDAM, SDN are acronyms), and not the first word of a sentence."""
+    found: list[tuple[str, bool]] = []
+    previous = ""
+    for match in _CASED_TOKEN.finditer(text):
+        raw = match.group()
+        word = _STRETCHED.sub(r"\1", raw.casefold())
+        word = _REDUPLICATED.sub(r"\1", word) if "2" in word else word
+        before = text[: match.start()].rstrip()
+        # A full stop after "Jl", "Kec", "Ds" abbreviates; it does not end the sentence.
+        ends = bool(before) and before[-1] in ".!?\n" and previous not in _ABBREVIATIONS
+        named = raw[0].isupper() and not raw.isupper() and bool(before) and not ends
+        found.append((INFORMAL.get(word, word), named))
+        previous = word
+    return found
+
+
 def content_stems(text: str) -> list[str]:
     """The stems of `text`'s words in order, without stop words or bare numbers."""
     return [stem(word) for word in _tokens(text) if word not in STOP_WORDS and not word.isdigit()]
@@ -164,13 +211,48 @@ def stem(word: str) -> str:
     """The root of one lower-case Indonesian word (see the module docstring for the rules)."""
     if len(word) <= 3 or word in ROOTS or not word.isalpha():
         return word
-    default = None
+    if word in LEXICON:  # a root; "apakah" is still apa + -kah
+        bare = word[:-3]
+        return bare if word.endswith(_PARTICLES) and bare in LEXICON else word
+    default = found = None
     for bare in _suffix_forms(word):
         for form in _prefix_forms(bare, depth=2):
             if form in ROOTS:
                 return form
-            default = default or form
-    return default or word
+            if form in LEXICON and (found is None or len(form) > len(found)):
+                found = form
+            if default is None and _syllabic(form):
+                default = form
+    return found or default or word
+
+
+def base_form(word: str) -> str:
+    """`word` without its inflectional suffixes (-lah, -kah, -pun, -nya, -ku, -mu)."""
+    if word in ROOTS or word in LEXICON:
+        return word
+    base = word
+    for group in (_PARTICLES, _POSSESSIVES):
+        for suffix in group:
+            if base.endswith(suffix) and _syllabic(base[: -len(suffix)]):
+                base = base[: -len(suffix)]
+                break
+    return base
+
+
+@lru_cache(maxsize=8192)
+def specific_form(word: str) -> str | None:
+    """The word's own form when its derivation names something other than its root: an agent
+    noun (pe-/peN-/per- without -an: "pekerja") or a ke-...-an noun ("kebakaran"). None when
+    the word is as good as its root ("pengecoran", "dibakar", "kerusakan" as a report word)."""
+    root, base = stem(word), base_form(word)
+    if base == root or not root:
+        return None
+    prefixed = base.find(root[1:]) > 1  # the root begins after a prefix (nasal forms eat a letter)
+    if base.startswith("ke") and not root.startswith("ke") and prefixed:
+        return base
+    if base.startswith("pe") and not root.startswith("pe") and prefixed and not base.endswith("an"):
+        return base
+    return None
 
 
 def _syllabic(rest: str) -> bool:
@@ -187,9 +269,9 @@ def _suffix_forms(word: str) -> list[str]:
             if base.endswith(suffix) and _syllabic(base[: -len(suffix)]):
                 base = base[: -len(suffix)]
                 break
-    for suffix in ("kan", "an", "i"):
+    for suffix in ("isasi", "kan", "an", "i"):
         rest = base[: -len(suffix)]
-        if not base.endswith(suffix) or not _syllabic(rest):
+        if not base.endswith(suffix) or not _root_like(rest):
             continue
         if suffix == "i" and rest[-1] in "aiueo":
             continue  # "sungai", "pantai", "sampai": the i belongs to the root
@@ -213,8 +295,13 @@ def _strip_prefix(word: str) -> list[str]:
     for rule in _PREFIX_RULES:
         readings = rule(word)
         if readings:
-            return [r for r in readings if _syllabic(r)]
+            return [r for r in readings if _root_like(r)]
     return []
+
+
+def _root_like(rest: str) -> bool:
+    """Long enough to be a root, or a short root the dictionary knows ("cor", "cat")."""
+    return _syllabic(rest) or (len(rest) >= 2 and (rest in LEXICON or rest in ROOTS))
 
 
 def _nasal(word: str, heads: dict[str, str]) -> list[str]:
@@ -227,7 +314,7 @@ def _nasal(word: str, heads: dict[str, str]) -> list[str]:
         if nasal == "ng":
             return [rest, "k" + rest] if vowel else [rest]
         if nasal == "ny":
-            return ["s" + rest, "c" + rest] if vowel else []
+            return ["s" + rest, "c" + rest, "ny" + rest] if vowel else []
         if nasal == "m":
             return ["p" + rest, "m" + rest] if vowel else [rest]
         return ["t" + rest, "n" + rest] if vowel else [rest]
@@ -240,6 +327,8 @@ _NG = {"ng": "ng", "ny": "ny"}
 
 
 def _me(word: str) -> list[str]:
+    if word.startswith("menge") and word[5:6] not in set("aiueo"):
+        return [word[5:], *_nasal(word, _ME)]  # mengecor: cor (one-syllable roots)
     if word.startswith(tuple(_ME)):
         return _nasal(word, _ME)
     if word.startswith("me") and word[2:3] in set("lmnrwy"):
@@ -250,6 +339,8 @@ def _me(word: str) -> list[str]:
 def _pe(word: str) -> list[str]:
     if word.startswith("per") and word[3:4] not in set("aiueo"):
         return [word[3:], word[2:]]
+    if word.startswith("penge") and word[5:6] not in set("aiueo"):
+        return [word[5:], *_nasal(word, _PE)]  # pengecoran: cor
     if word.startswith(tuple(_PE)):
         return _nasal(word, _PE)
     if word.startswith("pe"):
