@@ -187,7 +187,8 @@ class _Step:
             raise ActionInvalid(
                 f"unknown facts {unknown}; ask for any of {', '.join(CLARIFIABLE_FACTS)}"
             )
-        due = self.now + self.a.rules.triage.clarification_timeout
+        rules = self.a.rules
+        due = rules.calendar.due(self.now, rules.triage.clarification_timeout)
         typed = (self.request.message or "").strip()
         text = typed or messages.clarification(
             facts, self.a.rules.locale, number=self.ticket.number, deadline=self._due_text(due)
