@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from channels import email, meta, telegram, whatsapp, x
+from channels import email, meta, simulated, telegram, whatsapp, x
 from channels.spec import ChannelSpec
 
 # In this order in config.toml's checks and the inbox's lists.
@@ -15,6 +15,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         meta.FACEBOOK,
         x.SPEC,
         telegram.SPEC,
+        simulated.SPEC,
     )
 }
 

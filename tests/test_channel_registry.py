@@ -49,6 +49,7 @@ def test_reply_windows_are_the_platforms() -> None:
         "facebook": day,
         "x": None,
         "telegram": None,
+        "simulated": None,
     }
 
 
