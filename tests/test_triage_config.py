@@ -9,9 +9,9 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from settings import ConfigError, load_settings, parse_settings
 from triage.config import Term, TriageConfig

@@ -60,9 +60,19 @@ class SimulatedChannel:
         if self._sink is None:
             return
         status = DeliveryStatus(
-            NAME, ACCOUNT, platform_id, DeliveryState.DELIVERED, self.clock(), raw={"simulated": True}
+            NAME,
+            ACCOUNT,
+            platform_id,
+            DeliveryState.DELIVERED,
+            self.clock(),
+            raw={"simulated": True},
         )
         try:
             await self._sink.submit([status])
         except Exception:  # the reply stays "sent"; nothing else depends on the receipt
-            log.exception("simulated: receipt not stored channel=%s account=%s id=%s", NAME, ACCOUNT, platform_id)
+            log.exception(
+                "simulated: receipt not stored channel=%s account=%s id=%s",
+                NAME,
+                ACCOUNT,
+                platform_id,
+            )
