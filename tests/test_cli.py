@@ -186,6 +186,7 @@ def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) ->
     assert "kata-sandi-panjang" not in user.password_hash
     assert stored_token.token_hash == token_hash(printed)
     assert 1 <= len(tickets) <= 12
+    assert {(t.channel, t.account) for t in tickets} == {("simulated", "simulasi")}
     assert sum(t.message_count for t in tickets) == 12
     assert photos, "some sample reports carry a photo"
     for photo in photos:
