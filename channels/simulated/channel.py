@@ -40,6 +40,17 @@ class SimulatedChannel:
     async def start(self, sink: IntakeSink) -> None:
         self._sink = sink
 
+    # ListensAndPolls: the outbox of every process may send a reply, so every process keeps
+    # the sink for its receipts; there is nothing to poll.
+    async def listen(self, sink: IntakeSink) -> None:
+        self._sink = sink
+
+    async def start_polling(self, sink: IntakeSink) -> None:
+        self._sink = sink
+
+    async def stop_polling(self) -> None:
+        return None
+
     async def stop(self) -> None:
         for task in list(self._receipts):
             task.cancel()
