@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from channels.base import Channel, ChannelHealth, ListensAndPolls
 from channels.registry import channel_spec
+from channels.simulated.channel import NAME as SIMULATED
 from channels.spec import ChannelContext
 from inbox.app import build_app
 from inbox.context import InboxServices
@@ -35,6 +36,7 @@ from triage.sla import WorkCalendar
 from triage.sweeps import Sweeps
 
 log = logging.getLogger("kanal.runtime")
+
 
 def build_channel(
     name: str,
@@ -85,6 +87,7 @@ class Runtime:
             opds=list(self.settings.opd),
             data_dir=self.data_dir,
             trusted_proxies=networks(self.settings.server.trusted_proxies),
+            demo=SIMULATED in self.channels,
         )
 
         scheduler = self._scheduler()
@@ -160,7 +163,7 @@ class Runtime:
 
     def _scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.settings.region.tz)
-        interval = self.settings.triage.sweep_interval.total_seconds()
+        interval = self.settings.triage.sweep_every.total_seconds()
 
         async def sweep() -> None:
             try:

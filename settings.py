@@ -170,7 +170,35 @@ def _needed(problem: str, document: dict[str, Any]) -> bool:
     return True
 
 
-def parse_settings(document: dict[str, Any], path: Path) -> Settings:
+def _without_unusable_channels(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with every enabled channel that lacks a secret (or another value it needs
+    when enabled) switched off: a command that starts no channel must not need their secrets.
+    The tables' shape (unknown keys, types) is still checked."""
+    tables = document.get("channels")
+    if not isinstance(tables, dict):
+        return document
+    kept = dict(tables)
+    for name, table in tables.items():
+        if not (isinstance(table, dict) and table.get("enabled") and name in CHANNELS):
+            continue
+        env_problems: list[str] = []
+        resolved = _resolve_env(table, f"channels.{name}", env_problems)
+        try:
+            CHANNELS[name].config.model_validate(resolved)
+        except ValidationError:
+            env_problems.append("invalid")
+        if env_problems:
+            kept[name] = {**table, "enabled": False}
+    return {**document, "channels": kept}
+
+
+def parse_settings(
+    document: dict[str, Any], path: Path, *, start_channels: bool = True
+) -> Settings:
+    """Validate a config document. With `start_channels=False` (every command but `serve` and
+    `check-config`), a channel missing its secrets counts as off instead of an error."""
+    if not start_channels:
+        document = _without_unusable_channels(document)
     env_problems: list[str] = []
     resolved = _resolve_env(document, "", env_problems)
     problems = [problem for problem in env_problems if _needed(problem, document)]
@@ -191,15 +219,16 @@ def parse_settings(document: dict[str, Any], path: Path) -> Settings:
     return settings
 
 
-def load_settings(path: Path) -> Settings:
-    """Read and validate config.toml, raising ConfigError with every mistake found."""
+def load_settings(path: Path, *, start_channels: bool = True) -> Settings:
+    """Read and validate config.toml, raising ConfigError with every mistake found (see
+    parse_settings for `start_channels`)."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(path, ["file not found"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from exc
-    return parse_settings(document, path)
+    return parse_settings(document, path, start_channels=start_channels)
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
