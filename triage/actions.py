@@ -154,7 +154,12 @@ class _Step:
         mode = given(self.request, "mode")
         options = {"mode": mode} if mode else None
         enqueue(
-            self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options,
+            self.session,
+            self.ticket,
+            chosen,
+            author=self.actor,
+            now=self.now,
+            options=options,
             automatic=automatic,
         )
         self.sent_text = chosen
@@ -177,11 +182,7 @@ class _Step:
         return {"category": category.code, "opd": self.ticket.opd}
 
     def _request_clarification(self) -> dict[str, Any]:
-        facts = (
-            self.request.facts
-            or tuple(self.ticket.hints.missing)
-            or ("supporting_data",)
-        )
+        facts = self.request.facts or tuple(self.ticket.hints.missing) or ("supporting_data",)
         unknown = sorted(set(facts) - set(CLARIFIABLE_FACTS))
         if unknown:
             raise ActionInvalid(
