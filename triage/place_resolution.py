@@ -5,7 +5,7 @@ The rules, in order:
    village, "kota Pasuruan" the city, "kab. Pasuruan" the regency (the bare name is read below).
 2. A name that is also ordinary words ("sumur", "gembong", "pasar minggu") counts only after a
    kind word or right before a larger area it lies in ("Lahar Tlogowungu"); after "di",
-   "warga" and the like it may still be a kabupaten/kota or province ("di Kudus").
+   "warga" and the like a single word may still be a kabupaten/kota or province ("di Kudus").
 3. Without a kind word, a kecamatan elsewhere needs a locative or landmark word before it
    ("di Jekulo", "pasar Lasem") and a village elsewhere is not taken at all: most village names
    repeat across the country. The region's own kecamatan and villages count bare.
@@ -13,8 +13,9 @@ The rules, in order:
    village ("desa Sidomulyo kecamatan Ampelgading kabupaten Malang" is not Pati's Sidomulyo).
 5. Otherwise the region's reading wins, except where a bare name of the region is also the name
    of a kabupaten/kota or province elsewhere ("Pekalongan"): that alone decides nothing.
-6. Names inside a street's name ("Jl. Raya Kudus-Jepara") are where the road goes, not where
-   the problem is: they never count as outside.
+6. Names inside a street's name ("Jl. Raya Kudus-Jepara") or after a word of a route or an
+   origin ("dari Semarang", "ke arah Kudus", "asal Jepara") are where something comes from or
+   goes to, not where the problem is: they never count as outside.
 The province around the region ("Jawa Tengah" for Pati) is neither inside nor outside.
 """
 
@@ -52,7 +53,7 @@ def resolve(mentions: list[Mention], region: Area) -> list[Resolved]:
         if not chosen:
             continue
         inside = chosen[0].within(region)
-        if not inside and mention.in_street:
+        if not inside and (mention.in_street or mention.en_route):
             continue
         if not inside and region.within(chosen[0]):  # the region's own province
             continue
@@ -70,8 +71,10 @@ def _candidates(mention: Mention, region: Area) -> list[Area]:
             areas = same_kind
         return areas
     if mention.common:
-        # Rule 2; `_hierarchy` may still admit the smaller areas.
-        return [a for a in areas if a.level <= 2] if mention.cue != "none" else []
+        # Rule 2; `_hierarchy` may still admit the smaller areas. A phrase of ordinary words
+        # ("pesisir selatan", "tanah laut") needs its kind word even for a regency.
+        single = mention.last - mention.first == 1
+        return [a for a in areas if a.level <= 2] if mention.cue != "none" and single else []
     if mention.cue == "none":
         return [a for a in areas if a.within(region) or a.level <= 2]
     return [a for a in areas if a.within(region) or a.level <= 3]

@@ -62,6 +62,11 @@ LOCATIVES = frozenset(
         "kampung",
     }
 )
+# Words of a route or an origin: a name after them is where something comes from or goes to
+# ("bus dari Semarang", "jalan ke arah Kudus", "warga asal Jepara"), not where the problem is.
+ROUTE_WORDS = frozenset({"dari", "ke", "arah", "menuju", "sampai", "hingga", "asal", "tujuan"})
+# ...except where reporters say where they are from ("saya dari Kab. Bogor"): their own place.
+SELF_WORDS = frozenset({"saya", "kami", "aku", "kita", "warga", "penduduk", "sy", "aq"})
 # Kinds of landmark: followed by a name they locate a report ("pasar Puri", "SDN 2 Kayen").
 LANDMARKS = frozenset(
     {
@@ -88,10 +93,10 @@ PERSON_TITLES = frozenset(
         "kang", "mbah", "bang", "kak", "h", "hj", "haji", "almarhum", "alm", "nama", "an",
     }
 )  # fmt: skip
-# Compass and position words that make a name of a compound ("Pati Kidul", "Jakarta Timur").
-DIRECTIONS = frozenset(
-    {"lor", "kidul", "wetan", "kulon", "tengah", "utara", "selatan", "barat", "timur", "baru"}
-)
+# The Javanese compass words that name the halves of a split village ("Pati Kidul", "Tayu
+# Wetan"). Unlike "utara" or "selatan" they are hardly used outside place names, so a name with
+# one is a name even when its other word is an ordinary one ("pati").
+HALVES = frozenset({"lor", "kidul", "wetan", "kulon"})
 
 
 @cache
@@ -122,4 +127,4 @@ def is_common_name(tokens: tuple[str, ...]) -> bool:
     ("sumur"), or only root words and none that makes a compound ("pasar minggu")."""
     if len(tokens) == 1:
         return is_root_word(tokens[0])
-    return all(is_root_word(t) for t in tokens) and not DIRECTIONS.intersection(tokens)
+    return all(is_root_word(t) for t in tokens) and not HALVES.intersection(tokens)
