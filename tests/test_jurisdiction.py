@@ -235,6 +235,8 @@ def test_the_evidence_of_a_place_of_the_region(pati: Jurisdiction) -> None:
         ("ini lokasinya https://maps.google.com/?q=-6.6903,111.0612", True),
         ("Jembatan di belakang RSUD Soewondo retak", True),
         ("Sampah menumpuk di Juwana", True),  # a kecamatan of the region
+        ("Banjir di Ngemplak", True),  # Ngemplak Kidul and Lor, both of Margoyoso
+        ("Banjir di Tlogorejo", False),  # a village of Winong, Jakenan and Tlogowungu
         ("Jalan rusak parah tolong diperbaiki", False),
         ("Jalan berlubang besar di depan rumah", False),
         ("Saya warga Kabupaten Pati mau lapor guru sering bolos", False),

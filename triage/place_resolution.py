@@ -37,8 +37,12 @@ class Resolved:
 
     @property
     def locates(self) -> bool:
-        """Precise enough to find the place: a kecamatan or village, not a whole regency."""
-        return all(area.level >= 3 for area in self.areas)
+        """Precise enough to find the place: a kecamatan or village, not a whole regency, and
+        one kecamatan ("Tlogorejo" alone is a village in three of Pati's; "Margorejo" is a
+        kecamatan, whatever villages share its name)."""
+        top = min(area.level for area in self.areas)
+        kecamatan = {a.code.rsplit(".", a.level - 3)[0] for a in self.areas if a.level == top}
+        return top >= 3 and len(kecamatan) == 1
 
 
 def resolve(mentions: list[Mention], region: Area) -> list[Resolved]:
