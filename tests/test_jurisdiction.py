@@ -135,6 +135,7 @@ def test_location_inside_outweighs_names(mapped: Jurisdiction) -> None:
         ("jalan rusak parah, tolong diperbaiki", (), (), False),
         # Origins and destinations are not where the problem is; the reporter's own place is.
         ("bus dari Semarang telat terus", (), (), False),
+        ("BPJS ditolak waktu dirujuk ke RS Kariadi Semarang", (), (), False),
         ("jalan rusak ke arah Kabupaten Kudus", (), (), False),
         ("saya dari Kabupaten Bogor mau lapor jalan rusak", (), ("Kabupaten Bogor",), True),
         # A regency after a street's name is where the street is, unless a dash joins them.

@@ -36,6 +36,7 @@ _NOT_NAMES = KIND_WORDS.keys() | LOCATIVES | STREET_WORDS | HAMLET_WORDS | PERSO
 _RT_RW = re.compile(r"\b(?:rt|rw)\s*(?:/\s*rw\s*)?[.:]?\s*0*\d{1,3}\b", re.IGNORECASE)
 # Decimal latitude and longitude, as map apps copy them: "-6.7421, 111.0527".
 _COORDINATES = re.compile(r"(-?\d{1,2}\.\d{3,})\s*[,;/ ]\s*(-?\d{2,3}\.\d{3,})")
+_CLAUSE_END = re.compile(r"[.,;:!?()\n]")
 _MAP_LINK = re.compile(r"maps\.app\.goo\.gl|goo\.gl/maps|maps\.google\.|google\.[a-z.]+/maps")
 
 
@@ -153,15 +154,22 @@ def _mention(
         kind=kind,
         common=is_common_name(tuple(t.word for t in tokens[first:last])),
         in_street=first in streets,
-        en_route=_en_route(tokens, route),
+        en_route=_en_route(text, tokens, route),
     )
 
 
-def _en_route(tokens: list[Token], at: int) -> bool:
-    """Whether the word at `at` makes the name after it an origin or destination."""
-    if at < 0 or tokens[at].word not in ROUTE_WORDS:
-        return False
-    return not (at > 0 and tokens[at - 1].word in SELF_WORDS)
+def _en_route(text: str, tokens: list[Token], at: int) -> bool:
+    """Whether a word of a route or origin leads to the name after `at`, within a few words of
+    the same clause ("dirujuk ke RS Kariadi Semarang"), and not after a locative ("di")."""
+    for i in range(at, max(at - 3, -1), -1):
+        word = tokens[i].word
+        if word in ROUTE_WORDS:
+            return not (i > 0 and tokens[i - 1].word in SELF_WORDS)
+        if word in LOCATIVES or (
+            i > 0 and _CLAUSE_END.search(text, tokens[i - 1].end, tokens[i].start)
+        ):
+            return False
+    return False
 
 
 def _title_case(tokens: list[Token]) -> bool:
