@@ -255,6 +255,18 @@ def test_coordinates_in_the_text_are_checked_against_the_boundary(mapped: Jurisd
     assert (inside.flag, inside.point_inside) == (False, True)
 
 
+def test_a_postcode_names_its_kecamatan(pati: Jurisdiction) -> None:
+    ours = pati.check("jalan rusak, kode pos 59154")
+    assert (ours.flag, ours.inside, ours.located) == (False, ("Margoyoso",), True)
+    assert [(e.words, e.place) for e in ours.evidence] == [
+        ("kode pos 59154", "Kecamatan Margoyoso, Kabupaten Pati")
+    ]
+    address = pati.check("Alamat: Jl. Kol. Sunandar No. 5, Pati 59112")
+    assert address.inside == ("Pati",)
+    assert pati.check("lampu mati, kodepos: 16913").outside == ("Cibinong",)
+    assert pati.check("hubungi 59154 atau 08123").evidence == ()  # a number, not a kode pos
+
+
 def test_reason_names_the_places(pati: Jurisdiction) -> None:
     check = pati.check("Jalan rusak di Mejobo kab Kudus")
     assert check.reason == (

@@ -10,7 +10,7 @@ Kemendagri code ("33.18") or its exact name ("Kabupaten Pati").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -91,7 +91,10 @@ def key(name: str) -> str:
 class Gazetteer:
     """Every area by code and by name; build it once with `Gazetteer.national()`."""
 
-    def __init__(self, areas: Iterable[Area]) -> None:
+    def __init__(
+        self, areas: Iterable[Area], postcodes: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """`postcodes`: kode pos -> the codes of the villages that use it."""
         self.areas: dict[str, Area] = {}
         named: dict[str, list[str]] = {}
         for area in areas:
@@ -103,11 +106,17 @@ class Gazetteer:
                 for name in {area.short_name, *ALIASES.get(area.code, ())} - {area.name}:
                     named.setdefault(key(name), []).append(area.code)
         self._named = {k: tuple(codes) for k, codes in named.items()}
+        # A kode pos serves a few villages, nearly always of one kecamatan: kept per kecamatan.
+        self._postcodes = {
+            postcode: tuple(dict.fromkeys(code.rpartition(".")[0] for code in villages))
+            for postcode, villages in (postcodes or {}).items()
+        }
 
     @classmethod
     def build(cls) -> Gazetteer:
-        """All of Indonesia's areas, read from the package (about half a second)."""
-        return cls(_all_areas())
+        """All of Indonesia's areas, read from the package (a second or two)."""
+        postcodes: dict[str, list[str]] = {}  # filled as the areas are read, before it is used
+        return cls(_all_areas(postcodes), postcodes)
 
     @classmethod
     @cache
@@ -118,6 +127,10 @@ class Gazetteer:
     def named(self, name_key: str) -> tuple[Area, ...]:
         """The areas a name (see `key`) may mean, provinces first."""
         return tuple(self.areas[code] for code in self._named.get(name_key, ()))
+
+    def by_postcode(self, postcode: str) -> tuple[Area, ...]:
+        """The kecamatan whose villages use a kode pos ("59154": Margoyoso)."""
+        return tuple(self.areas[code] for code in self._postcodes.get(postcode, ()))
 
     def parent(self, area: Area) -> Area | None:
         return self.areas.get(area.code.rpartition(".")[0]) if "." in area.code else None
@@ -165,7 +178,8 @@ def _whole_village(name: str) -> str | None:
     return None if any(is_word(w.casefold()) for w in words[:-1]) else whole
 
 
-def _all_areas() -> Iterable[Area]:
+def _all_areas(postcodes: dict[str, list[str]]) -> Iterable[Area]:
+    """Every area, provinces to villages; fills `postcodes` with each village's kode pos."""
     for province in list_wilayah():
         yield Area(province.code, province.name, "provinsi")
         for regency in list_wilayah(province.code):
@@ -176,4 +190,6 @@ def _all_areas() -> Iterable[Area]:
                 yield Area(district.code, district.name, "kecamatan")
                 for village in list_wilayah(district.code):
                     kind = "kelurahan" if village.type == "kelurahan" else "desa"
+                    if village.postal_code:
+                        postcodes.setdefault(village.postal_code, []).append(village.code)
                     yield Area(village.code, village.name, kind)

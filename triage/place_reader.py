@@ -1,5 +1,6 @@
 """What a report's text says about where: the area names it writes, with the words around each,
 and the other clues to a location (a street, RT/RW, coordinates, a map link, a named landmark).
+A kode pos is read as the kecamatan it serves.
 
 Reading is the same for every region; `triage.jurisdiction` decides what the names mean for
 one region. A name is looked up whole, longest first, written with or without spaces
@@ -36,6 +37,8 @@ _NOT_NAMES = KIND_WORDS.keys() | LOCATIVES | STREET_WORDS | HAMLET_WORDS | PERSO
 _RT_RW = re.compile(r"\b(?:rt|rw)\s*(?:/\s*rw\s*)?[.:]?\s*0*\d{1,3}\b", re.IGNORECASE)
 # Decimal latitude and longitude, as map apps copy them: "-6.7421, 111.0527".
 _COORDINATES = re.compile(r"(-?\d{1,2}\.\d{3,})\s*[,;/ ]\s*(-?\d{2,3}\.\d{3,})")
+# "kode pos 59154", "kodepos: 59154", or five digits right after a place ("Pati 59112").
+_POSTCODE_WORDS = re.compile(r"(?:kode\s*pos|kodepos|kd\.?\s*pos)\s*[:.]?\s*$", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.,;:!?()\n]")
 _MAP_LINK = re.compile(r"maps\.app\.goo\.gl|goo\.gl/maps|maps\.google\.|google\.[a-z.]+/maps")
 
@@ -95,8 +98,28 @@ def read_places(text: str, gazetteer: Gazetteer) -> Reading:
         if mention is not None:
             reading.mentions.append(mention)
         i = last
+    _postcodes(text, tokens, gazetteer, reading)
+    reading.mentions.sort(key=lambda m: m.first)
     _other_clues(text, reading)
     return reading
+
+
+def _postcodes(text: str, tokens: list[Token], gazetteer: Gazetteer, reading: Reading) -> None:
+    """A kode pos, written as one or right after a place's name, names its kecamatan."""
+    after_names = {m.last for m in reading.mentions}
+    for i, token in enumerate(tokens):
+        if not (len(token.word) == 5 and token.word.isdigit()):
+            continue
+        written = _POSTCODE_WORDS.search(text, 0, token.start)
+        if not (written or i in after_names):
+            continue
+        areas = gazetteer.by_postcode(token.word)
+        if areas:
+            start = written.start() if written else token.start
+            words = text[start : token.end]
+            reading.mentions.append(
+                Mention(i, i + 1, words, areas, "kind", "kecamatan", False, False, False)
+            )
 
 
 def _name_at(
