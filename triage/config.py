@@ -234,37 +234,18 @@ class CategoryConfig(BaseModel):
         return keywords
 
 
-class NeighbourConfig(BaseModel):
-    """A regency or city next to ours, with the sub-districts people name in reports."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)  # without "Kabupaten"/"Kota", e.g. "Kudus"
-    kind: Literal["kabupaten", "kota"] = "kabupaten"
-    kecamatan: list[str] = []
-
-
 class JurisdictionConfig(BaseModel):
-    """Where the region is: names for the text check, an optional boundary for the map check."""
+    """An optional boundary for the map check; the region's places come from the national
+    gazetteer (triage.gazetteer) by `[region]` code or name."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = "Pati"  # the region's own name without "Kabupaten"/"Kota"
-    kind: Literal["kabupaten", "kota"] = "kabupaten"
-    kecamatan: list[str] = []
-    villages: list[str] = []
     # A GeoJSON Polygon/MultiPolygon (or a Feature/FeatureCollection of them), relative to the
     # config file's folder.
     boundary: Path | None = None
-    # Place names that are also everyday words ("jati" = teak): they count only when written
-    # after "kecamatan", "kec", "desa" or "kelurahan".
-    context_only: list[str] = []
-    neighbour: list[NeighbourConfig] = []
 
 
-def config_problems(
-    opd: list[OpdConfig], category: list[CategoryConfig], jurisdiction: JurisdictionConfig
-) -> list[str]:
+def config_problems(opd: list[OpdConfig], category: list[CategoryConfig]) -> list[str]:
     """Mistakes that span tables, one "key: message" line each."""
     problems = [f"opd[{i}].code: {c!r} is used twice" for i, c in _repeats(o.code for o in opd)]
     problems += [
@@ -278,10 +259,6 @@ def config_problems(
                 problems.append(
                     f"category[{i}].opd: {opd!r} is not an [[opd]] code (configured: {known})"
                 )
-    places = (f"{n.kind} {n.name}".casefold() for n in jurisdiction.neighbour)
-    problems += [
-        f"jurisdiction.neighbour[{i}].name: {n!r} is listed twice" for i, n in _repeats(places)
-    ]
     return problems
 
 

@@ -249,9 +249,7 @@ class Intake:
         _settle(pending, result=result)
         self._follow(new_tickets)
 
-    def _write_apart(
-        self, pending: _Pending, failure: Exception
-    ) -> tuple[IntakeResult, list[int]]:
+    def _write_apart(self, pending: _Pending, failure: Exception) -> tuple[IntakeResult, list[int]]:
         stored, new_tickets = 0, []
         parts: list[tuple[list[Inbound], Exception | None]] = [(list(pending.items), failure)]
         while parts:
