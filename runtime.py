@@ -133,7 +133,7 @@ class Runtime:
 
         app = build_app(services, webhook_routes=routes, contexts=[lifecycle])
         app.middlewares.append(observe(self.metrics, webhook_channels))
-        self.metrics.registry.register(Leaders(leaders))
+        self.metrics.watch_leaders(Leaders(leaders))
         if self.settings.metrics.enabled:
             app.router.add_get("/metrics", metrics_handler(self.metrics, self.settings.metrics))
         return app

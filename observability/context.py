@@ -7,10 +7,8 @@ not pass them along by hand.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("kanal_request_id", default=None)
 TICKET: ContextVar[str | None] = ContextVar("kanal_ticket", default=None)
@@ -24,17 +22,28 @@ FIELDS: dict[str, ContextVar[str | None]] = {
 }
 
 
-@contextlib.contextmanager
-def bound(
-    *, ticket: str | None = None, channel: str | None = None, request_id: str | None = None
-) -> Iterator[None]:
-    """Within the block, log lines carry the given values (those left None stay as they were)."""
-    given = {"ticket": ticket, "channel": channel, "request_id": request_id}
-    tokens = [(FIELDS[name], FIELDS[name].set(value)) for name, value in given.items() if value]
-    try:
-        yield
-    finally:
-        for var, token in reversed(tokens):
+class bound:  # lower case: used like a function, `with bound(ticket=...)`
+    """Within the block, log lines carry the given values (those left None stay as they were).
+
+    A plain class, not a generator: the web app enters one per request."""
+
+    __slots__ = ("_given", "_tokens")
+
+    def __init__(
+        self,
+        *,
+        ticket: str | None = None,
+        channel: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self._given = ((TICKET, ticket), (CHANNEL, channel), (REQUEST_ID, request_id))
+        self._tokens: list[tuple[ContextVar[str | None], Token[str | None]]] = []
+
+    def __enter__(self) -> None:
+        self._tokens = [(var, var.set(value)) for var, value in self._given if value]
+
+    def __exit__(self, *exc: object) -> None:
+        for var, token in reversed(self._tokens):
             var.reset(token)
 
 

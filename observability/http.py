@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import itertools
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import hdrs, web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from inbox.context import SERVICES, Network
 from inbox.proxies import origin
@@ -30,9 +31,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
-def request_id_of(request: web.Request) -> str:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _SANE_ID.fullmatch(given) else secrets.token_hex(16)
+class RequestIds:
+    """The caller's X-Request-ID when it is sane, else one of ours: a random prefix per
+    process and a counter (unique, and cheaper than fresh randomness per request)."""
+
+    def __init__(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(1)
+
+    def of(self, request: web.Request) -> str:
+        given = request.headers.get(REQUEST_ID_HEADER)
+        if given is not None and _SANE_ID.fullmatch(given):
+            return given
+        return f"{self._prefix}{next(self._counter):016x}"
 
 
 def observe(metrics: Metrics, webhook_channels: Mapping[str, str]) -> Middleware:
@@ -41,20 +52,26 @@ def observe(metrics: Metrics, webhook_channels: Mapping[str, str]) -> Middleware
 
     `webhook_channels` maps each webhook route's path to its channel's name."""
 
+    ids = RequestIds()
+    # Labelled children looked up once: `labels()` costs more than the observation itself.
+    latency = {p: metrics.webhook_latency.labels(p, c) for p, c in webhook_channels.items()}
+    answers: dict[tuple[str, int], Counter] = {}
+
+    def count(path: str, status: int) -> None:
+        child = answers.get((path, status))
+        if child is None:
+            child = metrics.webhook_responses.labels(path, webhook_channels[path], str(status))
+            answers[(path, status)] = child
+        child.inc()
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request_id = request_id_of(request)
+        request_id = ids.of(request)
         resource = request.match_info.route.resource
         path = resource.canonical if resource is not None else ""
         channel = webhook_channels.get(path)
-        ticket = request.match_info.get("number")
-        with bound(request_id=request_id, channel=channel, ticket=ticket):
-            if channel is None:
-                response = await handler(request)
-                response.headers[REQUEST_ID_HEADER] = request_id
-                return response
-            started = time.perf_counter()
-            status = 500
+        started, status = time.perf_counter(), 500
+        with bound(request_id=request_id, channel=channel, ticket=request.match_info.get("number")):
             try:
                 response = await handler(request)
                 status = response.status
@@ -63,10 +80,12 @@ def observe(metrics: Metrics, webhook_channels: Mapping[str, str]) -> Middleware
                 exc.headers[REQUEST_ID_HEADER] = request_id
                 raise
             finally:
-                metrics.webhook_latency.labels(path, channel).observe(time.perf_counter() - started)
-                metrics.webhook_responses.labels(path, channel, str(status)).inc()
+                if channel is not None:
+                    latency[path].observe(time.perf_counter() - started)
+                    count(path, status)
+        if not response.prepared:  # a streamed answer has sent its headers already
             response.headers[REQUEST_ID_HEADER] = request_id
-            return response
+        return response
 
     return middleware
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 # Webhooks answer in milliseconds (one group commit); seconds mean the database is struggling.
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -29,6 +30,7 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        self._leaders: Collector | None = None
         ProcessCollector(registry=r)  # CPU, memory, open files of this process
         GCCollector(registry=r)
         self.received = Counter(
@@ -93,6 +95,14 @@ class Metrics:
             buckets=SWEEP_BUCKETS,
             registry=r,
         )
+
+    def watch_leaders(self, collector: Collector) -> None:
+        """The app's leadership gauges; a second app built from the same runtime replaces
+        the first's."""
+        if self._leaders is not None:
+            self.registry.unregister(self._leaders)
+        self.registry.register(collector)
+        self._leaders = collector
 
     def received_message(self, channel: str, delay_seconds: float) -> None:
         self.received.labels(channel).inc()
