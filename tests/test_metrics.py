@@ -17,6 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import select
 
 from conftest import FixedClock
+from fakes.telegram_api import FakeTelegramBotApi, server_error
+from fakes.telegram_updates import TelegramUpdates
 from fakes.whatsapp_cloud import FakeWhatsAppCloud
 from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
 from runtime import Runtime, build_runtime
@@ -29,6 +31,7 @@ APP_SECRET = "metrics-app-secret"
 TOKEN = "scrape-token-0123456789abcdef"
 REPORT = json.loads((FIXTURES / "text__indonesian_unicode.json").read_text(encoding="utf-8"))
 WEBHOOK = "/webhooks/whatsapp"
+TELEGRAM_FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 PROXY = {"trusted_proxies": ["127.0.0.1"]}
 T = TypeVar("T")
 
@@ -296,3 +299,51 @@ def test_two_apps_count_apart(db: Database, tmp_path: Path) -> None:
         second.metrics.registry.get_sample_value("kanal_outbox_sent_total", {"channel": "whatsapp"})
         is None
     )
+
+
+async def test_a_poller_shows_its_health_cursor_and_leadership(
+    db: Database, tmp_path: Path
+) -> None:
+    """Telegram in polling mode against the fake Bot API: the leading process shows the poller
+    up, its cursor moving with a polled message, and down while getUpdates fails."""
+    telegram = await FakeTelegramBotApi().start()
+    updates = TelegramUpdates(telegram)
+    channels = {
+        "telegram": {
+            "enabled": True,
+            "bot_token": telegram.token,
+            "api_base": f"http://127.0.0.1:{telegram.port}",
+            "poll_interval": "50ms",
+            "long_poll": "1s",
+        }
+    }
+    metrics = {"enabled": True, "token": TOKEN}
+    settings = settings_for(db, tmp_path, None, metrics=metrics, channels=channels)
+    runtime = build_runtime(settings, tmp_path, db)  # the real clock: the poller waits on it
+    server, http = await running(runtime)
+    bot = {"channel": "telegram", "account": telegram.token.split(":")[0]}
+    try:
+        kanal = Kanal(runtime, server, http)
+        role = f"poller:telegram:{bot['account']}"
+        up = await until_sample(kanal, "kanal_poller_up", **bot)
+        assert value(up, "kanal_leader", role=role) == 1
+
+        updates.push(json.loads((TELEGRAM_FIXTURES / "message__text.json").read_text()))
+        polled = await until_sample(kanal, "kanal_messages_received_total", channel="telegram")
+        assert value(polled, "kanal_poller_cursor_timestamp_seconds", **bot) > 0
+        assert value(polled, "kanal_intake_delay_seconds_count", channel="telegram") == 1
+
+        telegram.fail_next("getUpdates", server_error(), times=1000)
+        down = await until_sample(kanal, "kanal_poller_up", expected=0, **bot)
+        assert value(down, "kanal_leader", role=role) == 1  # still its poller, failing
+    finally:
+        await http.close()
+        await server.close()
+        await telegram.stop()
+
+
+async def until_sample(kanal: Kanal, name: str, expected: float = 1, **labels: str) -> Samples:
+    async with asyncio.timeout(15):
+        while value(samples := await kanal.samples(), name, **labels) != expected:
+            await asyncio.sleep(0.05)
+    return samples
