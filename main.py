@@ -17,7 +17,8 @@ import uvloop
 from aiohttp import web
 
 import settings as config_schema
-from redaction import configured_secrets, protect_logs
+from observability.logs import TEXT_FORMAT, configure_logging
+from redaction import configured_secrets
 from runtime import Runtime, build_runtime
 from serving import announced, browse_url, serving_urls
 from store import migrate
@@ -39,9 +40,7 @@ log = logging.getLogger("kanal")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=args.log_level, format=TEXT_FORMAT)
     # Neither says anything an admin needs at INFO (every job run, every migration step).
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -54,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     # Before anything runs: no token, app secret or password may reach a log line.
-    protect_logs(configured_secrets(settings))
+    configure_logging(settings.logging.format, configured_secrets(settings))
     base = args.config.resolve().parent
     return args.handler(args, settings, base)
 

@@ -25,6 +25,7 @@ from pydantic import (
 from channels.registry import CHANNELS
 from durations import Duration
 from notifier.config import NotifierConfig
+from observability.config import LoggingConfig, MetricsConfig
 from redaction import MASK, mask_url
 from triage.config import (
     CategoryConfig,
@@ -145,6 +146,8 @@ class Settings(_Strict):
     category: list[CategoryConfig] = []
     jurisdiction: JurisdictionConfig = JurisdictionConfig()
     notifier: NotifierConfig = NotifierConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")
     def _tables_agree(self) -> Settings:

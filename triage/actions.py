@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from observability.context import bound
 from store.db import Database
 from store.models import Ticket, TicketEvent
 from store.text import is_storable, storable_or_none
@@ -72,6 +73,10 @@ class TicketActions:
 
     def apply(self, number: str, request: ActionRequest, actor: str) -> None:
         """Apply one action; raises TicketNotFound, ActionInvalid or TransitionError."""
+        with bound(ticket=number):  # every log line of the action names its ticket
+            self._apply(number, request, actor)
+
+    def _apply(self, number: str, request: ActionRequest, actor: str) -> None:
         queued = False
         request = _storable(request)
         with self.db.write() as session:
