@@ -421,15 +421,18 @@ class PollLoop:
         state.consecutive_failures += 1
         state.last_error = f"{type(exc).__name__}: {exc}"
         state.retry_at = self.clock() + timedelta(seconds=wait)
-        self.health.failing(self.part, f"{self.part}: {state.last_error}" if self.part
-                            else state.last_error)
+        self.health.failing(
+            self.part, f"{self.part}: {state.last_error}" if self.part else state.last_error
+        )
         if state.state == before:
             return  # still failing the same way: said already
         unexpected = not isinstance(exc, self.expected)
         self.log.warning(
             "%s is %s, next try after %s: %s",
-            self.name, "throttled" if named is not None else "failing",
-            state.retry_at.isoformat(timespec="seconds"), state.last_error,
+            self.name,
+            state.state,
+            state.retry_at.isoformat(timespec="seconds"),
+            state.last_error,
             exc_info=exc if unexpected else None,  # a bug's traceback, once
         )
 

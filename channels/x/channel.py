@@ -100,9 +100,7 @@ class XChannel:
         self._sink: IntakeSink | None = None
         # A loop per source: a rate-limited source waits for its reset while the other goes on.
         account_health = AccountHealth(CHANNEL, self.account, lambda: self.health)
-        self.loops = {
-            source: self._loop(source, account_health) for source in config.sources
-        }
+        self.loops = {source: self._loop(source, account_health) for source in config.sources}
         self.polling = XPolling({source: loop.state for source, loop in self.loops.items()})
 
     def __repr__(self) -> str:

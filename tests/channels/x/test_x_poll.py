@@ -272,10 +272,14 @@ async def test_rate_limited_mentions_wait_for_the_reset_while_dms_go_on(
     assert not channel.polling.sources["mentions"].failing
     # Every outcome is reported (channels.base.ChannelHealth): the one failed poll, then
     # "working" only once mentions work again, never while they wait for the reset.
-    failed = ("failing", "x", ACCOUNT,
-              "mentions: PlatformError: X answered 429 for mentions: Too Many Requests")
+    failed = (
+        "failing",
+        "x",
+        ACCOUNT,
+        "mentions: PlatformError: X answered 429 for mentions: Too Many Requests",
+    )
     assert [c for c in channel.health.calls if c[0] == "failing"] == [failed]
-    after = channel.health.calls[channel.health.calls.index(failed) + 1:]
+    after = channel.health.calls[channel.health.calls.index(failed) + 1 :]
     assert after and set(after) == {("working", "x", ACCOUNT)}
 
 
