@@ -426,12 +426,18 @@ class PollLoop:
         )
         if state.state == before:
             return  # still failing the same way: said already
+        if named is not None:
+            self.log.warning(
+                "%s is throttled, next try after %s: %s",
+                self.name,
+                state.retry_at.isoformat(timespec="seconds"),
+                state.last_error,
+            )
+            return
         unexpected = not isinstance(exc, self.expected)
         self.log.warning(
-            "%s is %s, next try after %s: %s",
+            "%s is failing, retrying with back-off: %s",
             self.name,
-            state.state,
-            state.retry_at.isoformat(timespec="seconds"),
             state.last_error,
             exc_info=exc if unexpected else None,  # a bug's traceback, once
         )
