@@ -33,6 +33,7 @@ class FakePlatform:
     hang: bool = False
     polls: list[tuple[str, float]] = field(default_factory=list)  # (poller, monotonic time)
     _runner: web.AppRunner | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
 
     async def start(self) -> FakePlatform:
@@ -47,13 +48,15 @@ class FakePlatform:
         return self
 
     async def stop(self) -> None:
+        self.hang = False
+        self._released.set()  # a held answer ends, so the server shuts down at once
         if self._runner is not None:
             await self._runner.cleanup()
 
     async def _updates(self, request: web.Request) -> web.Response:
         self.polls.append((request.headers.get("X-Poller", ""), time.monotonic()))
         if self.hang:
-            await asyncio.Event().wait()
+            await self._released.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
         status = self.script.pop(0) if self.script else 200
