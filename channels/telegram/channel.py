@@ -24,6 +24,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from channels.base import (
     Cursor,
@@ -85,7 +86,6 @@ class TelegramChannel:
         self._bot: Bot | None = None
         self._bot_lock = asyncio.Lock()
         self._sink: IntakeSink | None = None
-        self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resuming: asyncio.Task[None] | None = None
         self.writer = PollWriter(CHANNEL, self.account)
@@ -121,7 +121,6 @@ class TelegramChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self._sink = sink
-        self._stop.clear()
         # Downloads a stopped process left unfinished (platform file ids outlive a restart).
         self._resuming = asyncio.create_task(
             self.media.resume_pending(sink, self.clock() - MEDIA_RESUME)
@@ -134,14 +133,10 @@ class TelegramChannel:
         log.info("telegram bot %s started (%s)", self.account, self.config.mode)
 
     async def stop(self) -> None:
-        self._stop.set()
         await self.loop.stop()
-        if self._task is not None:
-            limit = self.config.long_poll.total_seconds() + 5
-            done, _ = await asyncio.wait({self._task}, timeout=limit)
-            if not done:
-                self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
+        if self._task is not None:  # setWebhook still being retried
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._resuming is not None:
             await asyncio.gather(self._resuming, return_exceptions=True)
@@ -199,25 +194,23 @@ class TelegramChannel:
     # --- webhook ------------------------------------------------------------------------------
 
     async def _register(self) -> None:
-        """Point Telegram at our webhook; retried until it works or the channel stops."""
-        delay = 1.0
-        while not self._stop.is_set():
-            try:
-                bot = await self.bot()
-                await bot.set_webhook(
-                    self.config.webhook_url,
-                    secret_token=self.config.secret_token.get_secret_value(),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                log.info("telegram webhook of bot %s set to %s", self.account,
-                         self.config.webhook_url)
-                return
-            except TelegramError as exc:
-                log.warning("telegram setWebhook failed, retrying in %.0fs: %s", delay, exc)
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=delay)
-            except TimeoutError:
-                delay = min(delay * 2, self.config.retry_max.total_seconds())
+        """Point Telegram at our webhook; retried with the poll loop's back-off until it works
+        or stop() cancels it (setWebhook may simply be sent again)."""
+        retrying = AsyncRetrying(
+            wait=Backoff(1.0, self.config.retry_max.total_seconds()).strategy(),
+            retry=retry_if_exception_type(TelegramError),
+            before_sleep=_log_register_retry,
+        )
+        await retrying(self._set_webhook)
+
+    async def _set_webhook(self) -> None:
+        bot = await self.bot()
+        await bot.set_webhook(
+            self.config.webhook_url,
+            secret_token=self.config.secret_token.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        log.info("telegram webhook of bot %s set to %s", self.account, self.config.webhook_url)
 
     async def receive(self, request: web.Request) -> web.Response:
         """One update; 200 only once it is committed, so Telegram repeats it otherwise."""
@@ -289,6 +282,12 @@ class TelegramChannel:
                 retryable=False, code="unreadable_answer",
             ) from exc
         return SendResult(message_ref(sent.chat_id, sent.message_id))
+
+
+def _log_register_retry(retry_state: RetryCallState) -> None:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    wait = retry_state.upcoming_sleep
+    log.warning("telegram setWebhook failed, retrying in %.0fs: %s", wait, exc)
 
 
 async def _plain_updates(bot: Bot, offset: int) -> list[dict[str, Any]]:
