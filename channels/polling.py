@@ -267,9 +267,9 @@ class AccountHealth:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Waits after failed polls: `initial`, doubling, never above `maximum`, each with up to
-    `initial` of random jitter (tenacity's strategies) so that accounts that failed together
-    do not retry in step. A wait the platform named replaces it."""
+    """Waits between failed tries (polls here; downloads in media_fetch, Telegram's setWebhook):
+    `initial`, doubling, never above `maximum`, each with up to `initial` of random jitter
+    (tenacity's strategies) so that tries that failed together do not repeat in step."""
 
     initial: float
     maximum: float

@@ -85,12 +85,15 @@ class TinyPoller:
             async with self.http.get(self.url, headers={"X-Poller": self.name}) as response:
                 if response.status == 429:
                     raise PlatformError(
-                        "platform answered 429", retryable=True, code="429",
+                        "platform answered 429",
+                        retryable=True,
+                        code="429",
                         retry_after=float(response.headers["Retry-After"]),
                     )
                 if response.status >= 400:
                     raise PlatformError(
-                        f"platform answered {response.status}", retryable=True,
+                        f"platform answered {response.status}",
+                        retryable=True,
                         code=str(response.status),
                     )
                 await response.json()
@@ -145,8 +148,13 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def make_loop(
-    poller: TinyPoller, health: HealthLog, *, time_: FakeTime | None = None,
-    backoff: Backoff | None = None, interval: float = 60.0, **options: object,
+    poller: TinyPoller,
+    health: HealthLog,
+    *,
+    time_: FakeTime | None = None,
+    backoff: Backoff | None = None,
+    interval: float = 60.0,
+    **options: object,
 ) -> PollLoop:
     seams: dict[str, object] = {}
     if time_ is not None:
@@ -263,8 +271,13 @@ async def test_a_bug_in_a_poll_is_retried_and_its_traceback_logged_once(
 
     time_, health = FakeTime(), HealthLog()
     loop = PollLoop(
-        broken, name="tiny polling of b", health=AccountHealth("tiny", ACCOUNT, lambda: health),
-        interval=lambda: 60.0, backoff=Backoff(1.0, 10.0), clock=time_.clock, sleep=time_.sleep,
+        broken,
+        name="tiny polling of b",
+        health=AccountHealth("tiny", ACCOUNT, lambda: health),
+        interval=lambda: 60.0,
+        backoff=Backoff(1.0, 10.0),
+        clock=time_.clock,
+        sleep=time_.sleep,
     )
     await loop.start()
     await until(lambda: loop.state.completed_polls >= 1)
@@ -285,8 +298,11 @@ async def test_a_halt_ends_the_loop_with_one_alert(
 
     health = HealthLog()
     loop = PollLoop(
-        revoked, name="tiny polling of c", health=AccountHealth("tiny", ACCOUNT, lambda: health),
-        interval=lambda: 0.01, backoff=Backoff(0.01, 0.05),
+        revoked,
+        name="tiny polling of c",
+        health=AccountHealth("tiny", ACCOUNT, lambda: health),
+        interval=lambda: 0.01,
+        backoff=Backoff(0.01, 0.05),
     )
     await loop.start()
     async with asyncio.timeout(5):
