@@ -154,7 +154,7 @@ class MediaFetcher:
     def _retrying(self, retried: type[Exception]) -> AsyncRetrying:
         """Up to `attempts` tries of one step, `retry_delay` doubling with jitter between them
         (the poll loop's Backoff) plus any wait the platform named."""
-        backoff = Backoff(self.retry_delay, self.retry_delay * 2 ** self.attempts).strategy()
+        backoff = Backoff(self.retry_delay, self.retry_delay * 2**self.attempts).strategy()
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -295,6 +295,7 @@ class MediaStore:
         stored_path = final.relative_to(self.data_dir).as_posix()
         return StoredMedia(stored_path, digest, size, mime_type)
 
+
 @asynccontextmanager
 async def http_get(
     http: aiohttp.ClientSession,
@@ -357,4 +358,3 @@ def _discard(handle: IO[bytes]) -> None:
         os.unlink(handle.name)
     except FileNotFoundError:
         pass
-
