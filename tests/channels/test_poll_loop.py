@@ -25,7 +25,8 @@ ACCOUNT = "akun-1"
 @dataclass
 class FakePlatform:
     """Answers GET /updates from a script: an int is a status (429 comes with Retry-After from
-    `retry_after`), and once the script is used up every poll gets 200. `hang` holds answers."""
+    `retry_after`; 299 is a 200 whose body is not JSON), and once the script is used up every
+    poll gets 200. `hang` holds answers."""
 
     script: list[int] = field(default_factory=list)
     retry_after: str = "7"
@@ -64,6 +65,8 @@ class FakePlatform:
             return web.json_response(
                 {"error": "slow down"}, status=429, headers={"Retry-After": self.retry_after}
             )
+        if status == 299:
+            return web.Response(text="<html>maintenance</html>", content_type="text/html")
         return web.json_response({"updates": []}, status=status)
 
     def by(self, poller: str) -> int:
@@ -90,13 +93,15 @@ class TinyPoller:
                         code="429",
                         retry_after=float(response.headers["Retry-After"]),
                     )
+                if response.status == 401:  # as a revoked token: nothing works until fixed
+                    raise PollingHalted("token revoked: set a new one and restart")
                 if response.status >= 400:
                     raise PlatformError(
                         f"platform answered {response.status}",
                         retryable=True,
                         code=str(response.status),
                     )
-                await response.json()
+                await response.json()  # a body that is no JSON: a bug of this poller
         finally:
             self.active -= 1
 
@@ -258,56 +263,32 @@ async def test_health_gets_every_outcome_and_the_log_only_changes(
 
 
 async def test_a_bug_in_a_poll_is_retried_and_its_traceback_logged_once(
-    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    platform: FakePlatform, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="channels.polling")
-    calls = 0
-
-    async def broken() -> None:
-        nonlocal calls
-        calls += 1
-        if calls < 4:
-            raise KeyError("id")
-
+    platform.script = [299, 299, 299]
     time_, health = FakeTime(), HealthLog()
-    loop = PollLoop(
-        broken,
-        name="tiny polling of b",
-        health=AccountHealth("tiny", ACCOUNT, lambda: health),
-        interval=lambda: 60.0,
-        backoff=Backoff(1.0, 10.0),
-        clock=time_.clock,
-        sleep=time_.sleep,
-    )
+    loop = make_loop(TinyPoller(http, platform.url), health, time_=time_)
     await loop.start()
-    await until(lambda: loop.state.completed_polls >= 1)
-    await loop.stop()
+    try:
+        await until(lambda: loop.state.completed_polls >= 1)
+    finally:
+        await loop.stop()
     with_trace = [r for r in caplog.records if r.exc_info]
-    assert len(with_trace) == 1 and "KeyError" in with_trace[0].getMessage()
+    assert len(with_trace) == 1 and "ContentTypeError" in with_trace[0].getMessage()
+    assert len(platform.polls) >= 4  # retried, not given up
 
 
 async def test_a_halt_ends_the_loop_with_one_alert(
-    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    platform: FakePlatform, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    calls = 0
-
-    async def revoked() -> None:
-        nonlocal calls
-        calls += 1
-        raise PollingHalted("token revoked: set a new one and restart")
-
+    platform.script = [401] * 10
     health = HealthLog()
-    loop = PollLoop(
-        revoked,
-        name="tiny polling of c",
-        health=AccountHealth("tiny", ACCOUNT, lambda: health),
-        interval=lambda: 0.01,
-        backoff=Backoff(0.01, 0.05),
-    )
+    loop = make_loop(TinyPoller(http, platform.url), health, backoff=Backoff(0.01, 0.05))
     await loop.start()
     async with asyncio.timeout(5):
         await loop.wait_ended()
-    assert calls == 1 and loop.state.state == "stopped" and not loop.running
+    assert len(platform.polls) == 1 and loop.state.state == "stopped" and not loop.running
     alert = "token revoked: set a new one and restart"
     assert health.calls == [("failing", "tiny", ACCOUNT, alert)]
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [alert]
