@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 from load_whatsapp import text_webhook
 
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import signature, webhook_bytes
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import signature, webhook_bytes
 from processes import free_port, kanal_command, serve, wait_healthy
 
 SECRET = "flood-app-secret"

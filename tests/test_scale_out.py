@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from conftest import REPO
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_cloud import FakeWhatsAppCloud
 from processes import free_port, health, kanal_command, serve, wait_healthy
 from store.db import Database
 from store.models import JobRun, Message, OutboxItem, Ticket

@@ -21,13 +21,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import col, select
 
 from conftest import corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, seed_facebook, seed_instagram
-from fakes.telegram_api import FakeTelegramBotApi
-from fakes.telegram_updates import TelegramUpdates
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook, webhook_cases
-from fakes.x_api import FakeXApi, load_corpus
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, seed_facebook, seed_instagram
+from fake_telegram_api import FakeTelegramBotApi
+from fake_telegram_updates import TelegramUpdates
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook, webhook_cases
+from fake_x_api import FakeXApi, load_corpus
 from processes import free_port, kanal_command
 from servers.dovecot import Dovecot
 from servers.smtp import CapturingHandler
@@ -35,6 +35,7 @@ from store import migrate
 from store.db import Database
 from store.models import Message, Ticket
 from store.users import add_user, create_token
+from support.paths import fixtures_of
 
 pytestmark = [
     pytest.mark.slow,
@@ -335,9 +336,9 @@ async def _one_cycle_per_channel(
     wamid = message["id"]
     fakes.x.mention(X_ACCOUNT, ALICE, "@pemkab jembatan Desa Kayen retak")
     TelegramUpdates(fakes.telegram).push(
-        json.loads((Path(__file__).parent / "fixtures/telegram/message__text.json").read_text())
+        json.loads((fixtures_of("telegram") / "message__text.json").read_text())
     )
-    mail = Path(__file__).parent / "fixtures/email/report__plain_utf8.eml"
+    mail = fixtures_of("email") / "report__plain_utf8.eml"
     dovecot.append(mailbox, mail.read_bytes())
 
     found = {

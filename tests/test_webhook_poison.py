@@ -21,14 +21,14 @@ from channels.base import AttachmentKind, Cursor, InboundMessage
 from conftest import FixedClock
 from store.db import Database
 from store.models import Attachment, Message, RawEvent, Reporter
+from support.paths import fixtures_of
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = 100
 
 
 def fixture(channel: str, name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / channel / f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads((fixtures_of(channel) / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def whatsapp(n: int, **message: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Ticket
 from triage.intake import Intake
 
-FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "email").glob("*.eml"))
+FIXTURES = sorted((Path(__file__).resolve().parent / "fixtures").glob("*.eml"))
 
 
 def config(dovecot: Dovecot, folder: str) -> EmailConfig:

@@ -13,8 +13,8 @@ from sqlmodel import select
 from test_facebook_poll import SRI
 
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database

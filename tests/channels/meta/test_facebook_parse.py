@@ -30,7 +30,7 @@ from channels.meta.parse import Post, read_comment, read_dm, read_mention, short
 from channels.meta.webhook_parse import CHANGE_PARSERS
 from conftest import corpus_dir
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PAGE = "2121008874780932"
 
 
@@ -247,7 +247,7 @@ def test_graph_times() -> None:
 def test_every_fixture_is_used() -> None:
     """Graph answers are seeded into the fake; webhook bodies are posted: none lies unused."""
     here = Path(__file__).resolve().parent
-    seed = (here.parents[1] / "fakes" / "meta_graph_seed.py").read_text(encoding="utf-8")
+    seed = (here / "fake_meta_graph_seed.py").read_text(encoding="utf-8")
     hooks = (here / "test_facebook_webhook.py").read_text(encoding="utf-8")
     for platform in ("facebook", "instagram"):
         for path in sorted((FIXTURES / platform).glob("*.json")):

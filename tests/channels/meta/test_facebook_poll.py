@@ -25,8 +25,8 @@ from channels.base import (
 from channels.meta.facebook import FacebookChannel, FacebookConfig
 from channels.meta.graph import GraphClient, GraphThrottled, Usage
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph, throttled, token_expired
-from fakes.meta_graph_seed import FB_PAGE, facebook_comments, load, seed_facebook
+from fake_meta_graph import FakeGraph, throttled, token_expired
+from fake_meta_graph_seed import FB_PAGE, facebook_comments, load, seed_facebook
 from store.db import Database
 from store.models import (
     Attachment,
@@ -39,7 +39,7 @@ from store.models import (
 )
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POST = "19292868552_10158407654328553"
 KUN_LIU = "2711636948859886"
 SRI = "6120384756102938"

@@ -16,8 +16,8 @@ from channels.base import OutboundMessage
 from channels.meta.facebook import FacebookChannel
 from channels.meta.instagram import InstagramChannel, InstagramConfig
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph, token_expired
-from fakes.meta_graph_seed import (
+from fake_meta_graph import FakeGraph, token_expired
+from fake_meta_graph_seed import (
     FB_PAGE,
     IG_ACCOUNT,
     IG_PAGE,
@@ -32,7 +32,7 @@ from triage.intake import Intake
 
 MEDIA = "17846368219941692"
 BUDI = "7301126655443322"
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "instagram"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "instagram"
 SUBJECT = (
     "Komentar di postingan: Ada jalan rusak, lampu mati atau layanan yang lambat? Tulis di "
     "komentar atau DM…"

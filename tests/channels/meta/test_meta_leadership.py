@@ -15,8 +15,8 @@ import pytest
 from test_facebook_webhook import SECRET, body_of, signature
 
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
 from processes import free_port, health, kanal_command, serve, wait_healthy
 from store.db import Database
 

@@ -28,7 +28,7 @@ from channels.telegram.parse import (
     parse_updates,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ACCOUNT = "123456"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 T = 1795395600

@@ -19,15 +19,15 @@ from channels.base import OutboundMessage, PlatformError
 from channels.telegram.channel import TelegramChannel, TelegramConfig
 from channels.telegram.parse import TEXTS
 from conftest import FixedClock
-from fakes.telegram_api import FakeTelegramBotApi, chat_not_found, server_error, too_many_requests
-from fakes.telegram_updates import SECRET_HEADER, TelegramUpdates
+from fake_telegram_api import FakeTelegramBotApi, chat_not_found, server_error, too_many_requests
+from fake_telegram_updates import SECRET_HEADER, TelegramUpdates
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, RawEvent, Ticket
 from triage.action_requests import Reply
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TOKEN = "123456:TEST-token"
 SECRET = "kanal-webhook_secret-1"
 SITI = "5550001"

@@ -23,10 +23,10 @@ from channels.meta.facebook import FacebookChannel, FacebookConfig
 from channels.meta.graph import GraphClient
 from channels.x.channel import XChannel, XConfig
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.x_api import FakeXApi, load_corpus
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_x_api import FakeXApi, load_corpus
 from store.db import Database
 from store.models import Attachment as AttachmentRow
 from store.models import Message

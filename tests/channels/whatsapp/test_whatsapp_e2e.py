@@ -20,8 +20,8 @@ from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
 from channels.simulated.reports import sample_reports
 from conftest import FixedClock
-from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook, status_webhook
+from fake_whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
+from fake_whatsapp_webhooks import post_webhook, status_webhook
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database

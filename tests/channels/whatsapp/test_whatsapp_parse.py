@@ -30,9 +30,9 @@ from channels.whatsapp.parse import (
     parse_body,
 )
 from conftest import CORPUS, corpus_dir
-from fakes.whatsapp_webhooks import OUR_ACCOUNT, webhook_bytes, webhook_cases
+from fake_whatsapp_webhooks import OUR_ACCOUNT, webhook_bytes, webhook_cases
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "whatsapp"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 PNID = "1122334455667"  # the corpus' phone_number_id

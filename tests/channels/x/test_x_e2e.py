@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
 from conftest import FixedClock, corpus_dir
-from fakes.x_api import FakeXApi, load_corpus
+from fake_x_api import FakeXApi, load_corpus
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database

@@ -12,9 +12,9 @@ import pytest
 from channels.base import Attachment, AttachmentKind, InboundMessage, UnsupportedEvent
 from channels.x.parse import IGNORED_DM_EVENT_TYPES, parse_dm_page, parse_mentions_page
 from conftest import corpus_dir
-from fakes.x_api import load_corpus
+from fake_x_api import load_corpus
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ACCOUNT = "783214"
 ALICE = "1500000000000000001"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

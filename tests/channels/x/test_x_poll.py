@@ -18,7 +18,7 @@ from channels.base import IntakeUnavailable
 from channels.x.channel import XChannel, XConfig
 from channels.x.parse import snowflake_time
 from conftest import FixedClock, corpus_dir
-from fakes.x_api import FakeXApi, load_corpus
+from fake_x_api import FakeXApi, load_corpus
 from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
 from triage.intake import Intake

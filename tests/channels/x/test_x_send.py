@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from channels.base import OutboundMessage, PlatformError
 from channels.x.channel import XChannel, XConfig
 from conftest import FixedClock, corpus_dir
-from fakes.x_api import FakeXApi, load_corpus
+from fake_x_api import FakeXApi, load_corpus
 
 ACCOUNT = "1072250532645998596"  # the account of the recorded DM exchanges
 REPORTER = "750362064426721281"

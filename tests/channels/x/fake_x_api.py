@@ -21,8 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.local_server import serve_locally
-from fakes.x_corpus import Recorded, load_corpus
+from fake_x_corpus import Recorded, load_corpus
+from support.local_server import serve_locally
 
 __all__ = ["FakeXApi", "Recorded", "load_corpus", "problem", "snowflake_time"]
 

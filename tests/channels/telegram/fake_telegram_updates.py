@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from fakes.telegram_api import BotApiError, Call, FakeTelegramBotApi
+from fake_telegram_api import BotApiError, Call, FakeTelegramBotApi
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mails import deep_mail, header_injection_mail, wide_mail
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures" / "email").glob("*.eml"))
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.eml"))
 
 # Header values a careless or hostile sender writes.
 _HOSTILE_VALUES = [
