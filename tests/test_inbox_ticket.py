@@ -3,12 +3,10 @@ TicketActions as the API), attachments and escaping; on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from markupsafe import escape
@@ -18,16 +16,10 @@ from api_client import Api, report, running_api
 from channels.base import Attachment, AttachmentKind, Location, MediaResult
 from inbox_site import add_staff, browser, png
 from store.models import Attachment as StoredAttachment
+from support.waiting import until
 
 NUMBER = "LBP-2026-00001"
 PNG = png()
-
-
-async def until(condition: Callable[[], Any], seconds: float = 10) -> Any:
-    async with asyncio.timeout(seconds):
-        while not (value := await condition()):
-            await asyncio.sleep(0.02)
-    return value
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from store.db import Database
 from store.models import Message, Ticket
 from store.users import add_user, create_token
 from support.paths import fixtures_of
+from support.waiting import until
 
 pytestmark = [
     pytest.mark.slow,
@@ -210,14 +211,6 @@ def _toml(table: dict[str, Any], prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-async def until(check: Callable[[], T | None], limit: float = 60) -> T:
-    """Wait for what the process under test brings about; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.1)
-    return found
-
-
 def ticket_of(db: Database, external_id: str) -> Ticket | None:
     with db.read() as session:
         message = session.exec(select(Message).where(Message.external_id == external_id)).first()
@@ -356,8 +349,14 @@ async def _one_cycle_per_channel(
         url = f"{base}/api/tickets/{ticket.number}/actions"
         async with http.post(url, json=body, headers=headers) as response:
             assert response.status == 200, await response.text()
-    await asyncio.gather(*(until(lambda t=t: sent_reply(db, t)) for t in tickets.values()))
+    await asyncio.gather(
+        *(until(lambda t=t: sent_reply(db, t), timeout=60, interval=0.1) for t in tickets.values())
+    )
     # The WhatsApp receipt came back by signed webhook; the reply mail went out after AUTH.
-    await until(lambda: (m := sent_reply(db, tickets["whatsapp"])) and m.delivery_state != "sent")
+    await until(
+        lambda: (m := sent_reply(db, tickets["whatsapp"])) and m.delivery_state != "sent",
+        timeout=60,
+        interval=0.1,
+    )
     [mail] = fakes.smtp.received
     assert tickets["email"].number in mail.message["Subject"]

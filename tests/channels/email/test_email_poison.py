@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from mails import good_mail, header_injection_mail, large_attachment_mail
 from sqlmodel import select
-from test_email_poll import config, cursor_value, folder_state, wait_for
+from test_email_poll import config, cursor_value, folder_state
 
 from channels.base import Cursor, Inbound, IntakeResult, MediaResult
 from channels.email.channel import EmailChannel, EmailConfig
 from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Message, RawEvent
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 GOOD = [f"good-{i}@mail.id" for i in range(6)]

@@ -4,7 +4,6 @@ on SQLite and PostgreSQL: Kanal's own texts are Auto-Submitted, an operator's ty
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from api_client import Api, running_api
 from servers.dovecot import Dovecot
 from servers.smtp import SmtpServer
+from support.waiting import until
 from triage.config import TriageConfig
 
 REPORT = (
@@ -30,13 +30,6 @@ def email_settings(dovecot: Dovecot, mailbox: str, smtp: SmtpServer) -> dict[str
         "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_tls": "none",
         "from_address": "aduan@kanal.test", "from_name": "LaporBupPati", "smtp_timeout": "5s",
     }
-
-
-async def until(condition: Callable[[], Any], seconds: float = 30) -> Any:
-    async with asyncio.timeout(seconds):
-        while not (value := await condition()):
-            await asyncio.sleep(0.05)
-    return value
 
 
 async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not(

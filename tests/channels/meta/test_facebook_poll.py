@@ -37,6 +37,7 @@ from store.models import (
     Reporter,
     Ticket,
 )
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -82,13 +83,6 @@ def make_channel(
         return FacebookChannel(fb_config(graph, **overrides), tmp_path / "data", http, clock)
 
     return make
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 20) -> None:
-    """Wait until the database or the channel reaches a state; there is no event to await."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 def rows(db: Database, model: Any, *where: Any) -> list[Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from test_facebook_poll import fb_config, message, rows, ticket_of, wait_for
+from test_facebook_poll import fb_config, message, rows, ticket_of
 
 from channels.base import OutboundMessage
 from channels.meta.facebook import FacebookChannel
@@ -28,6 +28,7 @@ from fake_meta_graph_seed import (
 )
 from store.db import Database
 from store.models import Attachment, DeliveryReceipt, Message, RawEvent, Reporter
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 MEDIA = "17846368219941692"

@@ -31,6 +31,7 @@ from store.models import (
     Reporter,
     Ticket,
 )
+from support.waiting import until as wait_for
 from triage.intake import Intake
 from triage.outbox import OutboxWorker
 
@@ -76,13 +77,6 @@ async def make_channel(
     yield make
     for channel in made:
         await channel.stop()
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 15) -> None:
-    """Wait for the database or the fake to reach a state; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 def offset(db: Database) -> str | None:

@@ -3,9 +3,8 @@ updates POSTed by the fake Bot API, replies out by the outbox, errors shown on t
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, RawEvent, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -98,14 +98,6 @@ async def kanal(
             await updates.delivered()
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None], limit: float = 10) -> T:
-    """Wait for what a background task (outbox, webhook delivery, download) brings about."""
-    async with asyncio.timeout(limit):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 def tickets(db: Database) -> list[Ticket]:

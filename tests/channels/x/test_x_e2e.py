@@ -3,8 +3,7 @@ operator's reply out by the outbox as a reply tweet, and the reporter's answer t
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +17,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 ACCOUNT = "783214"
@@ -63,14 +63,6 @@ async def runtime(
         yield built
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None], limit: float = 15) -> T:
-    """Wait for what the poller or the outbox brings about; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 def messages(db: Database, direction: str) -> list[Message]:
