@@ -18,6 +18,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageUpdate,
+    Notice,
     UnsupportedEvent,
     UpdateKind,
 )
@@ -107,9 +108,9 @@ def _message(
     kind = next((k for k in MESSAGE_PARSERS if k in message), None)
     if kind is None:
         other = next((k for k in message if k not in _COMMON_KEYS), "unknown")
-        text = TEXTS["unsupported_type"]["id"].format(kind=other)
         parse_error = f"message kind {other!r} is not handled"
-        parsed.items.append(_inbound(update, message, account, received_at, text=text,
+        parsed.items.append(_inbound(update, message, account, received_at,
+                                     notice=Notice.UNSUPPORTED_KIND, notice_args={"kind": other},
                                      parse_error=parse_error))
         return
     parsed.items.append(MESSAGE_PARSERS[kind](update, message, account, received_at))

@@ -14,6 +14,7 @@ from channels.base import (
     DeliveryState,
     DeliveryStatus,
     InboundMessage,
+    Notice,
     UnsupportedEvent,
 )
 from channels.meta.facebook import DIALECT as FACEBOOK
@@ -107,9 +108,7 @@ def test_instagram_story_replies_and_unreadable_dms() -> None:
     assert empty is not None
     inbound = to_inbound(empty, account="17", own_ids=frozenset(), dialect=INSTAGRAM)
     assert isinstance(inbound, InboundMessage)
-    assert inbound.text == (
-        "[Pesan Instagram jenis ini belum dapat ditampilkan di Kanal; isi aslinya tersimpan]"
-    )
+    assert (inbound.text, inbound.notice, inbound.notice_args) == ("", Notice.UNSUPPORTED, {})
     assert inbound.parse_error == "message without text or readable attachments"
 
 

@@ -17,6 +17,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageUpdate,
+    Notice,
     UnsupportedEvent,
     UpdateKind,
 )
@@ -112,7 +113,8 @@ EXPECTED: dict[str, list[Any]] = {
     "message__poll": [
         siti(
             20,
-            text='[Pesan Telegram jenis "poll" belum dapat ditampilkan di Kanal]',
+            notice=Notice.UNSUPPORTED_KIND,
+            notice_args={"kind": "poll"},
             parse_error="message kind 'poll' is not handled",
         )
     ],
