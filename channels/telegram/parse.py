@@ -37,22 +37,13 @@ IGNORED_UPDATES = frozenset(
 _SERVICE_KEYS = ("new_chat_members", "left_chat_member", "pinned_message", "new_chat_title")
 
 
-@dataclass(frozen=True, slots=True)
-class Greeting:
-    """Answer /start in this chat, in this language; no ticket is opened."""
-
-    chat_id: int
-    language: str
-
-
 @dataclass(slots=True)
 class Parsed:
     items: list[Inbound]
-    greetings: list[Greeting]
 
 
 def parse_updates(updates: list[Any], account: str, received_at: datetime) -> Parsed:
-    parsed = Parsed([], [])
+    parsed = Parsed([])
     for update in updates:
         _parse_update(update, account, received_at, parsed)
     return parsed
@@ -97,12 +88,11 @@ def _message(
         chat_id = payload.integer(chat, "id", -(2**53), 2**53)  # Telegram's ids fit 52 bits
         if chat_id is None:
             raise payload.Unreadable("'id' of the chat is missing")
-        greeting = Greeting(chat_id, _language(message))
-        parsed.greetings.append(greeting)
         reason = f"{command}: greeted, no report"
         item = _unsupported(account, f"command:{command[1:]}", reason, update)
-        # Sent through the outbox with the update's first storing: once per update.
-        answer = AutoReply(str(greeting.chat_id), TEXTS["start"][greeting.language])
+        # The greeting, in the sender's language, goes through the outbox with the update's
+        # first storing: once per update; no ticket is opened.
+        answer = AutoReply(str(chat_id), TEXTS["start"][_language(message)])
         parsed.items.append(replace(item, auto_reply=answer))
         return
     kind = next((k for k in MESSAGE_PARSERS if k in message), None)

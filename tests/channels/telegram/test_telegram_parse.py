@@ -25,7 +25,6 @@ from channels.telegram.parse import (
     IGNORED_UPDATES,
     MESSAGE_PARSERS,
     TEXTS,
-    Greeting,
     parse_updates,
 )
 
@@ -148,10 +147,6 @@ EXPECTED: dict[str, list[Any]] = {
     ],
     "my_chat_member__blocked": [],
 }
-GREETINGS = {
-    "command__start": [Greeting(5550001, "id")],
-    "command__start_english": [Greeting(5550002, "en")],
-}
 
 
 def _without_raw(item: Any) -> Any:
@@ -164,7 +159,6 @@ def test_fixture(name: str) -> None:
     parsed = parse_updates([update], ACCOUNT, RECEIVED)
     assert [_without_raw(i) for i in parsed.items] == EXPECTED[name]
     assert all(item.raw == update for item in parsed.items)  # stored as Telegram sent it
-    assert parsed.greetings == GREETINGS.get(name, [])
 
 
 def test_every_fixture_has_an_expectation_and_every_kind_a_fixture() -> None:
