@@ -70,9 +70,13 @@ def seeds() -> dict[str, list[dict[str, Any]]]:
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every place in a JSON value that a mutation can hit."""
     found: list[tuple[Any, ...]] = []
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(
-        node, list
-    ) else ()
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, child in children:
         path = (*prefix, key)
         found.append(path)
@@ -225,9 +229,7 @@ async def test_mutated_payloads_never_get_a_5xx_nor_lose_the_good_message(
     with db.read() as session:
         stored = set(session.exec(select(Message.external_id)).all())
         kept = session.exec(select(func.count()).where(col(RawEvent.error).is_not(None))).one()
-        by_writer = session.exec(
-            select(func.count()).where(RawEvent.kind == UNSTORABLE_KIND)
-        ).one()
+        by_writer = session.exec(select(func.count()).where(RawEvent.kind == UNSTORABLE_KIND)).one()
     wanted = {good for _, _, good in planned if good}
     missing = sorted(wanted - stored)
     server_errors = sum(1 for status in statuses if status >= 500)

@@ -72,7 +72,10 @@ def _parse_update(update: Any, account: str, received_at: datetime, parsed: Pars
 
 
 def _message(
-    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
+    update: dict[str, Any],
+    message: dict[str, Any],
+    account: str,
+    received_at: datetime,
     parsed: Parsed,
 ) -> None:
     chat = payload.obj(message, "chat")
@@ -99,23 +102,54 @@ def _message(
     if kind is None:
         other = next((k for k in message if k not in _COMMON_KEYS), "unknown")
         parse_error = f"message kind {other!r} is not handled"
-        parsed.items.append(_inbound(update, message, account, received_at,
-                                     notice=Notice.UNSUPPORTED_KIND, notice_args={"kind": other},
-                                     parse_error=parse_error))
+        parsed.items.append(
+            _inbound(
+                update,
+                message,
+                account,
+                received_at,
+                notice=Notice.UNSUPPORTED_KIND,
+                notice_args={"kind": other},
+                parse_error=parse_error,
+            )
+        )
         return
     parsed.items.append(MESSAGE_PARSERS[kind](update, message, account, received_at))
 
 
 _COMMON_KEYS = frozenset(
-    {"message_id", "from", "chat", "date", "reply_to_message", "entities", "caption_entities",
-     "caption", "media_group_id", "forward_origin", "forward_from", "forward_date",
-     "message_thread_id", "is_topic_message", "has_protected_content", "link_preview_options",
-     "quote", "external_reply", "author_signature", "sender_chat", "via_bot", "edit_date"}
+    {
+        "message_id",
+        "from",
+        "chat",
+        "date",
+        "reply_to_message",
+        "entities",
+        "caption_entities",
+        "caption",
+        "media_group_id",
+        "forward_origin",
+        "forward_from",
+        "forward_date",
+        "message_thread_id",
+        "is_topic_message",
+        "has_protected_content",
+        "link_preview_options",
+        "quote",
+        "external_reply",
+        "author_signature",
+        "sender_chat",
+        "via_bot",
+        "edit_date",
+    }
 )
 
 
 def _inbound(
-    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
+    update: dict[str, Any],
+    message: dict[str, Any],
+    account: str,
+    received_at: datetime,
     **fields: Any,
 ) -> InboundMessage:
     """An InboundMessage with what every Telegram message shares already filled in."""
@@ -172,8 +206,9 @@ def _photo(update: dict, message: dict, account: str, received_at: datetime) -> 
         size=payload.integer(largest, "file_size"),
         caption=caption,
     )
-    return _inbound(update, message, account, received_at, text=caption or "",
-                    attachments=(attachment,))
+    return _inbound(
+        update, message, account, received_at, text=caption or "", attachments=(attachment,)
+    )
 
 
 _FILE_KINDS = {
@@ -259,7 +294,7 @@ def _edit(
 
 
 def _command(message: dict[str, Any]) -> str:
-    """"/start" of "/start", "/start@kanal_bot" or "/start payload"; "" for other text."""
+    """ "/start" of "/start", "/start@kanal_bot" or "/start payload"; "" for other text."""
     words = str(message.get("text") or "").split(maxsplit=1)
     return words[0].split("@")[0] if words and words[0].startswith("/") else ""
 

@@ -34,8 +34,12 @@ async def graph(clock: FixedClock) -> AsyncIterator[FakeGraph]:
 def prepare(pg_database: str, tmp_path: Path, graph: FakeGraph) -> Path:
     Database(pg_database).dispose()
     subprocess.run(
-        ["psql", pg_database.replace("+psycopg", ""), "-qc",
-         "DROP SCHEMA public CASCADE; CREATE SCHEMA public"],
+        [
+            "psql",
+            pg_database.replace("+psycopg", ""),
+            "-qc",
+            "DROP SCHEMA public CASCADE; CREATE SCHEMA public",
+        ],
         check=True,
     )
     config = tmp_path / "config.toml"
@@ -82,7 +86,8 @@ async def test_every_process_listens_and_one_polls(
         async with aiohttp.ClientSession() as http:
             for port in (follower, leader):
                 async with http.post(
-                    f"http://127.0.0.1:{port}/webhooks/facebook", data=body,
+                    f"http://127.0.0.1:{port}/webhooks/facebook",
+                    data=body,
                     headers={"X-Hub-Signature-256": signature(body)},
                 ) as response:
                     assert response.status == 200, await response.text()

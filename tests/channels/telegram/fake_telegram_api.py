@@ -300,7 +300,9 @@ class FakeTelegramBotApi:
         if reply and "message_id" in reply:
             # Telegram answers with the whole replied-to message; PTB needs at least its date.
             message["reply_to_message"] = {
-                "message_id": reply["message_id"], "chat": chat, "date": message["date"]
+                "message_id": reply["message_id"],
+                "chat": chat,
+                "date": message["date"],
             }
         return message
 

@@ -66,8 +66,10 @@ EXPECTED: dict[str, list[Any]] = {
             text="Lubangnya di depan SD Negeri 2",
             attachments=(
                 Attachment(
-                    AttachmentKind.IMAGE, mime_type="image/jpeg",
-                    media_ref="AgACAgUAAxkBAAIBLarge", size=84412,
+                    AttachmentKind.IMAGE,
+                    mime_type="image/jpeg",
+                    media_ref="AgACAgUAAxkBAAIBLarge",
+                    size=84412,
                     caption="Lubangnya di depan SD Negeri 2",
                 ),
             ),
@@ -79,9 +81,12 @@ EXPECTED: dict[str, list[Any]] = {
             text="Surat dari RT 03",
             attachments=(
                 Attachment(
-                    AttachmentKind.DOCUMENT, mime_type="application/pdf",
-                    media_ref="BQACAgUAAxkBAAIBDoc", size=48211,
-                    file_name="surat_pengantar_rt.pdf", caption="Surat dari RT 03",
+                    AttachmentKind.DOCUMENT,
+                    mime_type="application/pdf",
+                    media_ref="BQACAgUAAxkBAAIBDoc",
+                    size=48211,
+                    file_name="surat_pengantar_rt.pdf",
+                    caption="Surat dari RT 03",
                 ),
             ),
         )
@@ -102,8 +107,10 @@ EXPECTED: dict[str, list[Any]] = {
             18,
             attachments=(
                 Attachment(
-                    AttachmentKind.VOICE, mime_type="audio/ogg",
-                    media_ref="AwACAgUAAxkBAAIBVoice", size=21874,
+                    AttachmentKind.VOICE,
+                    mime_type="audio/ogg",
+                    media_ref="AwACAgUAAxkBAAIBVoice",
+                    size=21874,
                 ),
             ),
         )
@@ -119,7 +126,8 @@ EXPECTED: dict[str, list[Any]] = {
     ],
     "message__group_chat": [
         unsupported(
-            730000111, "chat:supergroup",
+            730000111,
+            "chat:supergroup",
             "supergroup chats are not read; reports come in private chats",
         )
     ],
@@ -137,7 +145,12 @@ EXPECTED: dict[str, list[Any]] = {
     ],
     "edited_message__text": [
         MessageUpdate(
-            "telegram", ACCOUNT, "update:730000114", f"{SITI}:11", UpdateKind.EDIT, SITI,
+            "telegram",
+            ACCOUNT,
+            "update:730000114",
+            f"{SITI}:11",
+            UpdateKind.EDIT,
+            SITI,
             datetime.fromtimestamp(T + 600, UTC),
             "Jalan di Desa Kayen berlubang besar (RT 03), mohon segera diperbaiki.",
         )
@@ -168,10 +181,17 @@ def test_every_fixture_has_an_expectation_and_every_kind_a_fixture() -> None:
     covered = {"text", "photo", "document", "voice", "location", "venue", "contact"}
     assert covered <= kinds
     # Kinds parsed by the shared file parser without a fixture of their own:
-    assert set(MESSAGE_PARSERS) - covered == {"video", "video_note", "animation", "audio",
-                                              "sticker"}
+    assert set(MESSAGE_PARSERS) - covered == {
+        "video",
+        "video_note",
+        "animation",
+        "audio",
+        "sticker",
+    }
     assert {next(k for k in fixture(n) if k != "update_id") for n in names} >= {
-        "my_chat_member", "edited_message", "callback_query"
+        "my_chat_member",
+        "edited_message",
+        "callback_query",
     } and "my_chat_member" in IGNORED_UPDATES
 
 
@@ -184,7 +204,8 @@ def test_greetings_are_in_indonesian_and_english() -> None:
 def test_odd_updates_are_kept_not_raised() -> None:
     parsed = parse_updates(
         ["not a dict", {"update_id": 9, "message": {"chat": {"type": "private"}}}],
-        ACCOUNT, RECEIVED,
+        ACCOUNT,
+        RECEIVED,
     )
     first, second = parsed.items
     assert isinstance(first, UnsupportedEvent) and first.kind == "update"
