@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "channels" / "email")]
 
 from mails import deep_mail, large_attachment_mail, many_headers_mail, wide_mail  # noqa: E402
 

@@ -49,6 +49,16 @@ class Location:
     address: str | None = None
 
 
+class Notice(enum.StrEnum):
+    """What a channel says about a message it cannot show, as a code: the inbox renders the words
+    (texts `notices.<code>`) in the operator's language, and the stored text stays the reporter's.
+    """
+
+    UNSUPPORTED_KIND = "unsupported_kind"  # notice_args: {"kind": the platform's type name}
+    UNSUPPORTED = "unsupported"  # of a kind the platform did not name
+    UNREADABLE = "unreadable"  # its payload could not be read
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One message a citizen sent, as every channel reports it to intake.
@@ -57,6 +67,7 @@ class InboundMessage:
     `reply_to` and `references` are the platform's thread hints (email Message-IDs, the id of the
     message a WhatsApp reply quotes, a tweet's conversation id). `parse_error` is set when the
     platform payload could not be read fully: the message is still stored, with the reason.
+    `notice` says, as a code, that Kanal cannot show the message (see Notice).
     """
 
     channel: str
@@ -75,6 +86,8 @@ class InboundMessage:
     forwarded: bool = False
     parse_error: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    notice: Notice | None = None  # shown beside the (often empty) text, see Notice
+    notice_args: dict[str, str] = field(default_factory=dict)
 
 
 class UpdateKind(enum.StrEnum):
@@ -308,7 +321,6 @@ class ListensAndPolls(Protocol):
     async def start_polling(self, sink: IntakeSink) -> None: ...
 
     async def stop_polling(self) -> None: ...
-
 
 
 class ChannelConfig(BaseModel):

@@ -13,6 +13,10 @@ import aiohttp
 
 from channels.base import Channel, ChannelConfig, ChannelHealth
 
+# Meta's customer-service window, the same for WhatsApp, Messenger and Instagram: free text may
+# be sent for 24 hours after the user's last message; our own replies do not extend it.
+META_REPLY_WINDOW = timedelta(hours=24)
+
 # The languages every channel label must have; the same as triage.messages.LOCALES (a test
 # checks), spelled here because channels/ imports nothing of ours outside itself.
 LANGUAGES = ("id", "en")
@@ -54,3 +58,20 @@ class ChannelSpec:
             return self.labels[language]
         except KeyError:
             raise KeyError(f"channel {self.name!r} has no label in {language!r}") from None
+
+
+def built_from(
+    channel_class: Callable[..., Channel], *, shared_http: bool = True, polls: bool = True
+) -> Callable[[ChannelContext], Channel]:
+    """The usual factory: `channel_class(config, data_dir, [http,] clock)`, then the health
+    recorder for a channel that polls (channels.base.ChannelHealth). A channel whose library
+    brings its own connections takes no shared HTTP session."""
+
+    def build(context: ChannelContext) -> Channel:
+        http = (context.http,) if shared_http else ()
+        channel = channel_class(context.config, context.data_dir, *http, context.clock)
+        if polls:
+            channel.health = context.health  # type: ignore[attr-defined]
+        return channel
+
+    return build

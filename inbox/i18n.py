@@ -9,8 +9,9 @@ from channels.registry import CHANNELS, channel_label
 from texts.catalog import known_locale, section
 from texts.formats import due_time
 from texts.formats import short_time as _short_time
+from texts.notices import notice_text
 
-__all__ = ["known_locale", "long_time", "short_time", "texts", "translate"]
+__all__ = ["known_locale", "long_time", "notice", "short_time", "texts", "translate"]
 
 CHANNEL_PREFIX = "channel."
 
@@ -35,6 +36,12 @@ def translate(key: str, locale: str, **values: object) -> str:
     if text is None:
         return key
     return text.format(**values) if values else text
+
+
+def notice(channel: str, code: str, args: dict[str, str] | None, locale: str) -> str:
+    """A channel's notice on a message (channels.base.Notice) in `locale`, with its name."""
+    locale = known_locale(locale)
+    return notice_text(code, channel_label(channel, locale), args, locale)
 
 
 def short_time(moment: datetime | None, tz: tzinfo, locale: str) -> str:

@@ -108,6 +108,10 @@ class Message(Answer):
     error_code: str | None
     error_message: str | None
     parse_error: str | None
+    # A channel's notice on a message it cannot show, as a code ("unsupported_kind",
+    # "unsupported", "unreadable") and its values ({"kind": ...}); the words are the client's.
+    notice: str | None
+    notice_args: dict[str, str] | None
     edited_text: str | None
     deleted: bool
     reaction: str | None

@@ -86,6 +86,8 @@ def message_out(message: Message, attachments: list[Attachment], tz: tzinfo) -> 
         error_code=message.error_code,
         error_message=message.error_message,
         parse_error=message.parse_error,
+        notice=message.notice,
+        notice_args=message.notice_args,
         edited_text=message.edited_text,
         deleted=message.deleted_at is not None,
         reaction=message.reaction,

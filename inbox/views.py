@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 
 from inbox.context import SERVICES
-from inbox.i18n import long_time, short_time, translate
+from inbox.i18n import long_time, notice, short_time, translate
 from inbox.sessions import VISITOR_KEY, Visitor
 from texts.formats import decimal
 
@@ -48,6 +48,7 @@ def render(request: web.Request, name: str, *, status: int = 200, **values: Any)
         "short": functools.partial(_short, services.tz, locale),
         "long": functools.partial(_long, services.tz, locale),
         "number": functools.partial(_number, locale),
+        "notice": functools.partial(_notice, locale),
         "path": request.path,
         "demo": services.demo,
         **values,
@@ -60,6 +61,10 @@ def render(request: web.Request, name: str, *, status: int = 200, **values: Any)
 
 def _t(locale: str, key: str, **values: Any) -> str:
     return translate(key, locale, **values)
+
+
+def _notice(locale: str, message: Any) -> str:
+    return notice(message.channel, message.notice, message.notice_args, locale)
 
 
 def _short(tz: Any, locale: str, moment: Any) -> str:

@@ -151,6 +151,10 @@ class Message(SQLModel, table=True):
     references: list[str] = _json(default_factory=list)
     forwarded: bool = False
     parse_error: str | None = _text(default=None)
+    # A channel's notice on a message it cannot show, as a code and its values (channels.base.
+    # Notice); the inbox renders the words in the reader's language. Older rows have it in text.
+    notice: str | None = Field(default=None, max_length=40)
+    notice_args: dict[str, str] | None = _json(default=None)
     sent_at: datetime = _when()
     received_at: datetime = _when()
     delivery_state: str | None = Field(default=None, max_length=16)

@@ -37,6 +37,8 @@ class MessageRow(NamedTuple):
     references: list[str]
     forwarded: bool
     parse_error: str | None
+    notice: str | None
+    notice_args: dict[str, str] | None
     sent_at: datetime
     received_at: datetime
     raw_event_id: int

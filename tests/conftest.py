@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,10 +12,16 @@ import psycopg
 import pytest
 
 from store.db import Database
+from support.paths import channel_folders
 from triage.intake import Intake
 
 # Real mail servers (tests/servers/): the `dovecot`, `mailbox` and `smtp_server` fixtures.
 pytest_plugins = ["servers.dovecot", "servers.smtp"]
+
+# A channel's fakes and helpers sit beside its tests (tests/channels/<name>/fake_*.py); tests in
+# other folders import them by name too. The folders are not packages: a tests/channels package
+# would shadow the real `channels`.
+sys.path[:0] = [str(path) for path in channel_folders() if str(path) not in sys.path]
 
 PG_ADMIN_URL = os.environ.get("KANAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent

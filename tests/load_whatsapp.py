@@ -20,9 +20,9 @@ from typing import Any
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "channels" / "whatsapp"))
 
-from fakes.whatsapp_webhooks import signature, webhook_bytes
+from fake_whatsapp_webhooks import signature, webhook_bytes
 
 
 def text_webhook(phone_number_id: str, n: int) -> tuple[str, dict[str, Any]]:

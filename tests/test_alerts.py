@@ -14,7 +14,7 @@ from sqlmodel import select
 from test_digest import act, assessed, kanal, notifier_config, report, wib
 
 from api_client import Api
-from fakes.telegram_api import FakeTelegramBotApi
+from fake_telegram_api import FakeTelegramBotApi
 from runtime import build_runtime
 from servers.smtp import SmtpServer
 from store.db import Database

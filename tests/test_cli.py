@@ -18,7 +18,7 @@ from conftest import REPO
 from store import migrate
 from store.db import Database
 from store.logins import reserve
-from store.models import ALL_TABLES, ApiToken, Attachment, Ticket, User, WebSession
+from store.models import ALL_TABLES, ApiToken, Attachment, Message, Ticket, User, WebSession
 from store.sessions import open_session
 from store.users import token_hash, user_for_token
 
@@ -215,6 +215,45 @@ def test_a_database_at_the_first_revision_is_upgraded_keeping_its_users(
         old = session.exec(select(User)).one()
     db.dispose()
     assert (old.username, old.disabled_at) == ("lama", None)
+
+
+def test_messages_stored_before_notices_keep_their_text(
+    config_for: Path, database_url: str
+) -> None:
+    """`db upgrade` over a message whose channel wrote its notice into the text (before 0005)."""
+    migrate.upgrade(database_url, "0004")
+    old = '[Pesan WhatsApp jenis "hologram" belum dapat ditampilkan di Kanal]'
+    at = "'2026-11-23 02:00:00'"
+    db = Database(database_url)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO reporters (channel, sender_id, created_at)"
+                f" VALUES ('whatsapp', '628', {at})"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tickets (number, status, channel, account, reporter_id, summary,"
+                " created_at, last_activity_at, message_count, answered, flags) VALUES ("
+                f"'LBP-2026-00001', 'new', 'whatsapp', '1', 1, :old, {at}, {at}, 1, false, '{{}}')"
+            ),
+            {"old": old},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO messages (ticket_id, direction, channel, account, external_id, text,"
+                ' "references", forwarded, sent_at, received_at) VALUES'
+                f" (1, 'in', 'whatsapp', '1', 'wamid.old', :old, '[]', false, {at}, {at})"
+            ),
+            {"old": old},
+        )
+    result = kanal(config_for, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    with db.read() as session:
+        message = session.exec(select(Message)).one()
+    db.dispose()
+    assert (message.text, message.notice, message.notice_args) == (old, None, None)
 
 
 def test_tokens_are_listed_and_revoked_and_users_disabled(

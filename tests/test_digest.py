@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from api_client import Api, running_api
 from channels.base import InboundMessage
-from fakes.telegram_api import FakeTelegramBotApi, too_many_requests
+from fake_telegram_api import FakeTelegramBotApi, too_many_requests
 from runtime import build_runtime
 from servers.smtp import SmtpServer
 from store.db import Database

@@ -19,7 +19,7 @@ from alembic import command
 from test_digest import kanal, seed_day, wib
 
 from api_client import Api
-from fakes.telegram_api import FakeTelegramBotApi
+from fake_telegram_api import FakeTelegramBotApi
 from main import main
 from notifier.chart import BAR, HIGHLIGHT, bar_chart_png
 from runtime import build_runtime

@@ -1,5 +1,6 @@
-"""Fuzzing the webhooks: mutated real payloads (../shared/corpus and tests/fixtures), each with
-a good message beside it, posted signed and concurrently to the real webhook app and intake.
+"""Fuzzing the webhooks: mutated real payloads (../shared/corpus and each channel's fixtures),
+each with a good message beside it, posted signed and concurrently to the real webhook app and
+intake.
 
 No response may be a 5xx and no good message may be missing, on SQLite and PostgreSQL. The
 mutations are what careless platforms and attackers send: a value of another type (number,
@@ -25,10 +26,10 @@ from webhook_harness import Webhooks, serve_webhooks
 from conftest import FixedClock, corpus_dir
 from store.db import Database
 from store.models import Message, RawEvent
+from support.paths import fixtures_of
 from triage.intake import Intake
 from triage.intake_fit import UNSTORABLE_KIND
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SEED = 15
 # Mutated payloads per database, by channel: 3,000 in all, well under a minute.
 COUNTS = {"whatsapp": 1200, "facebook": 500, "instagram": 300, "telegram": 1000}
@@ -53,25 +54,29 @@ def seeds() -> dict[str, list[dict[str, Any]]]:
     """Real payloads to start from: one webhook body (or Telegram update) each."""
     bodies = {
         "whatsapp": [b for cases in _json_files(corpus_dir("whatsapp")) for b in cases.values()]
-        + _json_files(FIXTURES / "whatsapp"),
-        "facebook": _json_files(FIXTURES / "facebook"),
-        "instagram": _json_files(FIXTURES / "instagram"),
+        + _json_files(fixtures_of("whatsapp")),
+        "facebook": _json_files(fixtures_of("facebook")),
+        "instagram": _json_files(fixtures_of("instagram")),
     }
     # Only webhook bodies of the platform (the fixtures hold Graph answers and foreign bodies).
     found = {
         name: [b for b in found if b.get("object") == OBJECTS[name] and b.get("entry")]
         for name, found in bodies.items()
     }
-    found["telegram"] = [u for u in _json_files(FIXTURES / "telegram") if "update_id" in u]
+    found["telegram"] = [u for u in _json_files(fixtures_of("telegram")) if "update_id" in u]
     return found
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every place in a JSON value that a mutation can hit."""
     found: list[tuple[Any, ...]] = []
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(
-        node, list
-    ) else ()
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, child in children:
         path = (*prefix, key)
         found.append(path)
@@ -224,9 +229,7 @@ async def test_mutated_payloads_never_get_a_5xx_nor_lose_the_good_message(
     with db.read() as session:
         stored = set(session.exec(select(Message.external_id)).all())
         kept = session.exec(select(func.count()).where(col(RawEvent.error).is_not(None))).one()
-        by_writer = session.exec(
-            select(func.count()).where(RawEvent.kind == UNSTORABLE_KIND)
-        ).one()
+        by_writer = session.exec(select(func.count()).where(RawEvent.kind == UNSTORABLE_KIND)).one()
     wanted = {good for _, _, good in planned if good}
     missing = sorted(wanted - stored)
     server_errors = sum(1 for status in statuses if status >= 500)

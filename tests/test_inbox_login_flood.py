@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 from load_whatsapp import text_webhook
 
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import signature, webhook_bytes
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import signature, webhook_bytes
 from processes import free_port, kanal_command, serve, wait_healthy
 
 SECRET = "flood-app-secret"
@@ -56,8 +56,10 @@ async def server(database_url: str, tmp_path: Path, fake: FakeWhatsAppCloud) -> 
         f'phone_number_id = "{PHONE}"\napi_base = "{fake.api_base}"\n',
         encoding="utf-8",
     )
-    for args in (("db", "upgrade"), ("user", "add", "siti", "--role", "operator",
-                                     "--password-stdin")):
+    for args in (
+        ("db", "upgrade"),
+        ("user", "add", "siti", "--role", "operator", "--password-stdin"),
+    ):
         done = await asyncio.to_thread(
             subprocess.run,
             kanal_command(config, *args),
@@ -84,8 +86,10 @@ async def probe(http: aiohttp.ClientSession, base: str, first: int, count: int) 
     for n in range(first, first + count):
         _, payload = text_webhook(PHONE, n)
         body = webhook_bytes(payload)
-        headers = {"Content-Type": "application/json",
-                   "X-Hub-Signature-256": signature(body, SECRET)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature(body, SECRET),
+        }
         started = time.perf_counter()
         async with http.post(f"{base}/webhooks/whatsapp", data=body, headers=headers) as answer:
             await answer.read()
@@ -104,7 +108,11 @@ def figures(seconds: list[float]) -> str:
 
 async def flooding(base: str) -> asyncio.subprocess.Process:
     flood = await asyncio.create_subprocess_exec(
-        sys.executable, str(HERE / "load_login.py"), base, str(POSTERS), str(MAX_FLOOD_SECONDS),
+        sys.executable,
+        str(HERE / "load_login.py"),
+        base,
+        str(POSTERS),
+        str(MAX_FLOOD_SECONDS),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )

@@ -3,19 +3,18 @@ fragment, and an OPD's narrower view; on SQLite and PostgreSQL through the real 
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from api_client import Api, report, running_api
 from inbox_site import add_staff, browser
 from store.queue import PAGE_SIZE
+from support.waiting import until
 
 ROW = re.compile(r'class="ticket-row" data-number="([^"]+)"')
 
@@ -26,13 +25,6 @@ def numbers(html: str) -> list[str]:
 
 def ticket(n: int) -> str:
     return f"LBP-2026-{n:05d}"
-
-
-async def until(condition: Callable[[], Any], seconds: float = 10) -> Any:
-    async with asyncio.timeout(seconds):
-        while not (value := await condition()):
-            await asyncio.sleep(0.02)
-    return value
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@ TicketActions as the API), attachments and escaping; on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from markupsafe import escape
@@ -16,18 +15,16 @@ from sqlmodel import select
 
 from api_client import Api, report, running_api
 from channels.base import Attachment, AttachmentKind, Location, MediaResult
+from fake_whatsapp_webhooks import OUR_ACCOUNT, signature, webhook_bytes
 from inbox_site import add_staff, browser, png
 from store.models import Attachment as StoredAttachment
+from store.models import Message, Ticket
+from support.paths import fixtures_of
+from support.waiting import until
 
 NUMBER = "LBP-2026-00001"
+WA_SECRET = "rahasia-aplikasi"
 PNG = png()
-
-
-async def until(condition: Callable[[], Any], seconds: float = 10) -> Any:
-    async with asyncio.timeout(seconds):
-        while not (value := await condition()):
-            await asyncio.sleep(0.02)
-    return value
 
 
 @pytest.fixture
@@ -323,3 +320,54 @@ async def test_the_duplicate_hint_writes_its_score_the_way_each_language_does(ap
         await b.post_form("/locale", {"locale": "en", "next": "/"}, from_page="/")
         _, html = await b.page(f"/tickets/{second}")
         assert f"Likely duplicate of {NUMBER} (similarity 0.763)" in html
+
+
+async def test_a_message_kanal_cannot_show_carries_a_notice_in_the_operators_language(
+    database_url: str, tmp_path: Path, clock
+) -> None:
+    """WhatsApp delivers a type Kanal does not read: the row keeps a code, the page the words."""
+    whatsapp = {
+        "enabled": True,
+        "verify_token": "v",
+        "app_secret": WA_SECRET,
+        "access_token": "t",
+        "phone_number_id": OUR_ACCOUNT,
+        "api_base": "http://127.0.0.1:9/v23.0",  # nothing is fetched or sent
+    }
+    body = webhook_bytes(
+        json.loads((fixtures_of("whatsapp") / "unknown_type__invented.json").read_bytes())
+    )
+    headers = {"X-Hub-Signature-256": signature(body, WA_SECRET)}
+    async with running_api(database_url, tmp_path, clock, channels={"whatsapp": whatsapp}) as api:
+        add_staff(api, "siti", "operator")
+        answer = await api.client.post("/webhooks/whatsapp", data=body, headers=headers)
+        assert answer.status == 200
+        with api.runtime.db.read() as session:
+            stored = session.exec(select(Message).where(Message.direction == "in")).one()
+            ticket = session.exec(select(Ticket)).one()
+        assert (stored.text, stored.notice, stored.notice_args) == (
+            "",
+            "unsupported_kind",
+            {"kind": "hologram"},
+        )
+        indonesian = (
+            '[Pesan WhatsApp jenis "hologram" belum dapat ditampilkan di Kanal; '
+            "isi aslinya tersimpan]"
+        )
+        assert ticket.summary == indonesian  # the queue's one line, in the site's language
+        async with browser(api) as b:
+            await b.sign_in("siti")
+            _, html = await b.page(f"/tickets/{ticket.number}")
+            assert f'<p class="channel-notice muted">{escape(indonesian)}</p>' in html
+            await b.post_form("/locale", {"locale": "en", "next": "/"}, from_page="/")
+            _, html = await b.page(f"/tickets/{ticket.number}")
+        english = (
+            '[WhatsApp message of kind "hologram" cannot be shown in Kanal yet; '
+            "the original is stored]"
+        )
+        assert f'<p class="channel-notice muted">{escape(english)}</p>' in html
+        assert escape(indonesian) not in html
+        _, detail = await api.get(f"/api/tickets/{ticket.number}")
+        assert [(m["text"], m["notice"], m["notice_args"]) for m in detail["messages"]] == [
+            ("", "unsupported_kind", {"kind": "hologram"})
+        ]

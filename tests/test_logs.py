@@ -4,12 +4,11 @@ is for; configured secrets masked in every field."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,8 +18,8 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
 from conftest import FixedClock
-from fakes.whatsapp_cloud import UNDELIVERABLE, FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
+from fake_whatsapp_cloud import UNDELIVERABLE, FakeWhatsAppCloud
+from fake_whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
 from observability.context import ContextFields, bound
 from observability.logs import JsonFormatter
 from redaction import MASK, SecretMask
@@ -28,6 +27,7 @@ from runtime import build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import OutboxItem, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 APP_SECRET = "logs-app-secret-Z8q"
@@ -104,13 +104,6 @@ async def app(
     async with aiohttp.ClientSession() as http:
         yield runtime, server, http
     await server.close()
-
-
-async def until(check: Callable[[], T | None]) -> T:
-    async with asyncio.timeout(10):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 async def post_unsigned(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,14 +17,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import select
 
 from conftest import FixedClock
-from fakes.telegram_api import FakeTelegramBotApi, server_error
-from fakes.telegram_updates import TelegramUpdates
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
+from fake_telegram_api import FakeTelegramBotApi, server_error
+from fake_telegram_updates import TelegramUpdates
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
 from runtime import Runtime, build_runtime
 from settings import ConfigError, parse_settings
 from store.db import Database
 from store.models import Message, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 APP_SECRET = "metrics-app-secret"
@@ -110,14 +111,6 @@ async def kanal(
     finally:
         await http.close()
         await server.close()
-
-
-async def until(check: Callable[[], T | None]) -> T:
-    async with asyncio.timeout(10):
-        # The outbox commits from its own worker thread: there is no event to wait on.
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 def sent_reply(db: Database) -> Message | None:

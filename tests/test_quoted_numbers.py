@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import col, select
 
 from api_client import Api, running_api
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook
 from inbox_site import browser
 from store.models import Message, Ticket
 

@@ -7,9 +7,8 @@ import asyncio
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -17,10 +16,11 @@ import pytest
 from sqlmodel import col, func, select
 
 from conftest import REPO
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_cloud import FakeWhatsAppCloud
 from processes import free_port, health, kanal_command, serve, wait_healthy
 from store.db import Database
 from store.models import JobRun, Message, OutboxItem, Ticket
+from support.waiting import until
 
 SECRET = "scale-app-secret"
 PHONE = "106540352242922"
@@ -40,13 +40,6 @@ def restart_postgresql() -> None:
 
 def acked(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split() if path.exists() else []
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not await asyncio.to_thread(condition):
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
 
 
 def prepare(pg_database: str, tmp_path: Path, fake: FakeWhatsAppCloud) -> tuple[Path, str]:
@@ -110,7 +103,7 @@ async def test_three_processes_lose_and_double_nothing(
     try:
         for port, server in zip(ports, servers, strict=True):
             await asyncio.to_thread(wait_healthy, port, server)
-        await wait_until(lambda: _leaders_of("scheduler", ports) == 1, 20)
+        await until(lambda: _leaders_of("scheduler", ports) == 1, 20, interval=0.1)
         urls = ",".join(f"http://127.0.0.1:{p}/webhooks/whatsapp" for p in ports)
         loader = await asyncio.to_thread(
             subprocess.Popen,
@@ -125,21 +118,23 @@ async def test_three_processes_lose_and_double_nothing(
                 str(acked_file),
             ],
         )
-        await wait_until(lambda: len(acked(acked_file)) >= COUNT // 3, 60)
+        await until(lambda: len(acked(acked_file)) >= COUNT // 3, 60, interval=0.1)
         leader = next(
             i for i, p in enumerate(ports) if "scheduler" in (health(p) or {}).get("leading", [])
         )
         servers[leader].send_signal(signal.SIGKILL)  # the leader, so the scheduler moves
         await asyncio.to_thread(servers[leader].wait, 10)
         survivors = [p for i, p in enumerate(ports) if i != leader]
-        await wait_until(lambda: _leaders_of("scheduler", survivors) == 1, 20)
-        await wait_until(lambda: len(acked(acked_file)) >= 2 * COUNT // 3, 60)
+        await until(lambda: _leaders_of("scheduler", survivors) == 1, 20, interval=0.1)
+        await until(lambda: len(acked(acked_file)) >= 2 * COUNT // 3, 60, interval=0.1)
         await asyncio.to_thread(restart_postgresql)
         assert await asyncio.to_thread(loader.wait, 180) == 0
-        await wait_until(
-            lambda: all((health(p) or {}).get("status") == "ok" for p in survivors), 30
+        await until(
+            lambda: all((health(p) or {}).get("status") == "ok" for p in survivors),
+            30,
+            interval=0.1,
         )
-        await wait_until(lambda: _leaders_of("scheduler", survivors) == 1, 30)
+        await until(lambda: _leaders_of("scheduler", survivors) == 1, 30, interval=0.1)
 
         numbers = _ticket_numbers(pg_database)[:REPLIES]
         async with aiohttp.ClientSession() as http:
@@ -151,7 +146,7 @@ async def test_three_processes_lose_and_double_nothing(
                     headers={"Authorization": f"Bearer {token}"},
                 ) as response:
                     assert response.status == 200, await response.text()
-        await wait_until(lambda: len(fake.sent) >= REPLIES, 60)
+        await until(lambda: len(fake.sent) >= REPLIES, 60, interval=0.1)
         await asyncio.sleep(3)  # a second send of anything would arrive by now
     finally:
         if loader is not None:

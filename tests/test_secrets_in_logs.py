@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +21,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import col, select
 
 from conftest import corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, seed_facebook, seed_instagram
-from fakes.telegram_api import FakeTelegramBotApi
-from fakes.telegram_updates import TelegramUpdates
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook, webhook_cases
-from fakes.x_api import FakeXApi, load_corpus
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, seed_facebook, seed_instagram
+from fake_telegram_api import FakeTelegramBotApi
+from fake_telegram_updates import TelegramUpdates
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook, webhook_cases
+from fake_x_api import FakeXApi, load_corpus
 from processes import free_port, kanal_command
 from servers.dovecot import Dovecot
 from servers.smtp import CapturingHandler
@@ -35,6 +35,8 @@ from store import migrate
 from store.db import Database
 from store.models import Message, Ticket
 from store.users import add_user, create_token
+from support.paths import fixtures_of
+from support.waiting import until
 
 pytestmark = [
     pytest.mark.slow,
@@ -212,14 +214,6 @@ def _toml(table: dict[str, Any], prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-async def until(check: Callable[[], T | None], limit: float = 60) -> T:
-    """Wait for what the process under test brings about; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.1)
-    return found
-
-
 def ticket_of(db: Database, external_id: str) -> Ticket | None:
     with db.read() as session:
         message = session.exec(select(Message).where(Message.external_id == external_id)).first()
@@ -351,9 +345,9 @@ async def _one_cycle_per_channel(
     wamid = message["id"]
     fakes.x.mention(X_ACCOUNT, ALICE, "@pemkab jembatan Desa Kayen retak")
     TelegramUpdates(fakes.telegram).push(
-        json.loads((Path(__file__).parent / "fixtures/telegram/message__text.json").read_text())
+        json.loads((fixtures_of("telegram") / "message__text.json").read_text())
     )
-    mail = Path(__file__).parent / "fixtures/email/report__plain_utf8.eml"
+    mail = fixtures_of("email") / "report__plain_utf8.eml"
     dovecot.append(mailbox, mail.read_bytes())
 
     found = {
@@ -371,8 +365,14 @@ async def _one_cycle_per_channel(
         url = f"{base}/api/tickets/{ticket.number}/actions"
         async with http.post(url, json=body, headers=headers) as response:
             assert response.status == 200, await response.text()
-    await asyncio.gather(*(until(lambda t=t: sent_reply(db, t)) for t in tickets.values()))
+    await asyncio.gather(
+        *(until(lambda t=t: sent_reply(db, t), timeout=60, interval=0.1) for t in tickets.values())
+    )
     # The WhatsApp receipt came back by signed webhook; the reply mail went out after AUTH.
-    await until(lambda: (m := sent_reply(db, tickets["whatsapp"])) and m.delivery_state != "sent")
+    await until(
+        lambda: (m := sent_reply(db, tickets["whatsapp"])) and m.delivery_state != "sent",
+        timeout=60,
+        interval=0.1,
+    )
     [mail] = fakes.smtp.received
     assert tickets["email"].number in mail.message["Subject"]

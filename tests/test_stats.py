@@ -133,7 +133,7 @@ async def seeded(
 
 @pytest.fixture
 async def telegram():
-    from fakes.telegram_api import FakeTelegramBotApi
+    from fake_telegram_api import FakeTelegramBotApi
 
     fake = await FakeTelegramBotApi().start()
     yield fake

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from channels.base import Notice
 from channels.texts import channel_texts, channel_texts_by_locale
 from texts.catalog import LOCALES, MissingValue, catalog, fill, known_locale, placeholders, section
 from texts.formats import clock, decimal, due_time, long_date, month_name, percent, short_time
+from texts.notices import notice_text
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +33,7 @@ def test_both_languages_use_the_same_placeholders(key: str) -> None:
 
 
 def test_every_part_of_kanal_has_its_texts() -> None:
-    for part in ("format", "inbox", "messages", "notifier", "channels.whatsapp",
+    for part in ("format", "inbox", "messages", "notifier", "notices", "channels.whatsapp",
                  "channels.meta_parse", "channels.meta_send", "channels.telegram"):  # fmt: skip
         assert section(part, "id"), part
     assert catalog("id")["messages.received"].startswith("Terima kasih, laporan Anda")
@@ -46,6 +48,15 @@ def test_channels_read_their_part_of_the_catalog() -> None:
         "id": catalog("id")["channels.telegram.start"],
         "en": catalog("en")["channels.telegram.start"],
     }
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_notice_a_channel_gives_has_its_words(locale: str) -> None:
+    assert sorted(section("notices", locale)) == sorted(code.value for code in Notice)
+    assert notice_text("unsupported_kind", "Telegram", {"kind": "poll"}, "id") == (
+        '[Pesan Telegram jenis "poll" belum dapat ditampilkan di Kanal; isi aslinya tersimpan]'
+    )
+    assert notice_text("retracted", "X", None, locale) == "[retracted]"  # unknown: never hidden
 
 
 def test_fill_names_what_is_missing() -> None:

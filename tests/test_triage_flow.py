@@ -4,7 +4,7 @@ OPD on working-day deadlines and escalate when late; on SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import pytest
 
 from api_client import Api, running_api
 from channels.base import Attachment, AttachmentKind, InboundMessage, Location
+from support.waiting import until
 from triage.config import TriageConfig
 
 
@@ -21,13 +22,6 @@ async def api(database_url: str, tmp_path: Path, clock) -> AsyncIterator[Api]:
     triage = TriageConfig(clarification_timeout="3d", reminder_before="1d")
     async with running_api(database_url, tmp_path, clock, triage=triage) as running:
         yield running
-
-
-async def until(condition: Callable[[], Any], seconds: float = 10) -> Any:
-    async with asyncio.timeout(seconds):
-        while not (value := await condition()):
-            await asyncio.sleep(0.02)
-    return value
 
 
 def whatsapp(n: int, text: str, clock, reporter: int = 1, **extra: Any) -> InboundMessage:

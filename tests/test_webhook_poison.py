@@ -21,14 +21,14 @@ from channels.base import AttachmentKind, Cursor, InboundMessage
 from conftest import FixedClock
 from store.db import Database
 from store.models import Attachment, Message, RawEvent, Reporter
+from support.paths import fixtures_of
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = 100
 
 
 def fixture(channel: str, name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / channel / f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads((fixtures_of(channel) / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def whatsapp(n: int, **message: Any) -> dict[str, Any]:
@@ -139,8 +139,10 @@ async def test_a_non_ascii_signature_or_secret_is_refused_with_401(
 async def test_a_signed_meta_body_with_a_number_for_a_list_is_kept(
     hooks: Webhooks, db: Database, channel: str, key: str
 ) -> None:
-    body = {"object": "page" if channel == "facebook" else "instagram",
-            "entry": [{"id": "1", "time": 1, key: 5}]}
+    body = {
+        "object": "page" if channel == "facebook" else "instagram",
+        "entry": [{"id": "1", "time": 1, key: 5}],
+    }
     good = fixture("facebook", "webhook__message_with_photo")
     if channel == "facebook":
         body["entry"].append(good["entry"][0])
@@ -160,8 +162,13 @@ async def test_a_failing_submission_is_kept_apart_from_its_neighbours(
 
     def report(n: int) -> InboundMessage:
         return InboundMessage(
-            channel="whatsapp", account=WA_ACCOUNT, external_id=f"wamid.n{n}",
-            sender_id=f"62813{n:07d}", sent_at=at, text=f"laporan {n}", raw={"n": n},
+            channel="whatsapp",
+            account=WA_ACCOUNT,
+            external_id=f"wamid.n{n}",
+            sender_id=f"62813{n:07d}",
+            sent_at=at,
+            text=f"laporan {n}",
+            raw={"n": n},
         )
 
     bad = replace(report(999), sent_at=at.replace(tzinfo=None))
@@ -182,22 +189,34 @@ async def test_a_failing_submission_is_kept_apart_from_its_neighbours(
     assert rows(db, Attachment) == []
 
 
-
 async def test_what_any_channel_hands_over_is_made_to_fit(intake: Intake, db: Database) -> None:
     """The intake writer, whatever the channel's own checks: text made storable, an id longer
     than its column or a size out of range kept as unreadable, each with its reason."""
     at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     base = InboundMessage(
-        channel="email", account="aduan@example.go.id", external_id="<a@example>",
-        sender_id="lain@example.com", sent_at=at, text="ok", raw={"id": 1},
+        channel="email",
+        account="aduan@example.go.id",
+        external_id="<a@example>",
+        sender_id="lain@example.com",
+        sent_at=at,
+        text="ok",
+        raw={"id": 1},
     )
     items = [
-        replace(base, external_id="<nul@x>", sender_id="warga\x00@example.com",
-                text="Jalan\x00 rusak \ud800", display_name="Bu \udfff Sri"),
+        replace(
+            base,
+            external_id="<nul@x>",
+            sender_id="warga\x00@example.com",
+            text="Jalan\x00 rusak \ud800",
+            display_name="Bu \udfff Sri",
+        ),
         replace(base, external_id="<" + "x" * 600 + ">", raw={"id": 2}),
-        replace(base, external_id="<size@x>", raw={"id": 3}, attachments=(
-            Attachment_(kind=AttachmentKind.DOCUMENT, media_ref="1", size=2**70),
-        )),
+        replace(
+            base,
+            external_id="<size@x>",
+            raw={"id": 3},
+            attachments=(Attachment_(kind=AttachmentKind.DOCUMENT, media_ref="1", size=2**70),),
+        ),
         replace(base, external_id="<good@x>", raw={"id": 4}),
     ]
     result = await intake.submit(items)
@@ -205,7 +224,8 @@ async def test_what_any_channel_hands_over_is_made_to_fit(intake: Intake, db: Da
     stored = {m.external_id: m for m in rows(db, Message)}
     assert sorted(stored) == ["<good@x>", "<nul@x>"]
     assert (stored["<nul@x>"].sender_id, stored["<nul@x>"].text) == (
-        "warga@example.com", "Jalan rusak \ufffd"
+        "warga@example.com",
+        "Jalan rusak \ufffd",
     )
     (reporter,) = rows(db, Reporter, Reporter.sender_id == "warga@example.com")
     assert reporter.display_name == "Bu \ufffd Sri"

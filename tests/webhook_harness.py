@@ -20,10 +20,10 @@ from channels.meta.instagram import InstagramChannel, InstagramConfig
 from channels.telegram.channel import SECRET_HEADER, TelegramChannel, TelegramConfig
 from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE
-from fakes.telegram_api import FakeTelegramBotApi
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE
+from fake_telegram_api import FakeTelegramBotApi
+from fake_whatsapp_cloud import FakeWhatsAppCloud
 from triage.intake import Intake
 
 APP_SECRET = "meta-app-secret-for-tests"

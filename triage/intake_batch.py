@@ -25,10 +25,13 @@ from channels.base import (
     UnsupportedEvent,
     UpdateKind,
 )
+from channels.registry import channel_label
 from store import ingest
 from store.flags import TicketFlags
 from store.models import OutboxItem
 from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
+from texts.catalog import DEFAULT_LOCALE
+from texts.notices import notice_text
 from triage import auto_replies
 from triage.delivery import moves_forward
 from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
@@ -86,6 +89,9 @@ def _summary(message: InboundMessage) -> str:
         text = _MEDIA_SUMMARY.get(message.attachments[0].kind.value, "[lampiran]")
     if not text and message.location:
         text = message.location.name or "[lokasi]"
+    if not text and message.notice:
+        platform = channel_label(message.channel, DEFAULT_LOCALE)
+        text = notice_text(message.notice, platform, message.notice_args, DEFAULT_LOCALE)
     return " ".join(text.split())[:SUMMARY_LENGTH]
 
 
@@ -292,6 +298,8 @@ class BatchWriter:
             references=list(m.references),
             forwarded=m.forwarded,
             parse_error=m.parse_error,
+            notice=m.notice,
+            notice_args=dict(m.notice_args) if m.notice else None,
             sent_at=m.sent_at,
             received_at=self.now,
             raw_event_id=raw_id,

@@ -126,6 +126,10 @@ def _fit_message(m: InboundMessage) -> InboundMessage:
         references=tuple(_text(r, "references") for r in m.references),
         subject=_opt_text(m.subject, "subject"),
         parse_error=parse_error,
+        notice_args={
+            _text(key, "notice_args"): _cut(_text(value, "notice_args"), NAME_LENGTH)
+            for key, value in m.notice_args.items()
+        },
     )
 
 

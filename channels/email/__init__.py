@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from channels.email.channel import EmailChannel
 from channels.email.config import EmailConfig
-from channels.spec import ChannelContext, ChannelSpec
-
-
-def _build(context: ChannelContext) -> EmailChannel:
-    # imapclient and aiosmtplib bring their own connections: no shared HTTP session.
-    channel = EmailChannel(context.config, context.data_dir, context.clock)
-    channel.health = context.health
-    return channel
-
+from channels.spec import ChannelSpec, built_from
 
 SPEC = ChannelSpec(
     name="email",
     config=EmailConfig,
-    build=_build,
+    build=built_from(EmailChannel, shared_http=False),  # imapclient and aiosmtplib connect alone
     labels={"id": "Email", "en": "Email"},
     webhooks=False,
     polls=True,

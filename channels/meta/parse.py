@@ -14,6 +14,7 @@ from channels.base import (
     DeliveryStatus,
     Inbound,
     InboundMessage,
+    Notice,
     UnsupportedEvent,
 )
 from channels.meta.graph import graph_time
@@ -63,6 +64,7 @@ class Item:
     thread: str | None = None  # conversation id, or the parent comment's external id
     post: Post | None = None
     problem: str | None = None
+    notice: Notice | None = None  # a DM Kanal cannot show (see channels.base.Notice)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,10 +91,10 @@ def read_dm(obj: dict[str, Any], conversation_id: str, dialect: Dialect) -> Item
     attachments, notes = _dm_attachments(obj)
     text = str(obj.get("message") or "")
     text = "\n".join(part for part in (text, *notes) if part)
-    problem = None
+    problem = notice = None
     if not text and not attachments:
         problem = "message without text or readable attachments"
-        text = TEXTS["unsupported"].format(platform=dialect.label)
+        notice = Notice.UNSUPPORTED
     username = sender.get("username")
     return Item(
         kind="message",
@@ -106,6 +108,7 @@ def read_dm(obj: dict[str, Any], conversation_id: str, dialect: Dialect) -> Item
         attachments=attachments,
         thread=conversation_id,
         problem=problem,
+        notice=notice,
     )
 
 
@@ -197,6 +200,7 @@ def to_inbound(item: Item, *, account: str, own_ids: frozenset[str], dialect: Di
         reply_to=item.thread,
         subject=subject,
         parse_error=item.problem,
+        notice=item.notice,
         raw=item.raw,
     )
 

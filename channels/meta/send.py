@@ -8,10 +8,12 @@ from typing import Any
 
 from channels.base import OutboundMessage, PlatformError
 from channels.meta.parse import COMMENT_PREFIX, MENTION_PREFIX
+from channels.spec import META_REPLY_WINDOW
 from channels.texts import channel_texts
 
-# A reporter's DM opens a 24-hour window; HUMAN_AGENT-tagged replies may come up to 7 days later.
-SERVICE_WINDOW = timedelta(hours=24)
+# A reporter's DM opens Meta's 24-hour window; HUMAN_AGENT-tagged replies may come up to 7 days
+# later.
+SERVICE_WINDOW = META_REPLY_WINDOW
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)  # one private reply per comment, within 7 days
 WINDOW_CODE = "outside_window"

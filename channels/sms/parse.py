@@ -18,14 +18,13 @@ from channels.base import (
     DeliveryStatus,
     Inbound,
     InboundMessage,
+    Notice,
     UnsupportedEvent,
 )
 from channels.sms.phone import sender_of
-from channels.texts import channel_texts
 from channels.webhook import unreadable_body
 
 CHANNEL = "sms"
-TEXTS = channel_texts(CHANNEL)
 
 # Known on purpose and dropped: nothing in them is a report or news about one.
 IGNORED_EVENTS = frozenset({"system:ping", "app:started"})
@@ -86,6 +85,7 @@ def _received(
         raise payload.Unreadable(f"the sender is longer than {payload.SENDER_LENGTH} characters")
     problems: list[str] = []
     text = _message_text(body, problems)
+    notice = Notice.UNREADABLE if text is None else None
     sent_at = _time(body, "receivedAt", received_at, problems)
     return InboundMessage(
         channel=CHANNEL,
@@ -93,7 +93,8 @@ def _received(
         external_id=delivery_id,
         sender_id=sender.sender_id,
         sent_at=sent_at,
-        text=text,
+        text=text or "",
+        notice=notice,
         contact=sender.contact,
         parse_error="; ".join(problems) or None,
         raw=data,
@@ -125,13 +126,13 @@ EVENT_PARSERS: dict[str, EventParser] = {
 }
 
 
-def _message_text(body: dict[str, Any], problems: list[str]) -> str:
-    """The SMS text; the catalog's placeholder when the payload has none to read."""
+def _message_text(body: dict[str, Any], problems: list[str]) -> str | None:
+    """The SMS text; None when the payload has none to read (the message gets a notice)."""
     value = body.get("message")
     if isinstance(value, str):
         return value
     problems.append("the payload has no message text" if value is None else "message is not text")
-    return TEXTS["unreadable"]
+    return None
 
 
 def _time(body: dict[str, Any], key: str, fallback: datetime, problems: list[str]) -> datetime:

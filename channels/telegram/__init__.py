@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from channels.spec import ChannelContext, ChannelSpec
+from channels.spec import ChannelSpec, built_from
 from channels.telegram.channel import TelegramChannel
 from channels.telegram.config import TelegramConfig
-
-
-def _build(context: ChannelContext) -> TelegramChannel:
-    # python-telegram-bot brings its own HTTP client: no shared session.
-    channel = TelegramChannel(context.config, context.data_dir, context.clock)
-    channel.health = context.health
-    return channel
-
 
 SPEC = ChannelSpec(
     name="telegram",
     config=TelegramConfig,
-    build=_build,
+    build=built_from(TelegramChannel, shared_http=False),  # python-telegram-bot has its own client
     labels={"id": "Telegram", "en": "Telegram"},
     webhooks=True,  # when a webhook URL is configured; long polling otherwise
     polls=True,

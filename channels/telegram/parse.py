@@ -18,6 +18,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageUpdate,
+    Notice,
     UnsupportedEvent,
     UpdateKind,
 )
@@ -36,22 +37,13 @@ IGNORED_UPDATES = frozenset(
 _SERVICE_KEYS = ("new_chat_members", "left_chat_member", "pinned_message", "new_chat_title")
 
 
-@dataclass(frozen=True, slots=True)
-class Greeting:
-    """Answer /start in this chat, in this language; no ticket is opened."""
-
-    chat_id: int
-    language: str
-
-
 @dataclass(slots=True)
 class Parsed:
     items: list[Inbound]
-    greetings: list[Greeting]
 
 
 def parse_updates(updates: list[Any], account: str, received_at: datetime) -> Parsed:
-    parsed = Parsed([], [])
+    parsed = Parsed([])
     for update in updates:
         _parse_update(update, account, received_at, parsed)
     return parsed
@@ -80,7 +72,10 @@ def _parse_update(update: Any, account: str, received_at: datetime, parsed: Pars
 
 
 def _message(
-    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
+    update: dict[str, Any],
+    message: dict[str, Any],
+    account: str,
+    received_at: datetime,
     parsed: Parsed,
 ) -> None:
     chat = payload.obj(message, "chat")
@@ -96,35 +91,65 @@ def _message(
         chat_id = payload.integer(chat, "id", -(2**53), 2**53)  # Telegram's ids fit 52 bits
         if chat_id is None:
             raise payload.Unreadable("'id' of the chat is missing")
-        greeting = Greeting(chat_id, _language(message))
-        parsed.greetings.append(greeting)
         reason = f"{command}: greeted, no report"
         item = _unsupported(account, f"command:{command[1:]}", reason, update)
-        # Sent through the outbox with the update's first storing: once per update.
-        answer = AutoReply(str(greeting.chat_id), TEXTS["start"][greeting.language])
+        # The greeting, in the sender's language, goes through the outbox with the update's
+        # first storing: once per update; no ticket is opened.
+        answer = AutoReply(str(chat_id), TEXTS["start"][_language(message)])
         parsed.items.append(replace(item, auto_reply=answer))
         return
     kind = next((k for k in MESSAGE_PARSERS if k in message), None)
     if kind is None:
         other = next((k for k in message if k not in _COMMON_KEYS), "unknown")
-        text = TEXTS["unsupported_type"]["id"].format(kind=other)
         parse_error = f"message kind {other!r} is not handled"
-        parsed.items.append(_inbound(update, message, account, received_at, text=text,
-                                     parse_error=parse_error))
+        parsed.items.append(
+            _inbound(
+                update,
+                message,
+                account,
+                received_at,
+                notice=Notice.UNSUPPORTED_KIND,
+                notice_args={"kind": other},
+                parse_error=parse_error,
+            )
+        )
         return
     parsed.items.append(MESSAGE_PARSERS[kind](update, message, account, received_at))
 
 
 _COMMON_KEYS = frozenset(
-    {"message_id", "from", "chat", "date", "reply_to_message", "entities", "caption_entities",
-     "caption", "media_group_id", "forward_origin", "forward_from", "forward_date",
-     "message_thread_id", "is_topic_message", "has_protected_content", "link_preview_options",
-     "quote", "external_reply", "author_signature", "sender_chat", "via_bot", "edit_date"}
+    {
+        "message_id",
+        "from",
+        "chat",
+        "date",
+        "reply_to_message",
+        "entities",
+        "caption_entities",
+        "caption",
+        "media_group_id",
+        "forward_origin",
+        "forward_from",
+        "forward_date",
+        "message_thread_id",
+        "is_topic_message",
+        "has_protected_content",
+        "link_preview_options",
+        "quote",
+        "external_reply",
+        "author_signature",
+        "sender_chat",
+        "via_bot",
+        "edit_date",
+    }
 )
 
 
 def _inbound(
-    update: dict[str, Any], message: dict[str, Any], account: str, received_at: datetime,
+    update: dict[str, Any],
+    message: dict[str, Any],
+    account: str,
+    received_at: datetime,
     **fields: Any,
 ) -> InboundMessage:
     """An InboundMessage with what every Telegram message shares already filled in."""
@@ -181,8 +206,9 @@ def _photo(update: dict, message: dict, account: str, received_at: datetime) -> 
         size=payload.integer(largest, "file_size"),
         caption=caption,
     )
-    return _inbound(update, message, account, received_at, text=caption or "",
-                    attachments=(attachment,))
+    return _inbound(
+        update, message, account, received_at, text=caption or "", attachments=(attachment,)
+    )
 
 
 _FILE_KINDS = {
@@ -268,7 +294,7 @@ def _edit(
 
 
 def _command(message: dict[str, Any]) -> str:
-    """"/start" of "/start", "/start@kanal_bot" or "/start payload"; "" for other text."""
+    """ "/start" of "/start", "/start@kanal_bot" or "/start payload"; "" for other text."""
     words = str(message.get("text") or "").split(maxsplit=1)
     return words[0].split("@")[0] if words and words[0].startswith("/") else ""
 

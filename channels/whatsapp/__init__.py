@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from channels.spec import ChannelContext, ChannelSpec
+from channels.spec import META_REPLY_WINDOW, ChannelSpec, built_from
 from channels.whatsapp.channel import WhatsAppChannel
 from channels.whatsapp.config import WhatsAppConfig
-
-
-def _build(context: ChannelContext) -> WhatsAppChannel:
-    return WhatsAppChannel(context.config, context.data_dir, context.http, context.clock)
-
 
 SPEC = ChannelSpec(
     name="whatsapp",
     config=WhatsAppConfig,
-    build=_build,
+    build=built_from(WhatsAppChannel, polls=False),
     labels={"id": "WhatsApp", "en": "WhatsApp"},
     webhooks=True,
     polls=False,
-    reply_window=timedelta(hours=24),
+    reply_window=META_REPLY_WINDOW,
 )

@@ -20,6 +20,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageUpdate,
+    Notice,
     UnsupportedEvent,
     UpdateKind,
 )
@@ -93,14 +94,14 @@ def _parse_message(message: dict[str, Any], ctx: ChangeContext) -> Inbound | Non
         )
     parser = MESSAGE_PARSERS.get(kind)
     if parser is None:
-        text = TEXTS["unsupported_type"].format(kind=kind)
-        return _placeholder(message, ctx, text, f"message type {kind!r} is not handled")
+        error = f"message type {kind!r} is not handled"
+        return _placeholder(message, ctx, Notice.UNSUPPORTED_KIND, error, kind=kind)
     try:
         return parser(message, ctx)
     except _Unreadable as exc:
-        return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {exc}")
+        return _placeholder(message, ctx, Notice.UNREADABLE, f"{kind}: {exc}")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return _placeholder(message, ctx, TEXTS["unreadable"], f"{kind}: {payload.reason(exc)}")
+        return _placeholder(message, ctx, Notice.UNREADABLE, f"{kind}: {payload.reason(exc)}")
 
 
 def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> InboundMessage:
@@ -138,10 +139,10 @@ def _inbound(message: dict[str, Any], ctx: ChangeContext, **fields: Any) -> Inbo
 
 
 def _placeholder(
-    message: dict[str, Any], ctx: ChangeContext, text: str, error: str | None
+    message: dict[str, Any], ctx: ChangeContext, notice: Notice, error: str | None, **args: str
 ) -> InboundMessage:
-    """A message Kanal cannot show: kept so the operator sees that the reporter wrote."""
-    return _inbound(message, ctx, text=text, parse_error=error)
+    """A message Kanal cannot show: kept, with a notice, so the operator sees the reporter wrote."""
+    return _inbound(message, ctx, notice=notice, notice_args=args, parse_error=error)
 
 
 def _part(message: dict[str, Any], key: str) -> dict[str, Any]:
@@ -204,8 +205,9 @@ def _interactive(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     interactive = _part(message, "interactive")
     kind = interactive.get("type")
     if kind not in ("button_reply", "list_reply"):
-        text = TEXTS["unsupported_type"].format(kind=f"interactive/{kind}")
-        return _placeholder(message, ctx, text, f"interactive type {kind!r} is not handled")
+        error = f"interactive type {kind!r} is not handled"
+        kind = f"interactive/{kind}"
+        return _placeholder(message, ctx, Notice.UNSUPPORTED_KIND, error, kind=kind)
     choice = _part(interactive, kind)
     text = payload.text(choice, "title")
     description = payload.text(choice, "description")
@@ -282,10 +284,11 @@ def _unsupported_type(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     """WhatsApp itself could not pass the message on (polls, view-once media, ...)."""
     detail = message.get("unsupported") if isinstance(message.get("unsupported"), dict) else {}
     kind = detail.get("type")
-    text = TEXTS["unsupported_type"].format(kind=kind) if kind else TEXTS["unsupported"]
     # The reason is in the message's own errors[], which _inbound adds.
     error = None if message.get("errors") else "WhatsApp marked the message unsupported"
-    return _placeholder(message, ctx, text, error)
+    if kind:
+        return _placeholder(message, ctx, Notice.UNSUPPORTED_KIND, error, kind=str(kind))
+    return _placeholder(message, ctx, Notice.UNSUPPORTED, error)
 
 
 MessageParser = Callable[[dict[str, Any], ChangeContext], Inbound]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from channels.base import OutboundMessage, PlatformError
+from channels.spec import META_REPLY_WINDOW
 
-# A reporter's message opens a 24-hour customer-service window; our replies do not extend it.
-SERVICE_WINDOW = timedelta(hours=24)
+# A reporter's message opens Meta's 24-hour customer-service window.
+SERVICE_WINDOW = META_REPLY_WINDOW
 OUTSIDE_WINDOW_CODE = "131047"
 
 # Graph error codes that heal with time: rate limits, throughput, temporary trouble.

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from channels.spec import ChannelContext, ChannelSpec
+from channels.spec import ChannelSpec, built_from
 from channels.x.channel import XChannel
 from channels.x.config import XConfig
-
-
-def _build(context: ChannelContext) -> XChannel:
-    channel = XChannel(context.config, context.data_dir, context.http, context.clock)
-    channel.health = context.health
-    return channel
-
 
 SPEC = ChannelSpec(
     name="x",
     config=XConfig,
-    build=_build,
+    build=built_from(XChannel),
     labels={"id": "X (Twitter)", "en": "X (Twitter)"},
     webhooks=False,
     polls=True,

@@ -18,6 +18,7 @@ from aiohttp import web
 from channels.base import PlatformError
 from channels.polling import AccountHealth, Backoff, PollingHalted, PollLoop
 from store.leadership import Leadership, libpq_url
+from support.waiting import until
 
 ACCOUNT = "akun-1"
 
@@ -173,12 +174,6 @@ def make_loop(
         **seams,  # type: ignore[arg-type]
         **options,  # type: ignore[arg-type]
     )
-
-
-async def until(condition: Callable[[], bool], limit: float = 15) -> None:
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def test_failures_back_off_growing_jittered_and_capped(
@@ -357,7 +352,7 @@ async def terminate_lock_holder(url: str, holder: Leadership) -> None:
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND pid <> pg_backend_pid()"
         )
-    await until(lambda: not holder.leading, limit=10)
+    await until(lambda: not holder.leading, timeout=10)
 
 
 async def test_only_the_leader_polls_and_polling_follows_leadership(

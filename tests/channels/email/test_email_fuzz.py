@@ -12,7 +12,7 @@ from pathlib import Path
 from mail_fuzz import mutated_mails
 from mails import good_mail
 from sqlmodel import select
-from test_email_poll import config, cursor_value, folder_state, wait_for
+from test_email_poll import config, cursor_value, folder_state
 
 from channels.base import Inbound, InboundMessage, UnsupportedEvent
 from channels.email.channel import EmailChannel
@@ -21,6 +21,7 @@ from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Message, RawEvent
 from store.text import is_storable
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -124,7 +125,7 @@ async def test_the_poller_keeps_every_good_mail_among_mutated_ones(
     channel = EmailChannel(cfg, tmp_path, clock)
     await channel.start(intake)
     try:
-        await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}", limit=120)
+        await wait_for(lambda: cursor_value(db, mailbox) == f"{validity}:{max(uids)}", timeout=120)
     finally:
         await channel.stop()
     with db.read() as session:

@@ -1,4 +1,4 @@
-"""Every mail in tests/fixtures/email/ parsed field by field, attachments kept on disk."""
+"""Every mail in tests/channels/email/fixtures/ parsed field by field, attachments kept on disk."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from channels.base import DeliveryState, DeliveryStatus, InboundMessage, UnsupportedEvent
 from channels.email.parse import ParseContext, parse_email, parse_mail
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "email"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FILES = sorted(FIXTURES.glob("*.eml"))
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 # Event prefixes of the fixture names, and what the parser makes of each.

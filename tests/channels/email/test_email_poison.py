@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from mails import good_mail, header_injection_mail, large_attachment_mail
 from sqlmodel import select
-from test_email_poll import config, cursor_value, folder_state, wait_for
+from test_email_poll import config, cursor_value, folder_state
 
 from channels.base import Cursor, Inbound, IntakeResult, MediaResult
 from channels.email.channel import EmailChannel, EmailConfig
 from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Message, RawEvent
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 GOOD = [f"good-{i}@mail.id" for i in range(6)]
@@ -53,12 +54,20 @@ def appended(dovecot: Dovecot, mailbox: str) -> Callable[[list[bytes]], str]:
 
 
 async def test_a_cr_lf_display_name_is_kept_and_the_mail_after_it_stored(
-    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path,
-    clock: Callable, appended: Callable[[list[bytes]], str],
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
+    tmp_path: Path,
+    clock: Callable,
+    appended: Callable[[list[bytes]], str],
 ) -> None:
     end = appended([header_injection_mail(), *(good_mail(i) for i in range(6))])
     channel = await run_poller(
-        config(dovecot, mailbox), intake, tmp_path, clock,
+        config(dovecot, mailbox),
+        intake,
+        tmp_path,
+        clock,
         lambda: cursor_value(db, mailbox) == end,
     )
     stored = messages(db)
@@ -91,8 +100,14 @@ class RefusingSink:
 
 
 async def test_a_mail_that_cannot_be_stored_is_kept_as_unreadable_and_the_rest_stored(
-    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path,
-    clock: Callable, appended: Callable[[list[bytes]], str], caplog: pytest.LogCaptureFixture,
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
+    tmp_path: Path,
+    clock: Callable,
+    appended: Callable[[list[bytes]], str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="kanal.channels.email")
     end = appended([good_mail(0), good_mail(1), good_mail(99), *(good_mail(i) for i in (2, 3))])
@@ -115,8 +130,14 @@ async def test_a_mail_that_cannot_be_stored_is_kept_as_unreadable_and_the_rest_s
 
 
 async def test_a_mail_that_cannot_be_stored_even_as_unreadable_is_skipped_by_uid(
-    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path,
-    clock: Callable, appended: Callable[[list[bytes]], str], caplog: pytest.LogCaptureFixture,
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
+    tmp_path: Path,
+    clock: Callable,
+    appended: Callable[[list[bytes]], str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="kanal.channels.email")
     end = appended([good_mail(0), good_mail(99), good_mail(1)])
@@ -139,8 +160,13 @@ async def test_a_mail_that_cannot_be_stored_even_as_unreadable_is_skipped_by_uid
 
 
 async def test_a_mail_over_the_size_limit_is_fetched_as_headers_and_kept_with_the_reason(
-    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path,
-    clock: Callable, appended: Callable[[list[bytes]], str],
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
+    tmp_path: Path,
+    clock: Callable,
+    appended: Callable[[list[bytes]], str],
 ) -> None:
     big = large_attachment_mail(300 * 1024)
     end = appended([good_mail(0), big, good_mail(1)])
@@ -173,8 +199,14 @@ def break_on_disk(dovecot: Dovecot, mailbox: str, message_id: bytes) -> None:
 
 
 async def test_a_mail_the_server_cannot_deliver_is_kept_as_unreadable_after_max_attempts(
-    dovecot: Dovecot, mailbox: str, intake: Intake, db: Database, tmp_path: Path,
-    clock: Callable, appended: Callable[[list[bytes]], str], caplog: pytest.LogCaptureFixture,
+    dovecot: Dovecot,
+    mailbox: str,
+    intake: Intake,
+    db: Database,
+    tmp_path: Path,
+    clock: Callable,
+    appended: Callable[[list[bytes]], str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="kanal.channels.email")
     end = appended([good_mail(i) for i in range(4)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
@@ -26,9 +25,10 @@ from channels.email.parse import ParseContext, parse_mail
 from servers.dovecot import Dovecot
 from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Ticket
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
-FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "email").glob("*.eml"))
+FIXTURES = sorted((Path(__file__).resolve().parent / "fixtures").glob("*.eml"))
 
 
 def config(dovecot: Dovecot, folder: str) -> EmailConfig:
@@ -57,13 +57,6 @@ async def poller(
     channel = EmailChannel(config(dovecot, mailbox), tmp_path, clock)
     yield channel
     await channel.stop()
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 30) -> None:
-    """Wait until the database or the poller reaches a state; there is no event to await."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 def cursor_value(db: Database, folder: str) -> str | None:
@@ -342,7 +335,7 @@ async def test_idle_brings_new_mail_long_before_the_poll_interval(
         await polls_after(channel, 1)
         dovecot.append(mailbox, FIXTURES[-1].read_bytes())
         # Without IDLE the mail would wait ten minutes for the next poll.
-        await wait_for(lambda: len(raw_ids(db)) == 1, limit=10)
+        await wait_for(lambda: len(raw_ids(db)) == 1, timeout=10)
         logouts = dovecot.log(tail=None).count("Disconnected: Logged out")
     finally:
         await channel.stop()

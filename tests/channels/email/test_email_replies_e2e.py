@@ -4,7 +4,6 @@ on SQLite and PostgreSQL: Kanal's own texts are Auto-Submitted, an operator's ty
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from api_client import Api, running_api
 from servers.dovecot import Dovecot
 from servers.smtp import SmtpServer
+from support.waiting import until
 from triage.config import TriageConfig
 
 REPORT = (
@@ -24,31 +24,36 @@ REPORT = (
 
 def email_settings(dovecot: Dovecot, mailbox: str, smtp: SmtpServer) -> dict[str, Any]:
     return {
-        "enabled": True, "imap_host": dovecot.host, "imap_port": dovecot.port,
-        "imap_tls": "none", "username": dovecot.user, "password": dovecot.password,
-        "folder": mailbox, "poll_interval": "0.3s", "imap_timeout": "5s",
-        "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_tls": "none",
-        "from_address": "aduan@kanal.test", "from_name": "LaporBupPati", "smtp_timeout": "5s",
+        "enabled": True,
+        "imap_host": dovecot.host,
+        "imap_port": dovecot.port,
+        "imap_tls": "none",
+        "username": dovecot.user,
+        "password": dovecot.password,
+        "folder": mailbox,
+        "poll_interval": "0.3s",
+        "imap_timeout": "5s",
+        "smtp_host": smtp.host,
+        "smtp_port": smtp.port,
+        "smtp_tls": "none",
+        "from_address": "aduan@kanal.test",
+        "from_name": "LaporBupPati",
+        "smtp_timeout": "5s",
     }
 
 
-async def until(condition: Callable[[], Any], seconds: float = 30) -> Any:
-    async with asyncio.timeout(seconds):
-        while not (value := await condition()):
-            await asyncio.sleep(0.05)
-    return value
-
-
 async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not(
-    database_url: str, tmp_path: Path, clock, dovecot: Dovecot, mailbox: str,
+    database_url: str,
+    tmp_path: Path,
+    clock,
+    dovecot: Dovecot,
+    mailbox: str,
     smtp_server: SmtpServer,
 ) -> None:
     dovecot.append(mailbox, REPORT)
     triage = TriageConfig(clarification_timeout="3d", reminder_before="1d")
     channels = {"email": email_settings(dovecot, mailbox, smtp_server)}
-    async with running_api(
-        database_url, tmp_path, clock, triage=triage, channels=channels
-    ) as api:
+    async with running_api(database_url, tmp_path, clock, triage=triage, channels=channels) as api:
         await until(lambda: ticket(api))
         await api.act("LBP-2026-00001", {"action": "request_clarification"})
         typed = "Mohon kirim foto jalannya, Pak."
@@ -71,7 +76,10 @@ async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not
         "Laporan LBP-2026-00001 kami tu",
     ]
     assert [m["Auto-Submitted"] for m in sent] == [
-        "auto-generated", None, "auto-generated", "auto-generated"
+        "auto-generated",
+        None,
+        "auto-generated",
+        "auto-generated",
     ]
     # The reporter's subject had a CR/LF: read on one line, never sent as a second header.
     assert {m["Subject"] for m in sent} == {"Re: Jalan rusak Bcc: semua@mail.id [LBP-2026-00001]"}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,12 +12,13 @@ from sqlmodel import select
 from test_facebook_poll import SRI
 
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import DeliveryReceipt, Message, OutboxItem, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 REPLY = "Terima kasih, laporan Anda sedang kami periksa."
@@ -61,14 +61,6 @@ async def runtime(
         yield kanal
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None]) -> T:
-    """Wait for what the background poller and outbox bring about (bounded by a timeout)."""
-    async with asyncio.timeout(15):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 def ticket_with(db: Database, external_id: str) -> Ticket | None:

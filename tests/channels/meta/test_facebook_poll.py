@@ -25,8 +25,8 @@ from channels.base import (
 from channels.meta.facebook import FacebookChannel, FacebookConfig
 from channels.meta.graph import GraphClient, GraphThrottled, Usage
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph, throttled, token_expired
-from fakes.meta_graph_seed import FB_PAGE, facebook_comments, load, seed_facebook
+from fake_meta_graph import FakeGraph, throttled, token_expired
+from fake_meta_graph_seed import FB_PAGE, facebook_comments, load, seed_facebook
 from store.db import Database
 from store.models import (
     Attachment,
@@ -37,9 +37,10 @@ from store.models import (
     Reporter,
     Ticket,
 )
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POST = "19292868552_10158407654328553"
 KUN_LIU = "2711636948859886"
 SRI = "6120384756102938"
@@ -82,13 +83,6 @@ def make_channel(
         return FacebookChannel(fb_config(graph, **overrides), tmp_path / "data", http, clock)
 
     return make
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 20) -> None:
-    """Wait until the database or the channel reaches a state; there is no event to await."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 def rows(db: Database, model: Any, *where: Any) -> list[Any]:

@@ -14,8 +14,8 @@ from test_facebook_poll import KUN_LIU, POST, SRI, fb_config, rows
 from channels.base import OutboundMessage, PlatformError
 from channels.meta.facebook import FacebookChannel
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph, throttled, token_expired
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
+from fake_meta_graph import FakeGraph, throttled, token_expired
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
 from store.db import Database
 from store.models import DeliveryReceipt
 from triage.intake import Intake

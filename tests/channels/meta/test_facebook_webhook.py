@@ -19,13 +19,13 @@ from test_facebook_poll import SRI, fb_config, message, rows
 from channels.meta.facebook import FacebookChannel
 from channels.meta.instagram import InstagramChannel, InstagramConfig
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, cdn_urls, seed_facebook
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, IG_ACCOUNT, IG_PAGE, cdn_urls, seed_facebook
 from store.db import Database
 from store.models import Attachment, DeliveryReceipt, RawEvent
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SECRET = "meta-app-secret"
 
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from test_facebook_poll import fb_config, message, rows, ticket_of, wait_for
+from test_facebook_poll import fb_config, message, rows, ticket_of
 
 from channels.base import OutboundMessage
 from channels.meta.facebook import FacebookChannel
 from channels.meta.instagram import InstagramChannel, InstagramConfig
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph, token_expired
-from fakes.meta_graph_seed import (
+from fake_meta_graph import FakeGraph, token_expired
+from fake_meta_graph_seed import (
     FB_PAGE,
     IG_ACCOUNT,
     IG_PAGE,
@@ -28,11 +28,12 @@ from fakes.meta_graph_seed import (
 )
 from store.db import Database
 from store.models import Attachment, DeliveryReceipt, Message, RawEvent, Reporter
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 MEDIA = "17846368219941692"
 BUDI = "7301126655443322"
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "instagram"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "instagram"
 SUBJECT = (
     "Komentar di postingan: Ada jalan rusak, lampu mati atau layanan yang lambat? Tulis di "
     "komentar atau DM…"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -15,10 +14,11 @@ import pytest
 from test_facebook_webhook import SECRET, body_of, signature
 
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
 from processes import free_port, health, kanal_command, serve, wait_healthy
 from store.db import Database
+from support.waiting import until
 
 POLLER = f"poller:facebook:{FB_PAGE}"
 
@@ -34,8 +34,12 @@ async def graph(clock: FixedClock) -> AsyncIterator[FakeGraph]:
 def prepare(pg_database: str, tmp_path: Path, graph: FakeGraph) -> Path:
     Database(pg_database).dispose()
     subprocess.run(
-        ["psql", pg_database.replace("+psycopg", ""), "-qc",
-         "DROP SCHEMA public CASCADE; CREATE SCHEMA public"],
+        [
+            "psql",
+            pg_database.replace("+psycopg", ""),
+            "-qc",
+            "DROP SCHEMA public CASCADE; CREATE SCHEMA public",
+        ],
         check=True,
     )
     config = tmp_path / "config.toml"
@@ -54,13 +58,6 @@ def prepare(pg_database: str, tmp_path: Path, graph: FakeGraph) -> Path:
     return config
 
 
-async def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not await asyncio.to_thread(condition):
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
-
-
 def leaders(ports: list[int]) -> list[int]:
     return [p for p in ports if POLLER in ((health(p) or {}).get("leading") or [])]
 
@@ -75,8 +72,8 @@ async def test_every_process_listens_and_one_polls(
     try:
         for port, server in zip(ports, servers, strict=True):
             await asyncio.to_thread(wait_healthy, port, server)
-        await wait_until(lambda: len(leaders(ports)) == 1)
-        await wait_until(lambda: graph.count("GET", "conversations") > 0)
+        await until(lambda: len(leaders(ports)) == 1, 30, interval=0.1)
+        await until(lambda: graph.count("GET", "conversations") > 0, 30, interval=0.1)
         (leader,) = leaders(ports)
         follower = next(p for p in ports if p != leader)
         await asyncio.sleep(2.5)  # two more leader checks: still one poller
@@ -89,7 +86,8 @@ async def test_every_process_listens_and_one_polls(
         async with aiohttp.ClientSession() as http:
             for port in (follower, leader):
                 async with http.post(
-                    f"http://127.0.0.1:{port}/webhooks/facebook", data=body,
+                    f"http://127.0.0.1:{port}/webhooks/facebook",
+                    data=body,
                     headers={"X-Hub-Signature-256": signature(body)},
                 ) as response:
                     assert response.status == 200, await response.text()
@@ -97,7 +95,7 @@ async def test_every_process_listens_and_one_polls(
         # The leader dies: the follower takes the poller over.
         servers[ports.index(leader)].send_signal(signal.SIGKILL)
         await asyncio.to_thread(servers[ports.index(leader)].wait, 10)
-        await wait_until(lambda: leaders([follower]) == [follower])
+        await until(lambda: leaders([follower]) == [follower], 30, interval=0.1)
         assert logs[ports.index(follower)].read_text().count("facebook poller started") == 1
     finally:
         for server in servers:

@@ -3,8 +3,7 @@ the reply is "sent" nowhere, then reported delivered, and the demo outbox page l
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,18 +20,11 @@ from settings import parse_settings
 from store.db import Database
 from store.models import Message, Ticket
 from store.users import add_user
+from support.waiting import until
 from triage.action_requests import Reply
 
 REPLY = "Terima kasih, laporan Anda sedang kami periksa."
 T = TypeVar("T")
-
-
-async def until(check: Callable[[], T | None]) -> T:
-    async with asyncio.timeout(10):
-        # The outbox and the receipt commit from worker threads: there is no event to wait on.
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 async def running(

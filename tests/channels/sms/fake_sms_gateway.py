@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from fakes.local_server import serve_locally
+from support.local_server import serve_locally
 
 PREFIX = "/3rdparty/v1"
 DEVICE_ID = "yVULogr4Y1ksRfnos1Dsw"  # 21 characters, as the server's device ids are

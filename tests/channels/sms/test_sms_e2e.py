@@ -7,11 +7,10 @@ the environment), on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,15 +19,16 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from fake_sms_gateway import FakeSmsGateway, deliver, event
 from sqlmodel import select
 from test_sms_parse import fixture
 
 from conftest import FixedClock
+from fake_sms_gateway import FakeSmsGateway, deliver, event
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 KEY = "e2e-signing-key"
@@ -105,15 +105,6 @@ async def kanal(
             yield Kanal(runtime, db, str(server.make_url("/webhooks/sms")), http, clock)
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None]) -> T:
-    """Wait for a condition the background outbox brings about (bounded by a timeout)."""
-    async with asyncio.timeout(10):
-        # The outbox commits from its own worker thread: there is no event to wait on.
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 async def test_report_reply_and_receipt(

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from channels.base import DeliveryState, DeliveryStatus, InboundMessage, UnsupportedEvent
-from channels.sms.parse import EVENT_PARSERS, IGNORED_EVENTS, TEXTS, parse_body
+from channels.base import DeliveryState, DeliveryStatus, InboundMessage, Notice, UnsupportedEvent
+from channels.sms.parse import EVENT_PARSERS, IGNORED_EVENTS, parse_body
 from channels.sms.phone import recipient_number, sender_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -198,12 +198,12 @@ def test_a_received_sms_without_a_sender_is_kept_unread(payload: Any, reason: st
           "receivedAt": "2026-11-23T08:00:00+07:00"}, "message is not text"),
     ],
 )  # fmt: skip
-def test_an_sms_without_readable_text_is_a_placeholder_with_the_reason(
+def test_an_sms_without_readable_text_carries_a_notice_and_the_reason(
     payload: dict[str, Any], reason: str
 ) -> None:
     [item] = parse(delivery(payload))
     assert isinstance(item, InboundMessage)
-    assert (item.sender_id, item.text) == ("6281234567890", TEXTS["unreadable"])
+    assert (item.sender_id, item.text, item.notice) == ("6281234567890", "", Notice.UNREADABLE)
     assert item.parse_error is not None and reason in item.parse_error
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fake_sms_gateway import FakeSmsGateway
 
 from channels.base import OutboundMessage, PlatformError
 from channels.sms.channel import SmsChannel
 from channels.sms.config import SmsConfig
 from channels.sms.send import message_id_for
+from fake_sms_gateway import FakeSmsGateway
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 KEY = "3f9c1b2a7d6e4f8091a2b3c4d5e6f708"  # an outbox idempotency key (uuid4 hex)

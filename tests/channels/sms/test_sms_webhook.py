@@ -15,13 +15,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from fake_sms_gateway import deliver, event, signature
 from sqlmodel import select
 from test_sms_parse import fixture
 
 from channels.sms.channel import SmsChannel
 from channels.sms.config import SmsConfig
 from conftest import FixedClock
+from fake_sms_gateway import deliver, event, signature
 from store.db import Database
 from store.models import Message, RawEvent, Reporter, Ticket
 from triage.intake import Intake

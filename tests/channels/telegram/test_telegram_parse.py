@@ -17,6 +17,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageUpdate,
+    Notice,
     UnsupportedEvent,
     UpdateKind,
 )
@@ -24,11 +25,10 @@ from channels.telegram.parse import (
     IGNORED_UPDATES,
     MESSAGE_PARSERS,
     TEXTS,
-    Greeting,
     parse_updates,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ACCOUNT = "123456"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 T = 1795395600
@@ -66,8 +66,10 @@ EXPECTED: dict[str, list[Any]] = {
             text="Lubangnya di depan SD Negeri 2",
             attachments=(
                 Attachment(
-                    AttachmentKind.IMAGE, mime_type="image/jpeg",
-                    media_ref="AgACAgUAAxkBAAIBLarge", size=84412,
+                    AttachmentKind.IMAGE,
+                    mime_type="image/jpeg",
+                    media_ref="AgACAgUAAxkBAAIBLarge",
+                    size=84412,
                     caption="Lubangnya di depan SD Negeri 2",
                 ),
             ),
@@ -79,9 +81,12 @@ EXPECTED: dict[str, list[Any]] = {
             text="Surat dari RT 03",
             attachments=(
                 Attachment(
-                    AttachmentKind.DOCUMENT, mime_type="application/pdf",
-                    media_ref="BQACAgUAAxkBAAIBDoc", size=48211,
-                    file_name="surat_pengantar_rt.pdf", caption="Surat dari RT 03",
+                    AttachmentKind.DOCUMENT,
+                    mime_type="application/pdf",
+                    media_ref="BQACAgUAAxkBAAIBDoc",
+                    size=48211,
+                    file_name="surat_pengantar_rt.pdf",
+                    caption="Surat dari RT 03",
                 ),
             ),
         )
@@ -102,8 +107,10 @@ EXPECTED: dict[str, list[Any]] = {
             18,
             attachments=(
                 Attachment(
-                    AttachmentKind.VOICE, mime_type="audio/ogg",
-                    media_ref="AwACAgUAAxkBAAIBVoice", size=21874,
+                    AttachmentKind.VOICE,
+                    mime_type="audio/ogg",
+                    media_ref="AwACAgUAAxkBAAIBVoice",
+                    size=21874,
                 ),
             ),
         )
@@ -112,13 +119,15 @@ EXPECTED: dict[str, list[Any]] = {
     "message__poll": [
         siti(
             20,
-            text='[Pesan Telegram jenis "poll" belum dapat ditampilkan di Kanal]',
+            notice=Notice.UNSUPPORTED_KIND,
+            notice_args={"kind": "poll"},
             parse_error="message kind 'poll' is not handled",
         )
     ],
     "message__group_chat": [
         unsupported(
-            730000111, "chat:supergroup",
+            730000111,
+            "chat:supergroup",
             "supergroup chats are not read; reports come in private chats",
         )
     ],
@@ -136,7 +145,12 @@ EXPECTED: dict[str, list[Any]] = {
     ],
     "edited_message__text": [
         MessageUpdate(
-            "telegram", ACCOUNT, "update:730000114", f"{SITI}:11", UpdateKind.EDIT, SITI,
+            "telegram",
+            ACCOUNT,
+            "update:730000114",
+            f"{SITI}:11",
+            UpdateKind.EDIT,
+            SITI,
             datetime.fromtimestamp(T + 600, UTC),
             "Jalan di Desa Kayen berlubang besar (RT 03), mohon segera diperbaiki.",
         )
@@ -145,10 +159,6 @@ EXPECTED: dict[str, list[Any]] = {
         unsupported(730000115, "callback_query", "update kind 'callback_query' is not handled")
     ],
     "my_chat_member__blocked": [],
-}
-GREETINGS = {
-    "command__start": [Greeting(5550001, "id")],
-    "command__start_english": [Greeting(5550002, "en")],
 }
 
 
@@ -162,7 +172,6 @@ def test_fixture(name: str) -> None:
     parsed = parse_updates([update], ACCOUNT, RECEIVED)
     assert [_without_raw(i) for i in parsed.items] == EXPECTED[name]
     assert all(item.raw == update for item in parsed.items)  # stored as Telegram sent it
-    assert parsed.greetings == GREETINGS.get(name, [])
 
 
 def test_every_fixture_has_an_expectation_and_every_kind_a_fixture() -> None:
@@ -172,10 +181,17 @@ def test_every_fixture_has_an_expectation_and_every_kind_a_fixture() -> None:
     covered = {"text", "photo", "document", "voice", "location", "venue", "contact"}
     assert covered <= kinds
     # Kinds parsed by the shared file parser without a fixture of their own:
-    assert set(MESSAGE_PARSERS) - covered == {"video", "video_note", "animation", "audio",
-                                              "sticker"}
+    assert set(MESSAGE_PARSERS) - covered == {
+        "video",
+        "video_note",
+        "animation",
+        "audio",
+        "sticker",
+    }
     assert {next(k for k in fixture(n) if k != "update_id") for n in names} >= {
-        "my_chat_member", "edited_message", "callback_query"
+        "my_chat_member",
+        "edited_message",
+        "callback_query",
     } and "my_chat_member" in IGNORED_UPDATES
 
 
@@ -188,7 +204,8 @@ def test_greetings_are_in_indonesian_and_english() -> None:
 def test_odd_updates_are_kept_not_raised() -> None:
     parsed = parse_updates(
         ["not a dict", {"update_id": 9, "message": {"chat": {"type": "private"}}}],
-        ACCOUNT, RECEIVED,
+        ACCOUNT,
+        RECEIVED,
     )
     first, second = parsed.items
     assert isinstance(first, UnsupportedEvent) and first.kind == "update"

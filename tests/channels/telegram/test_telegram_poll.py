@@ -19,8 +19,8 @@ from channels.base import IntakeUnavailable
 from channels.telegram.channel import TelegramChannel, TelegramConfig
 from channels.telegram.parse import TEXTS
 from conftest import FixedClock
-from fakes.telegram_api import FakeTelegramBotApi
-from fakes.telegram_updates import TelegramUpdates
+from fake_telegram_api import FakeTelegramBotApi
+from fake_telegram_updates import TelegramUpdates
 from store.db import Database
 from store.models import (
     Attachment,
@@ -31,10 +31,11 @@ from store.models import (
     Reporter,
     Ticket,
 )
+from support.waiting import until as wait_for
 from triage.intake import Intake
 from triage.outbox import OutboxWorker
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TOKEN = "123456:TEST-token"
 BOT = "123456"
 SITI = "5550001"
@@ -76,13 +77,6 @@ async def make_channel(
     yield make
     for channel in made:
         await channel.stop()
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 15) -> None:
-    """Wait for the database or the fake to reach a state; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 def offset(db: Database) -> str | None:
@@ -238,7 +232,7 @@ async def test_polling_failures_are_reported_once_and_recovery_too(
     db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
     make_channel: Callable[..., TelegramChannel],
 ) -> None:
-    from fakes.telegram_api import server_error
+    from fake_telegram_api import server_error
 
     class HealthLog:
         def __init__(self) -> None:
@@ -343,7 +337,7 @@ async def test_a_flood_wait_on_getupdates_is_waited_out(
     db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
     make_channel: Callable[..., TelegramChannel],
 ) -> None:
-    from fakes.telegram_api import too_many_requests
+    from fake_telegram_api import too_many_requests
 
     fake.fail_next("getUpdates", too_many_requests(1))
     report = updates.push(fixture("message__text"))
@@ -478,7 +472,7 @@ async def test_a_greeting_telegram_refused_is_sent_again_by_the_outbox(
     db: Database, intake: Intake, fake: FakeTelegramBotApi, updates: TelegramUpdates,
     make_channel: Callable[..., TelegramChannel], clock: FixedClock,
 ) -> None:
-    from fakes.telegram_api import server_error
+    from fake_telegram_api import server_error
 
     fake.fail_next("sendMessage", server_error())  # as good as a crash right after the commit
     start = updates.push(fixture("command__start"))

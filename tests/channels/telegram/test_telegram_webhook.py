@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,16 +20,17 @@ from channels.base import OutboundMessage, PlatformError
 from channels.telegram.channel import TelegramChannel, TelegramConfig
 from channels.telegram.parse import TEXTS
 from conftest import FixedClock
-from fakes.telegram_api import FakeTelegramBotApi, chat_not_found, server_error, too_many_requests
-from fakes.telegram_updates import SECRET_HEADER, TelegramUpdates
+from fake_telegram_api import FakeTelegramBotApi, chat_not_found, server_error, too_many_requests
+from fake_telegram_updates import SECRET_HEADER, TelegramUpdates
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, RawEvent, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 from triage.intake import Intake
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TOKEN = "123456:TEST-token"
 SECRET = "kanal-webhook_secret-1"
 SITI = "5550001"
@@ -71,7 +72,10 @@ def updates(fake: FakeTelegramBotApi) -> TelegramUpdates:
 
 @pytest.fixture
 async def kanal(
-    db: Database, tmp_path: Path, clock: FixedClock, fake: FakeTelegramBotApi,
+    db: Database,
+    tmp_path: Path,
+    clock: FixedClock,
+    fake: FakeTelegramBotApi,
     updates: TelegramUpdates,
 ) -> AsyncIterator[Kanal]:
     port = unused_port()
@@ -100,14 +104,6 @@ async def kanal(
             await updates.delivered()
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None], limit: float = 10) -> T:
-    """Wait for what a background task (outbox, webhook delivery, download) brings about."""
-    async with asyncio.timeout(limit):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 def tickets(db: Database) -> list[Ticket]:
@@ -170,7 +166,8 @@ async def test_webhook_set_at_start_and_updates_delivered_with_the_secret(
     await updates.delivered()
     # Telegram delivers over several connections at once: in any order.
     assert sorted((d.update_id, d.status) for d in updates.deliveries) == [
-        (start["update_id"], 200), (report["update_id"], 200)
+        (start["update_id"], 200),
+        (report["update_id"], 200),
     ]
     (ticket,) = tickets(kanal.db)
     with kanal.db.read() as session:
@@ -184,9 +181,7 @@ async def test_webhook_set_at_start_and_updates_delivered_with_the_secret(
     assert greeting.params["chat_id"] == "5550002"
     assert greeting.params["text"] == TEXTS["start"]["en"]
     # Delivered again (Telegram repeats when unsure): stored once.
-    response = await kanal.http.post(
-        kanal.url, json=report, headers={SECRET_HEADER: SECRET}
-    )
+    response = await kanal.http.post(kanal.url, json=report, headers={SECRET_HEADER: SECRET})
     assert response.status == 200
     with kanal.db.read() as session:
         assert len(session.exec(select(Message)).all()) == 1
@@ -233,7 +228,8 @@ async def test_replies_go_out_by_the_outbox_and_a_blocked_bot_is_shown_on_the_me
     (call,) = [c for c in fake.calls_of("sendMessage") if c.params["text"] == REPLY]
     assert call.params["chat_id"] == SITI
     assert json.loads(call.params["reply_parameters"]) == {
-        "message_id": 11, "allow_sending_without_reply": True
+        "message_id": 11,
+        "allow_sending_without_reply": True,
     }
     assert sent[0].platform_message_id == f"{SITI}:{fake.sent[-1]['message_id']}"
     assert sent[0].delivery_state == "sent"
@@ -249,9 +245,7 @@ async def test_replies_go_out_by_the_outbox_and_a_blocked_bot_is_shown_on_the_me
 
     fake.blocked_chats.add(SITI)
     kanal.reply(ticket.number, "Mohon kirim foto lokasinya.")
-    failed = await until(
-        lambda: [m for m in kanal.outbound() if m.delivery_state == "failed"]
-    )
+    failed = await until(lambda: [m for m in kanal.outbound() if m.delivery_state == "failed"])
     assert failed[0].error_code == "403"
     assert failed[0].error_message == "Telegram refused: Forbidden: bot was blocked by the user"
 
@@ -261,7 +255,9 @@ async def channel(
     fake: FakeTelegramBotApi, tmp_path: Path, clock: FixedClock
 ) -> AsyncIterator[TelegramChannel]:
     config = TelegramConfig(
-        enabled=True, bot_token=TOKEN, api_base=f"http://127.0.0.1:{fake.port}",
+        enabled=True,
+        bot_token=TOKEN,
+        api_base=f"http://127.0.0.1:{fake.port}",
         request_timeout="5s",
     )
     made = TelegramChannel(config, tmp_path, clock)
@@ -271,8 +267,12 @@ async def channel(
 
 def outbound(text: str = REPLY, chat: str = SITI) -> OutboundMessage:
     return OutboundMessage(
-        channel="telegram", account="123456", recipient_id=chat, text=text,
-        idempotency_key="k1", reply_to=f"{chat}:11",
+        channel="telegram",
+        account="123456",
+        recipient_id=chat,
+        text=text,
+        idempotency_key="k1",
+        reply_to=f"{chat}:11",
     )
 
 

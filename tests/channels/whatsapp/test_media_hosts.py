@@ -23,10 +23,10 @@ from channels.meta.facebook import FacebookChannel, FacebookConfig
 from channels.meta.graph import GraphClient
 from channels.x.channel import XChannel, XConfig
 from conftest import FixedClock, corpus_dir
-from fakes.meta_graph import FakeGraph
-from fakes.meta_graph_seed import FB_PAGE, seed_facebook
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.x_api import FakeXApi, load_corpus
+from fake_meta_graph import FakeGraph
+from fake_meta_graph_seed import FB_PAGE, seed_facebook
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_x_api import FakeXApi, load_corpus
 from store.db import Database
 from store.models import Attachment as AttachmentRow
 from store.models import Message
@@ -124,14 +124,23 @@ async def facebook(
 ) -> AsyncIterator[FacebookChannel]:
     async with aiohttp.ClientSession() as http:
         config = FacebookConfig.model_validate(
-            {"enabled": True, "page_id": FB_PAGE, "access_token": graph.access_token,
-             "api_base": graph.api_base, "request_pause": "0s", "sources": ["messages"]}
+            {
+                "enabled": True,
+                "page_id": FB_PAGE,
+                "access_token": graph.access_token,
+                "api_base": graph.api_base,
+                "request_pause": "0s",
+                "sources": ["messages"],
+            }
         )
         yield FacebookChannel(config, tmp_path / "data", http, clock)
 
 
 async def test_graph_paging_next_on_another_host_is_not_followed_with_the_token(
-    facebook: FacebookChannel, graph: FakeGraph, intake: Intake, db: Database,
+    facebook: FacebookChannel,
+    graph: FakeGraph,
+    intake: Intake,
+    db: Database,
     other_host: OtherHost,
 ) -> None:
     graph.page_size = 1  # every listing pages
@@ -146,21 +155,40 @@ async def test_graph_paging_next_on_another_host_is_not_followed_with_the_token(
 
 
 async def test_a_graph_attachment_on_another_host_is_not_downloaded(
-    facebook: FacebookChannel, graph: FakeGraph, intake: Intake, db: Database,
-    other_host: OtherHost, clock: FixedClock,
+    facebook: FacebookChannel,
+    graph: FakeGraph,
+    intake: Intake,
+    db: Database,
+    other_host: OtherHost,
+    clock: FixedClock,
 ) -> None:
     await facebook.poll_once(intake)
     clock.advance(timedelta(minutes=5))
-    graph.add_dm(FB_PAGE, "t_233782918546745", SRI, {
-        "id": "m_SriWahyuni09_foto",
-        "created_time": graph.time(clock()),
-        "from": {"id": SRI, "name": "Sri Wahyuni"},
-        "message": "Fotonya",
-        "attachments": {"data": [{
-            "id": "900", "mime_type": "image/jpeg", "name": "foto.jpg",
-            "image_data": {"url": other_host.url("/internal/secret.jpg"), "width": 1, "height": 1},
-        }]},
-    })
+    graph.add_dm(
+        FB_PAGE,
+        "t_233782918546745",
+        SRI,
+        {
+            "id": "m_SriWahyuni09_foto",
+            "created_time": graph.time(clock()),
+            "from": {"id": SRI, "name": "Sri Wahyuni"},
+            "message": "Fotonya",
+            "attachments": {
+                "data": [
+                    {
+                        "id": "900",
+                        "mime_type": "image/jpeg",
+                        "name": "foto.jpg",
+                        "image_data": {
+                            "url": other_host.url("/internal/secret.jpg"),
+                            "width": 1,
+                            "height": 1,
+                        },
+                    }
+                ]
+            },
+        },
+    )
     await facebook.poll_once(intake)
     await facebook.media.wait_idle()
 
@@ -180,17 +208,21 @@ async def test_a_graph_attachment_on_another_host_is_not_downloaded(
 
 
 def test_graph_ids_with_dots_or_slashes_never_reach_a_url() -> None:
-    client = GraphClient(api_base="https://graph.facebook.com/v23.0",
-                         access_token=SecretStr("t"), http=None)  # type: ignore[arg-type]
+    client = GraphClient(
+        api_base="https://graph.facebook.com/v23.0", access_token=SecretStr("t"), http=None
+    )  # type: ignore[arg-type]
     assert client.url("19292868552_10158407654328553/comments") == (
         "https://graph.facebook.com/v23.0/19292868552_10158407654328553/comments"
     )
     for path in ("../me/messages", "t_1/../../x", "%2e%2e/x", "a b/comments"):
         with pytest.raises(PlatformError, match="not a plain id"):
             client.url(path)
-    for url in ("https://evil.example/v23.0/x", "https://graph.facebook.com/v22.0/x",
-                "https://graph.facebook.com@evil.example/v23.0/x",
-                "http://graph.facebook.com/v23.0/x"):
+    for url in (
+        "https://evil.example/v23.0/x",
+        "https://graph.facebook.com/v22.0/x",
+        "https://graph.facebook.com@evil.example/v23.0/x",
+        "http://graph.facebook.com/v23.0/x",
+    ):
         with pytest.raises(PlatformError, match="off the configured api_base"):
             client.url(url)
 
@@ -199,18 +231,31 @@ def test_graph_ids_with_dots_or_slashes_never_reach_a_url() -> None:
 
 
 async def test_an_x_photo_on_another_host_is_not_downloaded(
-    intake: Intake, db: Database, tmp_path: Path, clock: FixedClock, other_host: OtherHost,
+    intake: Intake,
+    db: Database,
+    tmp_path: Path,
+    clock: FixedClock,
+    other_host: OtherHost,
 ) -> None:
     fake = await FakeXApi(load_corpus(corpus_dir("twitter")), clock).start()
     fake.add_user("1500000000000000001", "alice_pati", "Alice Rahayu")
     tweet = fake.mention("783214", "1500000000000000001", "@pemkab foto", photo=PHOTO)
     key = tweet["attachments"]["media_keys"][0]
     fake.media[key]["url"] = other_host.url(f"/media/{key}.jpg")
-    config = XConfig.model_validate({
-        "enabled": True, "bearer_token": "b", "consumer_key": "ck", "consumer_secret": "cs",
-        "access_token": "at", "access_token_secret": "ats", "user_id": "783214",
-        "sources": ["mentions"], "api_base": fake.api_base, "poll_interval": "50ms",
-    })
+    config = XConfig.model_validate(
+        {
+            "enabled": True,
+            "bearer_token": "b",
+            "consumer_key": "ck",
+            "consumer_secret": "cs",
+            "access_token": "at",
+            "access_token_secret": "ats",
+            "user_id": "783214",
+            "sources": ["mentions"],
+            "api_base": fake.api_base,
+            "poll_interval": "50ms",
+        }
+    )
     async with aiohttp.ClientSession() as http:
         channel = XChannel(config, tmp_path, http, clock)
         await channel.start(intake)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,12 +20,13 @@ from test_whatsapp_parse import OUR_ACCOUNT, all_cases
 
 from channels.simulated.reports import sample_reports
 from conftest import FixedClock
-from fakes.whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook, status_webhook
+from fake_whatsapp_cloud import RE_ENGAGEMENT, FakeWhatsAppCloud
+from fake_whatsapp_webhooks import post_webhook, status_webhook
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 APP_SECRET = "e2e-app-secret"
@@ -93,15 +94,6 @@ async def kanal(
             await fake.statuses_reported()
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None]) -> T:
-    """Wait for a condition the background outbox brings about (bounded by a timeout)."""
-    async with asyncio.timeout(10):
-        # The outbox commits from its own worker thread: there is no event to wait on.
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 async def test_report_reply_and_receipt(kanal: Kanal, fake: FakeWhatsAppCloud) -> None:

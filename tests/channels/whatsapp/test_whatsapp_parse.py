@@ -19,6 +19,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageUpdate,
+    Notice,
     UnsupportedEvent,
     UpdateKind,
 )
@@ -30,9 +31,9 @@ from channels.whatsapp.parse import (
     parse_body,
 )
 from conftest import CORPUS, corpus_dir
-from fakes.whatsapp_webhooks import OUR_ACCOUNT, webhook_bytes, webhook_cases
+from fake_whatsapp_webhooks import OUR_ACCOUNT, webhook_bytes, webhook_cases
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "whatsapp"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 PNID = "1122334455667"  # the corpus' phone_number_id
@@ -93,8 +94,14 @@ def image(media_id: str, sha256: str | None, **fields: Any) -> Attachment:
 
 SITI = "6281234567890"
 BUDI = "6285712345678"
-PLACEHOLDER = '[Pesan WhatsApp jenis "{}" belum dapat ditampilkan di Kanal]'
-UNREADABLE = "[Pesan WhatsApp ini tidak dapat dibaca; isi aslinya tersimpan]"
+UNREADABLE: dict[str, Any] = {"notice": Notice.UNREADABLE}
+
+
+def unsupported_kind(kind: str) -> dict[str, Any]:
+    """A message the channel cannot show: no text, a notice code naming WhatsApp's type."""
+    return {"notice": Notice.UNSUPPORTED_KIND, "notice_args": {"kind": kind}}
+
+
 UNSUPPORTED_131051 = "131051 Message type unknown: Message type is currently not supported."
 OPUS = "audio/ogg; codecs=opus"
 WAMID_SITI = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQj"
@@ -272,7 +279,7 @@ EXPECTED: dict[str, list[Any]] = {
         msg(
             "wamid.xyzxyz",
             1697044668,
-            text=PLACEHOLDER.format("order"),
+            **unsupported_kind("order"),
             parse_error="message type 'order' is not handled",
         )
     ],
@@ -280,7 +287,7 @@ EXPECTED: dict[str, list[Any]] = {
         msg(
             "wamid.xyzxyz",
             1697044706,
-            text="[Pesan WhatsApp jenis yang belum didukung; isi aslinya tersimpan]",
+            notice=Notice.UNSUPPORTED,
             parse_error=UNSUPPORTED_131051,
         )
     ],
@@ -288,7 +295,7 @@ EXPECTED: dict[str, list[Any]] = {
         msg(
             "wamid.xyzxyz",
             1697044706,
-            text=PLACEHOLDER.format("pool"),
+            **unsupported_kind("pool"),
             parse_error=UNSUPPORTED_131051,
         )
     ],
@@ -305,7 +312,7 @@ EXPECTED: dict[str, list[Any]] = {
         msg(
             "wamid.wegrchytvwcggt=",
             1700505494,
-            text=UNREADABLE,
+            **UNREADABLE,
             reply_to="wamid.gvwegfretge==",
             parse_error="interactive: missing 'interactive' object; "
             "131000 Something went wrong: Unsupported webhook payload",
@@ -470,7 +477,7 @@ EXPECTED: dict[str, list[Any]] = {
             T + 600,
             BUDI,
             "Budi Santoso",
-            text=PLACEHOLDER.format("interactive/nfm_reply"),
+            **unsupported_kind("interactive/nfm_reply"),
             reply_to="wamid.HBgNNjI4NTcxMjM0NTY3OBUCABEYEkZMT1dGTE9XRkxPV0ZMT1cA",
             parse_error="interactive type 'nfm_reply' is not handled",
         )
@@ -481,7 +488,7 @@ EXPECTED: dict[str, list[Any]] = {
             T + 700,
             BUDI,
             "Budi Santoso",
-            text=PLACEHOLDER.format("hologram"),
+            **unsupported_kind("hologram"),
             parse_error="message type 'hologram' is not handled",
         )
     ],

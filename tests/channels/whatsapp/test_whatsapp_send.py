@@ -13,7 +13,7 @@ import pytest
 from channels.base import Channel, OutboundMessage, PlatformError
 from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
-from fakes.whatsapp_cloud import (
+from fake_whatsapp_cloud import (
     INVALID_PARAMETER,
     PAIR_RATE_LIMIT,
     RATE_LIMIT_429,

@@ -1,6 +1,6 @@
 """The WhatsApp webhook through HTTP with the real intake, checked in the database.
 
-Deliveries are signed and serialised as Meta does (tests/fakes/whatsapp_cloud.py); media comes
+Deliveries are signed and serialised as Meta does (fake_whatsapp_cloud.py); media comes
 from the fake Cloud API. Runs on SQLite and PostgreSQL.
 """
 
@@ -27,8 +27,8 @@ from test_whatsapp_parse import EXPECTED, HASHED, OUR_ACCOUNT, all_cases, case_i
 from channels.base import DeliveryStatus, InboundMessage, MessageUpdate, UnsupportedEvent
 from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
-from fakes.whatsapp_cloud import FakeWhatsAppCloud
-from fakes.whatsapp_webhooks import post_webhook, status_webhook, webhook_bytes
+from fake_whatsapp_cloud import FakeWhatsAppCloud
+from fake_whatsapp_webhooks import post_webhook, status_webhook, webhook_bytes
 from store.db import Database
 from store.models import Attachment as AttachmentRow
 from store.models import Message, RawEvent, Reporter, Ticket

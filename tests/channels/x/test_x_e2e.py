@@ -3,8 +3,7 @@ operator's reply out by the outbox as a reply tweet, and the reporter's answer t
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,11 +12,12 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
 from conftest import FixedClock, corpus_dir
-from fakes.x_api import FakeXApi, load_corpus
+from fake_x_api import FakeXApi, load_corpus
 from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, Ticket
+from support.waiting import until
 from triage.action_requests import Reply
 
 ACCOUNT = "783214"
@@ -63,14 +63,6 @@ async def runtime(
         yield built
     finally:
         await server.close()
-
-
-async def until(check: Callable[[], T | None], limit: float = 15) -> T:
-    """Wait for what the poller or the outbox brings about; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not (found := await asyncio.to_thread(check)):
-            await asyncio.sleep(0.02)
-    return found
 
 
 def messages(db: Database, direction: str) -> list[Message]:

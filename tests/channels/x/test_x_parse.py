@@ -12,9 +12,9 @@ import pytest
 from channels.base import Attachment, AttachmentKind, InboundMessage, UnsupportedEvent
 from channels.x.parse import IGNORED_DM_EVENT_TYPES, parse_dm_page, parse_mentions_page
 from conftest import corpus_dir
-from fakes.x_api import load_corpus
+from fake_x_api import load_corpus
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ACCOUNT = "783214"
 ALICE = "1500000000000000001"
 RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -26,8 +26,13 @@ def page(name: str) -> dict[str, Any]:
 
 def alice(external_id: str, sent_at: datetime, text: str, **fields: Any) -> InboundMessage:
     values: dict[str, Any] = {
-        "channel": "x", "account": ACCOUNT, "external_id": external_id, "sender_id": ALICE,
-        "sent_at": sent_at, "text": text, "display_name": "Alice Rahayu",
+        "channel": "x",
+        "account": ACCOUNT,
+        "external_id": external_id,
+        "sender_id": ALICE,
+        "sent_at": sent_at,
+        "text": text,
+        "display_name": "Alice Rahayu",
         "contact": "@alice_pati",
     }
     return InboundMessage(**(values | fields))
@@ -36,17 +41,21 @@ def alice(external_id: str, sent_at: datetime, text: str, **fields: Any) -> Inbo
 EXPECTED: dict[str, list[Any]] = {
     "mentions__root_with_photo_and_video": [
         alice(
-            "1860000000000004194", datetime(2026, 11, 22, 8, 15, 30, tzinfo=UTC),
+            "1860000000000004194",
+            datetime(2026, 11, 22, 8, 15, 30, tzinfo=UTC),
             "@pemkab Jembatan retak, ini foto dan videonya https://t.co/abc",
             attachments=(
-                Attachment(AttachmentKind.IMAGE, media_ref="https://pbs.twimg.com/media/GdXyZ1.jpg"),
+                Attachment(
+                    AttachmentKind.IMAGE, media_ref="https://pbs.twimg.com/media/GdXyZ1.jpg"
+                ),
                 Attachment(AttachmentKind.VIDEO, media_ref="7_1860000000000004195"),
             ),
         )
     ],
     "mentions__reply_quoting": [
         alice(
-            "1860000000000008388", datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
+            "1860000000000008388",
+            datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
             "@pemkab @dinaspupr sudah seminggu belum ada perbaikan",
             reply_to="1860000000000006000",
             references=("1860000000000004194", "1850000000000000001"),
@@ -60,12 +69,17 @@ EXPECTED: dict[str, list[Any]] = {
     "mentions__empty": [],
     "dm_events__conversation": [
         alice(
-            "dm:1860000000000020001", datetime(2026, 11, 23, 1, 5, tzinfo=UTC),
-            "Lokasinya dekat SD Negeri 2 Kayen", references=(f"dm:{ACCOUNT}-{ALICE}",),
+            "dm:1860000000000020001",
+            datetime(2026, 11, 23, 1, 5, tzinfo=UTC),
+            "Lokasinya dekat SD Negeri 2 Kayen",
+            references=(f"dm:{ACCOUNT}-{ALICE}",),
         ),
         UnsupportedEvent(
-            "x", ACCOUNT, "dm:MessageReactionCreate:1860000000000019998",
-            "dm:MessageReactionCreate", "DM event type 'MessageReactionCreate' is not handled",
+            "x",
+            ACCOUNT,
+            "dm:MessageReactionCreate:1860000000000019998",
+            "dm:MessageReactionCreate",
+            "DM event type 'MessageReactionCreate' is not handled",
         ),
     ],
 }
@@ -97,7 +111,8 @@ def test_raw_keeps_the_item_with_only_its_own_includes() -> None:
     assert item.raw == {"tweet": body["data"][0], "includes": body["includes"]}
     (photo,) = parse("x", page("mentions__root_with_photo_and_video"))
     assert [m["media_key"] for m in photo.raw["includes"]["media"]] == [
-        "3_1860000000000004194", "7_1860000000000004195"
+        "3_1860000000000004194",
+        "7_1860000000000004195",
     ]
 
 

@@ -18,9 +18,10 @@ from channels.base import IntakeUnavailable
 from channels.x.channel import XChannel, XConfig
 from channels.x.parse import snowflake_time
 from conftest import FixedClock, corpus_dir
-from fakes.x_api import FakeXApi, load_corpus
+from fake_x_api import FakeXApi, load_corpus
 from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
+from support.waiting import until as wait_for
 from triage.intake import Intake
 
 ACCOUNT = "783214"  # the account whose mentions the corpus recorded
@@ -88,13 +89,6 @@ class HealthLog:
 
     def working(self, channel: str, account: str) -> None:
         self.calls.append(("working", channel, account))
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 15) -> None:
-    """Wait for the database or the fake to reach a state; no event announces it."""
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 def created(snowflake: str) -> datetime:

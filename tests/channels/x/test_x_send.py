@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from channels.base import OutboundMessage, PlatformError
 from channels.x.channel import XChannel, XConfig
 from conftest import FixedClock, corpus_dir
-from fakes.x_api import FakeXApi, load_corpus
+from fake_x_api import FakeXApi, load_corpus
 
 ACCOUNT = "1072250532645998596"  # the account of the recorded DM exchanges
 REPORTER = "750362064426721281"
@@ -27,12 +27,16 @@ async def fake(clock: FixedClock) -> AsyncIterator[FakeXApi]:
 
 
 @pytest.fixture
-async def channel(
-    fake: FakeXApi, tmp_path: Path, clock: FixedClock
-) -> AsyncIterator[XChannel]:
+async def channel(fake: FakeXApi, tmp_path: Path, clock: FixedClock) -> AsyncIterator[XChannel]:
     config = XConfig(
-        enabled=True, consumer_key="ck", consumer_secret="cs", access_token="at",
-        access_token_secret="ats", user_id=ACCOUNT, api_base=fake.api_base, request_timeout="5s",
+        enabled=True,
+        consumer_key="ck",
+        consumer_secret="cs",
+        access_token="at",
+        access_token_secret="ats",
+        user_id=ACCOUNT,
+        api_base=fake.api_base,
+        request_timeout="5s",
     )
     async with aiohttp.ClientSession() as http:
         yield XChannel(config, tmp_path, http, clock)
@@ -40,8 +44,14 @@ async def channel(
 
 def outbound(text: str, reply_to: str | None, **options: str) -> OutboundMessage:
     return OutboundMessage(
-        channel="x", account=ACCOUNT, recipient_id=REPORTER, text=text, idempotency_key="k1",
-        reply_to=reply_to, ticket_number="LBP-2026-00001", options=options,
+        channel="x",
+        account=ACCOUNT,
+        recipient_id=REPORTER,
+        text=text,
+        idempotency_key="k1",
+        reply_to=reply_to,
+        ticket_number="LBP-2026-00001",
+        options=options,
     )
 
 
@@ -119,8 +129,13 @@ async def test_permanent_refusals_are_shown_to_the_operator(
 
 async def test_an_unreachable_api_is_retryable(tmp_path: Path, clock: FixedClock) -> None:
     config = XConfig(
-        enabled=True, consumer_key="ck", consumer_secret="cs", access_token="at",
-        access_token_secret="ats", user_id=ACCOUNT, api_base="http://127.0.0.1:9",
+        enabled=True,
+        consumer_key="ck",
+        consumer_secret="cs",
+        access_token="at",
+        access_token_secret="ats",
+        user_id=ACCOUNT,
+        api_base="http://127.0.0.1:9",
         request_timeout="2s",
     )
     async with aiohttp.ClientSession() as http:
@@ -144,8 +159,14 @@ async def test_the_configured_reply_mode_applies_when_the_operator_picks_none(
 ) -> None:
     tweet = fake.mention(ACCOUNT, REPORTER, "@pemkab data pribadi saya")
     config = XConfig(
-        enabled=True, consumer_key="ck", consumer_secret="cs", access_token="at",
-        access_token_secret="ats", user_id=ACCOUNT, api_base=fake.api_base, reply_mode="dm",
+        enabled=True,
+        consumer_key="ck",
+        consumer_secret="cs",
+        access_token="at",
+        access_token_secret="ats",
+        user_id=ACCOUNT,
+        api_base=fake.api_base,
+        reply_mode="dm",
     )
     async with aiohttp.ClientSession() as http:
         channel = XChannel(config, tmp_path, http, clock)
@@ -164,7 +185,10 @@ def test_the_fake_answers_writes_in_the_recorded_shape(fake: FakeXApi) -> None:
     # The recorded conversation id names both users, lower id first, as the fake does.
     assert recorded.created_dm["dm_conversation_id"] == f"{REPORTER}-{ACCOUNT}"
     assert recorded.limits == {
-        "mentions": 450, "dm_send": 200, "dm_lookup": 300, "tweet_create": 200
+        "mentions": 450,
+        "dm_send": 200,
+        "dm_lookup": 300,
+        "tweet_create": 200,
     }
 
 
@@ -173,7 +197,11 @@ async def test_a_dm_recipient_that_is_no_numeric_id_never_reaches_a_url(
     channel: XChannel, fake: FakeXApi, recipient: str
 ) -> None:
     message = OutboundMessage(
-        channel="x", account=ACCOUNT, recipient_id=recipient, text="Halo", idempotency_key="k2",
+        channel="x",
+        account=ACCOUNT,
+        recipient_id=recipient,
+        text="Halo",
+        idempotency_key="k2",
         reply_to="dm:1585800613253812228",
     )
     with pytest.raises(PlatformError) as refused:

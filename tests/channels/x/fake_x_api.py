@@ -21,8 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.local_server import serve_locally
-from fakes.x_corpus import Recorded, load_corpus
+from fake_x_corpus import Recorded, load_corpus
+from support.local_server import serve_locally
 
 __all__ = ["FakeXApi", "Recorded", "load_corpus", "problem", "snowflake_time"]
 
@@ -59,9 +59,7 @@ def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> 
 class FakeXApi:
     """Start with `await fake.start()`; tests add tweets, DMs and photos, then read `requests`."""
 
-    def __init__(
-        self, recorded: Recorded, clock: Callable[[], datetime], me: str = "self"
-    ) -> None:
+    def __init__(self, recorded: Recorded, clock: Callable[[], datetime], me: str = "self") -> None:
         self.recorded = recorded
         self.clock = clock
         self.me = me  # the id of the user whose OAuth 1.0a keys sign the writes
@@ -125,8 +123,14 @@ class FakeXApi:
         return [self.tweets[t["id"]] for t in self.recorded.mentions]
 
     def mention(
-        self, mentioned: str, author_id: str, text: str, *, reply_to: str | None = None,
-        photo: bytes | None = None, video: bool = False,
+        self,
+        mentioned: str,
+        author_id: str,
+        text: str,
+        *,
+        reply_to: str | None = None,
+        photo: bytes | None = None,
+        video: bool = False,
     ) -> dict[str, Any]:
         tweet_id = self.next_id()
         tweet: dict[str, Any] = {
@@ -147,14 +151,20 @@ class FakeXApi:
             key = f"3_{tweet_id}"
             self.photos[f"{key}.jpg"] = photo
             self.media[key] = {
-                "media_key": key, "type": "photo", "url": f"{self.api_base}/media/{key}.jpg",
-                "width": 1200, "height": 900,
+                "media_key": key,
+                "type": "photo",
+                "url": f"{self.api_base}/media/{key}.jpg",
+                "width": 1200,
+                "height": 900,
             }
             tweet["attachments"] = {"media_keys": [key]}
         if video:
             key = f"7_{tweet_id}"
             self.media[key] = {
-                "media_key": key, "type": "video", "width": 720, "height": 1280,
+                "media_key": key,
+                "type": "video",
+                "width": 720,
+                "height": 1280,
                 "preview_image_url": f"{self.api_base}/media/{key}_thumb.jpg",
             }
             tweet.setdefault("attachments", {"media_keys": []})["media_keys"].append(key)
@@ -178,7 +188,10 @@ class FakeXApi:
     def dm(self, account: str, sender: str, text: str) -> dict[str, Any]:
         event_id = self.next_id()
         event = {
-            "id": event_id, "event_type": "MessageCreate", "text": text, "sender_id": sender,
+            "id": event_id,
+            "event_type": "MessageCreate",
+            "text": text,
+            "sender_id": sender,
             "dm_conversation_id": _conversation(account, sender),
             "created_at": snowflake_time(event_id),
         }
@@ -202,9 +215,12 @@ class FakeXApi:
         query = request.query
         size = int(query.get("max_results", "10"))
         if not 5 <= size <= 100:
-            return self._problem("mentions", 400, "Invalid Request",
-                                 f"The `max_results` query parameter value [{size}] is not "
-                                 "between 5 and 100")
+            return self._problem(
+                "mentions",
+                400,
+                "Invalid Request",
+                f"The `max_results` query parameter value [{size}] is not between 5 and 100",
+            )
         ids = sorted(self.mentions.get(request.match_info["id"], []), key=lambda i: -int(i))
         if "since_id" in query:
             ids = [i for i in ids if int(i) > int(query["since_id"])]
@@ -244,13 +260,20 @@ class FakeXApi:
         text = str(body.get("text") or "")
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and reply_to not in self.tweets:
-            return self._problem("tweet_create", 403, "Forbidden",
-                                 "You attempted to reply to a Tweet that is deleted or not "
-                                 "visible to you.")
+            return self._problem(
+                "tweet_create",
+                403,
+                "Forbidden",
+                "You attempted to reply to a Tweet that is deleted or not visible to you.",
+            )
         ours = [t["text"] for t in self.tweets.values() if t.get("author_id") == self.me]
         if text in ours:
-            return self._problem("tweet_create", 403, "Forbidden",
-                                 "You are not allowed to create a Tweet with duplicate content.")
+            return self._problem(
+                "tweet_create",
+                403,
+                "Forbidden",
+                "You are not allowed to create a Tweet with duplicate content.",
+            )
         tweet_id = self.next_id()
         tweet = {"id": tweet_id, "text": text, "author_id": self.me, "conversation_id": tweet_id}
         if reply_to is not None:
@@ -269,8 +292,12 @@ class FakeXApi:
             return refused
         recipient = request.match_info["id"]
         if recipient in self.blocked_dm_recipients:
-            return self._problem("dm_send", 403, "Forbidden",
-                                 "You are not permitted to send Direct Messages to this user.")
+            return self._problem(
+                "dm_send",
+                403,
+                "Forbidden",
+                "You are not permitted to send Direct Messages to this user.",
+            )
         event_id = self.next_id()
         values = {"dm_conversation_id": _conversation(self.me, recipient), "dm_event_id": event_id}
         data = {k: values[k] for k in self.recorded.created_dm or values}  # as recorded
@@ -309,7 +336,9 @@ class FakeXApi:
             return self._problem(route, 401, "Unauthorized", "Unauthorized")
         if user_only and auth != "oauth1":
             return self._problem(
-                route, 403, "Unsupported Authentication",
+                route,
+                403,
+                "Unsupported Authentication",
                 "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint. "
                 "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User "
                 "Context].",
@@ -334,12 +363,16 @@ class FakeXApi:
 
     def _answer(self, route: str, body: Any, status: int = 200) -> web.Response:
         return web.Response(
-            status=status, text=json.dumps(body), headers=self._headers(route),
-            content_type="application/json", charset="utf-8",
+            status=status,
+            text=json.dumps(body),
+            headers=self._headers(route),
+            content_type="application/json",
+            charset="utf-8",
         )
 
-    def _problem(self, route: str, status: int, title: str, detail: str,
-                 kind: str = "about:blank") -> web.Response:
+    def _problem(
+        self, route: str, status: int, title: str, detail: str, kind: str = "about:blank"
+    ) -> web.Response:
         return self._answer(route, problem(status, title, detail, kind), status)
 
     def _tweet_view(self, tweet: dict[str, Any], query: Any) -> dict[str, Any]:
@@ -353,8 +386,11 @@ class FakeXApi:
     ) -> dict[str, Any]:
         if not data:
             return {"meta": {"result_count": 0}}
-        meta: dict[str, Any] = {"result_count": len(data), "newest_id": ids[0],
-                                "oldest_id": ids[-1]}
+        meta: dict[str, Any] = {
+            "result_count": len(data),
+            "newest_id": ids[0],
+            "oldest_id": ids[-1],
+        }
         if token:
             meta["next_token"] = token
         body: dict[str, Any] = {"data": data}
@@ -381,8 +417,9 @@ class FakeXApi:
             keys = [k for i in items for k in (i.get("attachments") or {}).get("media_keys", [])]
             media = [self.media[k] for k in keys if k in self.media]
             if media:
-                includes["media"] = [{k: v for k, v in m.items() if k in media_fields}
-                                     for m in media]
+                includes["media"] = [
+                    {k: v for k, v in m.items() if k in media_fields} for m in media
+                ]
         if "referenced_tweets.id" in expansions:
             refs = [r["id"] for i in items for r in i.get("referenced_tweets", [])]
             tweets = [self._tweet_view(self.tweets[r], query) for r in refs if r in self.tweets]

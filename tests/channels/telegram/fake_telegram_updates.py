@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from fakes.telegram_api import BotApiError, Call, FakeTelegramBotApi
+from fake_telegram_api import BotApiError, Call, FakeTelegramBotApi
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -82,7 +82,8 @@ class TelegramUpdates:
     async def _get_updates(self, call: Call) -> list[dict[str, Any]]:
         if self.webhook_url:
             raise BotApiError(
-                409, "Conflict: can't use getUpdates method while webhook is active; use "
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
                 "deleteWebhook to delete the webhook first",
             )
         offset = int(call.params.get("offset") or 0)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 if TYPE_CHECKING:
-    from fakes.whatsapp_cloud import Failure
+    from fake_whatsapp_cloud import Failure
 
 
 def webhook_bytes(payload: Mapping[str, Any]) -> bytes:
@@ -87,7 +87,7 @@ def status_webhook(
 
 # The phone_number_id our test configs use, and our own recorded and hand-made bodies.
 OUR_ACCOUNT = "106540352242922"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def webhook_cases(corpus: Path, fixtures: Path) -> dict[str, bytes]:

@@ -26,8 +26,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from fakes.local_server import serve_locally
-from fakes.meta_graph_query import (
+from fake_meta_graph_query import (
     decode_cursor,
     encode_cursor,
     parse_fields,
@@ -35,6 +34,7 @@ from fakes.meta_graph_query import (
     select_fields,
     time_of,
 )
+from support.local_server import serve_locally
 
 VERSION = "v23.0"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"

@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from fakes.local_server import serve_locally
-from fakes.whatsapp_webhooks import post_webhook, status_webhook
+from fake_whatsapp_webhooks import post_webhook, status_webhook
+from support.local_server import serve_locally
 
 VERSION = "v23.0"
 

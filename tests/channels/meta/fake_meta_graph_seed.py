@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fakes.meta_graph import FakeGraph
+from fake_meta_graph import FakeGraph
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FB_PAGE, FB_PAGE_NAME = "2121008874780932", "MyLife"  # the Page of the corpus' Messenger data
 IG_PAGE, IG_ACCOUNT, IG_USERNAME = "105577558833221", "17841406338772941", "laporbup.pati"
 STEP = timedelta(minutes=20)

@@ -10,7 +10,7 @@ field), answered with {"ok": true, "result": ...} or {"ok": false, "error_code":
 Methods live in one dispatch table, `self.methods` (name -> handler); a test or another module
 adds a method by putting a handler there. A handler takes a `Call` and returns the `result`
 object, or raises `BotApiError`. The incoming side (update queue, getUpdates, setWebhook and
-webhook delivery, getFile) is added that way by `fakes.telegram_updates.TelegramUpdates`.
+webhook delivery, getFile) is added that way by `fake_telegram_updates.TelegramUpdates`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.local_server import serve_locally
+from support.local_server import serve_locally
 
 BOT_ID = 7000000001
 BOT_USERNAME = "kanal_test_bot"
@@ -300,7 +300,9 @@ class FakeTelegramBotApi:
         if reply and "message_id" in reply:
             # Telegram answers with the whole replied-to message; PTB needs at least its date.
             message["reply_to_message"] = {
-                "message_id": reply["message_id"], "chat": chat, "date": message["date"]
+                "message_id": reply["message_id"],
+                "chat": chat,
+                "date": message["date"],
             }
         return message
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mails import deep_mail, header_injection_mail, wide_mail
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures" / "email").glob("*.eml"))
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.eml"))
 
 # Header values a careless or hostile sender writes.
 _HOSTILE_VALUES = [
@@ -17,22 +17,42 @@ _HOSTILE_VALUES = [
     b"=?x-unknown?q?abc?= <charset@example.com>",
     b"=?utf-8?q?=00=00nul?= <nul@example.com>",
     b"\x00\xff\xfe <bytes@example.com>",
-    b"\"unterminated <quote@example.com>",
+    b'"unterminated <quote@example.com>',
     b"a@b@c, <<<>>>, ;;;, :::",
     b"=?utf-8?b?!!!notbase64?= <b64@example.com>",
     b"x" * 5000 + b" <long@example.com>",
     b"",
 ]
 _HEADERS = [
-    b"From", b"Sender", b"Reply-To", b"Return-Path", b"Subject", b"Message-ID", b"In-Reply-To",
-    b"References", b"Date", b"Content-Type", b"Content-Transfer-Encoding", b"Auto-Submitted",
-    b"Content-Disposition", b"Content-ID", b"Precedence",
+    b"From",
+    b"Sender",
+    b"Reply-To",
+    b"Return-Path",
+    b"Subject",
+    b"Message-ID",
+    b"In-Reply-To",
+    b"References",
+    b"Date",
+    b"Content-Type",
+    b"Content-Transfer-Encoding",
+    b"Auto-Submitted",
+    b"Content-Disposition",
+    b"Content-ID",
+    b"Precedence",
 ]
 _CONTENT_TYPES = [
-    b"multipart/mixed", b"multipart/mixed; boundary=", b"multipart/report; report-type*=''%ff",
-    b"text/plain; charset=\"x-bogus\"", b"text/plain; charset=utf-7", b"text/html; charset=utf-16",
-    b"message/rfc822", b"message/delivery-status", b"application/octet-stream; name*=utf-8''%ff%fe",
-    b"image/\xff\x00", b"multipart/alternative; boundary=\"\"", b"text/plain; charset=\"\xff\"",
+    b"multipart/mixed",
+    b"multipart/mixed; boundary=",
+    b"multipart/report; report-type*=''%ff",
+    b'text/plain; charset="x-bogus"',
+    b"text/plain; charset=utf-7",
+    b"text/html; charset=utf-16",
+    b"message/rfc822",
+    b"message/delivery-status",
+    b"application/octet-stream; name*=utf-8''%ff%fe",
+    b"image/\xff\x00",
+    b'multipart/alternative; boundary=""',
+    b'text/plain; charset="\xff"',
     b"multipart/report; report-type=\xff\xfe; boundary=x",
 ]
 
@@ -50,8 +70,18 @@ def _truncate(rng: random.Random, raw: bytes) -> bytes:
 
 def _insert(rng: random.Random, raw: bytes) -> bytes:
     at = rng.randrange(len(raw) + 1)
-    junk = rng.choice([b"\x00", b"\r", b"\n\n", b"\r\n\r\n", b"--", b"=?", b"\xed\xa0\x80",
-                       bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))])
+    junk = rng.choice(
+        [
+            b"\x00",
+            b"\r",
+            b"\n\n",
+            b"\r\n\r\n",
+            b"--",
+            b"=?",
+            b"\xed\xa0\x80",
+            bytes(rng.randrange(256) for _ in range(rng.randint(1, 64))),
+        ]
+    )
     return raw[:at] + junk + raw[at:]
 
 
@@ -87,7 +117,13 @@ def _line_endings(rng: random.Random, raw: bytes) -> bytes:
 
 
 MUTATIONS: list[Callable[[random.Random, bytes], bytes]] = [
-    _flip, _truncate, _insert, _header, _duplicate, _nest, _line_endings,
+    _flip,
+    _truncate,
+    _insert,
+    _header,
+    _duplicate,
+    _nest,
+    _line_endings,
 ]
 
 

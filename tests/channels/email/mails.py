@@ -59,11 +59,13 @@ def large_attachment_mail(size: int, seed: int = 15) -> bytes:
     """A short text and a JPEG-labelled attachment of `size` random bytes, base64 encoded."""
     data = random.Random(seed).randbytes(size)
     encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
-    return b"".join([
-        HEAD,
-        b'Content-Type: multipart/mixed; boundary="g"\r\n\r\n--g\r\n',
-        b"Content-Type: text/plain\r\n\r\nfoto\r\n--g\r\n",
-        b'Content-Type: image/jpeg; name="a.jpg"\r\nContent-Transfer-Encoding: base64\r\n\r\n',
-        encoded,
-        b"--g--\r\n",
-    ])
+    return b"".join(
+        [
+            HEAD,
+            b'Content-Type: multipart/mixed; boundary="g"\r\n\r\n--g\r\n',
+            b"Content-Type: text/plain\r\n\r\nfoto\r\n--g\r\n",
+            b'Content-Type: image/jpeg; name="a.jpg"\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+            encoded,
+            b"--g--\r\n",
+        ]
+    )
