@@ -25,6 +25,7 @@ from runtime import Runtime, build_runtime
 from settings import ConfigError, parse_settings
 from store.db import Database
 from store.models import Message, Ticket
+from support.paths import fixtures_of
 from support.waiting import until
 from triage.action_requests import Reply
 
@@ -32,7 +33,7 @@ APP_SECRET = "metrics-app-secret"
 TOKEN = "scrape-token-0123456789abcdef"
 REPORT = json.loads((FIXTURES / "text__indonesian_unicode.json").read_text(encoding="utf-8"))
 WEBHOOK = "/webhooks/whatsapp"
-TELEGRAM_FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
+TELEGRAM_FIXTURES = fixtures_of("telegram")
 PROXY = {"trusted_proxies": ["127.0.0.1"]}
 T = TypeVar("T")
 
