@@ -379,4 +379,16 @@ class ChannelHealthState(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
+class LearnedModel(SQLModel, table=True):
+    """A model triage learned from the operators' decisions (triage/learning.py), stored here so
+    every process of one database reads the same one; the retrain job replaces it whole."""
+
+    __tablename__ = "learned_models"
+
+    name: str = Field(primary_key=True, max_length=40)
+    trained_at: datetime = _when()
+    examples: int = 0
+    payload: dict[str, Any] = _json(default_factory=dict)
+
+
 ALL_TABLES = SQLModel.metadata
