@@ -95,7 +95,9 @@ def check(
     return Checked(reports, problems, warnings)
 
 
-def _report(row: SheetRow, mapping: Mapping, tz: tzinfo) -> tuple[LaporReport, list[str], list[str]]:
+def _report(
+    row: SheetRow, mapping: Mapping, tz: tzinfo
+) -> tuple[LaporReport, list[str], list[str]]:
     value = {name: _text(v) for name, v in row.values.items()}
     for name in col.REQUIRED:
         if not value.get(name):

@@ -386,6 +386,8 @@ class LearnedModel(SQLModel, table=True):
     __tablename__ = "learned_models"
 
     name: str = Field(primary_key=True, max_length=40)
+    # One more at every retrain: what a process compares to know its copy is stale.
+    generation: int = 0
     trained_at: datetime = _when()
     examples: int = 0
     payload: dict[str, Any] = _json(default_factory=dict)

@@ -11,7 +11,6 @@ finds them; `ModelCache` reloads them when a newer one is stored.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -74,42 +73,40 @@ def retrain(db: Database, now: datetime) -> int:
         row = session.get(LearnedModel, MODEL_NAME)
         if row is None:
             row = LearnedModel(name=MODEL_NAME, trained_at=now)
+        row.generation += 1
         row.trained_at, row.examples, row.payload = now, examples, payload
         session.add(row)
     return examples
 
 
-def load(db: Database) -> tuple[datetime | None, LearnedModels]:
+def load(db: Database) -> tuple[int, LearnedModels]:
+    """The stored models and their generation (0: none stored yet)."""
     with db.read() as session:
         row = session.get(LearnedModel, MODEL_NAME)
     if row is None:
-        return None, LearnedModels.empty()
+        return 0, LearnedModels.empty()
     payload = row.payload
-    return row.trained_at, LearnedModels(
+    return row.generation, LearnedModels(
         TextModel.from_json(payload.get("category", {})),
         TextModel.from_json(payload.get("opd", {})),
     )
 
 
 class ModelCache:
-    """The stored models as one process uses them: looked up at most every `check_every`
-    seconds, reloaded only when the retrain stored a newer one."""
+    """The stored models as one process uses them: their time is looked up once per
+    assessment batch (one primary-key read, small beside the batch's own queries), and they are
+    reloaded only when the retrain stored newer ones."""
 
-    def __init__(
-        self, db: Database, categories: Sequence[CategoryConfig], check_every: float = 60.0
-    ) -> None:
+    def __init__(self, db: Database, categories: Sequence[CategoryConfig]) -> None:
         self.db = db
         self.categories = list(categories)
-        self.check_every = check_every
-        self._checked = float("-inf")
-        self._trained_at: datetime | None = None
+        self._generation = 0
         self._models = LearnedModels.empty()
         self._suggesters: dict[int, BlendedSuggester] = {}
 
     def suggester(self, keywords: Suggester) -> BlendedSuggester:
         """The keyword suggester with the current models mixed in."""
-        if time.monotonic() - self._checked >= self.check_every:
-            self._refresh()
+        self._refresh()
         key = id(keywords)
         cached = self._suggesters.get(key)
         if cached is None or cached.models is not self._models:
@@ -119,12 +116,11 @@ class ModelCache:
 
     def _refresh(self) -> None:
         with self.db.engine.connect() as conn:
-            trained_at = conn.execute(
-                select(MODELS.c.trained_at).where(MODELS.c.name == MODEL_NAME)
+            generation = conn.execute(
+                select(MODELS.c.generation).where(MODELS.c.name == MODEL_NAME)
             ).scalar()
-        self._checked = time.monotonic()
-        if trained_at is not None and trained_at != self._trained_at:
-            self._trained_at, self._models = load(self.db)
+        if generation is not None and generation != self._generation:
+            self._generation, self._models = load(self.db)
 
 
 def _first_texts(conn: Connection, ticket_ids: list[int]) -> dict[int, str]:

@@ -24,6 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "learned_models",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
         sa.Column("trained_at", store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("examples", sa.Integer(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
