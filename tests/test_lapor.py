@@ -22,6 +22,7 @@ from lapor.records import LaporReport
 from notifier.render import labels
 from store.db import Database
 from store.models import LearnedModel, Message, Reporter, Ticket, TicketEvent
+from store.stats import period_stats
 from triage.config import CategoryConfig
 from triage.evaluate import evaluate
 
@@ -162,6 +163,13 @@ def test_import_stores_history_once_without_hidden_identities(
             select(Message).where(Message.ticket_id == stored["LAPOR-4810007"][0].id)
         ).one()
         assert multiline.text == "Tetangga bakar sampah tiap sore,\nasapnya masuk rumah"
+        figures = period_stats(
+            session, datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)
+        )
+        assert figures["received"] == {"total": 12, "by_channel": {"lapor": 12}}
+        assert figures["by_category"] == {
+            "jalan": 4, "sampah": 3, "kesehatan": 3, "air": 1, "adminduk": 1,
+        }  # fmt: skip
         model = session.get(LearnedModel, "suggestions")
         assert model is not None and model.examples == 24  # 12 categories and 12 offices
     db.dispose()
