@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import uvloop
@@ -18,8 +18,10 @@ from aiohttp import web
 
 import lapor.commands as lapor_commands
 import settings as config_schema
-from redaction import configured_secrets, protect_logs
+from observability.logs import TEXT_FORMAT, configure_logging
+from redaction import configured_secrets
 from runtime import Runtime, build_runtime
+from serving import announced, browse_url, serving_urls
 from store import migrate
 from store.db import Database
 from store.users import (
@@ -39,20 +41,20 @@ log = logging.getLogger("kanal")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=args.log_level, format=TEXT_FORMAT)
     # Neither says anything an admin needs at INFO (every job run, every migration step).
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        settings = config_schema.load_settings(args.config)
+        # Only the commands that start channels need their secrets (the others count a
+        # channel without them as off).
+        settings = config_schema.load_settings(args.config, start_channels=args.starts_channels)
     except config_schema.ConfigError as exc:
         print(f"Kanal cannot start: {len(exc.problems)} problem(s) in the config", file=sys.stderr)
         print(exc, file=sys.stderr)
         return 2
     # Before anything runs: no token, app secret or password may reach a log line.
-    protect_logs(configured_secrets(settings))
+    configure_logging(settings.logging.format, configured_secrets(settings))
     base = args.config.resolve().parent
     return args.handler(args, settings, base)
 
@@ -66,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         default="INFO",
         help="how much to log (default INFO); configured secrets are masked at every level",
     )
+    parser.set_defaults(starts_channels=False)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web app, webhooks, pollers and sweeps")
@@ -77,10 +80,10 @@ def _parser() -> argparse.ArgumentParser:
         default="uvloop",
         help="the event loop: uvloop (default) or the standard library's asyncio loop",
     )
-    serve.set_defaults(handler=cmd_serve)
+    serve.set_defaults(handler=cmd_serve, starts_channels=True)
 
     check = commands.add_parser("check-config", help="validate and print the effective config")
-    check.set_defaults(handler=cmd_check_config)
+    check.set_defaults(handler=cmd_check_config, starts_channels=True)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -117,7 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.set_defaults(handler=cmd_simulate)
 
     digest = commands.add_parser("digest", help="print (or send) the supervisors' daily digest")
-    digest.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default: yesterday)")
+    digest.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        help="YYYY-MM-DD (default: today so far; with --send, yesterday, as the morning's mail)",
+    )
     digest.add_argument("--format", choices=["text", "html", "json"], default="text")
     digest.add_argument("--send", action="store_true", help="send it to [[notifier.recipient]]")
     digest.set_defaults(handler=cmd_digest)
@@ -154,15 +161,16 @@ def cmd_serve(args: argparse.Namespace, settings: config_schema.Settings, base: 
         db.dialect,
         ", ".join(runtime.channel_names()) or "none enabled",
     )
-    web.run_app(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=10,
-        loop=_event_loop(args.loop),
-    )
+    with announced(runtime.data_dir, settings.server.host, settings.server.port):
+        web.run_app(
+            app,
+            host=settings.server.host,
+            port=settings.server.port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=10,
+            loop=_event_loop(args.loop),
+        )
     return 0
 
 
@@ -260,24 +268,36 @@ def cmd_token_revoke(args: argparse.Namespace, settings: config_schema.Settings,
 
 
 def cmd_simulate(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    from channels.simulated.channel import NAME as SIMULATED
     from channels.simulated.reports import sample_reports
 
+    if not getattr(settings.channels, SIMULATED).enabled:
+        print(
+            f"note: [channels.{SIMULATED}] is off, so replies to these reports wait unsent; "
+            "set enabled = true there to see them delivered on /demo/outbox",
+            file=sys.stderr,
+        )
     db = _database(settings, base, migrate_sqlite=True)
     runtime = build_runtime(settings, base, db)
 
     async def feed() -> int:
         async with _running_intake(runtime):
             reports = sample_reports(
-                args.count, now=runtime.clock(), seed=args.seed, data_dir=runtime.data_dir
+                args.count,
+                now=runtime.clock(),
+                seed=args.seed,
+                data_dir=runtime.data_dir,
+                channel=SIMULATED,
             )
             results = await asyncio.gather(*(runtime.intake.submit([r]) for r in reports))
             return sum(r.stored for r in results)
 
     stored = asyncio.run(feed())
-    print(
-        f"{stored} sample reports stored; open http://{settings.server.host}:"
-        f"{settings.server.port}/ to see them"
-    )
+    # The address `serve` really listens on (it may have been given --port), else the config's.
+    urls = serving_urls(runtime.data_dir) or [
+        browse_url(settings.server.host, settings.server.port)
+    ]
+    print(f"{stored} sample reports stored; open {' or '.join(urls)} to see them")
     return 0
 
 
@@ -287,12 +307,21 @@ def cmd_digest(args: argparse.Namespace, settings: config_schema.Settings, base:
     db = _database(settings, base, migrate_sqlite=True)
     notifier = build_runtime(settings, base, db).notifier
     assert notifier is not None
-    day = args.date or default_day(utc_now(), settings.region.tz)
+    now = utc_now()
+    # A preview shows today so far (on day one, yesterday is empty); a sent digest is the
+    # morning's, about yesterday, and is made once per day.
+    day = args.date or (
+        default_day(now, settings.region.tz) if args.send else _today(now, settings)
+    )
     digest = notifier.build(day)
+    if not digest.day_figures["received"]["total"]:
+        print(f"no report was received on {day}; the month's figures follow", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(digest.as_json(), indent=2, ensure_ascii=False))
     else:
-        subject, payload = notifier.digest_content(digest, settings.notifier.locale)
+        subject, payload = notifier.digest_content(
+            digest, settings.notifier.locale, inline_chart=True
+        )
         print(payload["html"] if args.format == "html" else f"{subject}\n\n{payload['text']}")
     if not args.send:
         return 0
@@ -309,6 +338,10 @@ def cmd_digest(args: argparse.Namespace, settings: config_schema.Settings, base:
     sent = asyncio.run(deliver())
     print(f"{queued} queued, {sent} sent", file=sys.stderr)
     return 0
+
+
+def _today(now: datetime, settings: config_schema.Settings) -> date:
+    return now.astimezone(settings.region.tz).date()
 
 
 @contextlib.asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,13 +16,18 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 
-from channels.base import Channel, ChannelHealth, ListensAndPolls
+from channels.base import Channel, ChannelHealth, IntakeSink, ListensAndPolls
 from channels.registry import channel_spec
+from channels.simulated.channel import NAME as SIMULATED
 from channels.spec import ChannelContext
 from inbox.app import build_app
 from inbox.context import InboxServices
 from inbox.proxies import networks
 from notifier.service import Notifier
+from observability.collectors import DatabaseGauges, Leaders
+from observability.context import bound
+from observability.http import metrics_handler, observe
+from observability.metrics import Metrics, PollerHealth
 from settings import Settings
 from store.db import Database
 from store.jobs import claim_run, period_of
@@ -62,6 +68,7 @@ class Runtime:
     sweeps: Sweeps
     channels: dict[str, Channel] = field(default_factory=dict)
     notifier: Notifier | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def data_dir(self) -> Path:
@@ -73,12 +80,20 @@ class Runtime:
     async def web_app(self) -> web.Application:
         """Built inside the running loop, so the shared HTTP session belongs to it."""
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-        health = self.notifier.health if self.notifier is not None else None
+        health = PollerHealth(
+            self.metrics, self.notifier.health if self.notifier is not None else None
+        )
         for name in self.channel_names():
             self.channels[name] = build_channel(
                 name, self.settings, self.data_dir, http, self.clock, health
             )
         routes = [route for channel in self.channels.values() for route in channel.routes()]
+        webhook_channels = {
+            route.path: name
+            for name, channel in self.channels.items()
+            for route in channel.routes()
+            if isinstance(route, web.RouteDef)
+        }
         services = InboxServices(
             db=self.db,
             actions=self.actions,
@@ -87,6 +102,7 @@ class Runtime:
             opds=list(self.settings.opd),
             data_dir=self.data_dir,
             trusted_proxies=networks(self.settings.server.trusted_proxies),
+            demo=SIMULATED in self.channels,
         )
 
         scheduler = self._scheduler()
@@ -118,7 +134,12 @@ class Runtime:
             await http.close()
             self.db.dispose()
 
-        return build_app(services, webhook_routes=routes, contexts=[lifecycle])
+        app = build_app(services, webhook_routes=routes, contexts=[lifecycle])
+        app.middlewares.append(observe(self.metrics, webhook_channels))
+        self.metrics.watch_leaders(Leaders(leaders))
+        if self.settings.metrics.enabled:
+            app.router.add_get("/metrics", metrics_handler(self.metrics, self.settings.metrics))
+        return app
 
     def _leaders(self, scheduler: AsyncIOScheduler) -> list[Leadership]:
         """Pollers and the scheduler run in one process at a time (see store/leadership.py)."""
@@ -134,9 +155,11 @@ class Runtime:
         for name, channel in self.channels.items():
             if isinstance(channel, ListensAndPolls):
                 # Its webhook half runs everywhere (lifecycle); only the poller is a singleton.
-                start, stop = self._poller_half(channel)
+                start = self._poller(name, channel.account, channel.start_polling)
+                stop = self._stopped(name, channel.account, channel.stop_polling)
             elif not channel.routes():
-                start, stop = self._whole(channel), channel.stop
+                start = self._poller(name, channel.account, channel.start)
+                stop = self._stopped(name, channel.account, channel.stop)
             else:
                 continue
             leaders.append(
@@ -146,23 +169,30 @@ class Runtime:
             )
         return leaders
 
-    def _whole(self, channel: Channel) -> Callable[[], Awaitable[None]]:
-        async def start() -> None:
-            await channel.start(self.intake)
+    def _poller(
+        self, name: str, account: str, start: Callable[[IntakeSink], Awaitable[None]]
+    ) -> Callable[[], Awaitable[None]]:
+        """A poller's start as its leadership calls it, seen by the metrics and the logs."""
 
-        return start
+        async def started() -> None:
+            with bound(channel=name):  # the poller's tasks inherit it for their log lines
+                await start(self.intake)
+            self.metrics.poller_started(name, account)
 
-    def _poller_half(
-        self, channel: ListensAndPolls
-    ) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
-        async def start() -> None:
-            await channel.start_polling(self.intake)
+        return started
 
-        return start, channel.stop_polling
+    def _stopped(
+        self, name: str, account: str, stop: Callable[[], Awaitable[None]]
+    ) -> Callable[[], Awaitable[None]]:
+        async def stopped() -> None:
+            await stop()
+            self.metrics.poller_stopped(name, account)
+
+        return stopped
 
     def _scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.settings.region.tz)
-        interval = self.settings.triage.sweep_interval.total_seconds()
+        interval = self.settings.triage.sweep_every.total_seconds()
 
         async def sweep() -> None:
             try:
@@ -173,7 +203,11 @@ class Runtime:
                     period_of(self.clock(), interval),
                     self.clock(),
                 ):
+                    started = time.perf_counter()
                     await asyncio.to_thread(self.sweeps.run)
+                    self.metrics.sweep_duration.labels("triage").observe(
+                        time.perf_counter() - started
+                    )
             except DBAPIError as exc:
                 log.warning("sweep skipped, database not reachable: %s", exc.orig or exc)
 
@@ -223,7 +257,11 @@ class Runtime:
 
         async def notify() -> None:
             try:
+                started = time.perf_counter()
                 await notifier.tick()
+                self.metrics.sweep_duration.labels("notifier").observe(
+                    time.perf_counter() - started
+                )
             except DBAPIError as exc:
                 log.warning("notifier skipped, database not reachable: %s", exc.orig or exc)
 
@@ -248,7 +286,9 @@ def build_runtime(
     data_dir = settings.data_path(base)
     data_dir.mkdir(parents=True, exist_ok=True)
     channels: dict[str, Channel] = {}
-    outbox = OutboxWorker(db, channels, clock)
+    metrics = Metrics()
+    metrics.registry.register(DatabaseGauges(db, clock))
+    outbox = OutboxWorker(db, channels, clock, metrics=metrics)
     calendar = WorkCalendar.from_config(settings.triage, settings.region.timezone)
     hinter = Hinter.from_config(
         settings.triage, settings.category, settings.jurisdiction, settings.region.name, base
@@ -262,6 +302,7 @@ def build_runtime(
             db, hinter, clock, models=ModelCache(db, settings.category)
         ).assess,
         verify_due=lambda arrived: calendar.due(arrived, settings.triage.verify_within),
+        metrics=metrics,
     )
     rules = TriageRules(
         calendar=calendar,
@@ -282,5 +323,15 @@ def build_runtime(
         categories=list(settings.category),
     )
     return Runtime(
-        settings, base, db, clock, intake, actions, outbox, sweeps, channels, notifier=notifier
+        settings,
+        base,
+        db,
+        clock,
+        intake,
+        actions,
+        outbox,
+        sweeps,
+        channels,
+        notifier=notifier,
+        metrics=metrics,
     )

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -24,6 +25,7 @@ from pydantic import (
 from channels.registry import CHANNELS
 from durations import Duration
 from notifier.config import NotifierConfig
+from observability.config import LoggingConfig, MetricsConfig
 from redaction import MASK, mask_url
 from triage.config import (
     CategoryConfig,
@@ -32,6 +34,7 @@ from triage.config import (
     TriageConfig,
     config_problems,
 )
+from triage.gazetteer import Gazetteer
 
 ENV_PREFIX = "env:"
 
@@ -82,9 +85,33 @@ class DatabaseConfig(_Strict):
 
 
 class RegionConfig(_Strict):
+    """The kabupaten/kota Kanal serves, chosen in the national gazetteer by its Kemendagri
+    `code` ("33.18") or its exact `name` ("Kabupaten Pati"); with a code the name follows."""
+
+    code: str | None = None
     name: str = "Kabupaten Pati"
     timezone: str = "Asia/Jakarta"
     ticket_prefix: str = Field(default="LBP", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, code: str | None) -> str | None:
+        return None if code is None else Gazetteer.national().region(code=code).code
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, name: str, info: ValidationInfo) -> str:
+        # A wrong code is not in info.data: its own message is enough.
+        return Gazetteer.national().region(code=info.data.get("code"), name=name).name
+
+    @model_validator(mode="after")
+    def _name_of_code(self) -> RegionConfig:
+        # A code alone names the region; the name, when given, was checked against it.
+        if self.code is not None and "name" not in self.model_fields_set:
+            self.name = Gazetteer.national().region(code=self.code).name
+        elif self.code is None:
+            self.code = Gazetteer.national().region(name=self.name).code
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -112,18 +139,20 @@ class Settings(_Strict):
     data_dir: Path = Path("./data")
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
-    region: RegionConfig = RegionConfig()
+    region: RegionConfig = Field(default_factory=RegionConfig)
     channels: ChannelsConfig = ChannelsConfig()
     triage: TriageConfig = TriageConfig()
     opd: list[OpdConfig] = []
     category: list[CategoryConfig] = []
     jurisdiction: JurisdictionConfig = JurisdictionConfig()
     notifier: NotifierConfig = NotifierConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")
     def _tables_agree(self) -> Settings:
         # One "key: message" line per problem; parse_settings splits them back into lines.
-        problems = config_problems(self.opd, self.category, self.jurisdiction)
+        problems = config_problems(self.opd, self.category)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -170,7 +199,35 @@ def _needed(problem: str, document: dict[str, Any]) -> bool:
     return True
 
 
-def parse_settings(document: dict[str, Any], path: Path) -> Settings:
+def _without_unusable_channels(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with every enabled channel that lacks a secret (or another value it needs
+    when enabled) switched off: a command that starts no channel must not need their secrets.
+    The tables' shape (unknown keys, types) is still checked."""
+    tables = document.get("channels")
+    if not isinstance(tables, dict):
+        return document
+    kept = dict(tables)
+    for name, table in tables.items():
+        if not (isinstance(table, dict) and table.get("enabled") and name in CHANNELS):
+            continue
+        env_problems: list[str] = []
+        resolved = _resolve_env(table, f"channels.{name}", env_problems)
+        try:
+            CHANNELS[name].config.model_validate(resolved)
+        except ValidationError:
+            env_problems.append("invalid")
+        if env_problems:
+            kept[name] = {**table, "enabled": False}
+    return {**document, "channels": kept}
+
+
+def parse_settings(
+    document: dict[str, Any], path: Path, *, start_channels: bool = True
+) -> Settings:
+    """Validate a config document. With `start_channels=False` (every command but `serve` and
+    `check-config`), a channel missing its secrets counts as off instead of an error."""
+    if not start_channels:
+        document = _without_unusable_channels(document)
     env_problems: list[str] = []
     resolved = _resolve_env(document, "", env_problems)
     problems = [problem for problem in env_problems if _needed(problem, document)]
@@ -191,15 +248,16 @@ def parse_settings(document: dict[str, Any], path: Path) -> Settings:
     return settings
 
 
-def load_settings(path: Path) -> Settings:
-    """Read and validate config.toml, raising ConfigError with every mistake found."""
+def load_settings(path: Path, *, start_channels: bool = True) -> Settings:
+    """Read and validate config.toml, raising ConfigError with every mistake found (see
+    parse_settings for `start_channels`)."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(path, ["file not found"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from exc
-    return parse_settings(document, path)
+    return parse_settings(document, path, start_channels=start_channels)
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:

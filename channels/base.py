@@ -233,7 +233,9 @@ class SendResult:
 
 
 class PlatformError(Exception):
-    """A platform call failed. `retryable` tells the outbox whether to try again."""
+    """A platform call failed. `retryable` tells the outbox whether to try again;
+    `retry_after` is the wait in seconds the platform named (HTTP Retry-After, a rate-limit
+    reset), which the outbox and the poll loop keep to instead of their own back-off."""
 
     def __init__(
         self,
@@ -266,7 +268,9 @@ class ChannelHealth(Protocol):
     """Where a channel says that an account stopped working (expired token, login refused,
     repeated platform errors) and that it works again; the notifier tells the admins once for
     each change. The runtime sets a channel's `health` attribute, when it has one, before
-    `start()`. Both calls are cheap and never block: call them on every outcome."""
+    `start()`. Both calls are cheap and never block: call `failing` on every failure and
+    `working` on every success, not only on a change (channels.polling.PollLoop does this for
+    every poller; an account polled by several loops works once all of them do)."""
 
     def failing(self, channel: str, account: str, reason: str) -> None: ...
 

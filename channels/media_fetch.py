@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 import aiohttp
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from channels.base import (
     Attachment,
@@ -28,6 +30,7 @@ from channels.base import (
     PendingMedia,
     PlatformError,
 )
+from channels.polling import Backoff, platform_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -148,48 +151,77 @@ class MediaFetcher:
         self._tasks.add(task)
         task.add_done_callback(lambda done: (self._tasks.discard(done), self._running.discard(key)))
 
+    def _retrying(self, retried: type[Exception]) -> AsyncRetrying:
+        """Up to `attempts` tries of one step, `retry_delay` doubling with jitter between them
+        (the poll loop's Backoff) plus any wait the platform named."""
+        backoff = Backoff(self.retry_delay, self.retry_delay * 2**self.attempts).strategy()
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            return (platform_retry_after(exc) or 0.0) + backoff(state) if exc else 0.0
+
+        def worth_retrying(exc: BaseException) -> bool:
+            return isinstance(exc, retried) and getattr(exc, "retryable", True)
+
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait,
+            retry=retry_if_exception(worth_retrying),
+            reraise=True,
+        )
+
     async def _fetch(self, sink: IntakeSink, message_id: str, attachment: Attachment) -> None:
         ref = str(attachment.media_ref)
-        error, wait = "no attempt made", 0.0
-        for attempt in range(self.attempts):
-            if attempt:
-                await asyncio.sleep(wait + self.retry_delay * 2 ** (attempt - 1))
+        tries = 0
+
+        async def attempt() -> StoredMedia:
+            nonlocal tries
+            tries += 1
             try:
                 async with self._slots:
-                    stored = await self.download(attachment, self.store)
-            except NotFetched as exc:
-                await self._record(sink, MediaResult(self.channel, message_id, ref, error=str(exc)))
-                return
+                    return await self.download(attachment, self.store)
+            except NotFetched:
+                raise
             except PlatformError as exc:
-                error, wait = str(exc), exc.retry_after or 0.0
-                self._log(logging.INFO, f"attempt {attempt + 1} failed", message_id, ref, error)
-                if not exc.retryable:
-                    break
-                continue
-            result = MediaResult(
-                channel=self.channel,
-                message_external_id=message_id,
-                media_ref=ref,
-                stored_path=stored.stored_path,
-                sha256=stored.sha256,
-                size=stored.size,
-                mime_type=stored.mime_type,
-            )
-            await self._record(sink, result)
+                self._log(logging.INFO, f"attempt {tries} failed", message_id, ref, exc)
+                raise
+
+        try:
+            stored = await self._retrying(PlatformError)(attempt)
+        except NotFetched as exc:
+            await self._record(sink, MediaResult(self.channel, message_id, ref, error=str(exc)))
             return
-        self._log(logging.WARNING, "not fetched", message_id, ref, error)
-        await self._record(sink, MediaResult(self.channel, message_id, ref, error=error))
+        except PlatformError as exc:
+            self._log(logging.WARNING, "not fetched", message_id, ref, exc)
+            await self._record(sink, MediaResult(self.channel, message_id, ref, error=str(exc)))
+            return
+        result = MediaResult(
+            channel=self.channel,
+            message_external_id=message_id,
+            media_ref=ref,
+            stored_path=stored.stored_path,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime_type=stored.mime_type,
+        )
+        await self._record(sink, result)
 
     async def _record(self, sink: IntakeSink, result: MediaResult) -> None:
         """Hand the result to intake, waiting out a short database outage."""
-        for attempt in range(self.attempts):
+        tries = 0
+
+        async def attempt() -> None:
+            nonlocal tries
+            tries += 1
             try:
                 await sink.record_media(result)
-                return
             except IntakeUnavailable as exc:
-                what = f"result not recorded (try {attempt + 1})"
+                what = f"result not recorded (try {tries})"
                 self._log(logging.WARNING, what, result.message_external_id, result.media_ref, exc)
-                await asyncio.sleep(self.retry_delay * 2**attempt)
+                raise
+
+        with contextlib.suppress(IntakeUnavailable):  # logged above; the download resumes later
+            await self._retrying(IntakeUnavailable)(attempt)
 
     def _log(self, level: int, what: str, message_id: str, ref: str, error: object) -> None:
         # A signed CDN link carries its permission in the query string: never log that part.
@@ -263,6 +295,7 @@ class MediaStore:
         stored_path = final.relative_to(self.data_dir).as_posix()
         return StoredMedia(stored_path, digest, size, mime_type)
 
+
 @asynccontextmanager
 async def http_get(
     http: aiohttp.ClientSession,
@@ -325,4 +358,3 @@ def _discard(handle: IO[bytes]) -> None:
         os.unlink(handle.name)
     except FileNotFoundError:
         pass
-

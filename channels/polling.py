@@ -1,20 +1,30 @@
-"""What every poller shares: batches stored so that one unstorable item never holds back others."""
+"""What every poller shares: batches stored so that one unstorable item never holds back
+others, and the loop that polls, backs off, reports health and follows leadership."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+# tenacity rather than stamina: its AsyncRetrying takes the sleep per instance (the loop's
+# seam for tests and for X's clock), while stamina switches waits off only process-wide.
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity.wait import wait_exponential, wait_random
 
 from channels.base import (
+    ChannelHealth,
     Cursor,
     DeliveryStatus,
     Inbound,
     IntakeResult,
     IntakeSink,
     IntakeUnavailable,
+    PlatformError,
     UnsupportedEvent,
 )
 
@@ -192,3 +202,282 @@ def _printable(text: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     return _printable(f"{type(exc).__name__}: {exc}")[:_MAX_REASON]
+
+
+# --- the loop every poller runs -------------------------------------------------------------
+
+
+class PollingHalted(Exception):
+    """Raised by a poll when nothing works until an operator acts (a revoked token): the loop
+    ends, reports the message as the account's failure and logs it once as an error."""
+
+
+class _Stopping(Exception):
+    """stop() was called while the loop rested: leave instead of polling once more."""
+
+
+def platform_retry_after(exc: BaseException) -> float | None:
+    """The wait a platform named (HTTP Retry-After, X's rate-limit reset, Graph's regain time)."""
+    return exc.retry_after if isinstance(exc, PlatformError) else None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class PollState:
+    """What a loop last did, for health checks and tests. `state` is idle (not started), ok,
+    failing, throttled (the platform named its wait) or stopped (needs the operator: `alert`)."""
+
+    state: str = "idle"
+    completed_polls: int = 0
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    retry_at: datetime | None = None  # no poll before this, by the loop's clock
+    alert: str | None = None
+
+    @property
+    def failing(self) -> bool:
+        return self.state in ("failing", "throttled")
+
+
+@dataclass
+class AccountHealth:
+    """Where the loops of one channel account report (channels.base.ChannelHealth): every
+    failure, and every success once no loop of the account is failing (X polls mentions and
+    DMs in a loop each; the account works only when both do). `target` is read on each report:
+    the runtime sets a channel's `health` after building it."""
+
+    channel: str
+    account: str
+    target: Callable[[], ChannelHealth | None]
+    _failing: set[str] = field(default_factory=set, repr=False)
+
+    def failing(self, part: str, reason: str) -> None:
+        self._failing.add(part)
+        if (health := self.target()) is not None:
+            health.failing(self.channel, self.account, reason)
+
+    def working(self, part: str) -> None:
+        self._failing.discard(part)
+        if not self._failing and (health := self.target()) is not None:
+            health.working(self.channel, self.account)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Waits between failed tries (polls here; downloads in media_fetch, Telegram's setWebhook):
+    `initial`, doubling, never above `maximum`, each with up to `initial` of random jitter
+    (tenacity's strategies) so that tries that failed together do not repeat in step."""
+
+    initial: float
+    maximum: float
+
+    def strategy(self) -> Callable[[RetryCallState], float]:
+        jitter = min(self.initial, self.maximum / 2)
+        return wait_exponential(
+            multiplier=max(self.initial, 0.001), max=max(self.maximum - jitter, 0.0)
+        ) + wait_random(0, jitter)
+
+
+class PollLoop:
+    """Runs one `poll()` coroutine again and again: every `interval()` seconds while it works,
+    backed off (`Backoff`, or the platform's Retry-After) while it fails. Reports every outcome
+    to `health` as channels.base.ChannelHealth asks, and logs only a change: the first failure
+    (a traceback if the error was not one of `expected`), throttling, recovery.
+
+    Leadership: the runtime starts a poller when this process is elected and stops it when
+    deposed; `start()` while running is a no-op and `stop()` returns only once the poll task
+    has ended, so two polls of one account never overlap in a process.
+
+    `stop()` wakes a resting loop at once; a poll under way gets `grace` seconds to finish (a
+    poll in a worker thread cannot be cancelled; it may watch `stopping`), then is cancelled.
+
+    Time is a seam: `sleep(seconds)` and `clock()`. With `tick`, a back-off is slept in steps of
+    at most `tick` until `clock()` passes its end (X: rate-limit resets are times on that clock).
+    `rest(seconds)` replaces the sleep between two good polls (email waits in IMAP IDLE); an
+    error there counts as a failed poll.
+    """
+
+    def __init__(
+        self,
+        poll: Callable[[], Awaitable[None]],
+        *,
+        name: str,
+        health: AccountHealth,
+        interval: Callable[[], float],
+        backoff: Backoff,
+        part: str = "",
+        expected: tuple[type[BaseException], ...] = (PlatformError, IntakeUnavailable),
+        retry_after: Callable[[BaseException], float | None] = platform_retry_after,
+        grace: float = 0.0,
+        rest: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tick: float | None = None,
+        logger: logging.Logger = log,
+    ) -> None:
+        self.poll = poll
+        self.name = name  # "facebook polling of 1234": the subject of every log line
+        self.health = health
+        self.interval = interval
+        self.backoff = backoff.strategy()
+        self.part = part
+        self.expected = expected
+        self.retry_after = retry_after
+        self.grace = grace
+        self.rest = rest
+        self.clock = clock
+        self.sleep = sleep
+        self.tick = tick
+        self.log = logger
+        self.state = PollState()
+        self.stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._switch = asyncio.Lock()
+        self._rest_first = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        async with self._switch:
+            if self.running:
+                return
+            self.stopping.clear()
+            self._rest_first = False
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        async with self._switch:
+            task, self._task = self._task, None
+            self.stopping.set()
+            if task is None:
+                return
+            if not task.done() and self.grace > 0:
+                await asyncio.wait({task}, timeout=self.grace)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def wait_ended(self) -> None:
+        """Return once the loop has ended by itself (a PollingHalted) or was stopped."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    def halted(self, alert: str) -> None:
+        """Record that the account needs its operator (also when a send found it out)."""
+        self.state.state, self.state.alert, self.state.last_error = "stopped", alert, alert
+        self.state.retry_at = None
+        self.log.error("%s", alert)
+        self.health.failing(self.part, alert)
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        retrying = AsyncRetrying(
+            sleep=self._pause,
+            wait=self._wait,
+            retry=retry_if_exception(_retried),
+            before_sleep=self._failed,
+            reraise=True,
+        )
+        while not self.stopping.is_set():
+            try:
+                await retrying(self._attempt)
+            except _Stopping:
+                return
+            except PollingHalted as exc:
+                self.halted(str(exc))
+                return
+            self._succeeded()
+
+    async def _attempt(self) -> None:
+        if self._rest_first:  # the last poll worked: wait for the next one's time
+            self._rest_first = False  # once: after a failed rest the back-off was the wait
+            seconds = self.interval()
+            await (self.rest(seconds) if self.rest is not None else self._nap(seconds))
+        if self.stopping.is_set():
+            raise _Stopping
+        await self.poll()
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        named = self.retry_after(exc) if exc is not None else None
+        if named is not None and named >= 0:
+            return named
+        return self.backoff(retry_state)
+
+    def _failed(self, retry_state: RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if exc is None:
+            return
+        wait = retry_state.upcoming_sleep
+        named = self.retry_after(exc)
+        state = self.state
+        before = state.state
+        state.state = "throttled" if named is not None else "failing"
+        state.consecutive_failures += 1
+        state.last_error = f"{type(exc).__name__}: {exc}"
+        state.retry_at = self.clock() + timedelta(seconds=wait)
+        self.health.failing(
+            self.part, f"{self.part}: {state.last_error}" if self.part else state.last_error
+        )
+        if state.state == before:
+            return  # still failing the same way: said already
+        if named is not None:
+            self.log.warning(
+                "%s is throttled, next try after %s: %s",
+                self.name,
+                state.retry_at.isoformat(timespec="seconds"),
+                state.last_error,
+            )
+            return
+        unexpected = not isinstance(exc, self.expected)
+        self.log.warning(
+            "%s is failing, retrying with back-off: %s",
+            self.name,
+            state.last_error,
+            exc_info=exc if unexpected else None,  # a bug's traceback, once
+        )
+
+    def _succeeded(self) -> None:
+        state = self.state
+        if state.failing:
+            self.log.info("%s recovered", self.name)
+        state.state = "ok"
+        state.completed_polls += 1
+        state.consecutive_failures = 0
+        state.retry_at = None
+        self._rest_first = True
+        self.health.working(self.part)
+
+    async def _pause(self, seconds: float) -> None:
+        """A back-off: sleep `seconds` (by `clock` when ticking), or less if stop() is called."""
+        if self.tick is None:
+            await self._nap(seconds)
+            return
+        due = self.clock() + timedelta(seconds=seconds)
+        while not self.stopping.is_set():
+            left = (due - self.clock()).total_seconds()
+            if left <= 0:
+                return
+            await self._nap(min(left, self.tick))
+
+    async def _nap(self, seconds: float) -> None:
+        if self.stopping.is_set():
+            return
+        nap = asyncio.ensure_future(self.sleep(seconds))
+        woken = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({nap, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (nap, woken):
+                waiter.cancel()
+            await asyncio.gather(nap, woken, return_exceptions=True)
+
+
+def _retried(exc: BaseException) -> bool:
+    """Every error of a poll is retried; a halt, a stop or a cancellation ends the loop."""
+    return isinstance(exc, Exception) and not isinstance(exc, (PollingHalted, _Stopping))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from channels import email, meta, sms, telegram, whatsapp, x
+from channels import email, meta, simulated, sms, telegram, whatsapp, x
 from channels.spec import ChannelSpec
 
 # In this order in config.toml's checks and the inbox's lists.
@@ -16,6 +16,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         x.SPEC,
         telegram.SPEC,
         sms.SPEC,
+        simulated.SPEC,
     )
 }
 

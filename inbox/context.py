@@ -28,6 +28,7 @@ class InboxServices:
     data_dir: Path | None = None  # where channels store fetched attachments
     # Reverse proxies whose X-Forwarded-*/Forwarded headers are believed (inbox/proxies.py).
     trusted_proxies: tuple[Network, ...] = ()
+    demo: bool = False  # the simulated channel is on: the menu links its outbox (/demo/outbox)
 
 
 SERVICES = web.AppKey("services", InboxServices)

@@ -158,7 +158,7 @@ def _clarification_text(
 ) -> str:
     """The request the reporter would get, so that the operator can edit it before sending."""
     rules = services.actions.rules
-    due = moment + rules.triage.clarification_timeout
+    due = rules.calendar.due(moment, rules.triage.clarification_timeout)
     return messages.clarification(
         facts or ["supporting_data"],
         rules.locale,

@@ -49,6 +49,7 @@ def render(request: web.Request, name: str, *, status: int = 200, **values: Any)
         "long": functools.partial(_long, services.tz, locale),
         "number": functools.partial(_number, locale),
         "path": request.path,
+        "demo": services.demo,
         **values,
     }
     html = request.app[TEMPLATES].get_template(name).render(page_values)

@@ -108,18 +108,26 @@ class Notifier:
         log.info("digest of %s queued for %d delivery(ies)", day, len(drafts))
         return len(drafts)
 
-    def digest_content(self, digest: Digest, locale: str) -> tuple[str, dict[str, Any]]:
-        """(subject, payload) of the digest in `locale`: text, html, telegram, chart_png."""
+    def digest_content(
+        self, digest: Digest, locale: str, *, inline_chart: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        """(subject, payload) of the digest in `locale`: text, html, telegram, chart_png.
+
+        The mail's HTML shows the chart as its related part (`cid:`); with `inline_chart` (the
+        command line's preview, opened in a browser) the HTML carries the PNG as a data: URI."""
         values = self._digest_values(digest)
+        chart = base64.b64encode(
+            bar_chart_png(digest.daily_received, highlight=digest.day.day - 1)
+        ).decode()
+        chart_src = f"data:image/png;base64,{chart}" if inline_chart else f"cid:{CHART_CID}"
         text = render("digest.txt.j2", locale, self.tz, **values)
-        html = render("digest.html.j2", locale, self.tz, chart_cid=CHART_CID, **values)
+        html = render("digest.html.j2", locale, self.tz, chart_src=chart_src, **values)
         telegram = render("digest.tg.j2", locale, self.tz, **values)
-        chart = bar_chart_png(digest.daily_received, highlight=digest.day.day - 1)
         payload = {
             "text": text.body,
             "html": html.body,
             "telegram": telegram.body,
-            "chart_png": base64.b64encode(chart).decode(),
+            "chart_png": chart,
         }
         return text.subject, payload
 

@@ -39,6 +39,16 @@ class SuggestedCategory(BaseModel):
     learned: list[str] = []  # the words that weighed most in the model learned from operators
 
 
+class PlaceEvidence(BaseModel):
+    """Words of a report that say where, and what triage read them as (triage/jurisdiction.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    words: str  # as written: "ds. Kajen", "Jl. Sudirman", "rt 03 rw 02"
+    place: str = ""  # "Desa Kajen, Kecamatan Margoyoso, Kabupaten Pati"; "" for other clues
+    side: Literal["inside", "outside", "location"]
+
+
 class TicketFlags(_Flags):
     """What triage tells an operator about a report: assessment hints and related tickets."""
 
@@ -48,6 +58,7 @@ class TicketFlags(_Flags):
     jurisdiction_reason: str | None = None
     places_inside: list[str] = []
     places_outside: list[str] = []
+    place_evidence: list[PlaceEvidence] = []  # the words behind the two lists and the location
     duplicate_of: str | None = None  # the open ticket this one likely repeats
     duplicate_score: float | None = None
     missing: list[str] = []  # "location", "photo"

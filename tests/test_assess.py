@@ -71,8 +71,13 @@ async def test_a_repeated_report_names_its_original(
     # report lacks it weighs more than a plain word (triage/duplicates.py).
     assert (flags["duplicate_of"], flags["duplicate_score"]) == ("LBP-2026-00001", 0.763)
     assert [(s["category"], s["opd"]) for s in flags["suggestions"]] == [("jalan_jembatan", "PUPR")]
-    assert (flags["out_of_jurisdiction"], flags["places_inside"]) == (False, ["Margoyoso", "Kajen"])
+    assert (flags["out_of_jurisdiction"], flags["places_inside"]) == (False, ["Kajen", "Margoyoso"])
     assert flags["missing"] == []  # a photo, and a village named
+    assert flags["place_evidence"] == [
+        {"words": "desa Kajen", "place": "Desa Kajen, Kecamatan Margoyoso, Kabupaten Pati",
+         "side": "inside"},
+        {"words": "Margoyoso", "place": "Kecamatan Margoyoso, Kabupaten Pati", "side": "inside"},
+    ]  # fmt: skip
 
 
 async def test_each_report_of_a_batch_leaves_out_only_its_own_ticket(

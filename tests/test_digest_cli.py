@@ -4,11 +4,15 @@ notifier jobs."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
@@ -90,6 +94,16 @@ async def test_the_cli_prints_text_and_html_and_sends_once(
     assert main(["--config", config, "digest", "--date", "2026-11-23", "--format", "html"]) == 0
     html = capsys.readouterr().out
     assert html.startswith('<!DOCTYPE html>\n<html lang="id">')
+    # A preview is opened in a browser: the chart is in the page, not a mail part.
+    assert "cid:" not in html
+    [chart] = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert base64.b64decode(chart).startswith(b"\x89PNG\r\n\x1a\n")
+    # Without --date, today so far (yesterday is empty on day one), and an empty day is said.
+    assert main(["--config", config, "digest", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    assert json.loads(out)["date"] == today
+    assert f"no report was received on {today}" in err
     assert smtp_server.received == [] and telegram.calls_of("sendMessage") == []
 
     args = ["--config", config, "digest", "--date", "2026-11-23", "--format", "json", "--send"]

@@ -32,7 +32,7 @@ def test_hints_for_a_repeated_pothole(hinter: Hinter) -> None:
     hints = hinter.hints(report, ["image"], [open_ticket])
     assert [(s.category, s.opd) for s in hints.suggestions] == [("jalan_jembatan", "PUPR")]
     assert hints.jurisdiction.flag is False
-    assert hints.jurisdiction.inside == ("Margoyoso", "Kajen")
+    assert hints.jurisdiction.inside == ("Kajen", "Margoyoso")
     assert hints.duplicate is not None and hints.duplicate.number == "LBP-2026-00010"
     assert hints.missing == ()  # a village named counts as the location
 
@@ -46,9 +46,21 @@ def test_hints_for_a_report_from_next_door(hinter: Hinter) -> None:
         "The report names places outside Kabupaten Pati (Jekulo) and none inside."
     )
     assert hints.duplicate is None
-    assert hints.missing == ("location", "photo")
+    assert hints.missing == ("photo",)  # the kecamatan named says where, if not whose
 
 
-def test_a_kecamatan_alone_is_not_a_location(hinter: Hinter) -> None:
-    hints = hinter.hints(ReportFacts("Sampah menumpuk di Juwana", NOW), ["image"], [])
-    assert hints.missing == ("location",)
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ("Sampah menumpuk di Juwana", ()),  # a kecamatan of the region is a place
+        ("Got mampet di rt 03 rw 02", ()),
+        ("Lampu mati di Jl. Kolonel Sunandar", ()),
+        ("Pohon tumbang di -6.7421, 111.0527", ()),
+        ("Sampah menumpuk di depan rumah", ("location",)),
+        ("Sampah menumpuk di Kabupaten Pati", ("location",)),  # the whole regency is no place
+    ],
+)
+def test_location_missing_only_without_a_place(
+    hinter: Hinter, text: str, missing: tuple[str, ...]
+) -> None:
+    assert hinter.hints(ReportFacts(text, NOW), ["image"], []).missing == missing

@@ -98,6 +98,30 @@ async def test_the_ticket_page_shows_the_conversation_photo_location_and_hints(a
         assert 'id="window-warning"' not in html  # the reporter wrote an hour ago
 
 
+async def test_the_ticket_page_shows_where_the_report_says_it_is(api: Api) -> None:
+    text = "Jalan desa Gedangan kec Welahan jepara berlubang, rt 03 rw 02"
+    await api.runtime.intake.submit([report(1, text=text)])
+
+    async def assessed() -> bool:
+        return "place_evidence" in (await api.get(f"/api/tickets/{NUMBER}"))[1]["flags"]
+
+    await until(assessed)
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page(f"/tickets/{NUMBER}")
+    assert "Kemungkinan di luar wilayah: Laporan menyebut tempat di luar Kabupaten Pati" in html
+    assert "Petunjuk tempat dalam laporan" in html
+    evidence = html[html.index('id="place-evidence"') :].split("</ul>", 1)[0]
+    assert [line.rsplit(">", 1)[1] for line in evidence.split("</li>")[:-1]] == [
+        "“desa Gedangan” → Desa Gedangan, Kecamatan Welahan, Kabupaten Jepara (di luar wilayah)",
+        "“kec Welahan” → Kecamatan Welahan, Kabupaten Jepara (di luar wilayah)",
+        "“jepara” → Kabupaten Jepara (di luar wilayah)",
+        "“rt 03” (petunjuk lokasi)",
+        "“rw 02” (petunjuk lokasi)",
+    ]
+    assert "Belum ada: foto" in html  # the place is given; only the photo is missing
+
+
 async def test_the_reply_box_warns_when_whatsapp_will_send_a_template(api: Api) -> None:
     await api.runtime.intake.submit([report(1)])
     api.clock.advance(timedelta(hours=25))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from pathlib import Path
 
+from observability.context import bound
+from observability.logs import configure_logging
 from redaction import MASK, configured_secrets, mask_url, protect_logs
 from settings import parse_settings
 
@@ -49,6 +52,34 @@ def test_every_record_is_masked_message_arguments_traceback_and_encoded_forms() 
     assert f"http://api/bot{MASK}/getUpdates" in text
     assert f"RuntimeError: cannot connect with {MASK}" in text
     assert logging.getLogger("httpx").level == logging.WARNING
+
+
+def test_json_lines_are_masked_in_every_field() -> None:
+    """`[logging] format = "json"`: the same masking, before and after the JSON encoding (where
+    a secret's `"` or `\\` would be escaped past a plain search)."""
+    root = logging.Logger("redaction-json-test", logging.DEBUG)
+    output = io.StringIO()
+    root.addHandler(logging.StreamHandler(output))
+    configure_logging("json", configured_secrets(settings()), root)
+    log = logging.getLogger("redaction-json-test-child")
+    log.parent = root
+
+    with bound(ticket="LBP-2026-00042", channel="telegram", request_id=TOKEN):
+        log.info("HTTP Request: POST http://api/bot%s/getUpdates", TOKEN)
+    try:
+        raise RuntimeError(f"cannot connect with {DB_PASSWORD}")
+    except RuntimeError:
+        log.exception("database down")
+
+    text = output.getvalue()
+    for form in (TOKEN, DB_PASSWORD, json.dumps(TOKEN)[1:-1], json.dumps(DB_PASSWORD)[1:-1]):
+        assert form not in text
+    request, failure = (json.loads(line) for line in text.splitlines())
+    assert request["message"] == f"HTTP Request: POST http://api/bot{MASK}/getUpdates"
+    assert (request["ticket"], request["channel"]) == ("LBP-2026-00042", "telegram")
+    assert request["request_id"] == MASK  # context fields are masked too
+    assert failure["message"] == "database down" and failure["level"] == "ERROR"
+    assert failure["exception"].endswith(f"RuntimeError: cannot connect with {MASK}")
 
 
 def test_urls_keep_their_shape_with_the_password_masked() -> None:

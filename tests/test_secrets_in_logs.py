@@ -132,7 +132,9 @@ def _with_password(url: str) -> str:
     return f"{scheme}://{user}:{DB_PASSWORD}@{host}"
 
 
-def _config(fakes: Fakes, dovecot: Dovecot, mailbox: str, db_url: str, port: int) -> str:
+def _config(
+    fakes: Fakes, dovecot: Dovecot, mailbox: str, db_url: str, port: int, log_format: str
+) -> str:
     meta = {
         "enabled": True,
         "page_id": FB_PAGE,
@@ -147,6 +149,7 @@ def _config(fakes: Fakes, dovecot: Dovecot, mailbox: str, db_url: str, port: int
     document: dict[str, Any] = {
         "data_dir": "data",
         "server": {"port": port},
+        "logging": {"format": log_format},
         "database": {"url": db_url},
         "channels": {
             "whatsapp": {
@@ -260,8 +263,14 @@ def leaks(log: str, secrets: list[str]) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_a_full_cycle_on_every_channel_logs_no_secret(
-    database_url: str, tmp_path: Path, fakes: Fakes, dovecot: Dovecot, mailbox: str
+    database_url: str,
+    tmp_path: Path,
+    fakes: Fakes,
+    dovecot: Dovecot,
+    mailbox: str,
+    log_format: str,
 ) -> None:
     db_url = _with_password(database_url)
     migrate.upgrade(db_url)
@@ -271,7 +280,7 @@ async def test_a_full_cycle_on_every_channel_logs_no_secret(
         api_token = create_token(session, "operator1", now=datetime.now(UTC))
     port = free_port()
     config = tmp_path / "config.toml"
-    config.write_text(_config(fakes, dovecot, mailbox, db_url, port), encoding="utf-8")
+    config.write_text(_config(fakes, dovecot, mailbox, db_url, port, log_format), encoding="utf-8")
     log_path = tmp_path / "kanal.log"
     command = kanal_command(config, "--log-level", "DEBUG", "serve")
     with log_path.open("wb") as output:
@@ -290,7 +299,14 @@ async def test_a_full_cycle_on_every_channel_logs_no_secret(
         db.dispose()
 
     log = log_path.read_text(encoding="utf-8", errors="replace")
-    assert " DEBUG " in log and "Kanal for" in log  # the whole run was logged, at DEBUG
+    if log_format == "text":
+        assert " DEBUG " in log and "Kanal for" in log  # the whole run was logged, at DEBUG
+    else:
+        events = [json.loads(line) for line in log.splitlines() if line.strip()]  # every line
+        assert any(e["level"] == "DEBUG" for e in events)
+        assert any(e["message"].startswith("Kanal for") for e in events)
+        # The pollers' lines name their channel, through the tasks they started.
+        assert {e.get("channel") for e in events} >= {"telegram", "x", "email", "facebook"}
     secrets = [
         WA_APP_SECRET,
         WA_VERIFY,

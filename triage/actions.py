@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from observability.context import bound
 from store.db import Database
 from store.models import Ticket, TicketEvent
 from store.text import is_storable, storable_or_none
@@ -72,6 +73,10 @@ class TicketActions:
 
     def apply(self, number: str, request: ActionRequest, actor: str) -> None:
         """Apply one action; raises TicketNotFound, ActionInvalid or TransitionError."""
+        with bound(ticket=number):  # every log line of the action names its ticket
+            self._apply(number, request, actor)
+
+    def _apply(self, number: str, request: ActionRequest, actor: str) -> None:
         queued = False
         request = _storable(request)
         with self.db.write() as session:
@@ -154,7 +159,12 @@ class _Step:
         mode = given(self.request, "mode")
         options = {"mode": mode} if mode else None
         enqueue(
-            self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options,
+            self.session,
+            self.ticket,
+            chosen,
+            author=self.actor,
+            now=self.now,
+            options=options,
             automatic=automatic,
         )
         self.sent_text = chosen
@@ -177,17 +187,14 @@ class _Step:
         return {"category": category.code, "opd": self.ticket.opd}
 
     def _request_clarification(self) -> dict[str, Any]:
-        facts = (
-            self.request.facts
-            or tuple(self.ticket.hints.missing)
-            or ("supporting_data",)
-        )
+        facts = self.request.facts or tuple(self.ticket.hints.missing) or ("supporting_data",)
         unknown = sorted(set(facts) - set(CLARIFIABLE_FACTS))
         if unknown:
             raise ActionInvalid(
                 f"unknown facts {unknown}; ask for any of {', '.join(CLARIFIABLE_FACTS)}"
             )
-        due = self.now + self.a.rules.triage.clarification_timeout
+        rules = self.a.rules
+        due = rules.calendar.due(self.now, rules.triage.clarification_timeout)
         typed = (self.request.message or "").strip()
         text = typed or messages.clarification(
             facts, self.a.rules.locale, number=self.ticket.number, deadline=self._due_text(due)

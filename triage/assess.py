@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from store.db import Database
-from store.flags import SuggestedCategory, TicketFlags, merged
+from store.flags import PlaceEvidence, SuggestedCategory, TicketFlags, merged
 from store.models import Attachment, Message, Ticket
 from triage.duplicates import Candidates, OpenTicket, ReportFacts
 from triage.hints import Hinter, ReportHints
@@ -108,6 +108,9 @@ def flags_of(hints: ReportHints) -> TicketFlags:
         jurisdiction_reason=place.reason,
         places_inside=list(place.inside),
         places_outside=list(place.outside),
+        place_evidence=[
+            PlaceEvidence(words=e.words, place=e.place, side=e.side) for e in place.evidence
+        ],
         duplicate_of=duplicate.number if duplicate else None,
         duplicate_score=round(duplicate.score, 3) if duplicate else None,
         missing=list(hints.missing),

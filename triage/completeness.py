@@ -16,8 +16,9 @@ def missing_facts(
 ) -> tuple[str, ...]:
     """The missing facts among "location" and "photo", in that order; () when complete.
 
-    `place_named` is true when the text names a village or kecamatan of the region (see
-    triage.jurisdiction): that is enough to find the place, even without map coordinates.
+    `place_named` is true when the text says where (see triage.jurisdiction): a kecamatan or
+    village, a street, RT/RW, coordinates or a named landmark. That is enough to find the place,
+    even without map coordinates.
     """
     missing = []
     if location is None and not place_named:

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from durations import Duration, parse_duration
+from durations import Duration, bare_days, parse_duration, working_days
 
 _CODE = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
-_WORKING_DAYS = re.compile(r"^\s*(\d+)\s*d\s*$")
+_FRACTION_OF_DAYS = re.compile(r"^\s*\d+\.\d+\s*d\s*$")
+
+log = logging.getLogger(__name__)
+
+# The sweep runs this often per shortest clock, within these bounds, unless sweep_interval is set.
+_SWEEPS_PER_CLOCK = 20
+_SWEEP_MIN, _SWEEP_MAX = timedelta(seconds=1), timedelta(minutes=5)
 
 
 class Term(BaseModel):
-    """How long a clock runs: whole working days ("3d") or elapsed time ("48h", "90m").
+    """How long a clock runs: whole working days ("3wd") or elapsed time ("3d", "48h", "90m").
 
-    In a deadline, "d" means working days (weekends and days off do not count) because that is
-    how Indonesian service standards are written; hours, minutes and seconds are elapsed time,
-    as in Kota Jambi's 24/48/72-hour targets. Write "168h" for seven calendar days.
+    Working days skip weekends and days off, as Indonesian service standards are written;
+    the other units are elapsed time, as in Kota Jambi's 24/48/72-hour targets.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,18 +45,17 @@ class Term(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        if not isinstance(value, str):
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
             return value
-        match = _WORKING_DAYS.match(value)
-        if match:
-            return {"working_days": int(match.group(1))}
-        if value.strip().endswith(("d", "w")):
-            raise ValueError(f'not a deadline: {value!r} (working days are whole: write "3d")')
+        days = working_days(value)
+        if days is not None:
+            return {"working_days": days}
         try:
             return {"elapsed": parse_duration(value)}
         except ValueError:
             raise ValueError(
-                f'not a deadline: {value!r} (write "3d" for working days or "48h" for hours)'
+                f'not a deadline: {value!r} (write "3wd" for working days, "3d" or "48h" for '
+                "elapsed time)"
             ) from None
 
     @model_validator(mode="after")
@@ -54,26 +66,61 @@ class Term(BaseModel):
 
     def __str__(self) -> str:
         if self.working_days is not None:
-            return f"{self.working_days}d"
+            return f"{self.working_days}wd"
         assert self.elapsed is not None
         return f"{self.elapsed.total_seconds() / 3600:g}h"
 
+    @property
+    def roughly(self) -> timedelta:
+        """About how long it runs (a working day as a day), to size the sweep by."""
+        if self.working_days is not None:
+            return timedelta(days=self.working_days)
+        assert self.elapsed is not None
+        return self.elapsed
 
-def working_days(n: int) -> Term:
+
+def working_days_term(n: int) -> Term:
     return Term(working_days=n)
+
+
+def read_deadline(value: Any, key: str) -> Any:
+    """A deadline key's value; a bare "3d" keeps its old meaning there (working days), with a
+    warning naming the key, until configs say "3wd" or "72h"."""
+    days = bare_days(value)
+    if days is None:
+        if isinstance(value, str) and _FRACTION_OF_DAYS.match(value):
+            raise ValueError(
+                f'not a deadline: {value!r} (a bare "d" still means working days here, and those '
+                'are whole: write "2wd", or hours such as "36h")'
+            )
+        return value
+    log.warning(
+        '%s = "%s" is read as %d WORKING days, as before; write "%dwd" to keep that meaning '
+        '(or "%dh" for elapsed time): a bare "d" will mean elapsed days here as everywhere else',
+        key,
+        value.strip(),
+        days,
+        days,
+        days * 24,
+    )
+    return {"working_days": days}
 
 
 class TriageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    clarification_timeout: Duration = timedelta(days=3)
+    # A reporter asked for more has this long to answer before the report closes ("3wd" counts
+    # working days); `reminder_before` the deadline they are reminded (elapsed time).
+    clarification_timeout: Term = Term(elapsed=timedelta(days=3))
     reminder_before: Duration | None = None
-    sweep_interval: Duration = timedelta(minutes=5)
+    # How often the sweeps (closures, reminders, overdue flags) run; None: derived from the
+    # shortest clock (see `sweep_every`).
+    sweep_interval: Duration | None = None
     reopen_window: Duration = timedelta(days=7)
-    # The three clocks (see triage/sla.py). "d" = working days, "h" = elapsed hours.
-    verify_within: Term = working_days(3)  # operators verify or ask (SP4N-LAPOR!)
-    opd_answer: Term = working_days(7)  # the OPD's first answer; a category may override
-    resolve_within: Term = working_days(14)  # the whole case, counted from verification
+    # The three clocks (see triage/sla.py). "wd" = working days; "d", "h" = elapsed time.
+    verify_within: Term = working_days_term(3)  # operators verify or ask (SP4N-LAPOR!)
+    opd_answer: Term = working_days_term(7)  # the OPD's first answer; a category may override
+    resolve_within: Term = working_days_term(14)  # the whole case, counted from verification
     extra_days_off: list[date] = []  # cuti bersama and local days off
     # "public" = national holidays; add "government" for the cuti bersama the package knows.
     holiday_categories: list[Literal["public", "government"]] = ["public"]
@@ -84,6 +131,28 @@ class TriageConfig(BaseModel):
     suggestion_limit: int = Field(default=3, ge=1)
     # How often the suggestions relearn from operators' decisions (triage/learning.py).
     learn_interval: Duration = timedelta(hours=1)
+
+    @field_validator("verify_within", "opd_answer", "resolve_within", mode="before")
+    @classmethod
+    def _old_day_unit(cls, value: Any, info: ValidationInfo) -> Any:
+        return read_deadline(value, f"triage.{info.field_name}")
+
+    @property
+    def sweep_every(self) -> timedelta:
+        """`sweep_interval`, or a twentieth of the shortest clock between 1 s and 5 min: a
+        clarification clock sped up to minutes for a demo is swept in seconds."""
+        if self.sweep_interval is not None:
+            return self.sweep_interval
+        clocks = [
+            self.clarification_timeout.roughly,
+            self.verify_within.roughly,
+            self.opd_answer.roughly,
+            self.resolve_within.roughly,
+        ]
+        if self.reminder_before:
+            clocks.append(self.reminder_before)
+        shortest = min(c for c in clocks if c > timedelta()) if any(clocks) else _SWEEP_MAX
+        return min(_SWEEP_MAX, max(_SWEEP_MIN, shortest / _SWEEPS_PER_CLOCK))
 
     @field_validator("extra_days_off")
     @classmethod
@@ -159,6 +228,10 @@ class CategoryConfig(BaseModel):
                     f" (opd = [...] after the first: {listed})"
                 )
         return self
+    @field_validator("opd_answer", mode="before")
+    @classmethod
+    def _old_day_unit(cls, value: Any, info: ValidationInfo) -> Any:
+        return read_deadline(value, f"category {info.data.get('code', '?')!r} opd_answer")
 
     @field_validator("keywords")
     @classmethod
@@ -169,37 +242,18 @@ class CategoryConfig(BaseModel):
         return keywords
 
 
-class NeighbourConfig(BaseModel):
-    """A regency or city next to ours, with the sub-districts people name in reports."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)  # without "Kabupaten"/"Kota", e.g. "Kudus"
-    kind: Literal["kabupaten", "kota"] = "kabupaten"
-    kecamatan: list[str] = []
-
-
 class JurisdictionConfig(BaseModel):
-    """Where the region is: names for the text check, an optional boundary for the map check."""
+    """An optional boundary for the map check; the region's places come from the national
+    gazetteer (triage.gazetteer) by `[region]` code or name."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = "Pati"  # the region's own name without "Kabupaten"/"Kota"
-    kind: Literal["kabupaten", "kota"] = "kabupaten"
-    kecamatan: list[str] = []
-    villages: list[str] = []
     # A GeoJSON Polygon/MultiPolygon (or a Feature/FeatureCollection of them), relative to the
     # config file's folder.
     boundary: Path | None = None
-    # Place names that are also everyday words ("jati" = teak): they count only when written
-    # after "kecamatan", "kec", "desa" or "kelurahan".
-    context_only: list[str] = []
-    neighbour: list[NeighbourConfig] = []
 
 
-def config_problems(
-    opd: list[OpdConfig], category: list[CategoryConfig], jurisdiction: JurisdictionConfig
-) -> list[str]:
+def config_problems(opd: list[OpdConfig], category: list[CategoryConfig]) -> list[str]:
     """Mistakes that span tables, one "key: message" line each."""
     problems = [f"opd[{i}].code: {c!r} is used twice" for i, c in _repeats(o.code for o in opd)]
     problems += [
@@ -213,10 +267,6 @@ def config_problems(
                 problems.append(
                     f"category[{i}].opd: {opd!r} is not an [[opd]] code (configured: {known})"
                 )
-    places = (f"{n.kind} {n.name}".casefold() for n in jurisdiction.neighbour)
-    problems += [
-        f"jurisdiction.neighbour[{i}].name: {n!r} is listed twice" for i, n in _repeats(places)
-    ]
     return problems
 
 

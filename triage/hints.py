@@ -85,6 +85,6 @@ class Hinter:
             missing=missing_facts(
                 location=report.location,
                 attachment_kinds=attachment_kinds,
-                place_named=self.jurisdiction.names_village(place),
+                place_named=place.located,
             ),
         )

@@ -19,11 +19,13 @@ from channels.base import (
     AttachmentKind,
     Cursor,
     Inbound,
+    InboundMessage,
     IntakeResult,
     IntakeUnavailable,
     MediaResult,
     PendingMedia,
 )
+from observability.metrics import Metrics
 from store import ingest
 from store.db import Database
 from triage.intake_batch import BatchOutcome, BatchWriter, item_key
@@ -67,8 +69,10 @@ class Intake:
         max_delay: float = 0.002,
         on_new_tickets: Callable[[list[int]], Awaitable[None]] | None = None,
         verify_due: Callable[[datetime], datetime] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.verify_due = verify_due  # the operators' clock, from a report's arrival
         self.prefix = ticket_prefix
         self.tz = tz
@@ -249,9 +253,7 @@ class Intake:
         _settle(pending, result=result)
         self._follow(new_tickets)
 
-    def _write_apart(
-        self, pending: _Pending, failure: Exception
-    ) -> tuple[IntakeResult, list[int]]:
+    def _write_apart(self, pending: _Pending, failure: Exception) -> tuple[IntakeResult, list[int]]:
         stored, new_tickets = 0, []
         parts: list[tuple[list[Inbound], Exception | None]] = [(list(pending.items), failure)]
         while parts:
@@ -301,16 +303,33 @@ class Intake:
 
     def _write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
         """`items` and `cursors` in one transaction."""
+        now = self.clock()
         with self.db.engine.connect().execution_options(kanal_write=True) as conn:
             with conn.begin():
                 writer = BatchWriter(
-                    conn,
-                    prefix=self.prefix,
-                    tz=self.tz,
-                    now=self.clock(),
-                    verify_due=self.verify_due,
+                    conn, prefix=self.prefix, tz=self.tz, now=now, verify_due=self.verify_due
                 )
-                return writer.write(items, cursors)
+                outcome = writer.write(items, cursors)
+        self._count(items, cursors, outcome, now)
+        return outcome
+
+    def _count(
+        self,
+        items: Sequence[Inbound],
+        cursors: Sequence[Cursor],
+        outcome: BatchOutcome,
+        now: datetime,
+    ) -> None:
+        """Committed: the batch's size, each message stored for the first time, the cursors."""
+        for cursor in cursors:
+            self.metrics.cursor_committed(cursor.channel, cursor.account, now)
+        if not items:
+            return  # a poller's cursor alone
+        self.metrics.batch_size.observe(len(items))
+        for item in items:
+            if isinstance(item, InboundMessage) and item_key(item) in outcome.fresh_keys:
+                delay = (now - item.sent_at).total_seconds()
+                self.metrics.received_message(item.channel, delay)
 
 
 def _retrying_conflicts(work: Callable[[], T]) -> T:

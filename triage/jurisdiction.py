@@ -1,39 +1,28 @@
 """Is a report probably outside the region? By its map location, and by the places it names.
 
-The flag is a hint for the operator, who decides. A location sent with the report is the
-stronger evidence: inside the boundary clears the flag, outside raises it. Without one, the text
-is read: a report that names places of a neighbouring regency or city and none of ours is flagged.
-A name both regions use (Gabus is a kecamatan of Pati and of Grobogan) counts as ours unless the
-text also names the other regency. When a kota and a kabupaten share a name (Kota and Kabupaten
-Pasuruan), list the twin as a neighbour: its bare name is then read as ours, and only
-"kabupaten ..."/"kota ..." written out points to the other one.
+The flag is a hint for the operator, who decides. A location sent with the report (or
+coordinates written in it) is the stronger evidence when a boundary is configured: inside clears
+the flag, outside raises it. Without one, the text is read against the national gazetteer
+(triage.gazetteer): a report that names another kabupaten/kota or province, or a kecamatan or
+village of one, and no place of the region is flagged. Which names count is decided in
+triage.place_resolution; every name read is kept as evidence for the operator.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from triage.config import JurisdictionConfig
+from triage.gazetteer import Area, Gazetteer
 from triage.messages import render
-from triage.stemmer import tokens
+from triage.place_reader import read_places
+from triage.place_resolution import Resolved, resolve
 
 Ring = Sequence[tuple[float, float]]  # (longitude, latitude) pairs, as GeoJSON writes them
-_CONTEXT = r"(?:kecamatan|desa|kelurahan|dukuh) "
-_KINDS = ("kabupaten", "kota")
-
-
-@dataclass(frozen=True, slots=True)
-class JurisdictionCheck:
-    flag: bool  # probably outside the region
-    reason: str | None  # for operators, in the requested locale
-    inside: tuple[str, ...]  # places of the region the text names
-    outside: tuple[str, ...]  # places elsewhere the text names
-    point_inside: bool | None = None  # None without a location or a boundary
 
 
 class Boundary:
@@ -65,39 +54,38 @@ class Boundary:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceEvidence:
+    """What the operator is shown: the words of the report and what they were read as."""
+
+    words: str  # as the reporter wrote them: "ds. Kajen", "Jl. Sudirman", "rt 03 rw 02"
+    place: str  # what they mean: "Desa Kajen, Kecamatan Margoyoso, Kabupaten Pati"; "" for clues
+    side: Literal["inside", "outside", "location"]  # "location": a clue to where, in no area
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionCheck:
+    flag: bool  # probably outside the region
+    reason: str | None  # for operators, in the requested locale
+    inside: tuple[str, ...]  # places of the region the text names
+    outside: tuple[str, ...]  # places elsewhere the text names
+    point_inside: bool | None = None  # None without a location or a boundary
+    evidence: tuple[PlaceEvidence, ...] = ()
+    located: bool = False  # the report says where: a place, street, RT/RW, point or landmark
+
+
 class Jurisdiction:
-    """The region's place names, its neighbours' and an optional boundary, compiled once."""
+    """The region in the national gazetteer, and an optional boundary, ready once at start."""
 
     def __init__(
-        self, config: JurisdictionConfig, region: str, boundary: Boundary | None = None
+        self, region: str, boundary: Boundary | None = None, gazetteer: Gazetteer | None = None
     ) -> None:
-        self.region = region  # as shown to people, e.g. "Kabupaten Pati"
+        """`region` is the kabupaten/kota's exact name ("Kabupaten Pati") or its code."""
+        self.gazetteer = gazetteer or Gazetteer.national()
+        by_code = region.replace(".", "").isdigit()
+        self.area = self.gazetteer.region(**({"code": region} if by_code else {"name": region}))
+        self.region = self.area.name  # as shown to people, e.g. "Kabupaten Pati"
         self.boundary = boundary
-        context_only = {name.casefold() for name in config.context_only}
-        twin_kinds = [n.kind for n in config.neighbour if _same(n.name, config.name)]
-        own_name = _pattern(config.name, excluded_kinds=twin_kinds)
-        # (place, pattern, the letters any match holds): see `_letters`.
-        self._inside = [
-            (f"{config.kind.capitalize()} {config.name}", own_name, _letters(config.name))
-        ]
-        own = [p for p in config.kecamatan + config.villages if not _same(p, config.name)]
-        self._inside += _places(own, context_only)
-        # (place, pattern, letters, regency)
-        self._outside: list[tuple[str, re.Pattern[str], str, str]] = []
-        self._shared: dict[str, set[str]] = {}  # place -> the neighbours that also have it
-        own_keys = {_key(p) for p in own}
-        self._villages = {_key(p) for p in config.villages}
-        for neighbour in config.neighbour:
-            regency = f"{neighbour.kind.capitalize()} {neighbour.name}"
-            twin = _same(neighbour.name, config.name)
-            pattern = _pattern(neighbour.name, kind=neighbour.kind, twin=twin)
-            self._outside.append((regency, pattern, _letters(neighbour.name), regency))
-            places = [p for p in neighbour.kecamatan if not _same(p, neighbour.name)]
-            for place, pattern, letters in _places(places, context_only):
-                if _key(place) in own_keys:
-                    self._shared.setdefault(_key(place), set()).add(regency)
-                else:
-                    self._outside.append((place, pattern, letters, regency))
 
     @classmethod
     def from_config(cls, config: JurisdictionConfig, region: str, base: Path) -> Jurisdiction:
@@ -107,42 +95,33 @@ class Jurisdiction:
             boundary = Boundary.load(
                 config.boundary if config.boundary.is_absolute() else base / config.boundary
             )
-        return cls(config, region, boundary)
-
-    def names_village(self, check: JurisdictionCheck) -> bool:
-        """Whether a checked text named one of the region's villages (precise enough to go)."""
-        return any(_key(place) in self._villages for place in check.inside)
+        return cls(region, boundary)
 
     def places(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(inside, outside): the places of the region and of elsewhere that `text` names."""
-        normal = " ".join(tokens(text))
-        squeezed = normal.replace(" ", "")  # most names are not in it: no regex needed then
-        outside = [
-            (p, regency)
-            for p, pattern, letters, regency in self._outside
-            if letters in squeezed and pattern.search(normal)
-        ]
-        named_regencies = {regency for p, regency in outside if p == regency}
-        inside = [
-            place
-            for place, pattern, letters in self._inside
-            if letters in squeezed
-            and pattern.search(normal)
-            and not (self._shared.get(_key(place), set()) & named_regencies)
-        ]
-        return tuple(inside), tuple(dict.fromkeys(p for p, _ in outside))
+        check = self.check(text)
+        return check.inside, check.outside
 
     def check(
         self, text: str, location: tuple[float, float] | None = None, locale: str = "id"
     ) -> JurisdictionCheck:
         """Whether a report (its text, and its (latitude, longitude) if sent) is outside."""
-        inside, outside = self.places(text)
+        reading = read_places(text, self.gazetteer)
+        resolved = resolve(reading.mentions, self.area)
+        inside = _names(r for r in resolved if r.inside)
+        outside = _names(r for r in resolved if not r.inside)
+        evidence = tuple(self._evidence(r) for r in resolved) + tuple(
+            PlaceEvidence(clue.words, "", "location") for clue in reading.clues
+        )
+        point = location or reading.point
+        located = bool(location or reading.clues or any(r.locates for r in resolved))
         point_inside = None
-        if location is not None and self.boundary is not None:
-            point_inside = self.boundary.contains(*location)
+        if point is not None and self.boundary is not None:
+            point_inside = self.boundary.contains(*point)
+        facts = {"inside": inside, "outside": outside, "evidence": evidence, "located": located}
         if point_inside is False:
             reason = render("operator.jurisdiction.point_outside", locale, region=self.region)
-            return JurisdictionCheck(True, reason, inside, outside, point_inside)
+            return JurisdictionCheck(True, reason, point_inside=point_inside, **facts)
         if point_inside is None and outside and not inside:
             reason = render(
                 "operator.jurisdiction.names_outside",
@@ -150,57 +129,46 @@ class Jurisdiction:
                 region=self.region,
                 places=", ".join(outside),
             )
-            return JurisdictionCheck(True, reason, inside, outside, point_inside)
-        return JurisdictionCheck(False, None, inside, outside, point_inside)
+            return JurisdictionCheck(True, reason, point_inside=point_inside, **facts)
+        return JurisdictionCheck(False, None, point_inside=point_inside, **facts)
 
+    def _evidence(self, resolved: Resolved) -> PlaceEvidence:
+        side: Literal["inside", "outside"] = "inside" if resolved.inside else "outside"
+        return PlaceEvidence(resolved.mention.words, self._describe(resolved.areas), side)
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
-
-
-def _same(a: str, b: str) -> bool:
-    return _key(a) == _key(b)
-
-
-def _words(name: str) -> str:
-    """A name as a pattern that also matches it written with or without spaces."""
-    letters = _key(name)
-    if len(letters) >= 8:  # compounds such as Gunungwungkal / Gunung Wungkal
-        return r"\s?".join(re.escape(c) for c in letters)
-    return r"\s?".join(re.escape(w) for w in tokens(name))
-
-
-def _letters(name: str) -> str:
-    """The letters every match of `_words(name)` holds in a row once spaces are left out: a
-    text without them cannot name the place, which a substring test tells faster than a regex."""
-    letters = _key(name)
-    return letters if len(letters) >= 8 else "".join(tokens(name))
-
-
-def _bounded(body: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])")
-
-
-def _pattern(
-    name: str, *, kind: str | None = None, twin: bool = False, excluded_kinds: Iterable[str] = ()
-) -> re.Pattern[str]:
-    """A regency or city name: bare, or after its kind word (which a twin requires)."""
-    body = _words(name)
-    if kind is not None:
-        return _bounded(f"{kind} {body}" if twin else f"(?:{kind} )?{body}")
-    exclusions = "".join(f"(?<!{k} )" for k in sorted(set(excluded_kinds)) if k in _KINDS)
-    return _bounded(exclusions + body)
-
-
-def _places(names: Iterable[str], context_only: set[str]) -> list[tuple[str, re.Pattern[str], str]]:
-    return [
-        (
-            name,
-            _bounded((_CONTEXT if name.casefold() in context_only else "") + _words(name)),
-            _letters(name),
+    def _describe(self, areas: tuple[Area, ...]) -> str:
+        """ "Desa Kajen, Kecamatan Margoyoso, Kabupaten Pati"; for a name several areas share,
+        the first three regencies: "Kecamatan Purwodadi, Kabupaten Grobogan / ... (+2)"."""
+        first = areas[0]
+        if len(areas) == 1:
+            return ", ".join(_titled(a) for a in self._lineage(first))
+        regencies = list(dict.fromkeys(r.name for a in areas if (r := self.gazetteer.regency(a))))
+        shown = " / ".join(regencies[:3]) + (
+            f" (+{len(regencies) - 3})" if len(regencies) > 3 else ""
         )
-        for name in names
-    ]
+        return (
+            f"{_titled(first)}, {shown}"
+            if first.level > 2
+            else " / ".join(_titled(a) for a in areas[:3])
+        )
+
+    def _lineage(self, area: Area) -> list[Area]:
+        """The area and the larger ones it lies in, up to its kabupaten/kota."""
+        chain = [area]
+        while chain[-1].level > 2 and (parent := self.gazetteer.parent(chain[-1])) is not None:
+            chain.append(parent)
+        return chain
+
+
+def _titled(area: Area) -> str:
+    if area.kind in ("desa", "kelurahan", "kecamatan", "provinsi"):
+        return f"{area.kind.capitalize()} {area.name}"
+    return area.name
+
+
+def _names(resolved: Iterable[Resolved]) -> tuple[str, ...]:
+    """Each named place once: its own name, the one the reporter's words chose."""
+    return tuple(dict.fromkeys(r.areas[0].name for r in resolved))
 
 
 def _polygons(document: dict[str, Any]) -> Iterable[list[Ring]]:

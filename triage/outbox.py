@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from channels.base import Channel, DeliveryState, OutboundMessage, PlatformError
+from observability.context import bound
+from observability.metrics import Metrics
 from store.db import Database
 from store.models import DeliveryReceipt, Message, OutboxItem, Reporter, Ticket
 from triage import auto_replies
@@ -115,8 +117,10 @@ class OutboxWorker:
         *,
         idle_interval: float = 1.0,
         batch: int = 20,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.channels = channels
         self.clock = clock
         self.idle_interval = idle_interval
@@ -171,12 +175,17 @@ class OutboxWorker:
         return len(claimed)
 
     async def _send(self, item: Claimed) -> None:
+        outbound = item.outbound
+        with bound(ticket=outbound.ticket_number, channel=outbound.channel):
+            await self._send_bound(item)
+
+    async def _send_bound(self, item: Claimed) -> None:
         channel = self.channels.get(item.outbound.channel)
         if channel is None:
             error = PlatformError(
                 f"channel {item.outbound.channel} is not enabled", retryable=True, code="disabled"
             )
-            await asyncio.to_thread(self._record_failure, item, error)
+            await self._failed(item, error)
             return
         if item.outbound.account != channel.account:
             # The report came to an account this Kanal no longer (or never) serves, such as
@@ -187,7 +196,7 @@ class OutboxWorker:
                 retryable=False,
                 code="foreign_account",
             )
-            await asyncio.to_thread(self._record_failure, item, error)
+            await self._failed(item, error)
             return
         try:
             result = await channel.send(item.outbound)
@@ -201,9 +210,14 @@ class OutboxWorker:
                 error.retryable,
                 error,
             )
-            await asyncio.to_thread(self._record_failure, item, error)
+            await self._failed(item, error)
             return
         await asyncio.to_thread(self._record_sent, item, result.platform_message_id)
+        self.metrics.sent(item.outbound.channel)
+
+    async def _failed(self, item: Claimed, error: PlatformError) -> None:
+        retry = await asyncio.to_thread(self._record_failure, item, error)
+        self.metrics.send_failed(item.outbound.channel, final=not retry)
 
     def _claim(self) -> list[Claimed]:
         now = self.clock()
@@ -301,7 +315,8 @@ class OutboxWorker:
                         message.error_message = receipt.error_message
             session.add(message)
 
-    def _record_failure(self, item: Claimed, error: PlatformError) -> None:
+    def _record_failure(self, item: Claimed, error: PlatformError) -> bool:
+        """Records the failed attempt; True if the reply will be tried again."""
         now = self.clock()
         with self.db.write() as session:
             row = session.get(OutboxItem, item.outbox_id)
@@ -322,3 +337,4 @@ class OutboxWorker:
                 state = DeliveryState.QUEUED if retry else DeliveryState.FAILED
                 message.delivery_state = state.value
                 session.add(message)
+        return retry

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from observability.context import bound
 from store.db import Database
 from store.flags import EscalationKind, SweepMarkers, merged
 from store.models import Ticket, TicketEvent
@@ -72,8 +73,11 @@ class Sweeps:
                 if not self.db.is_sqlite:
                     query = query.with_for_update(skip_locked=True)
                 ticket = session.exec(query).first()
-                if ticket is not None and step(session, ticket, now):
-                    done += 1
+                if ticket is None:
+                    continue
+                with bound(ticket=ticket.number):
+                    if step(session, ticket, now):
+                        done += 1
         return done
 
     def _ids(self, query: object) -> list[int]:

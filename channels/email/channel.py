@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from channels.email.imap import CONNECTION_ERRORS, FetchedMail, MailboxSession
 from channels.email.intake import MailItems, store_batch, unreadable_mail
 from channels.email.parse import ParseContext, parse_mail
 from channels.email.smtp import SmtpSender, own_msgid_domain
+from channels.polling import AccountHealth, Backoff, PollLoop
 
 log = logging.getLogger("kanal.channels.email")
 CHANNEL = "email"
@@ -51,16 +51,6 @@ class MailboxCursor:
         return f"{self.uidvalidity}:{self.last_uid}"
 
 
-@dataclass(slots=True)
-class PollHealth:
-    """What the poller last did, for health checks and tests."""
-
-    completed_polls: int = 0
-    consecutive_failures: int = 0
-    failing: bool = False
-    last_error: str | None = None
-
-
 class EmailChannel:
     """One mailbox: polls a folder into the intake and sends replies by SMTP."""
 
@@ -69,8 +59,22 @@ class EmailChannel:
     def __init__(self, config: EmailConfig, data_dir: Path, clock: Callable[[], datetime]) -> None:
         self.config = config
         self.account = config.username
-        self.polling = PollHealth()
         self.health: ChannelHealth | None = None  # the notifier's, set by the runtime
+        self.loop = PollLoop(
+            self._poll,
+            name=f"email polling of {config.username}/{config.folder}",
+            health=AccountHealth(CHANNEL, config.username, lambda: self.health),
+            interval=config.poll_interval.total_seconds,
+            backoff=Backoff(config.retry_initial.total_seconds(), config.retry_max.total_seconds()),
+            expected=(*CONNECTION_ERRORS, IntakeUnavailable),
+            # The worker thread checks the stop flag at least every second, so stop() waits for
+            # it rather than cancel: a cancelled to_thread keeps running on the shared connection.
+            grace=config.imap_timeout.total_seconds() + 5,
+            rest=self._wait_for_news,  # IMAP IDLE between two good polls
+            logger=log,
+        )
+        self.polling = self.loop.state
+        self._sink: IntakeSink | None = None
         own = {a.lower() for a in (config.from_address, config.username) if "@" in a}
         self._context = ParseContext(
             account=config.username,
@@ -96,7 +100,6 @@ class EmailChannel:
             timeout=config.imap_timeout.total_seconds(),
         )
         self._stop = threading.Event()
-        self._task: asyncio.Task[None] | None = None
         self._cursor: MailboxCursor | None = None
         self._cursor_loaded = False
         # Fetch failures, per UID: a mail the server or the client library chokes on is fetched
@@ -109,73 +112,36 @@ class EmailChannel:
         return []
 
     async def start(self, sink: IntakeSink) -> None:
+        self._sink = sink
         self._stop.clear()
         self._cursor_loaded = False
-        self._task = asyncio.create_task(self._run(sink), name=f"email-poll-{self.account}")
+        await self.loop.start()
         log.info("email poller started for %s/%s", self.account, self.config.folder)
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            # The worker thread checks the stop flag at least every second, so wait for it
-            # rather than cancel: a cancelled to_thread keeps running on the shared connection.
-            limit = self.config.imap_timeout.total_seconds() + 5
-            done, _ = await asyncio.wait({self._task}, timeout=limit)
-            if not done:
-                self._task.cancel()
-            self._task = None
+        await self.loop.stop()
         await asyncio.to_thread(self._session.close)
         log.info("email poller stopped for %s", self.account)
 
     async def send(self, message: OutboundMessage) -> SendResult:
         return await self._sender.send(message)
 
-    async def _run(self, sink: IntakeSink) -> None:
-        delay = self.config.retry_initial.total_seconds()
-        while not self._stop.is_set():
-            try:
-                await self._poll_once(sink)
-            except (*CONNECTION_ERRORS, IntakeUnavailable) as exc:
-                self._note_failure(exc)
-            except Exception as exc:  # the poller must outlive a bug; nothing is skipped
-                self._note_failure(exc, unexpected=True)
-            else:
-                self._note_success()
-                delay = self.config.retry_initial.total_seconds()
-                try:
-                    timeout = self.config.poll_interval.total_seconds()
-                    await asyncio.to_thread(self._session.wait_for_news, timeout, self._stop)
-                except CONNECTION_ERRORS as exc:
-                    self._note_failure(exc)
-                else:
-                    continue
+    async def _poll(self) -> None:
+        sink = self._sink
+        assert sink is not None, "polled before start()"
+        try:
+            await self._poll_once(sink)
+        except Exception:  # the next try logs in afresh
             await asyncio.to_thread(self._session.drop)
-            await asyncio.to_thread(self._stop.wait, delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.config.retry_max.total_seconds())
+            raise
 
-    def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
-        self.polling.last_error = f"{type(exc).__name__}: {exc}"
-        self.polling.consecutive_failures += 1
-        if self.health is not None:
-            self.health.failing(CHANNEL, self.account, self.polling.last_error)
-        if not self.polling.failing:
-            self.polling.failing = True
-            log.warning(
-                "email polling of %s/%s is failing, retrying with back-off: %s",
-                self.account,
-                self.config.folder,
-                self.polling.last_error,
-                exc_info=exc if unexpected else None,  # a bug's traceback, once
-            )
-
-    def _note_success(self) -> None:
-        self.polling.completed_polls += 1
-        self.polling.consecutive_failures = 0
-        if self.health is not None:
-            self.health.working(CHANNEL, self.account)
-        if self.polling.failing:
-            self.polling.failing = False
-            log.info("email polling of %s/%s recovered", self.account, self.config.folder)
+    async def _wait_for_news(self, seconds: float) -> None:
+        try:
+            await asyncio.to_thread(self._session.wait_for_news, seconds, self._stop)
+        except Exception:
+            await asyncio.to_thread(self._session.drop)
+            raise
 
     async def _poll_once(self, sink: IntakeSink) -> None:
         if not self._cursor_loaded:  # read here, so a database down at start-up is retried

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +15,6 @@ from channels.base import (
     Cursor,
     Inbound,
     IntakeSink,
-    IntakeUnavailable,
     MessageUpdate,
     OutboundMessage,
     PlatformError,
@@ -30,12 +26,7 @@ from channels.media_fetch import MediaFetcher
 from channels.meta.config import MetaConfig
 from channels.meta.cursor import Change, SourceCursor, batches
 from channels.meta.fetch import GraphReader, Platform
-from channels.meta.graph import (
-    GraphClient,
-    GraphError,
-    GraphThrottled,
-    GraphTokenInvalid,
-)
+from channels.meta.graph import GraphClient, GraphError, GraphTokenInvalid
 from channels.meta.media import CdnDownload
 from channels.meta.parse import (
     to_inbound,
@@ -43,24 +34,10 @@ from channels.meta.parse import (
 from channels.meta.send import TEXTS as SEND_TEXTS
 from channels.meta.send import WINDOW_CODE, outside_window, send_request, sent_id
 from channels.meta.webhook import MetaReceiver
-from channels.polling import PollWriter
+from channels.polling import AccountHealth, Backoff, PollingHalted, PollLoop, PollState, PollWriter
 
 log = logging.getLogger(__name__)
 
-
-
-@dataclass(slots=True)
-class PollStatus:
-    """What the poller is doing: `state` is ok, failing, throttled, stopped (needs the
-    operator: see `alert`) or idle (not started)."""
-
-    state: str = "idle"
-    alert: str | None = None
-    last_error: str | None = None
-    completed_polls: int = 0
-    consecutive_failures: int = 0
-    throttled_until: datetime | None = None
-    usage_percent: float = 0.0
 
 
 MEDIA_RESUME = timedelta(days=3)  # Graph's signed CDN links expire within days
@@ -93,7 +70,6 @@ class MetaChannel:
         self.account = account
         self.own_ids = own_ids
         self.clock = clock
-        self.status = PollStatus()
         self.health: ChannelHealth | None = None  # the notifier's, set by the runtime
         self.client = GraphClient(
             api_base=config.api_base,
@@ -136,9 +112,22 @@ class MetaChannel:
         )
         self._cursors: dict[str, SourceCursor] = {}
         self.writer = PollWriter(self.name, account)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._sink: IntakeSink | None = None
+        self.loop = PollLoop(
+            self._poll,
+            name=f"{self.name} polling of {account}",
+            health=AccountHealth(self.name, account, lambda: self.health),
+            interval=self.next_interval,
+            backoff=Backoff(config.retry_initial.total_seconds(), config.retry_max.total_seconds()),
+            clock=clock,
+            logger=log,
+        )
         self._resuming: asyncio.Task[None] | None = None
+
+    @property
+    def status(self) -> PollState:
+        """What the poller is doing (channels.polling.PollState)."""
+        return self.loop.state
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account!r}, api_base={self.config.api_base!r})"
@@ -157,14 +146,14 @@ class MetaChannel:
 
     async def start_polling(self, sink: IntakeSink) -> None:
         """The poller half: one process at a time (the runtime holds leadership for it)."""
-        if self._task is not None and not self._task.done():
+        if self.loop.running:
             return
         # Downloads a stopped process left unfinished, while the CDN links may still work.
         since = self.clock() - MEDIA_RESUME
         self._resuming = asyncio.create_task(self.media.resume_pending(sink, since))
-        self._stopping.clear()
+        self._sink = sink
         self._cursors.clear()  # read again from the database: what is committed is the truth
-        self._task = asyncio.create_task(self._run(sink), name=f"{self.name}-poll-{self.account}")
+        await self.loop.start()
         log.info(
             "%s poller started for %s (%s)", self.name, self.account, ", ".join(self.config.sources)
         )
@@ -178,45 +167,24 @@ class MetaChannel:
         if self._resuming is not None:
             await asyncio.gather(self._resuming, return_exceptions=True)
             self._resuming = None
-        self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._sink is not None:
+            await self.loop.stop()
+            self._sink = None
             log.info("%s poller stopped for %s", self.name, self.account)
 
     async def wait_stopped(self) -> None:
         """Return once the poll loop has ended by itself (e.g. the token stopped it)."""
-        if self._task is not None:
-            await asyncio.shield(self._task)
+        await self.loop.wait_ended()
 
     # --- the loop -----------------------------------------------------------------------------
 
-    async def _run(self, sink: IntakeSink) -> None:
-        delay = self.config.retry_initial.total_seconds()
-        while not self._stopping.is_set():
-            try:
-                await self.poll_once(sink)
-            except GraphTokenInvalid as exc:
-                self._token_dead(exc)
-                return
-            except GraphThrottled as exc:
-                wait = self._throttled(exc)
-            except (GraphError, IntakeUnavailable) as exc:
-                wait = delay * random.uniform(0.8, 1.2)
-                delay = min(delay * 2, self.config.retry_max.total_seconds())
-                self._note_failure(exc)
-            except Exception as exc:  # the poller must outlive a bug; nothing is skipped
-                wait = delay
-                delay = min(delay * 2, self.config.retry_max.total_seconds())
-                self._note_failure(exc, unexpected=True)
-            else:
-                delay = self.config.retry_initial.total_seconds()
-                self._note_success()
-                wait = self.next_interval()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+    async def _poll(self) -> None:
+        sink = self._sink
+        assert sink is not None, "polled before start_polling()"
+        try:
+            await self.poll_once(sink)
+        except GraphTokenInvalid as exc:
+            raise PollingHalted(self._token_alert(exc)) from exc
 
     def next_interval(self) -> float:
         """The poll interval, stretched up to tenfold as Graph usage nears its limit."""
@@ -227,53 +195,9 @@ class MetaChannel:
         span = max(100.0 - self.config.slow_at, 1.0)
         return base * (1 + 9 * min((usage - self.config.slow_at) / span, 1.0))
 
-    def _token_dead(self, exc: GraphError) -> None:
+    def _token_alert(self, exc: GraphError) -> str:
         label = self.platform.dialect.label
-        alert = TOKEN_ALERT.format(label=label, account=self.account, error=exc, channel=self.name)
-        self.status.state, self.status.alert, self.status.last_error = "stopped", alert, str(exc)
-        log.error("%s", alert)
-        if self.health is not None:
-            self.health.failing(self.name, self.account, alert)
-
-    def _throttled(self, exc: GraphThrottled) -> float:
-        wait = exc.retry_after or self.config.retry_max.total_seconds()
-        self.status.state = "throttled"
-        self.status.throttled_until = self.clock() + timedelta(seconds=wait)
-        self.status.last_error = str(exc)
-        log.warning(
-            "%s polling of %s throttled by Graph (code %s): pausing until %s",
-            self.name,
-            self.account,
-            exc.code,
-            self.status.throttled_until.isoformat(),
-        )
-        return wait
-
-    def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
-        self.status.last_error = f"{type(exc).__name__}: {exc}"
-        self.status.consecutive_failures += 1
-        if self.status.state != "failing":
-            self.status.state = "failing"
-            log.warning(
-                "%s polling of %s is failing, retrying with back-off: %s",
-                self.name,
-                self.account,
-                self.status.last_error,
-                exc_info=exc if unexpected else None,
-            )
-        if self.health is not None:
-            self.health.failing(self.name, self.account, self.status.last_error)
-
-    def _note_success(self) -> None:
-        if self.status.state in ("failing", "throttled"):
-            log.info("%s polling of %s recovered", self.name, self.account)
-        self.status.state = "ok"
-        self.status.completed_polls += 1
-        self.status.consecutive_failures = 0
-        self.status.throttled_until = None
-        self.status.usage_percent = self.client.usage.percent
-        if self.health is not None:
-            self.health.working(self.name, self.account)
+        return TOKEN_ALERT.format(label=label, account=self.account, error=exc, channel=self.name)
 
     # --- one poll -----------------------------------------------------------------------------
 
@@ -353,7 +277,7 @@ class MetaChannel:
             path = await self._reply_path(request.path)
             body = await self.client.post(path, request.payload)
         except GraphTokenInvalid as exc:
-            self._token_dead(exc)
+            self.loop.halted(self._token_alert(exc))
             raise
         except GraphError as exc:
             if outside_window(exc):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from channels.base import Attachment, AttachmentKind, InboundMessage, Location
+from channels.simulated.channel import ACCOUNT
 
 # (text, needs a photo, place name, latitude, longitude) — places in Kabupaten Pati.
 REPORTS: list[tuple[str, bool, str | None, float, float]] = [
@@ -235,25 +236,32 @@ def _sender(channel: str, name: str, rng: random.Random) -> tuple[str, str]:
 
 
 def sample_reports(
-    count: int, *, now: datetime, seed: int | None = None, data_dir: Path | None = None
+    count: int,
+    *,
+    now: datetime,
+    seed: int | None = None,
+    data_dir: Path | None = None,
+    channel: str | None = None,
 ) -> list[InboundMessage]:
     """`count` reports from different citizens over the last two days; with `data_dir`, the
-    reports that carry a photo have a real image stored there."""
+    reports that carry a photo have a real image stored there. With `channel` (`simulate` gives
+    "simulated"), every report arrives on that channel; without, they are spread over the real
+    platforms' names, as the benchmarks want. The senders look like each platform's either way."""
     rng = random.Random(seed)
     reports = []
     for index in range(count):
         text, photo, place, lat, lon = rng.choice(REPORTS)
-        channel = rng.choice(CHANNELS)
+        platform = rng.choice(CHANNELS)
         name = rng.choice(NAMES)
-        sender, contact = _sender(channel, name, rng)
+        sender, contact = _sender(platform, name, rng)
         with_location = place is not None and rng.random() < 0.6
         attachments: tuple[Attachment, ...] = ()
         if photo and data_dir is not None and rng.random() < 0.7:
             attachments = (_photo(data_dir, index, rng),)
         reports.append(
             InboundMessage(
-                channel=channel,
-                account="simulasi",
+                channel=channel or platform,
+                account=ACCOUNT,
                 external_id=f"sim-{now:%Y%m%d%H%M%S}-{seed}-{index}",
                 sender_id=sender,
                 sent_at=now - timedelta(minutes=rng.randint(1, 2 * 24 * 60)),
@@ -270,7 +278,7 @@ def sample_reports(
                     if with_location
                     else None
                 ),
-                subject="Laporan warga" if channel == "email" else None,
+                subject="Laporan warga" if platform == "email" else None,
                 raw={"simulated": True, "index": index},
             )
         )

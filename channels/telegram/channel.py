@@ -6,10 +6,8 @@ import asyncio
 import hmac
 import json
 import logging
-import random
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from channels.base import (
     Cursor,
@@ -37,7 +36,7 @@ from channels.base import (
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
-from channels.polling import PollWriter
+from channels.polling import AccountHealth, Backoff, PollLoop, PollWriter
 from channels.telegram.config import TelegramConfig
 from channels.telegram.media import TelegramDownload, retry_seconds
 from channels.telegram.parse import CHANNEL, message_ref, parse_updates
@@ -53,14 +52,6 @@ ALLOWED_UPDATES = ["message", "edited_message"]
 MAX_TEXT = 4096
 
 
-@dataclass(slots=True)
-class PollState:
-    completed_polls: int = 0
-    consecutive_failures: int = 0
-    failing: bool = False
-    last_error: str | None = None
-
-
 class TelegramChannel:
     """One bot: getUpdates or the webhook in, sendMessage out, files fetched in the background."""
 
@@ -73,14 +64,28 @@ class TelegramChannel:
         token = config.bot_token.get_secret_value()
         self.account = token.split(":", 1)[0]  # the bot's own user id
         self.clock = clock
-        self.polling = PollState()
         # Set by the runtime before start() (channels.base.ChannelHealth): told when the bot
         # stops working (token refused, Telegram unreachable) and when it works again.
         self.health: Any = None
+        interval = config.poll_interval.total_seconds()
+        self.loop = PollLoop(
+            self._poll,
+            name=f"telegram polling of bot {self.account}",
+            health=AccountHealth(CHANNEL, self.account, lambda: self.health),
+            interval=lambda: interval,
+            backoff=Backoff(interval or 1.0, config.retry_max.total_seconds()),
+            expected=(TelegramError, IntakeUnavailable),
+            retry_after=lambda exc: retry_seconds(exc) if isinstance(exc, RetryAfter) else None,
+            # A poll races its long poll against `stopping`; storing a batch is let finish.
+            grace=config.long_poll.total_seconds() + 5,
+            logger=log,
+        )
+        self.polling = self.loop.state
+        self._offset: int | None = None  # read from the database by the first poll
+        self._webhook_cleared = False
         self._bot: Bot | None = None
         self._bot_lock = asyncio.Lock()
         self._sink: IntakeSink | None = None
-        self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resuming: asyncio.Task[None] | None = None
         self.writer = PollWriter(CHANNEL, self.account)
@@ -116,25 +121,22 @@ class TelegramChannel:
 
     async def start(self, sink: IntakeSink) -> None:
         self._sink = sink
-        self._stop.clear()
         # Downloads a stopped process left unfinished (platform file ids outlive a restart).
         self._resuming = asyncio.create_task(
             self.media.resume_pending(sink, self.clock() - MEDIA_RESUME)
         )
         if self.config.mode == "polling":
-            self._task = asyncio.create_task(self._poll(sink), name=f"telegram-{self.account}")
+            self._offset, self._webhook_cleared = None, False
+            await self.loop.start()
         elif self.config.webhook_url:
             self._task = asyncio.create_task(self._register(), name=f"telegram-{self.account}")
         log.info("telegram bot %s started (%s)", self.account, self.config.mode)
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            limit = self.config.long_poll.total_seconds() + 5
-            done, _ = await asyncio.wait({self._task}, timeout=limit)
-            if not done:
-                self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
+        await self.loop.stop()
+        if self._task is not None:  # setWebhook still being retried
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._resuming is not None:
             await asyncio.gather(self._resuming, return_exceptions=True)
@@ -146,37 +148,17 @@ class TelegramChannel:
 
     # --- polling ------------------------------------------------------------------------------
 
-    async def _poll(self, sink: IntakeSink) -> None:
-        offset: int | None = None
-        cleared = False
-        delay = self.config.poll_interval.total_seconds()
-        while not self._stop.is_set():
-            wait = self.config.poll_interval.total_seconds()
-            try:
-                bot = await self.bot()
-                if not cleared:  # getUpdates answers 409 while a webhook is set
-                    cleared = await bot.delete_webhook(drop_pending_updates=False)
-                if offset is None:  # read here, so a database down at start-up is retried
-                    stored = await sink.read_cursor(CHANNEL, self.account, CURSOR_NAME)
-                    offset = int(stored) if stored else 0
-                    log.info("telegram bot %s resumes at offset %s", self.account, offset)
-                offset = await self._poll_once(bot, sink, offset)
-            except RetryAfter as exc:
-                self._note_failure(exc)
-                wait = retry_seconds(exc)
-            except (TelegramError, IntakeUnavailable) as exc:
-                self._note_failure(exc)
-                wait, delay = delay, min(delay * 2 or 1, self.config.retry_max.total_seconds())
-            except Exception as exc:  # the poller must outlive a bug; the offset did not move
-                self._note_failure(exc, unexpected=True)
-                wait, delay = delay, min(delay * 2 or 1, self.config.retry_max.total_seconds())
-            else:
-                self._note_success()
-                delay = max(self.config.poll_interval.total_seconds(), 1.0)
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=wait * random.uniform(0.9, 1.1))
-            except TimeoutError:
-                pass
+    async def _poll(self) -> None:
+        sink = self._sink
+        assert sink is not None, "polled before start()"
+        bot = await self.bot()
+        if not self._webhook_cleared:  # getUpdates answers 409 while a webhook is set
+            self._webhook_cleared = await bot.delete_webhook(drop_pending_updates=False)
+        if self._offset is None:  # read here, so a database down at start-up is retried
+            stored = await sink.read_cursor(CHANNEL, self.account, CURSOR_NAME)
+            self._offset = int(stored) if stored else 0
+            log.info("telegram bot %s resumes at offset %s", self.account, self._offset)
+        self._offset = await self._poll_once(bot, sink, self._offset)
 
     async def _poll_once(self, bot: Bot, sink: IntakeSink, offset: int) -> int:
         long_poll = int(self.config.long_poll.total_seconds())
@@ -185,7 +167,7 @@ class TelegramChannel:
                 offset=offset or None, timeout=long_poll, allowed_updates=ALLOWED_UPDATES
             )
         )
-        stopping = asyncio.ensure_future(self._stop.wait())
+        stopping = asyncio.ensure_future(self.loop.stopping.wait())
         await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if not fetch.done():
@@ -209,51 +191,26 @@ class TelegramChannel:
         await self._handle(sink, raw, cursor)
         return next_offset
 
-    def _note_failure(self, exc: BaseException, *, unexpected: bool = False) -> None:
-        state = self.polling
-        state.last_error = f"{type(exc).__name__}: {exc}"
-        state.consecutive_failures += 1
-        if not state.failing:
-            state.failing = True
-            log.warning(
-                "telegram polling of bot %s is failing, retrying with back-off: %s",
-                self.account, state.last_error, exc_info=exc if unexpected else None,
-            )
-            if self.health is not None:
-                self.health.failing(CHANNEL, self.account, state.last_error)
-
-    def _note_success(self) -> None:
-        state = self.polling
-        state.completed_polls += 1
-        state.consecutive_failures = 0
-        if state.failing:
-            state.failing = False
-            log.info("telegram polling of bot %s recovered", self.account)
-            if self.health is not None:
-                self.health.working(CHANNEL, self.account)
-
     # --- webhook ------------------------------------------------------------------------------
 
     async def _register(self) -> None:
-        """Point Telegram at our webhook; retried until it works or the channel stops."""
-        delay = 1.0
-        while not self._stop.is_set():
-            try:
-                bot = await self.bot()
-                await bot.set_webhook(
-                    self.config.webhook_url,
-                    secret_token=self.config.secret_token.get_secret_value(),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                log.info("telegram webhook of bot %s set to %s", self.account,
-                         self.config.webhook_url)
-                return
-            except TelegramError as exc:
-                log.warning("telegram setWebhook failed, retrying in %.0fs: %s", delay, exc)
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=delay)
-            except TimeoutError:
-                delay = min(delay * 2, self.config.retry_max.total_seconds())
+        """Point Telegram at our webhook; retried with the poll loop's back-off until it works
+        or stop() cancels it (setWebhook may simply be sent again)."""
+        retrying = AsyncRetrying(
+            wait=Backoff(1.0, self.config.retry_max.total_seconds()).strategy(),
+            retry=retry_if_exception_type(TelegramError),
+            before_sleep=_log_register_retry,
+        )
+        await retrying(self._set_webhook)
+
+    async def _set_webhook(self) -> None:
+        bot = await self.bot()
+        await bot.set_webhook(
+            self.config.webhook_url,
+            secret_token=self.config.secret_token.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        log.info("telegram webhook of bot %s set to %s", self.account, self.config.webhook_url)
 
     async def receive(self, request: web.Request) -> web.Response:
         """One update; 200 only once it is committed, so Telegram repeats it otherwise."""
@@ -325,6 +282,12 @@ class TelegramChannel:
                 retryable=False, code="unreadable_answer",
             ) from exc
         return SendResult(message_ref(sent.chat_id, sent.message_id))
+
+
+def _log_register_retry(retry_state: RetryCallState) -> None:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    wait = retry_state.upcoming_sleep
+    log.warning("telegram setWebhook failed, retrying in %.0fs: %s", wait, exc)
 
 
 async def _plain_updates(bot: Bot, offset: int) -> list[dict[str, Any]]:

@@ -16,14 +16,13 @@ from channels.base import (
     Cursor,
     Inbound,
     IntakeSink,
-    IntakeUnavailable,
     OutboundMessage,
     PlatformError,
     Routes,
     SendResult,
 )
 from channels.media_fetch import MediaFetcher
-from channels.polling import PollWriter
+from channels.polling import AccountHealth, Backoff, PollLoop, PollState, PollWriter
 from channels.x.api import Credentials, XApi
 from channels.x.config import XConfig
 from channels.x.media import XPhotoDownload
@@ -51,19 +50,10 @@ _SNOWFLAKE_EPOCH_MS = 1288834974657
 
 
 @dataclass(slots=True)
-class SourceState:
-    completed_polls: int = 0
-    failing: bool = False
-    last_error: str | None = None
-    blocked_until: datetime | None = None  # rate limit or back-off: not polled before this
-    failures: int = 0
-
-
-@dataclass(slots=True)
 class XPolling:
-    """What each source's poller last did, for health checks and tests."""
+    """What each source's poll loop last did, for health checks and tests."""
 
-    sources: dict[str, SourceState] = field(default_factory=dict)
+    sources: dict[str, PollState] = field(default_factory=dict)
 
 
 class XChannel:
@@ -104,12 +94,14 @@ class XChannel:
             data_dir,
             max_bytes=config.max_media_bytes,
         )
-        self.polling = XPolling({source: SourceState() for source in config.sources})
         # Set by the runtime before start() (channels.base.ChannelHealth): told when the
         # account stops working and when it works again.
         self.health: Any = None
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._sink: IntakeSink | None = None
+        # A loop per source: a rate-limited source waits for its reset while the other goes on.
+        account_health = AccountHealth(CHANNEL, self.account, lambda: self.health)
+        self.loops = {source: self._loop(source, account_health) for source in config.sources}
+        self.polling = XPolling({source: loop.state for source, loop in self.loops.items()})
 
     def __repr__(self) -> str:
         return f"XChannel(account={self.account!r}, api_base={self.config.api_base!r})"
@@ -117,25 +109,44 @@ class XChannel:
     def routes(self) -> Routes:
         return []
 
+    def _loop(self, source: str, health: AccountHealth) -> PollLoop:
+        async def poll() -> None:
+            sink = self._sink
+            assert sink is not None, "polled before start()"
+            if source == "mentions":
+                await self._poll_mentions(sink)
+            else:
+                await self._poll_dms(sink)
+
+        interval = self.config.poll_interval.total_seconds()
+        return PollLoop(
+            poll,
+            name=f"x polling of {source} for {self.account}",
+            health=health,
+            part=source,
+            interval=lambda: interval,
+            backoff=Backoff(interval, self.config.retry_max.total_seconds()),
+            # A poll in a worker thread finishes within the request timeout; a cancelled
+            # to_thread would leave it running, so stop() waits that long for it.
+            grace=self.config.request_timeout.total_seconds() + 5,
+            # Waits are measured on the channel's clock, as X's rate-limit resets are.
+            clock=self.clock,
+            tick=interval,
+            logger=log,
+        )
+
     async def start(self, sink: IntakeSink) -> None:
-        self._stop.clear()
+        self._sink = sink
         # Downloads a stopped process left unfinished (platform file ids outlive a restart).
         self._resuming = asyncio.create_task(
             self.media.resume_pending(sink, self.clock() - MEDIA_RESUME)
         )
-        self._task = asyncio.create_task(self._run(sink), name=f"x-poll-{self.account}")
+        for loop in self.loops.values():
+            await loop.start()
         log.info("x poller started for %s (%s)", self.account, ", ".join(self.config.sources))
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            # A poll in a worker thread finishes within the request timeout; a cancelled
-            # to_thread would leave it running, so wait for the loop to see the stop flag.
-            limit = self.config.request_timeout.total_seconds() + 5
-            done, _ = await asyncio.wait({self._task}, timeout=limit)
-            if not done:
-                self._task.cancel()
-            self._task = None
+        await asyncio.gather(*(loop.stop() for loop in self.loops.values()))
         if self._resuming is not None:
             await asyncio.gather(self._resuming, return_exceptions=True)
         await self.media.close()
@@ -143,70 +154,6 @@ class XChannel:
         log.info("x poller stopped for %s", self.account)
 
     # --- polling ------------------------------------------------------------------------------
-
-    async def _run(self, sink: IntakeSink) -> None:
-        while not self._stop.is_set():
-            for source in self.config.sources:
-                if self._stop.is_set():
-                    break
-                await self._poll_source(sink, source)
-            try:
-                await asyncio.wait_for(
-                    self._stop.wait(), timeout=self.config.poll_interval.total_seconds()
-                )
-            except TimeoutError:
-                pass
-
-    async def _poll_source(self, sink: IntakeSink, source: str) -> None:
-        state = self.polling.sources[source]
-        if state.blocked_until is not None and self.clock() < state.blocked_until:
-            return  # rate-limited or backing off: the other source goes on meanwhile
-        try:
-            if source == "mentions":
-                await self._poll_mentions(sink)
-            else:
-                await self._poll_dms(sink)
-        except PlatformError as exc:
-            self._note_failure(source, exc, wait=exc.retry_after)
-        except IntakeUnavailable as exc:
-            self._note_failure(source, exc)
-        except Exception as exc:  # the poller must outlive a bug; the cursor did not move
-            self._note_failure(source, exc, unexpected=True)
-        else:
-            self._note_success(source)
-
-    def _note_failure(
-        self, source: str, exc: BaseException, *, wait: float | None = None,
-        unexpected: bool = False,
-    ) -> None:
-        state = self.polling.sources[source]
-        state.failures += 1
-        state.last_error = f"{type(exc).__name__}: {exc}"
-        if wait is None:
-            base = self.config.poll_interval.total_seconds()
-            wait = min(base * 2 ** min(state.failures, 10), self.config.retry_max.total_seconds())
-        state.blocked_until = self.clock() + timedelta(seconds=wait)
-        if not state.failing:
-            state.failing = True
-            log.warning(
-                "x polling of %s for %s is failing, next try after %s: %s",
-                source, self.account, state.blocked_until.isoformat(), state.last_error,
-                exc_info=exc if unexpected else None,
-            )
-            if self.health is not None:
-                self.health.failing(CHANNEL, self.account, f"{source}: {state.last_error}")
-
-    def _note_success(self, source: str) -> None:
-        state = self.polling.sources[source]
-        state.completed_polls += 1
-        state.failures = 0
-        state.blocked_until = None
-        if state.failing:
-            state.failing = False
-            log.info("x polling of %s for %s recovered", source, self.account)
-            failing = any(s.failing for s in self.polling.sources.values())
-            if self.health is not None and not failing:
-                self.health.working(CHANNEL, self.account)
 
     async def _poll_mentions(self, sink: IntakeSink) -> None:
         since_id = await sink.read_cursor(CHANNEL, self.account, "mentions")

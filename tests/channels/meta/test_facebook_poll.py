@@ -438,12 +438,13 @@ async def test_the_loop_waits_out_throttling_for_the_time_graph_gives(
     await channel.start(intake)
     try:
         await wait_for(lambda: channel.status.state == "throttled")
-        assert channel.status.throttled_until == clock() + timedelta(minutes=3)
+        assert channel.status.retry_at == clock() + timedelta(minutes=3)
         await asyncio.sleep(0.3)  # several poll intervals: no call goes out while throttled
         assert graph.count("GET", "conversations") == 1
     finally:
         await channel.stop()
-    assert any("throttled by Graph (code 80001)" in r.getMessage() for r in caplog.records)
+    said = [r.getMessage() for r in caplog.records if "is throttled" in r.getMessage()]
+    assert len(said) == 1 and "code 80001" in said[0]  # said once, not per retry
 
 
 async def test_high_usage_stretches_the_poll_interval(

@@ -257,10 +257,13 @@ async def test_polling_failures_are_reported_once_and_recovery_too(
     await channel.start(intake)
     await wait_for(lambda: offset(db) == str(text["update_id"] + 1))
     await wait_for(lambda: channel.polling.completed_polls > 0)  # noted after the commit
-    assert channel.health.calls == [
-        ("failing", "telegram", BOT, "NetworkError: Bad Gateway"),
-        ("working", "telegram", BOT),
-    ]
+    # Every outcome is reported (channels.base.ChannelHealth): each failed poll, then each good
+    # one; the notifier turns them into one alert per change.
+    failed = ("failing", "telegram", BOT, "NetworkError: Bad Gateway")
+    assert channel.health.calls[:3] == [failed] * 3
+    assert channel.health.calls[3:] and set(channel.health.calls[3:]) == {
+        ("working", "telegram", BOT)
+    }
     assert channel.polling.failing is False
 
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, RawEvent, Ticket
 from triage.action_requests import Reply
+from triage.intake import Intake
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
@@ -111,6 +113,47 @@ async def until(check: Callable[[], T | None], limit: float = 10) -> T:
 def tickets(db: Database) -> list[Ticket]:
     with db.read() as session:
         return list(session.exec(select(Ticket)).all())
+
+
+def webhook_channel(fake: FakeTelegramBotApi, tmp_path: Path, clock: FixedClock) -> TelegramChannel:
+    config = TelegramConfig(
+        enabled=True, bot_token=TOKEN, mode="webhook", secret_token=SECRET,
+        webhook_url="http://127.0.0.1:1/webhooks/telegram", retry_max="50ms",
+        api_base=f"http://127.0.0.1:{fake.port}",
+    )
+    return TelegramChannel(config, tmp_path, clock)
+
+
+async def test_a_failed_set_webhook_is_retried_until_telegram_takes_it(
+    fake: FakeTelegramBotApi, updates: TelegramUpdates, tmp_path: Path, clock: FixedClock,
+    intake: Intake,
+) -> None:
+    fake.fail_next("setWebhook", server_error(), times=2)
+    channel = webhook_channel(fake, tmp_path, clock)
+    await channel.start(intake)
+    try:
+        await until(lambda: updates.webhook_url)
+    finally:
+        await channel.stop()
+    assert len(fake.calls_of("setWebhook")) == 3
+    assert updates.webhook_url == "http://127.0.0.1:1/webhooks/telegram"
+
+
+async def test_stop_ends_the_set_webhook_retries_at_once(
+    fake: FakeTelegramBotApi, tmp_path: Path, clock: FixedClock, intake: Intake
+) -> None:
+    fake.fail_next("setWebhook", server_error(), times=1000)
+    channel = webhook_channel(fake, tmp_path, clock)
+    channel.config = channel.config.model_copy(update={"retry_max": timedelta(minutes=5)})
+    await channel.start(intake)
+    await until(lambda: len(fake.calls_of("setWebhook")) >= 2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await channel.stop()
+    assert loop.time() - started < 1
+    calls = len(fake.calls_of("setWebhook"))
+    await asyncio.sleep(0.2)
+    assert len(fake.calls_of("setWebhook")) == calls  # nothing left retrying
 
 
 async def test_webhook_set_at_start_and_updates_delivered_with_the_secret(

@@ -263,18 +263,24 @@ async def test_rate_limited_mentions_wait_for_the_reset_while_dms_go_on(
         assert len(fake.of("GET", "/2/users/")) == 1
         assert cursor(db, "mentions") is None
         health = channel.polling.sources["mentions"]
-        assert health.failing and health.blocked_until == clock() + timedelta(seconds=600)
+        assert health.failing and health.retry_at == clock() + timedelta(seconds=600)
         clock.advance(timedelta(seconds=601))
         await wait_for(lambda: cursor(db, "mentions") is not None)
     finally:
         await channel.stop()
     assert len(fake.of("GET", "/2/users/")) >= 2
     assert not channel.polling.sources["mentions"].failing
-    assert channel.health.calls == [
-        ("failing", "x", ACCOUNT,
-         "mentions: PlatformError: X answered 429 for mentions: Too Many Requests"),
-        ("working", "x", ACCOUNT),
-    ]
+    # Every outcome is reported (channels.base.ChannelHealth): the one failed poll, then
+    # "working" only once mentions work again, never while they wait for the reset.
+    failed = (
+        "failing",
+        "x",
+        ACCOUNT,
+        "mentions: PlatformError: X answered 429 for mentions: Too Many Requests",
+    )
+    assert [c for c in channel.health.calls if c[0] == "failing"] == [failed]
+    after = channel.health.calls[channel.health.calls.index(failed) + 1 :]
+    assert after and set(after) == {("working", "x", ACCOUNT)}
 
 
 async def test_a_window_used_up_on_a_200_is_not_called_again_before_its_reset(
@@ -352,11 +358,14 @@ async def test_a_database_outage_backs_off_and_loses_nothing(
     sink = DatabaseDownUntilRepaired(intake)
     channel = make_channel(sources=["mentions"])
     await channel.start(sink)
-    await wait_for(lambda: channel.polling.sources["mentions"].failures == 1)
+    await wait_for(lambda: channel.polling.sources["mentions"].consecutive_failures == 1)
     refused = sink.refused  # the batch, and (reads working) its one item on its own
     state = channel.polling.sources["mentions"]
-    # Backing off by the clock (twice the poll interval after one failure), not hammering X.
-    assert state.blocked_until == clock() + timedelta(milliseconds=100)
+    # Backing off by the clock (the poll interval and up to as much jitter after one failure),
+    # not hammering X.
+    assert state.retry_at is not None
+    assert clock() + timedelta(milliseconds=50) <= state.retry_at
+    assert state.retry_at <= clock() + timedelta(milliseconds=100)
     await asyncio.sleep(0.3)
     assert sink.refused == refused <= 2 and len(fake.of("GET", "/2/users/")) == 1
     sink.repair()
