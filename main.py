@@ -16,6 +16,7 @@ from pathlib import Path
 import uvloop
 from aiohttp import web
 
+import lapor.commands as lapor_commands
 import settings as config_schema
 from observability.logs import TEXT_FORMAT, configure_logging
 from redaction import configured_secrets
@@ -127,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--format", choices=["text", "html", "json"], default="text")
     digest.add_argument("--send", action="store_true", help="send it to [[notifier.recipient]]")
     digest.set_defaults(handler=cmd_digest)
+
+    lapor_commands.add_commands(commands, _database)  # `lapor import|export`, `triage evaluate`
     return parser
 
 

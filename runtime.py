@@ -36,6 +36,7 @@ from triage.actions import TicketActions, TriageRules
 from triage.assess import TicketAssessor
 from triage.hints import Hinter
 from triage.intake import Intake, utc_now
+from triage.learning import ModelCache, retrain
 from triage.outbox import OutboxWorker
 from triage.sla import WorkCalendar
 from triage.sweeps import Sweeps
@@ -219,9 +220,36 @@ class Runtime:
             coalesce=True,
             next_run_time=datetime.now(self.settings.region.tz),
         )
+        self._schedule_learning(scheduler)
         if self.notifier is not None and self.settings.notifier.enabled:
             self._schedule_notifier(scheduler, self.notifier)
         return scheduler
+
+    def _schedule_learning(self, scheduler: AsyncIOScheduler) -> None:
+        """Retrain the suggestions from operators' decisions, once per period in one process;
+        every process picks the stored model up (triage/learning.py ModelCache)."""
+        interval = self.settings.triage.learn_interval.total_seconds()
+
+        async def learn() -> None:
+            try:
+                period = period_of(self.clock(), interval)
+                if await asyncio.to_thread(
+                    claim_run, self.db, "triage-learn", period, self.clock()
+                ):
+                    examples = await asyncio.to_thread(retrain, self.db, self.clock())
+                    log.info("suggestions relearned from %d labelled examples", examples)
+            except DBAPIError as exc:
+                log.warning("relearning skipped, database not reachable: %s", exc.orig or exc)
+
+        scheduler.add_job(
+            learn,
+            "interval",
+            seconds=interval,
+            id="triage-learn",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.settings.region.tz),
+        )
 
     def _schedule_notifier(self, scheduler: AsyncIOScheduler, notifier: Notifier) -> None:
         """The digest at its time, and a frequent pass for alerts, retries and a digest missed
@@ -270,7 +298,9 @@ def build_runtime(
         ticket_prefix=settings.region.ticket_prefix,
         tz=settings.region.tz,
         clock=clock,
-        on_new_tickets=TicketAssessor(db, hinter, clock).assess,
+        on_new_tickets=TicketAssessor(
+            db, hinter, clock, models=ModelCache(db, settings.category)
+        ).assess,
         verify_due=lambda arrived: calendar.due(arrived, settings.triage.verify_within),
         metrics=metrics,
     )

@@ -8,6 +8,11 @@ without any suggestion and the most common confusions, as text or `--format json
     .venv/bin/python bench/triage_eval.py                 # the code and config of this checkout
     .venv/bin/python bench/triage_eval.py --half a        # only the reports written first
     .venv/bin/python bench/triage_eval.py --commit 0cd8267  # the suggester of another commit
+    .venv/bin/python bench/triage_eval.py --learn          # learn from half a, measure half b
+
+`--learn` trains the learned models (triage/learner.py) on the reports of half a, as if
+operators had verified them, and measures half b twice: keywords alone, and blended with what
+was learned (triage/blend.py).
 
 `--commit` reads that commit's suggester, stemmer and config.toml out of git into a temporary
 folder and runs there, so a change can be measured against the code it replaced.
@@ -45,6 +50,9 @@ def main() -> None:
         help="pysastrawi: the same suggester with PySastrawi's stemmer in place of Kanal's",
     )
     parser.add_argument("--config", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--learn", action="store_true", help="train on half a, measure half b before and after"
+    )
     args = parser.parse_args()
     if args.commit:
         sys.exit(_run_at_commit(args))
@@ -55,6 +63,10 @@ def main() -> None:
         reports = [r for r in reports if r["half"] == args.half]
     if args.stemmer == "pysastrawi":
         _use_pysastrawi()
+    if args.learn:
+        figures = learning(reports, config)
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
+        return
     figures = evaluate(reports, config)
     if args.format == "json":
         print(json.dumps(figures, indent=2, ensure_ascii=False))
@@ -62,12 +74,41 @@ def main() -> None:
         print(as_text(figures))
 
 
-def evaluate(reports: list[dict], config: Path) -> dict:
+def learning(reports: list[dict], config: Path) -> dict:
+    """Half b measured with the keywords alone and with models learned from half a."""
+    from triage.blend import BlendedSuggester, LearnedModels
+    from triage.config import CategoryConfig
+    from triage.learner import TextModel
+    from triage.suggest import Suggester
+
+    categories = [CategoryConfig(**c) for c in tomllib.loads(config.read_text())["category"]]
+    taught = [r for r in reports if r["half"] == "a"]
+    measured = [r for r in reports if r["half"] == "b"]
+    models = LearnedModels(
+        TextModel.train((r["text"], r["category"]) for r in taught),
+        TextModel.train((r["text"], r["opd"]) for r in taught),
+    )
+    keywords = Suggester(categories)
+    blended = BlendedSuggester(keywords, categories, models)
+    summary = ("top1_category", "top3_category", "opd", "right_by_either", "without_suggestion")
+    before = evaluate(measured, config, keywords)
+    after = evaluate(measured, config, blended)
+    return {
+        "taught": len(taught),
+        "measured": len(measured),
+        "keywords_only": {k: before[k] for k in summary},
+        "with_learning": {k: after[k] for k in summary},
+        "confusions_with_learning": after["confusions"],
+    }
+
+
+def evaluate(reports: list[dict], config: Path, suggester: object = None) -> dict:
     from triage.config import CategoryConfig
     from triage.suggest import Suggester
 
-    document = tomllib.loads(config.read_text())
-    suggester = Suggester([CategoryConfig(**c) for c in document.get("category", [])])
+    if suggester is None:
+        document = tomllib.loads(config.read_text())
+        suggester = Suggester([CategoryConfig(**c) for c in document.get("category", [])])
     top1 = top3 = opd_right = either = none = 0
     confusions: Counter[tuple[str, str]] = Counter()
     misses = []

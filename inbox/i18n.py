@@ -30,9 +30,11 @@ def _texts(locale: str) -> dict[str, str]:
 
 def translate(key: str, locale: str, **values: object) -> str:
     """The text of `key` in `locale` (falling back to Indonesian), placeholders filled."""
-    if key.startswith(CHANNEL_PREFIX):  # an unregistered channel fails loudly, never "channel.x"
-        return channel_label(key.removeprefix(CHANNEL_PREFIX), known_locale(locale))
     text = texts(locale).get(key)
+    if text is None and key.startswith(CHANNEL_PREFIX):
+        # Not a channel the catalog names (like "lapor", imported history): a registered one,
+        # and an unregistered channel fails loudly, never "channel.x".
+        return channel_label(key.removeprefix(CHANNEL_PREFIX), known_locale(locale))
     if text is None:
         return key
     return text.format(**values) if values else text

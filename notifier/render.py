@@ -55,7 +55,14 @@ def labels(locale: str) -> dict[str, Any]:
         else:
             words[group] = text
     # Channel names come from the registry, like the inbox's.
-    words["channel"] = {name: spec.label(locale) for name, spec in CHANNELS.items()}
+    # Channels without a live registry entry ("lapor", imported history) come from the
+    # inbox's part of the catalog.
+    imported = {
+        key.removeprefix("channel."): text
+        for key, text in section("inbox", locale).items()
+        if key.startswith("channel.")
+    }
+    words["channel"] = imported | {name: spec.label(locale) for name, spec in CHANNELS.items()}
     return words
 
 

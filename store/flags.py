@@ -35,7 +35,8 @@ class SuggestedCategory(BaseModel):
     category: str
     opd: str | None = None
     score: float
-    matched: list[str] = []
+    matched: list[str] = []  # the category keywords that hit
+    learned: list[str] = []  # the words that weighed most in the model learned from operators
 
 
 class PlaceEvidence(BaseModel):

@@ -383,4 +383,18 @@ class ChannelHealthState(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
+class LearnedModel(SQLModel, table=True):
+    """A model triage learned from the operators' decisions (triage/learning.py), stored here so
+    every process of one database reads the same one; the retrain job replaces it whole."""
+
+    __tablename__ = "learned_models"
+
+    name: str = Field(primary_key=True, max_length=40)
+    # One more at every retrain: what a process compares to know its copy is stale.
+    generation: int = 0
+    trained_at: datetime = _when()
+    examples: int = 0
+    payload: dict[str, Any] = _json(default_factory=dict)
+
+
 ALL_TABLES = SQLModel.metadata

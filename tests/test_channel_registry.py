@@ -35,8 +35,11 @@ def test_settings_have_one_table_per_registered_channel() -> None:
 def test_inbox_and_notifier_show_the_registry_labels() -> None:
     assert translate("channel.x", "id") == "X (Twitter)"
     assert translate("channel.whatsapp", "en") == "WhatsApp"
+    imported = {"id": "SP4N-LAPOR! (impor)", "en": "SP4N-LAPOR! (imported)"}
     for locale in LOCALES:
-        assert labels(locale)["channel"] == {n: s.label(locale) for n, s in CHANNELS.items()}
+        registered = {n: s.label(locale) for n, s in CHANNELS.items()}
+        # Plus tickets imported from SP4N-LAPOR!, no live channel: named by the text catalog.
+        assert labels(locale)["channel"] == {"lapor": imported[locale], **registered}
 
 
 def test_reply_windows_are_the_platforms() -> None:

@@ -20,6 +20,7 @@ from store.flags import PlaceEvidence, SuggestedCategory, TicketFlags, merged
 from store.models import Attachment, Message, Ticket
 from triage.duplicates import Candidates, OpenTicket, ReportFacts
 from triage.hints import Hinter, ReportHints
+from triage.learning import ModelCache
 from triage.states import OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,11 @@ def flags_of(hints: ReportHints) -> TicketFlags:
     return TicketFlags(
         suggestions=[
             SuggestedCategory(
-                category=s.category, opd=s.opd, score=round(s.score, 3), matched=list(s.matched)
+                category=s.category,
+                opd=s.opd,
+                score=round(s.score, 3),
+                matched=list(s.matched),
+                learned=list(s.learned),
             )
             for s in hints.suggestions
         ],
@@ -123,9 +128,16 @@ class _Report:
 
 
 class TicketAssessor:
-    def __init__(self, db: Database, hinter: Hinter, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        hinter: Hinter,
+        clock: Callable[[], datetime],
+        models: ModelCache | None = None,
+    ) -> None:
         self.db = db
         self.hinter = hinter
+        self.models = models  # what the operators taught (triage/learning.py); None: keywords
         self.clock = clock
         self._pending: list[int] = []
         self._running = False
@@ -152,11 +164,15 @@ class TicketAssessor:
             earliest = min((r.created_at for r in reports), default=None)
             # Readied once for the whole batch; each report then leaves out its own ticket.
             candidates = Candidates(self._candidates(conn, earliest))
+        hinter = self.hinter
+        if self.models is not None and reports:
+            suggester = self.models.suggester(self.hinter.suggester)
+            hinter = hinter.with_suggester(suggester)
         hinted: dict[int, TicketFlags] = {}
         for report in reports:
             facts = ReportFacts(report.text, report.created_at, report.location, report.number)
             others = candidates.without(report.number)
-            hints = self.hinter.hints(facts, report.attachment_kinds, others)
+            hints = hinter.hints(facts, report.attachment_kinds, others)
             hinted[report.ticket_id] = flags_of(hints)
         if hinted:
             with self.db.write() as session:

@@ -129,6 +129,8 @@ class TriageConfig(BaseModel):
     duplicate_distance_m: float = Field(default=300.0, gt=0)
     duplicate_min_score: float = Field(default=0.5, gt=0, le=1)
     suggestion_limit: int = Field(default=3, ge=1)
+    # How often the suggestions relearn from operators' decisions (triage/learning.py).
+    learn_interval: Duration = timedelta(hours=1)
 
     @field_validator("verify_within", "opd_answer", "resolve_within", mode="before")
     @classmethod
@@ -170,6 +172,9 @@ class OpdConfig(BaseModel):
     name: str = Field(min_length=1)
     # A central-government agency (PLN, BPJS, BPN) reached through a liaison like any OPD.
     central: bool = False
+    # The names SP4N-LAPOR! exports give this office ("Instansi Terdisposisi"), for
+    # `lapor import` and `lapor export`; the first is the one written on export.
+    lapor: list[str] = []
     # Where the notifier sends this OPD's escalation alerts (optional).
     email: str | None = None
     telegram_chat_id: str | None = None
@@ -197,6 +202,9 @@ class CategoryConfig(BaseModel):
     opd_keywords: dict[str, list[str]] = {}
     keywords: list[str] = []
     opd_answer: Term | None = None  # overrides [triage] opd_answer for this category
+    # SP4N-LAPOR!'s categories ("Kategori") that mean this one, for `lapor import` and
+    # `lapor export`; the first is the one written on export.
+    lapor: list[str] = []
 
     @model_validator(mode="before")
     @classmethod

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from triage.blend import BlendedSuggester
 from triage.completeness import missing_facts
 from triage.config import CategoryConfig, JurisdictionConfig, TriageConfig
 from triage.duplicates import (
@@ -33,7 +35,7 @@ class Hinter:
 
     def __init__(
         self,
-        suggester: Suggester,
+        suggester: Suggester | BlendedSuggester,
         jurisdiction: Jurisdiction,
         duplicate_rules: DuplicateRules | None = None,
         suggestion_limit: int = 3,
@@ -59,6 +61,12 @@ class Hinter:
             DuplicateRules.from_config(triage),
             triage.suggestion_limit,
         )
+
+    def with_suggester(self, suggester: Suggester | BlendedSuggester) -> Hinter:
+        """This hinter with another suggester (the learned models mixed in: triage/blend.py)."""
+        other = copy.copy(self)
+        other.suggester = suggester
+        return other
 
     def hints(
         self,

@@ -41,6 +41,9 @@ class Suggestion:
     # Why: the keywords that hit, as written in config, the heaviest first; then the OPD
     # keywords that chose among the category's OPDs.
     matched: tuple[str, ...]
+    # The words of the report that weighed most in the model learned from operators'
+    # decisions (triage/blend.py); () at cold start.
+    learned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
