@@ -14,8 +14,8 @@ from alembic import op
 
 import store.models
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
