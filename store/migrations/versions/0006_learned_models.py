@@ -1,7 +1,7 @@
 """learned_models: the suggestion model triage learns from operators' decisions
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-06 18:30:00
 
 One row per model, replaced whole by the scheduled retrain; every process reads it from here,
