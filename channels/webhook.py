@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from aiohttp import web
 from pydantic import SecretStr
 
-from channels.base import Inbound, InboundMessage, UnsupportedEvent
+from channels.base import (
+    Inbound,
+    InboundMessage,
+    IntakeResult,
+    IntakeSink,
+    IntakeUnavailable,
+    UnsupportedEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +127,20 @@ def log_unreadable(logger: logging.Logger, channel: str, items: Sequence[Inbound
             item.external_id,
             reason,
         )
+
+
+async def store_delivery(
+    sink: IntakeSink | None, items: Sequence[Inbound], channel: str, logger: logging.Logger
+) -> tuple[web.Response, IntakeResult | None]:
+    """Hand a webhook's items to the intake and the answer for the platform: 200 only once they
+    are committed, 503 (the platform delivers again) while the intake cannot take them."""
+    if sink is None:
+        return web.Response(status=503, text="not started"), None
+    try:
+        result = await sink.submit(items)
+    except IntakeUnavailable as exc:
+        logger.warning("%s webhook not stored, intake unavailable: %s", channel, exc)
+        return web.Response(status=503, text="intake unavailable"), None
+    if result.stored:
+        log_unreadable(logger, channel, items)
+    return web.Response(text="ok"), result

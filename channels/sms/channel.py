@@ -11,7 +11,6 @@ from aiohttp import web
 
 from channels.base import (
     IntakeSink,
-    IntakeUnavailable,
     OutboundMessage,
     PlatformError,
     Routes,
@@ -20,7 +19,7 @@ from channels.base import (
 from channels.sms.config import SmsConfig
 from channels.sms.parse import CHANNEL, parse_body
 from channels.sms.send import MESSAGES_PATH, message_body, message_id_from
-from channels.webhook import HexHmac, log_unreadable, read_bounded
+from channels.webhook import HexHmac, read_bounded, store_delivery
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +68,9 @@ class SmsChannel:
             # The phone retries such deliveries; a changed signing key repeats this loudly.
             log.warning("sms webhook from %s refused: %s", request.remote, refusal)
             return web.Response(status=401, text=refusal)
-        sink = self._sink
-        if sink is None:
-            return web.Response(status=503, text="not started")
         items = parse_body(body, account=self.account, received_at=self.clock())
-        if items:
-            try:
-                result = await sink.submit(items)
-            except IntakeUnavailable as exc:
-                log.warning("sms webhook not stored, intake unavailable: %s", exc)
-                return web.Response(status=503, text="intake unavailable")
-            if result.stored:
-                log_unreadable(log, CHANNEL, items)
-        return web.Response(text="ok")
+        answer, _ = await store_delivery(self._sink, items, CHANNEL, log)
+        return answer
 
     def _refusal(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         """Why a delivery is not believed, or None. Signed first, so a forger learns nothing of

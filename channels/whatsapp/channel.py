@@ -13,7 +13,6 @@ from aiohttp import web
 
 from channels.base import (
     IntakeSink,
-    IntakeUnavailable,
     OutboundMessage,
     PlatformError,
     Routes,
@@ -23,8 +22,8 @@ from channels.media_fetch import MediaFetcher
 from channels.webhook import (
     SIGNATURE_HEADER,
     Signature,
-    log_unreadable,
     read_bounded,
+    store_delivery,
     subscription_handshake,
 )
 from channels.whatsapp.config import WhatsAppConfig
@@ -113,19 +112,11 @@ class WhatsAppChannel:
                 "whatsapp webhook with a missing or wrong signature from %s", request.remote
             )
             return web.Response(status=401, text="bad signature")
-        sink = self._sink
-        if sink is None:
-            return web.Response(status=503, text="not started")
         items = parse_body(body, account=self.account, received_at=self.clock())
-        try:
-            result = await sink.submit(items)
-        except IntakeUnavailable as exc:
-            log.warning("whatsapp webhook not stored, intake unavailable: %s", exc)
-            return web.Response(status=503, text="intake unavailable")
-        if result.stored:
-            log_unreadable(log, CHANNEL, items)
-            self.media.schedule(sink, items)
-        return web.Response(text="ok")
+        answer, result = await store_delivery(self._sink, items, CHANNEL, log)
+        if result is not None and result.stored and self._sink is not None:
+            self.media.schedule(self._sink, items)
+        return answer
 
     # --- sending ------------------------------------------------------------------------------
 
