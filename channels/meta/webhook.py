@@ -9,10 +9,16 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import SecretStr
 
-from channels.base import Inbound, IntakeSink, IntakeUnavailable, Routes
+from channels.base import Inbound, IntakeSink, Routes
 from channels.meta.parse import Dialect
 from channels.meta.webhook_parse import HookContext, parse_webhook
-from channels.webhook import SIGNATURE_HEADER, Signature, read_bounded, subscription_handshake
+from channels.webhook import (
+    SIGNATURE_HEADER,
+    Signature,
+    read_bounded,
+    store_delivery,
+    subscription_handshake,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +73,9 @@ class MetaReceiver:
                 request.remote,
             )
             return web.Response(status=401, text="bad signature")
-        sink = self.sink
-        if sink is None:
-            return web.Response(status=503, text="not started")
         ctx = HookContext(self.dialect, self.account, self.own_ids, self.clock())
         items = parse_webhook(body, ctx)
-        try:
-            result = await sink.submit(items)
-        except IntakeUnavailable as exc:
-            log.warning("%s webhook not stored, intake unavailable: %s", self.dialect.channel, exc)
-            return web.Response(status=503, text="intake unavailable")
-        if result.stored:
-            self.on_stored(sink, items)
-        return web.Response(text="ok")
-
+        answer, result = await store_delivery(self.sink, items, self.dialect.channel, log)
+        if result is not None and result.stored and self.sink is not None:
+            self.on_stored(self.sink, items)
+        return answer
