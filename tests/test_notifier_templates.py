@@ -155,13 +155,16 @@ CASES: dict[str, tuple[tuple[str, ...], Any]] = {
     "health_ok": (("txt", "tg"), lambda: health("ok", "whatsapp", None)),
 }
 RENDERINGS = [
-    (case, fmt, locale) for case, (formats, _) in CASES.items() for fmt in formats for locale in LOCALES
+    (case, fmt, locale)
+    for case, (formats, _) in CASES.items()
+    for fmt in formats
+    for locale in LOCALES
 ]
 
 
 @pytest.mark.parametrize(("case", "fmt", "locale"), RENDERINGS)
 def test_templates_render_as_saved(case: str, fmt: str, locale: str) -> None:
-    formats, values = CASES[case]
+    values = CASES[case][1]
     template = f"{case.split('_')[0]}.{fmt}.j2"
     rendered = render(template, locale, WIB, **values())
     output = f"subject: {rendered.subject}\n---\n{rendered.body}"
