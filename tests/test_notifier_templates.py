@@ -18,7 +18,7 @@ from notifier.digest import Digest
 from notifier.render import render
 from store.stats import OverdueTicket
 from store.statuses import STATUSES
-from texts.catalog import LOCALES
+from texts.catalog import LOCALES, section
 
 WIB = ZoneInfo("Asia/Jakarta")
 SNAPSHOTS = Path(__file__).resolve().parent / "fixtures" / "notifier"
@@ -173,3 +173,17 @@ def test_templates_render_as_saved(case: str, fmt: str, locale: str) -> None:
         saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_text(output, encoding="utf-8")
     assert output == saved.read_text(encoding="utf-8")
+
+
+def test_every_sentence_of_a_message_is_used_by_its_templates() -> None:
+    """A catalog text no template reads is a text a translator keeps up for nothing."""
+    templates = Path(render.__code__.co_filename).parent / "templates"
+    source = "".join(path.read_text(encoding="utf-8") for path in templates.glob("*.j2"))
+    unused = [
+        key
+        for key in section("notifier", "id")
+        if key.split(".")[0] in {"digest", "escalation", "health", "more"}
+        and f'"{key}"' not in source
+        and f"L.{key}" not in source
+    ]
+    assert unused == []
