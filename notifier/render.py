@@ -1,9 +1,12 @@
-"""Texts for staff from the Jinja2 templates in notifier/templates/<locale>/.
+"""Texts for staff from the Jinja2 templates in notifier/templates/, one per message and format.
 
-A template sets its subject with `{% set subject = ... %}`; its output is the body. Words shared by
-several templates (stages, reasons) are the catalog's "notifier" texts (texts/<locale>.toml),
-channel names come from channels/registry.py; dates and numbers are written per locale by
-texts.formats. `.html.j2` and `.tg.j2` (Telegram's HTML subset) are autoescaped, `.txt.j2` is not.
+A template holds the layout and no words: the locale only picks the words, the catalog's
+"notifier" texts (texts/<locale>.toml). A template reads plain words as `L.stage.resolved` and
+fills a sentence with values as `T("digest.closing", number=..., time=...)`, so each language keeps
+its own word order. Channel names come from channels/registry.py; dates and numbers are written
+per locale by texts.formats. A template sets its subject with `{% set subject = ... %}`; its
+output is the body. `.html.j2` and `.tg.j2` (Telegram's HTML subset) are autoescaped, `.txt.j2` is
+not.
 """
 
 from __future__ import annotations
@@ -14,11 +17,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
+from markupsafe import escape
 
 from channels.registry import CHANNELS
 from texts import formats
-from texts.catalog import LOCALES, section
+from texts.catalog import LOCALES, fill, section
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -66,12 +77,30 @@ def labels(locale: str) -> dict[str, Any]:
     return words
 
 
+def sentences(locale: str) -> Any:
+    """`T(key, **values)` for templates: the catalog's "notifier" text `key` with its placeholders
+    filled. In an autoescaped template the sentence and the values are escaped (values already
+    markup, such as `"1&ndash;"|safe ~ 6`, are kept), so the result is safe to print as is."""
+    texts = section("notifier", locale)
+
+    @pass_eval_context
+    def sentence(eval_context: EvalContext, key: str, **values: Any) -> str:
+        if key not in texts:
+            raise KeyError(f"texts/{locale}.toml has no [notifier] text {key!r}")
+        text = escape(texts[key]) if eval_context.autoescape else texts[key]
+        return fill(text, f"notifier text {key!r}", values)
+
+    return sentence
+
+
 def render(name: str, locale: str, tz: tzinfo, **values: Any) -> Rendered:
-    """Render `<locale>/<name>` (e.g. "digest.txt.j2") with `values`."""
+    """Render template `name` (e.g. "digest.txt.j2") in `locale`'s words with `values`."""
     words = labels(locale)
-    template = _environment().get_template(f"{locale}/{name}")
+    template = _environment().get_template(name)
     context = {
+        "locale": locale,
         "L": words,
+        "T": sentences(locale),
         "longdate": lambda d: formats.long_date(d, locale),
         "month": lambda d: formats.month_name(d, locale),
         "local": lambda moment: moment.astimezone(tz),
