@@ -306,10 +306,11 @@ class ListensAndPolls(Protocol):
     async def stop_polling(self) -> None: ...
 
 
-
 class ChannelConfig(BaseModel):
     """The keys every `[channels.NAME]` table has; each channel module extends it."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
+    # Answer every new report with its ticket number (through the outbox, once per ticket).
+    acknowledge: bool = True

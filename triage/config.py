@@ -69,7 +69,10 @@ class TriageConfig(BaseModel):
     clarification_timeout: Duration = timedelta(days=3)
     reminder_before: Duration | None = None
     sweep_interval: Duration = timedelta(minutes=5)
-    reopen_window: Duration = timedelta(days=7)
+    reopen_window: Duration = timedelta(days=7)  # how long operators may reopen a closed ticket
+    # A reporter's message this soon after their ticket was resolved or closed reopens it; later
+    # it opens a new ticket linked to the old one.
+    reopen_within: Duration = timedelta(days=14)
     # The three clocks (see triage/sla.py). "d" = working days, "h" = elapsed hours.
     verify_within: Term = working_days(3)  # operators verify or ask (SP4N-LAPOR!)
     opd_answer: Term = working_days(7)  # the OPD's first answer; a category may override

@@ -1,0 +1,270 @@
+"""The reporter always knows where their report stands, through the WhatsApp webhook, the outbox
+and the fake Cloud API: the acknowledgement with the number, status on request, follow-ups that
+reopen, merged reporters told the outcome, hints that follow the conversation (issue 18)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlmodel import col, select
+from test_whatsapp_e2e import APP_SECRET, until
+from test_whatsapp_parse import OUR_ACCOUNT, all_cases
+
+from conftest import FixedClock
+from fakes.whatsapp_cloud import FakeWhatsAppCloud
+from fakes.whatsapp_webhooks import post_webhook
+from runtime import Runtime, build_runtime
+from settings import parse_settings
+from store.db import Database
+from store.models import Message, OutboxItem, Ticket, TicketEvent
+from triage.action_requests import Forward, Verify
+
+DEWI = "6289876543210"
+BUDI = "6281234567890"
+REPORT = "Lampu jalan di Jl. Kolonel Sunandar mati sejak 3 hari, mohon segera diperbaiki"
+_TEMPLATE = json.loads(all_cases()["fixtures/text__indonesian_unicode"])
+
+
+def delivery(wamid: str, sender: str, timestamp: int, **message: Any) -> dict[str, Any]:
+    """A `messages` webhook as Meta sends it, from `sender`: text=..., location=..., image=..."""
+    body = copy.deepcopy(_TEMPLATE)
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [{"profile": {"name": f"Pelapor {sender[-4:]}"}, "wa_id": sender}]
+    entry: dict[str, Any] = {"from": sender, "id": wamid, "timestamp": str(timestamp)}
+    if "text" in message:
+        entry |= {"type": "text", "text": {"body": message["text"]}}
+    elif "location" in message:
+        entry |= {"type": "location", "location": message["location"]}
+    elif "image" in message:
+        entry |= {"type": "image", "image": message["image"]}
+    value["messages"] = [entry]
+    return body
+
+
+@dataclass
+class Kanal:
+    runtime: Runtime
+    db: Database
+    url: str
+    http: aiohttp.ClientSession
+    clock: FixedClock
+    serial: int = 0
+
+    async def send(self, sender: str = DEWI, **message: Any) -> None:
+        """The reporter writes, `message` as for `delivery`; answered once durable."""
+        self.serial += 1
+        wamid = f"wamid.LOOPS{self.serial:04d}"
+        at = int(self.clock().timestamp()) - 60
+        body = delivery(wamid, sender, at, **message)
+        assert await post_webhook(self.http, self.url, body, APP_SECRET) == (200, "ok")
+
+    def tickets(self) -> list[Ticket]:
+        with self.db.read() as session:
+            return list(session.exec(select(Ticket).order_by(col(Ticket.id))))
+
+    def ticket(self, number: str) -> Ticket:
+        with self.db.read() as session:
+            return session.exec(select(Ticket).where(Ticket.number == number)).one()
+
+    def outbox(self) -> list[OutboxItem]:
+        with self.db.read() as session:
+            return list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
+
+    def history(self, number: str) -> list[Message]:
+        with self.db.read() as session:
+            ticket = session.exec(select(Ticket).where(Ticket.number == number)).one()
+            query = select(Message).where(Message.ticket_id == ticket.id).order_by(col(Message.id))
+            return list(session.exec(query))
+
+    def events(self, number: str) -> list[TicketEvent]:
+        with self.db.read() as session:
+            ticket = session.exec(select(Ticket).where(Ticket.number == number)).one()
+            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+            return list(session.exec(query.order_by(col(TicketEvent.id))))
+
+
+def settings_document(db: Database, tmp_path: Path, fake: FakeWhatsAppCloud) -> dict[str, Any]:
+    return {
+        "data_dir": str(tmp_path / "data"),
+        "database": {"url": db.url},
+        "channels": {
+            "whatsapp": {
+                "enabled": True,
+                "verify_token": "e2e-verify",
+                "app_secret": APP_SECRET,
+                "access_token": fake.access_token,
+                "phone_number_id": OUR_ACCOUNT,
+                "api_base": fake.api_base,
+            }
+        },
+        "opd": [{"code": "PUPR", "name": "Dinas Pekerjaan Umum dan Penataan Ruang"}],
+        "category": [
+            {"code": "jalan", "name": "Jalan rusak", "opd": "PUPR", "keywords": ["jalan"]}
+        ],
+    }
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWhatsAppCloud]:
+    server = await FakeWhatsAppCloud().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def document(
+    db: Database, tmp_path: Path, fake: FakeWhatsAppCloud, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    """The settings; a test's indirect parameter is merged into `[channels.whatsapp]`."""
+    document = settings_document(db, tmp_path, fake)
+    document["channels"]["whatsapp"].update(getattr(request, "param", {}))
+    return document
+
+
+@pytest.fixture
+async def kanal(
+    db: Database, tmp_path: Path, clock: FixedClock, document: dict[str, Any]
+) -> AsyncIterator[Kanal]:
+    settings = parse_settings(document, tmp_path / "config.toml")
+    runtime = build_runtime(settings, tmp_path, db, clock=clock)
+    server = TestServer(await runtime.web_app())
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = str(server.make_url("/webhooks/whatsapp"))
+            yield Kanal(runtime, db, url, http, clock)
+    finally:
+        await server.close()
+
+
+async def sent_count(fake: FakeWhatsAppCloud, count: int) -> list[str]:
+    """The texts the fake Cloud API accepted, once there are `count` of them."""
+    await until(lambda: len(fake.sent) >= count or None)
+    await asyncio.sleep(0.1)  # nothing more should follow
+    return [body["text"]["body"] for body in fake.sent]
+
+
+# 1. Acknowledgement with the number
+
+
+async def test_a_new_report_is_acknowledged_once_with_its_number_and_deadline(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text=REPORT)
+    await kanal.send(text="Tepatnya di depan SD 2")  # the same ticket: no second acknowledgement
+
+    [ack] = await sent_count(fake, 1)
+    [ticket] = kanal.tickets()
+    assert ticket.number == "LBP-2026-00001"
+    assert ack == (
+        "Terima kasih, laporan Anda sudah kami terima dengan nomor LBP-2026-00001. Simpan nomor"
+        " ini untuk menanyakan perkembangannya: kirim nomornya atau ketik CEK. Petugas kami akan"
+        " memeriksanya paling lambat Kamis, 26 November 2026 pukul 23.59 WIB."
+    )
+    assert fake.sent[0]["to"] == DEWI
+    [row] = kanal.outbox()
+    assert (row.idempotency_key, row.state) == ("ack-LBP-2026-00001", "sent")
+    out = [m for m in kanal.history(ticket.number) if m.direction == "out"]
+    assert [(m.author, m.text, m.delivery_state) for m in out] == [("system", ack, "sent")]
+    assert kanal.ticket(ticket.number).message_count == 3
+
+
+async def test_an_unreadable_message_is_not_acknowledged(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    body = all_cases()["fixtures/unknown_type__invented"]
+    assert await post_webhook(kanal.http, kanal.url, body, APP_SECRET) == (200, "ok")
+    [ticket] = kanal.tickets()
+    assert ticket.number == "LBP-2026-00001"
+    await asyncio.sleep(0.2)
+    assert (fake.sent, kanal.outbox()) == ([], [])
+
+
+@pytest.mark.parametrize("document", [{"acknowledge": False}], indirect=True)
+async def test_a_channel_may_turn_acknowledgements_off(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text=REPORT)
+    assert len(kanal.tickets()) == 1
+    await asyncio.sleep(0.2)
+    assert (fake.sent, kanal.outbox()) == ([], [])
+
+
+# 2. Status on request
+
+
+async def test_the_reporter_asks_for_the_status_by_number_or_cek(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text=REPORT)
+    await sent_count(fake, 1)
+    await kanal.send(text="LBP-2026-00001")
+    await kanal.send(text="cek status")
+
+    texts = await sent_count(fake, 3)
+    expected = (
+        "Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami. Batas waktu berikutnya:"
+        " Kamis, 26 November 2026 pukul 23.59 WIB."
+    )
+    assert texts[1:] == [expected, expected]
+    [ticket] = kanal.tickets()  # no new ticket
+    history = kanal.history(ticket.number)
+    assert [m.text for m in history if m.direction == "in"][1:] == ["LBP-2026-00001", "cek status"]
+    assert ticket.status == "new"
+
+
+async def test_a_status_request_names_the_opd_and_its_deadline(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text=REPORT)
+    await sent_count(fake, 1)
+    actions = kanal.runtime.actions
+    actions.apply("LBP-2026-00001", Verify(category="jalan"), actor="operator1")
+    actions.apply("LBP-2026-00001", Forward(), actor="operator1")
+    await sent_count(fake, 2)
+    await kanal.send(text="Status laporan LBP-2026-00001?")
+
+    texts = await sent_count(fake, 3)
+    assert texts[2] == (
+        "Laporan LBP-2026-00001 sudah kami teruskan ke Dinas Pekerjaan Umum dan Penataan Ruang"
+        " dan sedang menunggu tindak lanjutnya. Batas waktu berikutnya: Rabu, 2 Desember 2026"
+        " pukul 23.59 WIB."
+    )
+
+
+async def test_another_reporters_number_gets_no_details(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text=REPORT)
+    await sent_count(fake, 1)
+    await kanal.send(sender=BUDI, text="LBP-2026-00001")
+
+    texts = await sent_count(fake, 2)
+    assert texts[1] == (
+        "Kami tidak menemukan laporan dengan nomor itu yang Anda kirim lewat saluran ini. Periksa"
+        " kembali nomornya, atau ketik CEK untuk laporan terakhir Anda."
+    )
+    assert fake.sent[1]["to"] == BUDI
+    [ticket] = kanal.tickets()  # neither a new ticket nor a message on Dewi's
+    assert [m.direction for m in kanal.history(ticket.number)] == ["in", "out"]
+
+
+async def test_a_message_with_news_and_a_number_is_not_a_status_request(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text=REPORT)
+    await sent_count(fake, 1)
+    await kanal.send(text="LBP-2026-00001 lampunya sekarang padam total")
+    await asyncio.sleep(0.2)
+    assert len(fake.sent) == 1
+    [ticket] = kanal.tickets()
+    assert ticket.message_count == 3  # report, acknowledgement, the news
