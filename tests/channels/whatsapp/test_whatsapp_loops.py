@@ -9,6 +9,7 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket, TicketEvent
-from triage.action_requests import Forward, Verify
+from triage.action_requests import Forward, Resolve, Verify
 
 DEWI = "6289876543210"
 BUDI = "6281234567890"
@@ -268,3 +269,82 @@ async def test_a_message_with_news_and_a_number_is_not_a_status_request(
     assert len(fake.sent) == 1
     [ticket] = kanal.tickets()
     assert ticket.message_count == 3  # report, acknowledgement, the news
+
+
+# 3. Follow-ups thread
+
+
+async def resolved_report(kanal: Kanal, fake: FakeWhatsAppCloud) -> str:
+    """Dewi's report, acknowledged and resolved; the number."""
+    await kanal.send(text=REPORT)
+    await sent_count(fake, 1)
+    number = kanal.tickets()[0].number
+    kanal.runtime.actions.apply(number, Resolve(message="Lampu sudah diganti."), actor="op1")
+    await sent_count(fake, 2)
+    return number
+
+
+async def test_a_follow_up_soon_after_resolution_reopens_the_ticket(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    number = await resolved_report(kanal, fake)
+    clock.advance(timedelta(minutes=1))
+    await kanal.send(text="Lampunya sudah mati lagi")
+
+    texts = await sent_count(fake, 3)
+    assert texts[2] == (
+        "Laporan LBP-2026-00001 kami buka kembali dan akan diperiksa lagi oleh petugas kami."
+        " Terima kasih atas informasinya."
+    )
+    [ticket] = kanal.tickets()
+    assert (ticket.status, ticket.resolution, ticket.closed_at) == ("new", None, None)
+    assert ticket.open_key is not None
+    assert ticket.verify_due_at is not None  # back on the operators' clock
+    last = kanal.events(number)[-1]
+    assert (last.actor, last.action, last.from_state, last.to_state, last.data) == (
+        "system",
+        "reopen",
+        "resolved",
+        "new",
+        {"by": "follow_up"},
+    )
+    assert [m.text for m in kanal.history(number) if m.direction == "in"][-1] == (
+        "Lampunya sudah mati lagi"
+    )
+    # The reopened ticket is the reporter's open one again: the next message joins it.
+    await kanal.send(text="Fotonya menyusul")
+    await asyncio.sleep(0.2)
+    assert len(kanal.tickets()) == 1 and len(fake.sent) == 3
+
+
+async def test_a_follow_up_after_the_window_opens_a_ticket_linked_to_the_old(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    number = await resolved_report(kanal, fake)
+    clock.advance(timedelta(days=14, minutes=1))
+    await kanal.send(text="Lampunya mati lagi sejak kemarin")
+
+    texts = await sent_count(fake, 3)
+    old, new = kanal.tickets()
+    assert (old.number, old.status) == (number, "resolved")
+    assert (new.number, new.status) == ("LBP-2026-00002", "new")
+    assert new.hints.follows_ticket_id == old.id
+    assert texts[2].startswith(
+        "Terima kasih, laporan Anda sudah kami terima dengan nomor LBP-2026-00002."
+    )
+
+
+async def test_a_status_request_after_resolution_does_not_reopen(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    await resolved_report(kanal, fake)
+    clock.advance(timedelta(minutes=5))
+    await kanal.send(text="cek")
+
+    texts = await sent_count(fake, 3)
+    assert texts[2] == (
+        "Laporan LBP-2026-00001 sudah selesai ditindaklanjuti. Bila masalahnya belum beres,"
+        " balas pesan ini."
+    )
+    [ticket] = kanal.tickets()
+    assert ticket.status == "resolved"
