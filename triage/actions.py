@@ -16,6 +16,7 @@ from store.text import is_storable, storable_or_none
 from triage import messages
 from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, given
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
+from triage.merged_outcome import tell_merged
 from triage.outbox import enqueue
 from triage.sla import WorkCalendar, opd_answer_term
 from triage.states import (
@@ -95,6 +96,17 @@ class TicketActions:
             if outcome.to_state in FINAL_STATES and outcome.changed:
                 ticket.closed_at = now
                 ticket.open_key = None  # the reporter's next report may open a new ticket
+                told = tell_merged(
+                    session,
+                    ticket,
+                    locale=self.rules.locale,
+                    region=self.rules.region,
+                    author=actor,
+                    now=now,
+                )
+                if told:
+                    data = {**data, "told_merged": told}
+                    queued = True
             ticket.last_activity_at = max(ticket.last_activity_at, now)
             session.add(ticket)
             session.add(
@@ -109,7 +121,7 @@ class TicketActions:
                     data=data,
                 )
             )
-            queued = step.sent_text is not None
+            queued = queued or step.sent_text is not None
         if queued and self.on_reply_queued:
             self.on_reply_queued()
 
@@ -154,7 +166,12 @@ class _Step:
         mode = given(self.request, "mode")
         options = {"mode": mode} if mode else None
         enqueue(
-            self.session, self.ticket, chosen, author=self.actor, now=self.now, options=options,
+            self.session,
+            self.ticket,
+            chosen,
+            author=self.actor,
+            now=self.now,
+            options=options,
             automatic=automatic,
         )
         self.sent_text = chosen
@@ -177,11 +194,7 @@ class _Step:
         return {"category": category.code, "opd": self.ticket.opd}
 
     def _request_clarification(self) -> dict[str, Any]:
-        facts = (
-            self.request.facts
-            or tuple(self.ticket.hints.missing)
-            or ("supporting_data",)
-        )
+        facts = self.request.facts or tuple(self.ticket.hints.missing) or ("supporting_data",)
         unknown = sorted(set(facts) - set(CLARIFIABLE_FACTS))
         if unknown:
             raise ActionInvalid(

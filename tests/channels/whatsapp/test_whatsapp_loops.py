@@ -27,7 +27,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket, TicketEvent
-from triage.action_requests import Forward, Resolve, Verify
+from triage.action_requests import Forward, Merge, Reject, Resolve, Verify
 
 DEWI = "6289876543210"
 BUDI = "6281234567890"
@@ -348,3 +348,58 @@ async def test_a_status_request_after_resolution_does_not_reopen(
     )
     [ticket] = kanal.tickets()
     assert ticket.status == "resolved"
+
+
+# 4. Merged reporters
+
+
+async def merged_reports(kanal: Kanal, fake: FakeWhatsAppCloud) -> None:
+    """Dewi's report and Budi's, merged into Dewi's; both acknowledged, Budi told of the merge."""
+    await kanal.send(text=REPORT)
+    await kanal.send(sender=BUDI, text="Lampu PJU Jl. Kolonel Sunandar padam, tolong")
+    await sent_count(fake, 2)
+    actions = kanal.runtime.actions
+    actions.apply("LBP-2026-00002", Merge(into="LBP-2026-00001"), actor="op1")
+    texts = await sent_count(fake, 3)
+    assert fake.sent[2]["to"] == BUDI
+    assert texts[2] == (
+        "Laporan LBP-2026-00002 sama dengan laporan LBP-2026-00001 yang sedang kami tangani,"
+        " sehingga kami gabungkan. Kami akan mengabari Anda bila laporan itu selesai. Untuk"
+        " menanyakan perkembangannya, kirim nomor LBP-2026-00002 atau ketik CEK."
+    )
+
+
+async def test_merged_reporters_can_ask_and_hear_the_outcome(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await merged_reports(kanal, fake)
+    await kanal.send(sender=BUDI, text="LBP-2026-00002")
+    texts = await sent_count(fake, 4)
+    assert texts[3] == (
+        "Laporan LBP-2026-00002 sama dengan laporan LBP-2026-00001 dan kami tangani bersama."
+        " Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami. Batas waktu berikutnya:"
+        " Kamis, 26 November 2026 pukul 23.59 WIB."
+    )
+
+    kanal.runtime.actions.apply(
+        "LBP-2026-00001", Resolve(message="Lampu sudah diganti."), actor="op1"
+    )
+    texts = await sent_count(fake, 6)
+    assert [body["to"] for body in fake.sent[4:]] == [DEWI, BUDI]
+    assert texts[5] == (
+        "Laporan LBP-2026-00001, yang sama dengan laporan Anda LBP-2026-00002, sudah selesai"
+        " ditindaklanjuti. Terima kasih atas kepedulian Anda untuk Kabupaten Pati. Bila"
+        " masalahnya belum beres, balas pesan ini."
+    )
+    resolved = kanal.events("LBP-2026-00001")[-1]
+    assert resolved.data == {"told_merged": ["LBP-2026-00002"]}
+
+
+async def test_merged_reporters_hear_a_rejection(kanal: Kanal, fake: FakeWhatsAppCloud) -> None:
+    await merged_reports(kanal, fake)
+    kanal.runtime.actions.apply("LBP-2026-00001", Reject(resolution="not_factual"), actor="op1")
+    texts = await sent_count(fake, 5)
+    assert fake.sent[4]["to"] == BUDI
+    assert texts[4].startswith(
+        "Laporan LBP-2026-00001, yang sama dengan laporan Anda LBP-2026-00002, sudah kami tutup"
+    )
