@@ -403,3 +403,46 @@ async def test_merged_reporters_hear_a_rejection(kanal: Kanal, fake: FakeWhatsAp
     assert texts[4].startswith(
         "Laporan LBP-2026-00001, yang sama dengan laporan Anda LBP-2026-00002, sudah kami tutup"
     )
+
+
+# 7. Hints that follow the conversation
+
+KAYEN = {"latitude": -6.9036, "longitude": 111.0030, "name": "Balai Desa Kayen"}
+PATI_KIDUL = {"latitude": -6.7560, "longitude": 111.0380, "name": "Pati Kidul"}
+PHOTO = {"id": "media-loops-1", "mime_type": "image/jpeg", "sha256": "abc", "caption": ""}
+
+
+async def flags_until(kanal: Kanal, number: str, check: Any) -> dict[str, Any]:
+    """The ticket's flags once `check(flags)` holds (the assessment runs after the commit)."""
+    return await until(lambda: (f := kanal.ticket(number).flags) and check(f) and f)
+
+
+async def test_missing_facts_are_recomputed_when_the_reporter_sends_them(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    fake.add_media("media-loops-1", b"\xff\xd8\xff\xe0 not really a jpeg")
+    await kanal.send(text="Jalan berlubang besar di depan pasar, mohon diperbaiki")
+    await flags_until(kanal, "LBP-2026-00001", lambda f: f.get("missing") == ["location", "photo"])
+
+    await kanal.send(location=KAYEN)
+    await flags_until(kanal, "LBP-2026-00001", lambda f: f.get("missing") == ["photo"])
+    await kanal.send(image=PHOTO)
+    await flags_until(kanal, "LBP-2026-00001", lambda f: f.get("missing") == [])
+    assert len(kanal.tickets()) == 1
+
+
+async def test_a_later_location_far_away_clears_a_duplicate_hint(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    await kanal.send(text="Jalan berlubang besar di depan balai desa, mohon segera diperbaiki")
+    await kanal.send(location=KAYEN)
+    await kanal.send(
+        sender=BUDI, text="Jalan berlubang besar di depan balai desa, mohon diperbaiki"
+    )
+    second = "LBP-2026-00002"
+    flags = await flags_until(kanal, second, lambda f: "duplicate_of" in f)
+    assert flags["duplicate_of"] == "LBP-2026-00001"
+
+    await kanal.send(sender=BUDI, location=PATI_KIDUL)  # some 17 km from Kayen
+    flags = await flags_until(kanal, second, lambda f: f.get("duplicate_of") is None)
+    assert flags["duplicate_score"] is None
