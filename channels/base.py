@@ -75,6 +75,10 @@ class InboundMessage:
     forwarded: bool = False
     parse_error: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # Written where everyone reads it (a comment, a mention, a tweet): Kanal answers it only
+    # when an operator does, since an automatic answer would be public or use up a comment's
+    # one private reply.
+    public: bool = False
 
 
 class UpdateKind(enum.StrEnum):

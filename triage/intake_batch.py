@@ -288,6 +288,8 @@ class BatchWriter:
         return ticket_of, set(asks)
 
     def _status_request(self, message: InboundMessage) -> StatusRequest | None:
+        if message.public:  # answered only by an operator (channels.base.InboundMessage)
+            return None
         return status_request(
             message.text or "",
             self.prefix,
@@ -328,7 +330,9 @@ class BatchWriter:
                 )
 
     def _acknowledges(self, message: InboundMessage) -> bool:
-        return message.channel in self.rules.acknowledge and readable(message)
+        return (
+            message.channel in self.rules.acknowledge and not message.public and readable(message)
+        )
 
     def _queue_replies(self) -> None:
         """Intake's own answers, as outbound messages with their outbox rows."""

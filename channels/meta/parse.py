@@ -198,6 +198,7 @@ def to_inbound(item: Item, *, account: str, own_ids: frozenset[str], dialect: Di
         subject=subject,
         parse_error=item.problem,
         raw=item.raw,
+        public=item.kind in ("comment", "mention"),
     )
 
 

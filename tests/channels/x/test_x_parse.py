@@ -29,6 +29,7 @@ def alice(external_id: str, sent_at: datetime, text: str, **fields: Any) -> Inbo
         "channel": "x", "account": ACCOUNT, "external_id": external_id, "sender_id": ALICE,
         "sent_at": sent_at, "text": text, "display_name": "Alice Rahayu",
         "contact": "@alice_pati",
+        "public": not external_id.startswith("dm:"),  # a tweet is public, a DM is not
     }
     return InboundMessage(**(values | fields))
 
