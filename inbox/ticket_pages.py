@@ -19,6 +19,7 @@ from inbox.i18n import translate
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
 from store import tickets as ticket_queries
+from store.flags import OpdAnswer
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage import messages
 from triage.action_requests import ActionRequest, parse_action
@@ -40,6 +41,7 @@ ACTION_ORDER = (
     Action.REQUEST_CLARIFICATION,
     Action.FORWARD,
     Action.ACKNOWLEDGE,
+    Action.ANSWER,
     Action.REPLY,
     Action.RESOLVE,
     Action.REJECT,
@@ -134,6 +136,7 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "view": view,
         "ticket": view.ticket,
         "flags": flags,
+        "opd_answer": OpdAnswer.read(view.ticket.flags),
         "actions": allowed_actions(visitor(request).user, view.ticket),
         "facts": CLARIFIABLE_FACTS,
         "missing": missing,

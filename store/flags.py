@@ -66,6 +66,15 @@ class TicketFlags(_Flags):
 _NONE = TicketFlags()
 
 
+class OpdAnswer(_Flags):
+    """The OPD's answer to the reporter (triage/actions.py), until and after it is sent."""
+
+    opd_answer: str | None = None
+    opd_answer_by: str | None = None  # the OPD account (or operator) who wrote it
+    opd_answer_at: str | None = None
+    opd_answer_sent: bool = False  # sent at once ("direct") or with the resolve ("review")
+
+
 class SweepMarkers(_Flags):
     """What the sweeps did once per due time and must not do again (triage/sweeps.py)."""
 

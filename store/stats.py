@@ -65,7 +65,7 @@ from store.statuses import STATUSES, WITH_OPD, WITH_OPERATORS, Status
 SYSTEM_ACTOR = "system"
 STAGES: dict[str, tuple[str, ...]] = {
     "to_follow_up": WITH_OPERATORS,
-    "in_process": WITH_OPD,
+    "in_process": (*WITH_OPD, Status.ANSWERED.value),  # answered, not yet resolved
     "resolved": (Status.RESOLVED.value,),
     "closed": (Status.CLOSED.value,),
 }

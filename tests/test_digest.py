@@ -198,6 +198,7 @@ DAY = {
         "clarifying": 1,
         "forwarded": 1,
         "in_progress": 0,
+        "answered": 0,
         "resolved": 1,
         "closed": 3,
     },

@@ -76,6 +76,7 @@ def test_figures_of_plain_rows() -> None:
             "clarifying": 0,
             "forwarded": 1,
             "in_progress": 1,
+            "answered": 0,
             "resolved": 1,
             "closed": 3,
         },

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from store.db import Database
+from store.flags import OpdAnswer, merged
 from store.models import Ticket, TicketEvent
 from store.text import is_storable, storable_or_none
 from triage import messages
@@ -239,10 +240,25 @@ class _Step:
         return {}
 
     def _resolve(self) -> dict[str, Any]:
-        if not (self.request.message or "").strip():
+        answer = OpdAnswer.read(self.ticket.flags)
+        if (self.request.message or "").strip():
+            self._say(self.request.message)
+        elif answer.opd_answer and not answer.opd_answer_sent:
+            # "review": the OPD's answer is published now, with the invitation to say if the
+            # problem is not fixed.
+            closing = self._template("resolved")
+            self._say(f"{answer.opd_answer}\n\n{closing}", typed=False)
+        elif answer.opd_answer:
+            self._say(None, "resolved")  # "direct": the answer went out already
+        else:
             raise ActionInvalid("resolve needs `message`: the answer sent to the reporter")
-        self._say(self.request.message)
+        if answer.opd_answer and not answer.opd_answer_sent:
+            self.ticket.flags = merged(self.ticket.flags, OpdAnswer(opd_answer_sent=True))
         return {}
+
+    def _template(self, key: str) -> str:
+        rules = self.a.rules
+        return messages.render(key, rules.locale, number=self.ticket.number, region=rules.region)
 
     def _reopen(self) -> dict[str, Any]:
         closed_at = self.ticket.closed_at
@@ -286,6 +302,22 @@ class _Step:
             )
         )
         return {"into": into}
+
+    def _answer(self) -> dict[str, Any]:
+        text = (self.request.message or "").strip()
+        if not text:
+            raise ActionInvalid("answer needs `message`: the OPD's answer to the reporter")
+        direct = self.a.rules.triage.opd_answers == "direct"
+        if direct:
+            self._say(text)
+        answer = OpdAnswer(
+            opd_answer=text,
+            opd_answer_by=self.actor,
+            opd_answer_at=self.now.isoformat(),
+            opd_answer_sent=direct,
+        )
+        self.ticket.flags = merged(self.ticket.flags, answer)
+        return {"mode": "direct" if direct else "review", "opd": self.ticket.opd}
 
     def _reply(self) -> dict[str, Any]:
         if not (self.request.message or "").strip():

@@ -85,6 +85,9 @@ class TriageConfig(BaseModel):
     duplicate_distance_m: float = Field(default=300.0, gt=0)
     duplicate_min_score: float = Field(default=0.5, gt=0, le=1)
     suggestion_limit: int = Field(default=3, ge=1)
+    # An OPD's answer goes to the reporter at once ("direct") or when an operator resolves the
+    # ticket with it ("review", as SP4N-LAPOR!'s coordinator publishes the agency's answer).
+    opd_answers: Literal["direct", "review"] = "review"
 
     @field_validator("extra_days_off")
     @classmethod

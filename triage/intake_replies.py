@@ -77,7 +77,7 @@ def status_text(ticket: Any, rules: ReplyRules, tz: tzinfo, merged_into: Any = N
     status = Status(ticket.status)
     opd = rules.opd_names.get(ticket.opd or "", ticket.opd or "")
     key = f"status.{status.value}"
-    if status in (Status.FORWARDED, Status.IN_PROGRESS) and not opd:
+    if status in (Status.FORWARDED, Status.IN_PROGRESS, Status.ANSWERED) and not opd:
         key = "status.new"
     text = messages.render(key, locale, number=ticket.number, opd=opd, region=rules.region)
     due = _next_due(ticket, status)
@@ -94,6 +94,8 @@ def _next_due(ticket: Any, status: Status) -> datetime | None:
         return ticket.clarification_due_at
     if status in (Status.FORWARDED, Status.IN_PROGRESS):
         return ticket.opd_due_at or ticket.due_at
+    if status is Status.ANSWERED:
+        return ticket.due_at
     return None
 
 

@@ -27,7 +27,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket, TicketEvent
-from triage.action_requests import Forward, Merge, Reject, Resolve, Verify
+from triage.action_requests import Answer, Forward, Merge, Reject, Resolve, Verify
 
 DEWI = "6289876543210"
 BUDI = "6281234567890"
@@ -125,9 +125,12 @@ async def fake() -> AsyncIterator[FakeWhatsAppCloud]:
 def document(
     db: Database, tmp_path: Path, fake: FakeWhatsAppCloud, request: pytest.FixtureRequest
 ) -> dict[str, Any]:
-    """The settings; a test's indirect parameter is merged into `[channels.whatsapp]`."""
+    """The settings; a test's indirect parameter is merged into `[channels.whatsapp]`, but for
+    its `triage` key, which is `[triage]`."""
     document = settings_document(db, tmp_path, fake)
-    document["channels"]["whatsapp"].update(getattr(request, "param", {}))
+    given = dict(getattr(request, "param", {}))
+    document["triage"] = given.pop("triage", {})
+    document["channels"]["whatsapp"].update(given)
     return document
 
 
@@ -446,3 +449,65 @@ async def test_a_later_location_far_away_clears_a_duplicate_hint(
     await kanal.send(sender=BUDI, location=PATI_KIDUL)  # some 17 km from Kayen
     flags = await flags_until(kanal, second, lambda f: f.get("duplicate_of") is None)
     assert flags["duplicate_score"] is None
+
+
+# 5. The OPD's answer
+
+ANSWER = "Lampu PJU di Jl. Kolonel Sunandar sudah kami ganti pada 24 November 2026."
+
+
+async def forwarded_report(kanal: Kanal, fake: FakeWhatsAppCloud) -> str:
+    await kanal.send(text=REPORT)
+    await sent_count(fake, 1)
+    actions = kanal.runtime.actions
+    actions.apply("LBP-2026-00001", Verify(category="jalan"), actor="op1")
+    actions.apply("LBP-2026-00001", Forward(), actor="op1")
+    await sent_count(fake, 2)
+    return "LBP-2026-00001"
+
+
+async def test_in_review_the_opds_answer_waits_for_the_operators_resolve(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    number = await forwarded_report(kanal, fake)
+    kanal.runtime.actions.apply(number, Answer(message=ANSWER), actor="pupr1")
+    await asyncio.sleep(0.2)
+    assert len(fake.sent) == 2  # nothing to the reporter yet
+    ticket = kanal.ticket(number)
+    assert ticket.status == "answered"
+    assert (ticket.flags["opd_answer"], ticket.flags["opd_answer_sent"]) == (ANSWER, False)
+    answered = kanal.events(number)[-1]
+    assert (answered.actor, answered.action, answered.to_state) == ("pupr1", "answer", "answered")
+    assert answered.data == {"mode": "review", "opd": "PUPR"}
+
+    await kanal.send(text="cek")
+    texts = await sent_count(fake, 3)
+    assert texts[2].startswith(
+        "Laporan LBP-2026-00001 sudah ditanggapi oleh Dinas Pekerjaan Umum dan Penataan Ruang"
+    )
+
+    kanal.runtime.actions.apply(number, Resolve(), actor="op1")  # publishes the OPD's answer
+    texts = await sent_count(fake, 4)
+    assert texts[3] == (
+        f"{ANSWER}\n\nLaporan LBP-2026-00001 sudah selesai ditindaklanjuti. Terima kasih atas"
+        " kepedulian Anda untuk Kabupaten Pati. Bila masalahnya belum beres, balas pesan ini."
+    )
+    ticket = kanal.ticket(number)
+    assert (ticket.status, ticket.flags["opd_answer_sent"]) == ("resolved", True)
+
+
+@pytest.mark.parametrize("document", [{"triage": {"opd_answers": "direct"}}], indirect=True)
+async def test_a_direct_answer_goes_out_at_once_and_the_resolve_closes_kindly(
+    kanal: Kanal, fake: FakeWhatsAppCloud
+) -> None:
+    number = await forwarded_report(kanal, fake)
+    kanal.runtime.actions.apply(number, Answer(message=ANSWER), actor="pupr1")
+    texts = await sent_count(fake, 3)
+    assert texts[2] == ANSWER
+    assert kanal.ticket(number).status == "answered"
+    out = [m for m in kanal.history(number) if m.direction == "out"]
+    assert out[-1].author == "pupr1"
+
+    kanal.runtime.actions.apply(number, Resolve(), actor="op1")
+    texts = await sent_count(fake, 4)
+    assert texts[3].startswith("Laporan LBP-2026-00001 sudah selesai ditindaklanjuti.")
