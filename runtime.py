@@ -32,7 +32,7 @@ from triage.hints import Hinter
 from triage.intake import Intake, utc_now
 from triage.intake_replies import ReplyRules
 from triage.outbox import OutboxWorker
-from triage.sla import WorkCalendar
+from triage.sla import WorkCalendar, opd_answer_term
 from triage.sweeps import Sweeps
 
 log = logging.getLogger("kanal.runtime")
@@ -227,6 +227,7 @@ def build_runtime(
         settings.triage, settings.category, settings.jurisdiction, settings.region.name, base
     )
     assessor = TicketAssessor(db, hinter, clock)
+    categories = {c.code: c for c in settings.category}
     # Only a channel that can answer acknowledges (sample reports arrive on disabled ones too).
     acknowledged = frozenset(
         name for name, table in settings.channels if table.enabled and table.acknowledge
@@ -243,6 +244,9 @@ def build_runtime(
             region=settings.region.name,
             opd_names={o.code: o.name for o in settings.opd},
             reopen_within=settings.triage.reopen_within,
+            opd_due=lambda at, category: calendar.due(
+                at, opd_answer_term(settings.triage, categories.get(category or ""))
+            ),
         ),
         on_changed_tickets=assessor.assess,
         on_replies_queued=outbox.wake,

@@ -75,6 +75,14 @@ class OpdAnswer(_Flags):
     opd_answer_sent: bool = False  # sent at once ("direct") or with the resolve ("review")
 
 
+class Satisfaction(_Flags):
+    """The reporter's answer to the check-back after a resolve (triage/checkback.py)."""
+
+    checkback_fixed: bool | None = None  # None: only rated
+    checkback_rating: int | None = None  # 1-5
+    checkback_at: str | None = None
+
+
 class SweepMarkers(_Flags):
     """What the sweeps did once per due time and must not do again (triage/sweeps.py)."""
 

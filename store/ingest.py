@@ -377,6 +377,7 @@ def ticket_summaries(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, A
         TICKETS.c.resolution,
         TICKETS.c.closed_at,
         TICKETS.c.opd,
+        TICKETS.c.category,
         TICKETS.c.merged_into,
         TICKETS.c.verify_due_at,
         TICKETS.c.clarification_due_at,
@@ -417,3 +418,33 @@ def insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]
         return []
     result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return [row[0] for row in result]
+
+
+def reopen_to_opd(
+    conn: Connection, ticket_id: int, key: str, opd_due_at: datetime, due_at: datetime | None
+) -> None:
+    """The reporter says a resolved ticket is not fixed: back to the OPD that had it."""
+    conn.execute(
+        update(TICKETS)
+        .where(TICKETS.c.id == ticket_id)
+        .values(
+            status="forwarded",
+            resolution=None,
+            closed_at=None,
+            answered=True,
+            opd_due_at=opd_due_at,
+            due_at=due_at,
+            open_key=key,
+        )
+    )
+
+
+def merge_flags(conn: Connection, ticket_id: int, change: Any) -> None:
+    """Write `change`'s keys over one ticket's flags, keeping the others (locked on PostgreSQL)."""
+    query = select(TICKETS.c.flags).where(TICKETS.c.id == ticket_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = conn.execute(query).scalar_one()
+    conn.execute(
+        update(TICKETS).where(TICKETS.c.id == ticket_id).values(flags=merged(current, change))
+    )

@@ -46,6 +46,7 @@ EXPECTED = {
     **{(s, Action.RESOLVE): R for s in (N, F, P, A)},
     (R, Action.REOPEN): N,
     (X, Action.REOPEN): N,
+    (R, Action.NOT_FIXED): F,  # the reporter's "belum" to the check-back (issue 18)
     **{(s, Action.MERGE): X for s in (N, C, F, P, A)},
     **{(s, Action.REPLY): s for s in Status},
     **{(s, Action.NOTE): s for s in Status},
@@ -61,6 +62,7 @@ EXPECTED_RESOLUTION = {
     Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
     Action.REJECT: Resolution.SPAM,
     Action.REOPEN: None,
+    Action.NOT_FIXED: None,
 }
 
 

@@ -254,6 +254,11 @@ class _Step:
             raise ActionInvalid("resolve needs `message`: the answer sent to the reporter")
         if answer.opd_answer and not answer.opd_answer_sent:
             self.ticket.flags = merged(self.ticket.flags, OpdAnswer(opd_answer_sent=True))
+        # The check-back: is it fixed, and how satisfied is the reporter (triage/checkback.py)?
+        question = self._template("checkback")
+        enqueue(
+            self.session, self.ticket, question, author=self.actor, now=self.now, automatic=True
+        )
         return {}
 
     def _template(self, key: str) -> str:

@@ -27,10 +27,11 @@ from channels.base import (
     UpdateKind,
 )
 from store import ingest
-from store.flags import TicketFlags
+from store.flags import Satisfaction, TicketFlags
 from store.models import OutboxItem
 from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 from triage import auto_replies, intake_replies, messages
+from triage.checkback import CheckBack, checkback_answer
 from triage.delivery import moves_forward
 from triage.intake_replies import Reply, ReplyRules, readable
 from triage.states import FINAL_STATES, OPEN_STATES, Action, Status, TicketFacts, decide
@@ -231,6 +232,8 @@ class BatchWriter:
         decided: list[int | tuple[str, int] | None] = []
         to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]] = {}
         to_reopen: dict[int, tuple[InboundMessage, int]] = {}
+        answers: dict[int, tuple[InboundMessage, int, CheckBack]] = {}
+        quiet = set(asks)  # messages that are no news about the report
         mentions: dict[int | tuple[str, int], list[str]] = {}
         for i, (message, _) in enumerate(messages):
             reporter = reporters[message.channel, message.sender_id]
@@ -248,6 +251,15 @@ class BatchWriter:
                     target = open_by_reporter.get(key) or (latest[0] if latest else None)
                 decided.append(target)
                 self._answer_status(message, target, bool(asks[i].numbers))
+                continue
+            latest = latest_by_reporter.get(key)
+            answer = self._checkback(message, latest, reopenable, key in open_by_reporter)
+            if latest and answer is not None:
+                decided.append(latest[0])
+                answers.setdefault(latest[0], (message, reporter, answer))
+                quiet.add(i)
+                if answer.fixed is False:
+                    open_by_reporter[key] = latest[0]  # reopened below
                 continue
             refs = [
                 by_ref[message.channel][r] for r in _refs(message) if r in by_ref[message.channel]
@@ -280,12 +292,13 @@ class BatchWriter:
                 mentions.setdefault(decided[-1], []).extend(choice.mentions)  # type: ignore[arg-type]
         self.new_counts = Counter(d for d in decided if isinstance(d, tuple))
         self._reopen(to_reopen)
+        self._record_answers(answers)
         opened = self._open_tickets(to_open, mentions)
         existing = {t: n for t, n in mentions.items() if isinstance(t, int)}
         if existing:
             ingest.add_mentions(self.conn, existing)
         ticket_of = [opened[d] if isinstance(d, tuple) else d for d in decided]
-        return ticket_of, set(asks)
+        return ticket_of, quiet
 
     def _status_request(self, message: InboundMessage) -> StatusRequest | None:
         if message.public:  # answered only by an operator (channels.base.InboundMessage)
@@ -296,6 +309,65 @@ class BatchWriter:
             has_media=bool(message.attachments),
             has_location=message.location is not None,
         )
+
+    def _checkback(
+        self,
+        message: InboundMessage,
+        latest: tuple[int, str] | None,
+        reopenable: frozenset[int],
+        has_open: bool,
+    ) -> CheckBack | None:
+        """The reporter's answer to the check-back of their recently resolved ticket, if this
+        message is one."""
+        if message.public or has_open or latest is None:
+            return None
+        ticket_id, status = latest
+        if status != Status.RESOLVED.value or ticket_id not in reopenable:
+            return None
+        media = bool(message.attachments) or message.location is not None
+        return checkback_answer(message.text or "", has_media=media)
+
+    def _record_answers(self, answers: dict[int, tuple[InboundMessage, int, CheckBack]]) -> None:
+        """Keep each answer on its ticket; "belum" sends the ticket back to the OPD that had it
+        (to the operators when it had none), with the reporter's words."""
+        rules = self.rules
+        for ticket_id, (message, reporter, answer) in answers.items():
+            row = self.known[ticket_id]
+            satisfaction = Satisfaction(
+                checkback_fixed=answer.fixed,
+                checkback_rating=answer.rating,
+                checkback_at=self.now.isoformat(),
+            )
+            ingest.merge_flags(self.conn, ticket_id, satisfaction)
+            data: dict[str, Any] = {"fixed": answer.fixed, "rating": answer.rating}
+            key = open_key(message.channel, reporter)
+            if answer.fixed is not False:
+                event = self._event(ticket_id, "checkback", row.status, row.status)
+                text = messages.render("checkback.thanks", rules.locale, number=row.number)
+            elif row.opd and rules.opd_due is not None:
+                outcome = decide(TicketFacts(Status(row.status)), Action.NOT_FIXED)
+                due = rules.opd_due(self.now, row.category)
+                ingest.reopen_to_opd(self.conn, ticket_id, key, due, row.due_at)
+                event = self._event(
+                    ticket_id, Action.NOT_FIXED.value, row.status, outcome.to_state.value
+                )
+                data |= {"words": answer.words, "opd": row.opd, "opd_due_at": due.isoformat()}
+                opd = rules.opd_names.get(row.opd, row.opd)
+                text = messages.render(
+                    "checkback.reopened", rules.locale, number=row.number, opd=opd
+                )
+            else:
+                outcome = decide(TicketFacts(Status(row.status)), Action.REOPEN)
+                ingest.reopen_for_follow_up(self.conn, ticket_id, key, self.verify_due_at)
+                event = self._event(
+                    ticket_id, Action.REOPEN.value, row.status, outcome.to_state.value
+                )
+                data |= {"by": "checkback", "words": answer.words}
+                text = messages.render(
+                    "reopened", rules.locale, number=row.number, region=rules.region
+                )
+            ingest.EVENT_INSERT.ids(self.conn, [event._replace(data=data)])
+            self.replies.append(Reply(ticket_id, row.number, message, text, uuid.uuid4().hex))
 
     def _answer_status(self, message: InboundMessage, target: int | None, named: bool) -> None:
         """Queue the answer to a status request: the report's state, or that there is none."""

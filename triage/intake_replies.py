@@ -8,7 +8,7 @@ for an operator's reply, so it shows in the ticket's history and is sent exactly
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -31,6 +31,9 @@ class ReplyRules:
     opd_names: Mapping[str, str] = field(default_factory=dict)  # OPD code -> name
     # A follow-up this soon after a ticket was resolved or closed reopens it.
     reopen_within: timedelta = timedelta(days=14)
+    # The OPD's next due time when a reporter says a resolved ticket is not fixed, from the
+    # moment and the ticket's category; None: such a ticket goes back to the operators.
+    opd_due: Callable[[datetime, str | None], datetime] | None = None
 
 
 def readable(message: InboundMessage) -> bool:

@@ -51,6 +51,7 @@ class Action(enum.StrEnum):
     ANSWER = "answer"  # the OPD's answer to the reporter ([triage] opd_answers)
     # the system
     REPORTER_ANSWERED = "reporter_answered"
+    NOT_FIXED = "not_fixed"  # the reporter answers the check-back: not fixed
     AUTO_CLOSE = "auto_close"
     ESCALATE = "escalate"
 
@@ -101,6 +102,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
         Status.RESOLVED,
     ),
     **_rows(Action.REOPEN, _FINAL, Status.NEW),
+    **_rows(Action.NOT_FIXED, (Status.RESOLVED,), Status.FORWARDED),  # back to the same OPD
     **_rows(Action.MERGE, _OPEN, Status.CLOSED),
     **_rows(Action.REPLY, _ALL, _STAY),
     **_rows(Action.NOTE, _ALL, _STAY),
@@ -173,5 +175,6 @@ def _resolution_after(
         Action.MERGE: Resolution.DUPLICATE,
         Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
         Action.REOPEN: None,
+        Action.NOT_FIXED: None,
     }
     return fixed[action] if action in fixed else facts.resolution

@@ -106,10 +106,10 @@ async def test_acknowledgement_status_and_follow_up_on_telegram(
     assert status.startswith("Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami.")
 
     kanal.runtime.actions.apply("LBP-2026-00001", Resolve(message="Sudah ditambal."), "op1")
-    await texts_sent(fake, 3)
+    await texts_sent(fake, 4)  # the resolve and the check-back question
     clock.advance(timedelta(hours=2))
     await write(updates, clock, "Tambalannya sudah lepas lagi")
-    reopened = (await texts_sent(fake, 4))[3]
+    reopened = (await texts_sent(fake, 5))[4]
     assert reopened.startswith("Laporan LBP-2026-00001 kami buka kembali")
     [ticket] = tickets(kanal.db)
-    assert (ticket.status, ticket.message_count) == ("new", 7)  # 3 in, 4 out
+    assert (ticket.status, ticket.message_count) == ("new", 8)  # 3 in, 5 out

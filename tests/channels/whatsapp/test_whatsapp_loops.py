@@ -283,7 +283,7 @@ async def resolved_report(kanal: Kanal, fake: FakeWhatsAppCloud) -> str:
     await sent_count(fake, 1)
     number = kanal.tickets()[0].number
     kanal.runtime.actions.apply(number, Resolve(message="Lampu sudah diganti."), actor="op1")
-    await sent_count(fake, 2)
+    await sent_count(fake, 3)  # the resolve and the check-back question
     return number
 
 
@@ -294,8 +294,8 @@ async def test_a_follow_up_soon_after_resolution_reopens_the_ticket(
     clock.advance(timedelta(minutes=1))
     await kanal.send(text="Lampunya sudah mati lagi")
 
-    texts = await sent_count(fake, 3)
-    assert texts[2] == (
+    texts = await sent_count(fake, 4)
+    assert texts[3] == (
         "Laporan LBP-2026-00001 kami buka kembali dan akan diperiksa lagi oleh petugas kami."
         " Terima kasih atas informasinya."
     )
@@ -317,7 +317,7 @@ async def test_a_follow_up_soon_after_resolution_reopens_the_ticket(
     # The reopened ticket is the reporter's open one again: the next message joins it.
     await kanal.send(text="Fotonya menyusul")
     await asyncio.sleep(0.2)
-    assert len(kanal.tickets()) == 1 and len(fake.sent) == 3
+    assert len(kanal.tickets()) == 1 and len(fake.sent) == 4
 
 
 async def test_a_follow_up_after_the_window_opens_a_ticket_linked_to_the_old(
@@ -327,12 +327,12 @@ async def test_a_follow_up_after_the_window_opens_a_ticket_linked_to_the_old(
     clock.advance(timedelta(days=14, minutes=1))
     await kanal.send(text="Lampunya mati lagi sejak kemarin")
 
-    texts = await sent_count(fake, 3)
+    texts = await sent_count(fake, 4)
     old, new = kanal.tickets()
     assert (old.number, old.status) == (number, "resolved")
     assert (new.number, new.status) == ("LBP-2026-00002", "new")
     assert new.hints.follows_ticket_id == old.id
-    assert texts[2].startswith(
+    assert texts[3].startswith(
         "Terima kasih, laporan Anda sudah kami terima dengan nomor LBP-2026-00002."
     )
 
@@ -344,8 +344,8 @@ async def test_a_status_request_after_resolution_does_not_reopen(
     clock.advance(timedelta(minutes=5))
     await kanal.send(text="cek")
 
-    texts = await sent_count(fake, 3)
-    assert texts[2] == (
+    texts = await sent_count(fake, 4)
+    assert texts[3] == (
         "Laporan LBP-2026-00001 sudah selesai ditindaklanjuti. Bila masalahnya belum beres,"
         " balas pesan ini."
     )
@@ -387,9 +387,9 @@ async def test_merged_reporters_can_ask_and_hear_the_outcome(
     kanal.runtime.actions.apply(
         "LBP-2026-00001", Resolve(message="Lampu sudah diganti."), actor="op1"
     )
-    texts = await sent_count(fake, 6)
-    assert [body["to"] for body in fake.sent[4:]] == [DEWI, BUDI]
-    assert texts[5] == (
+    texts = await sent_count(fake, 7)
+    assert [body["to"] for body in fake.sent[4:]] == [DEWI, DEWI, BUDI]  # resolve, check-back
+    assert texts[6] == (
         "Laporan LBP-2026-00001, yang sama dengan laporan Anda LBP-2026-00002, sudah selesai"
         " ditindaklanjuti. Terima kasih atas kepedulian Anda untuk Kabupaten Pati. Bila"
         " masalahnya belum beres, balas pesan ini."
@@ -511,3 +511,50 @@ async def test_a_direct_answer_goes_out_at_once_and_the_resolve_closes_kindly(
     kanal.runtime.actions.apply(number, Resolve(), actor="op1")
     texts = await sent_count(fake, 4)
     assert texts[3].startswith("Laporan LBP-2026-00001 sudah selesai ditindaklanjuti.")
+
+
+# 6. Check-back and satisfaction
+
+
+async def test_the_reporter_rates_a_fixed_report(kanal: Kanal, fake: FakeWhatsAppCloud) -> None:
+    number = await resolved_report(kanal, fake)
+    assert fake.sent[2]["text"]["body"] == (
+        "Apakah masalah pada laporan LBP-2026-00001 sudah beres? Balas SUDAH atau BELUM, dengan"
+        " nilai kepuasan Anda 1–5 (5 = sangat puas), misalnya: SUDAH 5."
+    )
+    await kanal.send(text="Sudah 5, terima kasih")
+    texts = await sent_count(fake, 4)
+    assert texts[3] == "Terima kasih atas jawaban Anda untuk laporan LBP-2026-00001."
+    ticket = kanal.ticket(number)
+    assert ticket.status == "resolved"
+    assert (ticket.flags["checkback_fixed"], ticket.flags["checkback_rating"]) == (True, 5)
+    last = kanal.events(number)[-1]
+    assert (last.action, last.data) == ("checkback", {"fixed": True, "rating": 5})
+
+
+async def test_belum_sends_the_ticket_back_to_the_same_opd_with_the_reporters_words(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    number = await forwarded_report(kanal, fake)
+    kanal.runtime.actions.apply(number, Resolve(message="Sudah diganti."), actor="pupr1")
+    await sent_count(fake, 4)
+    clock.advance(timedelta(hours=3))
+    await kanal.send(text="Belum, lampunya masih mati 2")
+
+    texts = await sent_count(fake, 5)
+    assert texts[4] == (
+        "Terima kasih. Laporan LBP-2026-00001 kami buka kembali dan kami teruskan lagi ke Dinas"
+        " Pekerjaan Umum dan Penataan Ruang beserta keterangan Anda."
+    )
+    ticket = kanal.ticket(number)
+    assert (ticket.status, ticket.opd, ticket.resolution, ticket.closed_at) == (
+        "forwarded",
+        "PUPR",
+        None,
+        None,
+    )
+    assert ticket.opd_due_at is not None and ticket.opd_due_at > clock()
+    assert (ticket.flags["checkback_fixed"], ticket.flags["checkback_rating"]) == (False, 2)
+    last = kanal.events(number)[-1]
+    assert (last.action, last.from_state, last.to_state) == ("not_fixed", "resolved", "forwarded")
+    assert last.data["words"] == "Belum, lampunya masih mati 2"
