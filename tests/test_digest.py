@@ -185,6 +185,13 @@ async def seed_day(api: Api) -> None:
     await assessed(api)
 
 
+RESOLVED_ONCE = {
+    "resolved": 1,
+    "reopened": 0,
+    "reopened_share": 0.0,
+    "rated": 0,
+    "mean_rating": None,
+}
 DAY = {
     "received": {"total": 6, "by_channel": {"email": 2, "whatsapp": 4}},
     "valid": 2,
@@ -207,6 +214,11 @@ DAY = {
     "overdue_by_opd": {"dishub": ["LBP-2026-00006"]},
     "median_first_response_hours": 2.0,  # of 0.5, 1, 2, 2, 3, 18
     "median_resolution_hours": 6.0,
+    # The one resolved ticket, neither reopened nor rated by its reporter (issue 18).
+    "satisfaction": {
+        "by_opd": {"pupr": RESOLVED_ONCE},
+        "by_category": {"jalan": RESOLVED_ONCE},
+    },
 }
 MONTH = {
     **DAY,
@@ -227,6 +239,7 @@ EMPTY = {
     "overdue_by_opd": {},
     "median_first_response_hours": None,
     "median_resolution_hours": None,
+    "satisfaction": {"by_opd": {}, "by_category": {}},
 }
 
 

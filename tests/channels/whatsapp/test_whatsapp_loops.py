@@ -27,6 +27,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket, TicketEvent
+from store.users import add_user, create_token
 from triage.action_requests import Answer, Forward, Merge, Reject, Resolve, Verify
 
 DEWI = "6289876543210"
@@ -558,3 +559,18 @@ async def test_belum_sends_the_ticket_back_to_the_same_opd_with_the_reporters_wo
     last = kanal.events(number)[-1]
     assert (last.action, last.from_state, last.to_state) == ("not_fixed", "resolved", "forwarded")
     assert last.data["words"] == "Belum, lampunya masih mati 2"
+
+    # The figure E-Sambat and LAPOR! publish, in /api/stats.
+    with kanal.db.write() as session:
+        add_user(session, "kepala", "rahasia-sekali", "supervisor", now=clock())
+        token = create_token(session, "kepala", now=clock())
+    stats_url = kanal.url.replace("/webhooks/whatsapp", "/api/stats")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with kanal.http.get(stats_url, headers=headers) as response:
+        assert response.status == 200
+        figures = await response.json()
+    outcome = {"resolved": 1, "reopened": 1, "reopened_share": 1.0, "rated": 1, "mean_rating": 2.0}
+    assert figures["satisfaction"] == {
+        "by_opd": {"PUPR": outcome},
+        "by_category": {"jalan": outcome},
+    }
