@@ -301,6 +301,8 @@ async def test_the_digest_mail_has_text_html_and_an_inline_chart(
     assert "  - Tidak ada tanggapan pelapor: 1\nDitolak: 1\n  - Di luar wilayah: 1\n" in text
     assert "Selesai: 1 | Dalam proses: 1 | Perlu tindak lanjut: 1 | Ditutup: 3\n" in text
     assert "Median tanggapan pertama: 2,0 jam\nMedian penyelesaian: 6,0 jam\n" in text
+    # Issue 18: resolved, reopened by the reporter, mean rating (none given yet).
+    assert "rata-rata nilai 1-5):\n  - Dinas PUPR: 1, 0, -\n" in text
     assert "Dinas Perhubungan:\n  - LBP-2026-00006: batas jawaban OPD lewat 18,0 jam\n" in text
     assert "  - LBP-2026-00007 pukul 08.00 WIB bila pelapor tidak membalas\n" in text
     related = mail.get_body(("related",))
