@@ -53,13 +53,17 @@ class TicketFlags(_Flags):
     # Intake's threading (triage/intake_batch.py).
     mentions: list[str] = []  # numbers of other tickets the reporter quoted
     follows_ticket_id: int | None = None  # the reporter's closed ticket this one follows
+    # Reported in public (a comment, a mention, a tweet): Kanal sends nothing unasked there.
+    public: bool = False
 
     @classmethod
-    def of_threading(cls, follows_ticket_id: int | None, mentions: list[str]) -> TicketFlags:
+    def of_threading(
+        cls, follows_ticket_id: int | None, mentions: list[str], public: bool = False
+    ) -> TicketFlags:
         """Intake's flags on a new ticket: only those it has a value for are stored."""
-        if follows_ticket_id is None and not mentions:
+        if follows_ticket_id is None and not mentions and not public:
             return _NONE  # most new tickets: spares the intake a validation each
-        given = TicketFlags(follows_ticket_id=follows_ticket_id, mentions=mentions)
+        given = TicketFlags(follows_ticket_id=follows_ticket_id, mentions=mentions, public=public)
         return cls.model_validate(given.model_dump(exclude_defaults=True))
 
 

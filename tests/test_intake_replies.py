@@ -108,3 +108,29 @@ async def test_status_about_no_report_is_answered_outside_any_ticket(
         payload = session.exec(select(OutboxItem)).one().payload
     assert payload["text"].startswith("Kami belum menemukan laporan dari Anda")
     assert payload["last_inbound_at"] == SENT.isoformat()
+
+
+async def test_a_public_report_gets_no_check_back_after_its_resolve(
+    database_url: str, tmp_path, clock: FixedClock
+) -> None:
+    """Under a comment the resolve uses the one private reply Meta allows: nothing follows."""
+    from api_client import running_api
+
+    async with running_api(database_url, tmp_path, clock) as api:
+        comment = message("comment:1_2", "Jalan rusak di Kayen", channel="facebook", public=True)
+        await api.runtime.intake.submit([comment, message("w1", "Jalan rusak di Juwana")])
+        for number in ("LBP-2026-00001", "LBP-2026-00002"):
+            status, _ = await api.act(number, {"action": "resolve", "message": "Sudah."})
+            assert status == 200
+        with api.runtime.db.read() as session:
+            tickets = session.exec(select(Ticket).order_by(col(Ticket.id))).all()
+            out = {
+                t.number: len(
+                    session.exec(
+                        select(Message).where(Message.ticket_id == t.id, Message.direction == "out")
+                    ).all()
+                )
+                for t in tickets
+            }
+    assert tickets[0].flags["public"] is True and "public" not in tickets[1].flags
+    assert out == {"LBP-2026-00001": 1, "LBP-2026-00002": 2}  # the resolve; and its check-back

@@ -255,10 +255,18 @@ class _Step:
         if answer.opd_answer and not answer.opd_answer_sent:
             self.ticket.flags = merged(self.ticket.flags, OpdAnswer(opd_answer_sent=True))
         # The check-back: is it fixed, and how satisfied is the reporter (triage/checkback.py)?
-        question = self._template("checkback")
-        enqueue(
-            self.session, self.ticket, question, author=self.actor, now=self.now, automatic=True
-        )
+        # Not under a public post: a second reply there would be public, or refused (Meta
+        # allows one private reply per comment).
+        if not self.ticket.hints.public:
+            question = self._template("checkback")
+            enqueue(
+                self.session,
+                self.ticket,
+                question,
+                author=self.actor,
+                now=self.now,
+                automatic=True,
+            )
         return {}
 
     def _template(self, key: str) -> str:

@@ -441,7 +441,9 @@ class BatchWriter:
             serials, to_open.items(), strict=True
         ):
             named = mentions.get((message.channel, reporter), ())  # others' tickets it quotes
-            flags = TicketFlags.of_threading(follows, list(dict.fromkeys(named)))
+            flags = TicketFlags.of_threading(
+                follows, list(dict.fromkeys(named)), public=message.public
+            )
             rows.append(
                 TicketRow(
                     number=format_number(self.prefix, year, serial),
