@@ -36,9 +36,10 @@ from triage.actions import TicketActions, TriageRules
 from triage.assess import TicketAssessor
 from triage.hints import Hinter
 from triage.intake import Intake, utc_now
+from triage.intake_replies import ReplyRules
 from triage.learning import ModelCache, retrain
 from triage.outbox import OutboxWorker
-from triage.sla import WorkCalendar
+from triage.sla import WorkCalendar, opd_answer_term
 from triage.sweeps import Sweeps
 
 log = logging.getLogger("kanal.runtime")
@@ -293,15 +294,30 @@ def build_runtime(
     hinter = Hinter.from_config(
         settings.triage, settings.category, settings.jurisdiction, settings.region.name, base
     )
+    assessor = TicketAssessor(db, hinter, clock, models=ModelCache(db, settings.category))
+    categories = {c.code: c for c in settings.category}
+    # Only a channel that can answer acknowledges (sample reports arrive on disabled ones too).
+    acknowledged = frozenset(
+        name for name, table in settings.channels if table.enabled and table.acknowledge
+    )
     intake = Intake(
         db,
         ticket_prefix=settings.region.ticket_prefix,
         tz=settings.region.tz,
         clock=clock,
-        on_new_tickets=TicketAssessor(
-            db, hinter, clock, models=ModelCache(db, settings.category)
-        ).assess,
+        on_new_tickets=assessor.assess,
         verify_due=lambda arrived: calendar.due(arrived, settings.triage.verify_within),
+        replies=ReplyRules(
+            acknowledge=acknowledged,
+            region=settings.region.name,
+            opd_names={o.code: o.name for o in settings.opd},
+            reopen_within=settings.triage.reopen_within,
+            opd_due=lambda at, category: calendar.due(
+                at, opd_answer_term(settings.triage, categories.get(category or ""))
+            ),
+        ),
+        on_changed_tickets=assessor.assess,
+        on_replies_queued=outbox.wake,
         metrics=metrics,
     )
     rules = TriageRules(

@@ -88,6 +88,10 @@ class InboundMessage:
     raw: dict[str, Any] = field(default_factory=dict)
     notice: Notice | None = None  # shown beside the (often empty) text, see Notice
     notice_args: dict[str, str] = field(default_factory=dict)
+    # Written where everyone reads it (a comment, a mention, a tweet): Kanal answers it only
+    # when an operator does, since an automatic answer would be public or use up a comment's
+    # one private reply.
+    public: bool = False
 
 
 class UpdateKind(enum.StrEnum):
@@ -329,3 +333,5 @@ class ChannelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
+    # Answer every new report with its ticket number (through the outbox, once per ticket).
+    acknowledge: bool = True

@@ -26,7 +26,7 @@ from triage.states import Action, TransitionError
 routes = web.RouteTableDef()
 
 # What a department's liaison may do on the tickets forwarded to it.
-OPD_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.RESOLVE, Action.NOTE})
+OPD_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.ANSWER, Action.RESOLVE, Action.NOTE})
 _CATEGORIES = TypeAdapter(list[schemas.Category])
 _OPDS = TypeAdapter(list[schemas.CodeName])
 

@@ -176,6 +176,21 @@ class Rejected(Answer):
     by_reason: RejectedReasons  # type: ignore[valid-type]
 
 
+class Outcome(Answer):
+    """The reporters' verdict on one OPD's or category's resolved tickets."""
+
+    resolved: int
+    reopened: int
+    reopened_share: float | None
+    rated: int
+    mean_rating: float | None
+
+
+class Satisfaction(Answer):
+    by_opd: dict[str, Outcome]
+    by_category: dict[str, Outcome]
+
+
 class Period(Answer):
     """The figures of the reports received in a period (store.stats PERIOD)."""
 
@@ -189,3 +204,4 @@ class Period(Answer):
     overdue_by_opd: dict[str, list[str]]
     median_first_response_hours: float | None
     median_resolution_hours: float | None
+    satisfaction: Satisfaction

@@ -4,7 +4,7 @@ TicketActions (the same code the API uses)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from inbox.i18n import translate
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
 from store import tickets as ticket_queries
+from store.flags import OpdAnswer
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage import messages
 from triage.action_requests import ActionRequest, parse_action
@@ -40,6 +41,7 @@ ACTION_ORDER = (
     Action.REQUEST_CLARIFICATION,
     Action.FORWARD,
     Action.ACKNOWLEDGE,
+    Action.ANSWER,
     Action.REPLY,
     Action.RESOLVE,
     Action.REJECT,
@@ -55,6 +57,8 @@ class TicketView:
     reporter: Reporter
     conversation: list[tuple[Message, list[Attachment]]]
     events: list[TicketEvent]
+    follows: str | None = None  # the number of the reporter's earlier ticket this one follows
+    history: list[Ticket] = field(default_factory=list)  # the reporter's other tickets (staff)
 
 
 def may_see(user: User, ticket: Ticket) -> bool:
@@ -85,11 +89,16 @@ def _load(services: InboxServices, number: str, user: User) -> TicketView | None
         if found is None or not may_see(user, found[0]):
             return None
         ticket, reporter = found
+        staff = user.role in STAFF  # an OPD sees the tickets forwarded to it, no others
         return TicketView(
             ticket,
             reporter,
             ticket_queries.conversation(session, ticket.id or 0),
             ticket_queries.audit_trail(session, ticket.id or 0),
+            follows=ticket_queries.number_of(session, ticket.hints.follows_ticket_id)
+            if staff
+            else None,
+            history=ticket_queries.reporter_history(session, ticket) if staff else [],
         )
 
 
@@ -127,6 +136,7 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "view": view,
         "ticket": view.ticket,
         "flags": flags,
+        "opd_answer": OpdAnswer.read(view.ticket.flags),
         "actions": allowed_actions(visitor(request).user, view.ticket),
         "facts": CLARIFIABLE_FACTS,
         "missing": missing,

@@ -65,17 +65,38 @@ class TicketFlags(_Flags):
     # Intake's threading (triage/intake_batch.py).
     mentions: list[str] = []  # numbers of other tickets the reporter quoted
     follows_ticket_id: int | None = None  # the reporter's closed ticket this one follows
+    # Reported in public (a comment, a mention, a tweet): Kanal sends nothing unasked there.
+    public: bool = False
 
     @classmethod
-    def of_threading(cls, follows_ticket_id: int | None, mentions: list[str]) -> TicketFlags:
+    def of_threading(
+        cls, follows_ticket_id: int | None, mentions: list[str], public: bool = False
+    ) -> TicketFlags:
         """Intake's flags on a new ticket: only those it has a value for are stored."""
-        if follows_ticket_id is None and not mentions:
+        if follows_ticket_id is None and not mentions and not public:
             return _NONE  # most new tickets: spares the intake a validation each
-        given = TicketFlags(follows_ticket_id=follows_ticket_id, mentions=mentions)
+        given = TicketFlags(follows_ticket_id=follows_ticket_id, mentions=mentions, public=public)
         return cls.model_validate(given.model_dump(exclude_defaults=True))
 
 
 _NONE = TicketFlags()
+
+
+class OpdAnswer(_Flags):
+    """The OPD's answer to the reporter (triage/actions.py), until and after it is sent."""
+
+    opd_answer: str | None = None
+    opd_answer_by: str | None = None  # the OPD account (or operator) who wrote it
+    opd_answer_at: str | None = None
+    opd_answer_sent: bool = False  # sent at once ("direct") or with the resolve ("review")
+
+
+class Satisfaction(_Flags):
+    """The reporter's answer to the check-back after a resolve (triage/checkback.py)."""
+
+    checkback_fixed: bool | None = None  # None: only rated
+    checkback_rating: int | None = None  # 1-5
+    checkback_at: str | None = None
 
 
 class SweepMarkers(_Flags):

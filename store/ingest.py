@@ -350,3 +350,101 @@ def pending_attachments(conn: Connection, channel: str, account: str, since: dat
             .order_by(ATTACHMENTS.c.id)
         )
     )
+
+
+def latest_tickets_of(
+    conn: Connection, reporter_ids_: Sequence[int], channel: str
+) -> dict[int, tuple[int, str]]:
+    """Each reporter's most recently active ticket on the channel, in any state: (id, status)."""
+    rows = bulk.rows(
+        conn,
+        "SELECT reporter_id, id, status, channel FROM tickets WHERE reporter_id {among}"
+        " ORDER BY last_activity_at, id",
+        (bulk.listed(conn, reporter_ids_),),
+    )
+    return {reporter: (ticket, status) for reporter, ticket, status, on in rows if on == channel}
+
+
+def ticket_summaries(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, Any]:
+    """What a status answer and the follow-up rules read of each ticket, by id."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
+    columns = (
+        TICKETS.c.id,
+        TICKETS.c.number,
+        TICKETS.c.status,
+        TICKETS.c.resolution,
+        TICKETS.c.closed_at,
+        TICKETS.c.opd,
+        TICKETS.c.category,
+        TICKETS.c.merged_into,
+        TICKETS.c.verify_due_at,
+        TICKETS.c.clarification_due_at,
+        TICKETS.c.opd_due_at,
+        TICKETS.c.due_at,
+    )
+    found = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(select(*columns).where(TICKETS.c.id.in_(chunk))):
+            found[row.id] = row
+    return found
+
+
+def reopen_for_follow_up(
+    conn: Connection, ticket_id: int, key: str, verify_due_at: datetime | None
+) -> None:
+    """A reporter wrote again soon after their ticket was resolved or closed: back to the
+    operators, as the operators' own reopen does (triage/actions.py), holding the open key."""
+    conn.execute(
+        update(TICKETS)
+        .where(TICKETS.c.id == ticket_id)
+        .values(
+            status="new",
+            resolution=None,
+            closed_at=None,
+            merged_into=None,
+            opd_due_at=None,
+            answered=True,
+            verify_due_at=verify_due_at,
+            open_key=key,
+        )
+    )
+
+
+def insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` and return their ids in the order given."""
+    if not rows:
+        return []
+    result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
+
+
+def reopen_to_opd(
+    conn: Connection, ticket_id: int, key: str, opd_due_at: datetime, due_at: datetime | None
+) -> None:
+    """The reporter says a resolved ticket is not fixed: back to the OPD that had it."""
+    conn.execute(
+        update(TICKETS)
+        .where(TICKETS.c.id == ticket_id)
+        .values(
+            status="forwarded",
+            resolution=None,
+            closed_at=None,
+            answered=True,
+            opd_due_at=opd_due_at,
+            due_at=due_at,
+            open_key=key,
+        )
+    )
+
+
+def merge_flags(conn: Connection, ticket_id: int, change: Any) -> None:
+    """Write `change`'s keys over one ticket's flags, keeping the others (locked on PostgreSQL)."""
+    query = select(TICKETS.c.flags).where(TICKETS.c.id == ticket_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = conn.execute(query).scalar_one()
+    conn.execute(
+        update(TICKETS).where(TICKETS.c.id == ticket_id).values(flags=merged(current, change))
+    )

@@ -15,7 +15,14 @@ Public entry points:
        "by_opd": {CODE: N},               # only tickets given an OPD
        "overdue_by_opd": {OPD: [NUMBER, ...]},
        "median_first_response_hours": X | None,
-       "median_resolution_hours": X | None}
+       "median_resolution_hours": X | None,
+       "satisfaction": {"by_opd": {OPD: OUTCOME}, "by_category": {CODE: OUTCOME}}}
+
+  where OUTCOME = {"resolved": N, "reopened": N, "reopened_share": X | None, "rated": N,
+  "mean_rating": X | None}: of the tickets resolved (as they stand, or reopened since by their
+  reporter), how many the reporter reopened ("belum", or a follow-up within
+  `[triage] reopen_within`), and the mean of the reporters' 1-5 ratings (issue 18). Only OPDs
+  and categories with a resolved ticket are listed.
 
 - `stage_counts(by_status)`: a PERIOD's by_status in the stages below.
 - `day_range(day, tz)`, `month_to_date_range(day, tz)`: the UTC bounds of a local day and of
@@ -59,13 +66,14 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from store.flags import Satisfaction
 from store.models import Message, Ticket, TicketEvent
 from store.statuses import STATUSES, WITH_OPD, WITH_OPERATORS, Status
 
 SYSTEM_ACTOR = "system"
 STAGES: dict[str, tuple[str, ...]] = {
     "to_follow_up": WITH_OPERATORS,
-    "in_process": WITH_OPD,
+    "in_process": (*WITH_OPD, Status.ANSWERED.value),  # answered, not yet resolved
     "resolved": (Status.RESOLVED.value,),
     "closed": (Status.CLOSED.value,),
 }
@@ -90,6 +98,8 @@ class TicketRow:
     closed_at: datetime | None
     opd_due_at: datetime | None
     first_response_at: datetime | None = None
+    rating: int | None = None  # the reporter's 1-5 at the check-back
+    reopened: bool = False  # the reporter reopened it after it was resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +197,31 @@ def period_figures(rows: Iterable[TicketRow], as_of: datetime) -> dict[str, Any]
             for r in rows
             if r.resolution == "resolved" and r.closed_at is not None
         ),
+        "satisfaction": {
+            "by_opd": _outcomes(rows, lambda r: r.opd),
+            "by_category": _outcomes(rows, lambda r: r.category),
+        },
     }
+
+
+def _outcomes(rows: list[TicketRow], group: Any) -> dict[str, dict[str, Any]]:
+    """Per OPD or category: the reporters' verdict on the tickets resolved (see OUTCOME)."""
+    settled: dict[str, list[TicketRow]] = {}
+    for row in rows:
+        if (row.status == Status.RESOLVED.value or row.reopened) and group(row):
+            settled.setdefault(group(row), []).append(row)
+    outcomes = {}
+    for key, tickets in sorted(settled.items()):
+        reopened = sum(1 for r in tickets if r.reopened)
+        ratings = [r.rating for r in tickets if r.rating is not None]
+        outcomes[key] = {
+            "resolved": len(tickets),
+            "reopened": reopened,
+            "reopened_share": round(reopened / len(tickets), 3),
+            "rated": len(ratings),
+            "mean_rating": round(statistics.fmean(ratings), 2) if ratings else None,
+        }
+    return outcomes
 
 
 def stage_counts(by_status: dict[str, int]) -> dict[str, int]:
@@ -235,10 +269,38 @@ def ticket_rows(session: Session, start: datetime, end: datetime) -> list[Ticket
             Ticket.verified_at,
             Ticket.closed_at,
             Ticket.opd_due_at,
+            Ticket.flags,
         ).where(*in_period)
     ).all()
     first = _first_responses(session, start, end)
-    return [TicketRow(*row[1:], first_response_at=first.get(row[0])) for row in tickets]
+    reopened = _reopened_by_reporters(session, start, end)
+    return [
+        TicketRow(
+            *row[1:-1],
+            first_response_at=first.get(row[0]),
+            rating=Satisfaction.read(row[-1]).checkback_rating,
+            reopened=row[0] in reopened,
+        )
+        for row in tickets
+    ]
+
+
+def _reopened_by_reporters(session: Session, start: datetime, end: datetime) -> set[int]:
+    """Tickets their reporter reopened after a resolve: the system's reopen (a follow-up, the
+    check-back's "belum") from the resolved state; an operator's reopen is not the reporter's."""
+    in_period = (col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
+    return set(
+        session.exec(
+            select(TicketEvent.ticket_id)
+            .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+            .where(
+                *in_period,
+                TicketEvent.actor == SYSTEM_ACTOR,
+                col(TicketEvent.action).in_(("reopen", "not_fixed")),
+                TicketEvent.from_state == Status.RESOLVED.value,
+            )
+        ).all()
+    )
 
 
 def _first_responses(session: Session, start: datetime, end: datetime) -> dict[int, datetime]:

@@ -14,11 +14,14 @@ class Status(enum.StrEnum):
     CLARIFYING = "clarifying"  # waiting for the reporter, with a due time
     FORWARDED = "forwarded"  # with an OPD, its answer due
     IN_PROGRESS = "in_progress"  # the OPD has started
+    ANSWERED = "answered"  # the OPD answered ("Dijawab OPD"): the operators publish and resolve
     RESOLVED = "resolved"
     CLOSED = "closed"
 
 
-OPEN_STATES = frozenset({Status.NEW, Status.CLARIFYING, Status.FORWARDED, Status.IN_PROGRESS})
+OPEN_STATES = frozenset(
+    {Status.NEW, Status.CLARIFYING, Status.FORWARDED, Status.IN_PROGRESS, Status.ANSWERED}
+)
 FINAL_STATES = frozenset({Status.RESOLVED, Status.CLOSED})
 OPD_STATES = frozenset({Status.FORWARDED, Status.IN_PROGRESS})  # with an OPD, its answer due
 OPERATOR_STATES = frozenset({Status.NEW, Status.CLARIFYING})  # with the operators, never an OPD

@@ -158,3 +158,24 @@ def audit_trail(session: Session, ticket_id: int) -> list[TicketEvent]:
             .order_by(col(TicketEvent.id))
         ).all()
     )
+
+
+HISTORY_LIMIT = 20
+
+
+def reporter_history(session: Session, ticket: Ticket, limit: int = HISTORY_LIMIT) -> list[Ticket]:
+    """The reporter's other tickets, newest first: what they reported before and since."""
+    return list(
+        session.exec(
+            select(Ticket)
+            .where(Ticket.reporter_id == ticket.reporter_id, Ticket.id != ticket.id)
+            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def number_of(session: Session, ticket_id: int | None) -> str | None:
+    if ticket_id is None:
+        return None
+    return session.exec(select(Ticket.number).where(Ticket.id == ticket_id)).first()

@@ -148,10 +148,11 @@ async def test_a_ticket_goes_from_report_to_resolution(api: Api) -> None:
         ("in_progress", "resolved"),
     ]
     assert all(e["actor"] == "operator1" for e in body["events"][1:])
-    inbound, _notice, outbound = body["messages"]
+    inbound, _notice, outbound, checkback = body["messages"]
     assert (inbound["direction"], outbound["direction"]) == ("in", "out")
     assert outbound["text"] == "Jalan sudah ditambal hari ini. Terima kasih."
     assert outbound["author"] == "operator1"
+    assert checkback["text"].startswith("Apakah masalah pada laporan LBP-2026-00001 sudah beres?")
     with api.runtime.db.read() as session:
         item = session.exec(select(OutboxItem).order_by(OutboxItem.id)).first()
         message = session.exec(select(Message).where(Message.direction == "out")).first()

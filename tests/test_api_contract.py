@@ -75,7 +75,7 @@ def test_the_action_body_is_one_model_per_action() -> None:
     assert schema["discriminator"]["propertyName"] == "action"
     assert set(schema["discriminator"]["mapping"]) == {
         "verify", "request_clarification", "reject", "forward", "acknowledge",
-        "resolve", "reopen", "merge", "reply", "note",
+        "resolve", "reopen", "merge", "reply", "note", "answer",
     }  # fmt: skip
     assert ACTION_REQUEST.validate_python({"action": "reply", "message": "x"}) == Reply(message="x")
 

@@ -95,7 +95,7 @@ async def test_each_report_of_a_batch_leaves_out_only_its_own_ticket(
     assert found["LBP-2026-00002"].flags["duplicate_of"] == "LBP-2026-00001"
 
 
-async def test_the_first_inbound_message_is_the_report(
+async def test_the_reports_later_messages_count(
     intake: Intake, db: Database, clock: FixedClock, hinter: Hinter
 ) -> None:
     await intake.submit([report("w1", "6281111", "Lampu penerangan jalan mati sudah seminggu")])
@@ -112,7 +112,7 @@ async def test_the_first_inbound_message_is_the_report(
 
     [ticket] = tickets(db).values()
     assert [s["category"] for s in ticket.flags["suggestions"]] == ["penerangan_jalan"]
-    assert ticket.flags["missing"] == ["location", "photo"]  # the follow-up's do not count
+    assert ticket.flags["missing"] == []  # the follow-up brought both (issue 18)
     assert ticket.flags["duplicate_of"] is None  # never its own duplicate
 
 

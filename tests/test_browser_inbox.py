@@ -218,3 +218,38 @@ async def test_an_opd_cannot_open_another_opds_ticket_by_url(browser: Browser, a
     await expect(page.locator("body")).to_contain_text("Tiket tidak ditemukan.")
     response = await page.goto(str(api.client.make_url("/attachments/1")))
     assert response is not None and response.status == 404
+
+
+async def test_an_opd_answers_and_the_operator_publishes_it_from_the_answered_view(
+    browser: Browser, api: Api
+) -> None:
+    """Issue 18 ("review", the default): the liaison answers on the ticket page, the operator
+    finds the ticket under "Dijawab OPD" with its count and resolves with the answer offered."""
+    await api.runtime.intake.submit([report(1, text="Jalan berlubang dekat balai desa")])
+    assert (await api.act(NUMBER, {"action": "verify", "category": "jalan"}))[0] == 200
+    assert (await api.act(NUMBER, {"action": "forward", "opd": "pupr"}))[0] == 200
+
+    liaison = await signed_in(browser, api, "pupr1")
+    await liaison.click(f"a[href='/tickets/{NUMBER}']")
+    await open_action(liaison, "answer")
+    await liaison.fill("#act-answer textarea[name=message]", "Lubang sudah ditambal hari ini.")
+    await liaison.click("button[data-action=answer]")
+    await expect(liaison.locator("#ticket-status")).to_have_text("Dijawab OPD")
+    await expect(liaison.locator("#opd-answer")).to_contain_text("belum dikirim ke pelapor")
+    await expect(liaison.locator("#conversation")).not_to_contain_text("Lubang sudah ditambal")
+
+    page = await signed_in(browser, api, "siti")
+    status = page.locator("select[name=status]")
+    await expect(status.locator("option[value=answered]")).to_have_text("Dijawab OPD (1)")
+    await page.select_option("select[name=status]", "answered")
+    await page.click("#apply-filters")
+    rows = page.locator("tr.ticket-row")
+    await expect(rows).to_have_count(1)
+    await page.click(f"a[href='/tickets/{NUMBER}']")
+    await open_action(page, "resolve")
+    offered = page.locator("#act-resolve textarea[name=message]")
+    await expect(offered).to_have_value("Lubang sudah ditambal hari ini.")
+    await page.click("button[data-action=resolve]")
+    await expect(page.locator("#ticket-status")).to_have_text("Selesai")
+    await expect(page.locator("#conversation")).to_contain_text("Lubang sudah ditambal hari ini.")
+    await expect(page.locator("#opd-answer")).to_contain_text("sudah dikirim ke pelapor")

@@ -185,6 +185,13 @@ async def seed_day(api: Api) -> None:
     await assessed(api)
 
 
+RESOLVED_ONCE = {
+    "resolved": 1,
+    "reopened": 0,
+    "reopened_share": 0.0,
+    "rated": 0,
+    "mean_rating": None,
+}
 DAY = {
     "received": {"total": 6, "by_channel": {"email": 2, "whatsapp": 4}},
     "valid": 2,
@@ -198,6 +205,7 @@ DAY = {
         "clarifying": 1,
         "forwarded": 1,
         "in_progress": 0,
+        "answered": 0,
         "resolved": 1,
         "closed": 3,
     },
@@ -206,6 +214,11 @@ DAY = {
     "overdue_by_opd": {"dishub": ["LBP-2026-00006"]},
     "median_first_response_hours": 2.0,  # of 0.5, 1, 2, 2, 3, 18
     "median_resolution_hours": 6.0,
+    # The one resolved ticket, neither reopened nor rated by its reporter (issue 18).
+    "satisfaction": {
+        "by_opd": {"pupr": RESOLVED_ONCE},
+        "by_category": {"jalan": RESOLVED_ONCE},
+    },
 }
 MONTH = {
     **DAY,
@@ -226,6 +239,7 @@ EMPTY = {
     "overdue_by_opd": {},
     "median_first_response_hours": None,
     "median_resolution_hours": None,
+    "satisfaction": {"by_opd": {}, "by_category": {}},
 }
 
 
@@ -287,6 +301,8 @@ async def test_the_digest_mail_has_text_html_and_an_inline_chart(
     assert "  - Tidak ada tanggapan pelapor: 1\nDitolak: 1\n  - Di luar wilayah: 1\n" in text
     assert "Selesai: 1 | Dalam proses: 1 | Perlu tindak lanjut: 1 | Ditutup: 3\n" in text
     assert "Median tanggapan pertama: 2,0 jam\nMedian penyelesaian: 6,0 jam\n" in text
+    # Issue 18: resolved, reopened by the reporter, mean rating (none given yet).
+    assert "rata-rata nilai 1-5):\n  - Dinas PUPR: 1, 0, -\n" in text
     assert "Dinas Perhubungan:\n  - LBP-2026-00006: batas jawaban OPD lewat 18,0 jam\n" in text
     assert "  - LBP-2026-00007 pukul 08.00 WIB bila pelapor tidak membalas\n" in text
     related = mail.get_body(("related",))

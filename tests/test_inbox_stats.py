@@ -84,3 +84,22 @@ async def test_the_csv_export_holds_the_same_figures(api: Api) -> None:
     assert rows[("by_opd", "dishub")] == "1"
     assert rows[("overdue_by_opd", "dishub")] == "1"
     assert rows[("median_hours", "resolution")] == "6.0"
+
+
+async def test_the_statistics_page_shows_the_reporters_verdict_per_opd(api: Api) -> None:
+    """Issue 18: resolved, reopened by the reporter, rated, per OPD and category."""
+    await api.runtime.intake.submit([report(1)])
+    await api.act("LBP-2026-00001", {"action": "verify", "category": "jalan"})
+    await api.act("LBP-2026-00001", {"action": "forward"})
+    await api.act("LBP-2026-00001", {"action": "resolve", "message": "Sudah diperbaiki."})
+    await api.runtime.intake.submit([report(5, sender="628120000001", text="Sudah, 4")])
+    async with browser(api) as b:
+        await b.sign_in("kepala")
+        _, html = await b.page("/stats", **{"from": "2026-11-01", "to": "2026-12-31"})
+    assert "<h2>Hasil menurut pelapor, per OPD</h2>" in html
+    row = (
+        '<tr data-code="pupr"><td>Dinas Pekerjaan Umum dan Penataan Ruang</td><td>1</td>'
+        "<td>0 (0%)</td><td>1</td><td>4,0</td></tr>"
+    )
+    assert row in html
+    assert '<tr data-code="jalan"><td>Jalan dan jembatan</td><td>1</td>' in html

@@ -371,3 +371,53 @@ async def test_a_message_kanal_cannot_show_carries_a_notice_in_the_operators_lan
         assert [(m["text"], m["notice"], m["notice_args"]) for m in detail["messages"]] == [
             ("", "unsupported_kind", {"kind": "hologram"})
         ]
+
+
+async def test_a_follow_up_ticket_links_the_old_one_and_lists_the_reporters_reports(
+    api: Api,
+) -> None:
+    """Issue 18: the operator sees what the reporter wrote before, and what a ticket follows."""
+    sender = "628120000001"
+    await api.runtime.intake.submit([report(1)])
+    assert (await api.act(NUMBER, {"action": "resolve", "message": "Sudah diperbaiki."}))[0] == 200
+    api.clock.advance(timedelta(days=15))  # past [triage] reopen_within
+    await api.runtime.intake.submit([report(2, sender=sender, text="Jalannya rusak lagi")])
+    await api.runtime.intake.submit([report(3, sender="628120009999")])  # someone else's
+    second = "LBP-2026-00002"
+
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page(f"/tickets/{second}")
+        assert "Lanjutan dari laporan LBP-2026-00001 milik pelapor yang sama" in html
+        assert f'data-follows="{NUMBER}"' in html
+        assert "<h2>Laporan lain dari pelapor ini</h2>" in html
+        assert f'<li data-number="{NUMBER}">' in html
+        assert 'data-number="LBP-2026-00003"' not in html
+        _, first = await b.page(f"/tickets/{NUMBER}")
+        assert f'<li data-number="{second}">' in first and "data-follows" not in first
+
+    # Reopened by the reporter within the window: the audit trail says who reopened it.
+    assert (await api.act(second, {"action": "resolve", "message": "Sudah."}))[0] == 200
+    api.clock.advance(timedelta(days=2))
+    await api.runtime.intake.submit([report(4, sender=sender, text="Masih berlubang")])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page(f"/tickets/{second}")
+        assert "Dibuka kembali oleh pesan pelapor" in html
+
+
+async def test_an_opd_sees_no_other_reports_of_the_reporter(api: Api) -> None:
+    await api.runtime.intake.submit([report(1, text="Jalan rusak di Kayen")])
+    await api.runtime.intake.submit([report(2, sender="628120000001", text="cek")])  # a status
+    api.clock.advance(timedelta(minutes=1))
+    assert (await api.act(NUMBER, {"action": "resolve", "message": "Sudah."}))[0] == 200
+    api.clock.advance(timedelta(days=15))
+    await api.runtime.intake.submit([report(3, sender="628120000001")])
+    second = "LBP-2026-00002"
+    assert (await api.act(second, {"action": "verify", "category": "jalan"}))[0] == 200
+    assert (await api.act(second, {"action": "forward"}))[0] == 200
+    async with browser(api) as b:
+        await b.sign_in("pupr1")
+        status, html = await b.page(f"/tickets/{second}")
+        assert status == 200
+        assert "reporter-history" not in html and "data-follows" not in html

@@ -30,7 +30,8 @@ def test_sigkill_under_load_loses_and_doubles_nothing(database_url: str, tmp_pat
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{database_url}"\n'
-        "[channels.whatsapp]\nenabled = true\n"
+        # Acknowledgements off: message_count must count the reporters' messages alone.
+        "[channels.whatsapp]\nenabled = true\nacknowledge = false\n"
         f'verify_token = "verify-me"\napp_secret = "{SECRET}"\naccess_token = "EAAG-test"\n'
         f'phone_number_id = "{PHONE}"\napi_base = "http://127.0.0.1:9/v23.0"\n',
         encoding="utf-8",

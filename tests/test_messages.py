@@ -77,8 +77,9 @@ def test_unknown_key_or_locale_raises() -> None:
 
 def test_texts() -> None:
     assert render("merged", number="LBP-2026-00042", original="LBP-2026-00007") == (
-        "Laporan LBP-2026-00042 sama dengan laporan LBP-2026-00007 yang sudah kami tangani. "
-        "Pantau perkembangannya dengan nomor LBP-2026-00007."
+        "Laporan LBP-2026-00042 sama dengan laporan LBP-2026-00007 yang sedang kami tangani,"
+        " sehingga kami gabungkan. Kami akan mengabari Anda bila laporan itu selesai. Untuk"
+        " menanyakan perkembangannya, kirim nomor LBP-2026-00042 atau ketik CEK."
     )
     assert render("reject.spam", "en", number="LBP-2026-00001") == (
         "Message LBP-2026-00001 was not processed because it is not a report or complaint."

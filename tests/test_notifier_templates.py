@@ -52,6 +52,7 @@ def period(received: dict[str, int], **figures: Any) -> dict[str, Any]:
         "overdue_by_opd": {},
         "median_first_response_hours": figures.pop("first", None),
         "median_resolution_hours": figures.pop("resolution", None),
+        "satisfaction": {"by_opd": figures.pop("outcomes", {}), "by_category": {}},
     }
 
 
@@ -67,6 +68,22 @@ def busy_digest() -> dict[str, Any]:
         by_opd={"pupr": 6, "dishub": 2},
         first=1.25,
         resolution=26.25,
+        outcomes={
+            "pupr": {
+                "resolved": 4,
+                "reopened": 1,
+                "reopened_share": 0.25,
+                "rated": 3,
+                "mean_rating": 3.67,
+            },
+            "unknown_opd": {
+                "resolved": 1,
+                "reopened": 0,
+                "reopened_share": 0.0,
+                "rated": 0,
+                "mean_rating": None,
+            },
+        },
     )
     month = period(
         {"whatsapp": 40, "x": 5},

@@ -36,6 +36,7 @@ async def api(
 ) -> AsyncIterator[Api]:
     whatsapp = {
         "enabled": True,
+        "acknowledge": False,  # these tests follow operator replies alone
         "verify_token": "quoted-verify",
         "app_secret": APP_SECRET,
         "access_token": fake.access_token,

@@ -58,7 +58,8 @@ def prepare(pg_database: str, tmp_path: Path, fake: FakeWhatsAppCloud) -> tuple[
     config.write_text(
         f'[server]\nleader_check = "1s"\n[database]\nurl = "{pg_database}"\n'
         '[triage]\nsweep_interval = "2s"\n'
-        "[channels.whatsapp]\nenabled = true\n"
+        # Acknowledgements off: the test counts the operators' replies alone.
+        "[channels.whatsapp]\nenabled = true\nacknowledge = false\n"
         f'verify_token = "v"\napp_secret = "{SECRET}"\naccess_token = "{fake.access_token}"\n'
         f'phone_number_id = "{PHONE}"\napi_base = "{fake.api_base}"\n',
         encoding="utf-8",

@@ -20,11 +20,12 @@ from triage.states import (
     decide,
 )
 
-N, C, F, P, R, X = (
+N, C, F, P, A, R, X = (
     Status.NEW,
     Status.CLARIFYING,
     Status.FORWARDED,
     Status.IN_PROGRESS,
+    Status.ANSWERED,
     Status.RESOLVED,
     Status.CLOSED,
 )
@@ -34,20 +35,26 @@ EXPECTED = {
     (N, Action.REQUEST_CLARIFICATION): C,
     (C, Action.REQUEST_CLARIFICATION): C,
     (C, Action.REPORTER_ANSWERED): N,
-    **{(s, Action.REJECT): X for s in (N, C, F, P)},
+    **{(s, Action.REJECT): X for s in (N, C, F, P, A)},
     (N, Action.FORWARD): F,
     (F, Action.FORWARD): F,
+    (A, Action.FORWARD): F,  # the operator sends the answered ticket back to an OPD
     (F, Action.ACKNOWLEDGE): P,
-    **{(s, Action.RESOLVE): R for s in (N, F, P)},
+    (F, Action.ANSWER): A,  # "Dijawab OPD" (issue 18)
+    (P, Action.ANSWER): A,
+    (A, Action.ANSWER): A,  # a corrected answer
+    **{(s, Action.RESOLVE): R for s in (N, F, P, A)},
     (R, Action.REOPEN): N,
     (X, Action.REOPEN): N,
-    **{(s, Action.MERGE): X for s in (N, C, F, P)},
+    (R, Action.NOT_FIXED): F,  # the reporter's "belum" to the check-back (issue 18)
+    **{(s, Action.MERGE): X for s in (N, C, F, P, A)},
     **{(s, Action.REPLY): s for s in Status},
     **{(s, Action.NOTE): s for s in Status},
     (C, Action.AUTO_CLOSE): X,
     (N, Action.ESCALATE): N,
     (F, Action.ESCALATE): F,
     (P, Action.ESCALATE): P,
+    (A, Action.ESCALATE): A,
 }
 EXPECTED_RESOLUTION = {
     Action.RESOLVE: Resolution.RESOLVED,
@@ -55,6 +62,7 @@ EXPECTED_RESOLUTION = {
     Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
     Action.REJECT: Resolution.SPAM,
     Action.REOPEN: None,
+    Action.NOT_FIXED: None,
 }
 
 
@@ -86,9 +94,10 @@ def test_open_and_final_states_partition_all_states() -> None:
 def test_the_queries_group_the_states_the_machine_knows() -> None:
     """store owns the stored names; the queue's groups are the machine's own sets."""
     assert queue.STATUSES == tuple(Status)
-    assert queue.OPEN == ("new", "clarifying", "forwarded", "in_progress")
+    assert queue.OPEN == ("new", "clarifying", "forwarded", "in_progress", "answered")
     assert set(queue.OPEN) == OPEN_STATES
-    assert set(queue.WITH_OPD) | set(tickets.WITH_OPERATORS) == OPEN_STATES
+    # Answered: the OPD's answer is given (no OPD clock runs), the OPD still sees the ticket.
+    assert set(queue.WITH_OPD) | set(tickets.WITH_OPERATORS) | {Status.ANSWERED} == OPEN_STATES
     assert {s for (s, a) in TRANSITIONS if a is Action.ACKNOWLEDGE} < set(queue.WITH_OPD)
 
 

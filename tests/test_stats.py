@@ -33,6 +33,9 @@ def row(number: str, status: str, **values) -> TicketRow:
     return TicketRow(number=number, status=status, **{**base, **values})
 
 
+A_OUTCOME = {"resolved": 1, "reopened": 0, "reopened_share": 0.0, "rated": 1, "mean_rating": 4.0}
+
+
 def test_figures_of_plain_rows() -> None:
     rows = [
         row(
@@ -44,6 +47,7 @@ def test_figures_of_plain_rows() -> None:
             category="jalan",
             opd="pupr",
             first_response_at=T0 + timedelta(minutes=30),
+            rating=4,
         ),
         row("B", "closed", resolution="spam", channel="email"),
         row("C", "closed", resolution="duplicate"),  # merged: neither not valid nor rejected
@@ -76,6 +80,7 @@ def test_figures_of_plain_rows() -> None:
             "clarifying": 0,
             "forwarded": 1,
             "in_progress": 1,
+            "answered": 0,
             "resolved": 1,
             "closed": 3,
         },
@@ -84,6 +89,10 @@ def test_figures_of_plain_rows() -> None:
         "overdue_by_opd": {"pupr": ["E"]},
         "median_first_response_hours": 1.0,
         "median_resolution_hours": 5.0,
+        "satisfaction": {
+            "by_opd": {"pupr": A_OUTCOME},
+            "by_category": {"jalan": A_OUTCOME},
+        },
     }
     assert stage_counts(figures["by_status"]) == {
         "to_follow_up": 0,
@@ -92,6 +101,25 @@ def test_figures_of_plain_rows() -> None:
         "closed": 3,
     }
     assert period_figures([], as_of=T0)["median_first_response_hours"] is None
+
+
+def test_the_share_reopened_and_the_mean_rating_per_opd_and_category() -> None:
+    """Issue 18: what E-Sambat and LAPOR! publish, of the tickets resolved at least once."""
+    rows = [
+        row("A", "resolved", opd="pupr", category="jalan", rating=5),
+        row("B", "resolved", opd="pupr", category="jalan", rating=2),
+        row("C", "forwarded", opd="pupr", category="jalan", reopened=True, rating=1),
+        row("D", "resolved", opd="dlh", category="sampah"),
+        row("E", "forwarded", opd="dlh", category="sampah"),  # never resolved: not counted
+        row("F", "resolved"),  # no OPD nor category
+    ]
+    satisfaction = period_figures(rows, as_of=T0)["satisfaction"]
+    pupr = {"resolved": 3, "reopened": 1, "reopened_share": 0.333, "rated": 3, "mean_rating": 2.67}
+    dlh = {"resolved": 1, "reopened": 0, "reopened_share": 0.0, "rated": 0, "mean_rating": None}
+    assert satisfaction == {
+        "by_opd": {"dlh": dlh, "pupr": pupr},
+        "by_category": {"jalan": pupr, "sampah": dlh},
+    }
 
 
 def test_ranges_are_local_days_or_instants() -> None:

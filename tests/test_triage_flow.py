@@ -134,7 +134,9 @@ async def test_an_answered_report_is_forwarded_escalated_and_resolved(api: Api) 
         ("overall_overdue", "dishub"),
     ]
     assert escalations[0]["hours_late"] == 4.0
-    assert [m["direction"] for m in ticket["messages"]] == ["in", "out", "in", "out", "out"]
+    # ..., the resolve and its check-back question (issue 18)
+    directions = [m["direction"] for m in ticket["messages"]]
+    assert directions == ["in", "out", "in", "out", "out", "out"]
 
 
 async def test_the_operators_own_clock_runs_from_arrival_and_from_an_answer(api: Api) -> None:

@@ -74,7 +74,11 @@ class Acknowledge(_Request):
 
 class Resolve(_Request):
     action: Literal[Action.RESOLVE] = Action.RESOLVE
-    message: str | None = Field(None, description="the answer sent to the reporter (required)")
+    message: str | None = Field(
+        None,
+        description="the answer sent to the reporter (required unless the OPD answered: then "
+        "the OPD's answer not yet sent, or else the built-in resolved message)",
+    )
     mode: Mode | None = _MODE
 
 
@@ -94,6 +98,16 @@ class Reply(_Request):
     mode: Mode | None = _MODE
 
 
+class Answer(_Request):
+    action: Literal[Action.ANSWER] = Action.ANSWER
+    message: str | None = Field(
+        None,
+        description="the OPD's answer to the reporter (required); sent at once or with the "
+        "resolve, as [triage] opd_answers says",
+    )
+    mode: Mode | None = _MODE
+
+
 class Note(_Request):
     action: Literal[Action.NOTE] = Action.NOTE
     text: str | None = Field(None, description="the internal note (required)")
@@ -109,7 +123,8 @@ ActionRequest = Annotated[
     | Reopen
     | Merge
     | Reply
-    | Note,
+    | Note
+    | Answer,
     Field(discriminator="action"),
 ]
 ACTION_REQUEST: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)

@@ -12,11 +12,13 @@ from sqlmodel import Session, select
 
 from observability.context import bound
 from store.db import Database
+from store.flags import OpdAnswer, merged
 from store.models import Ticket, TicketEvent
 from store.text import is_storable, storable_or_none
 from triage import messages
 from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, given
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
+from triage.merged_outcome import tell_merged
 from triage.outbox import enqueue
 from triage.sla import WorkCalendar, opd_answer_term
 from triage.states import (
@@ -100,6 +102,17 @@ class TicketActions:
             if outcome.to_state in FINAL_STATES and outcome.changed:
                 ticket.closed_at = now
                 ticket.open_key = None  # the reporter's next report may open a new ticket
+                told = tell_merged(
+                    session,
+                    ticket,
+                    locale=self.rules.locale,
+                    region=self.rules.region,
+                    author=actor,
+                    now=now,
+                )
+                if told:
+                    data = {**data, "told_merged": told}
+                    queued = True
             ticket.last_activity_at = max(ticket.last_activity_at, now)
             session.add(ticket)
             session.add(
@@ -114,7 +127,7 @@ class TicketActions:
                     data=data,
                 )
             )
-            queued = step.sent_text is not None
+            queued = queued or step.sent_text is not None
         if queued and self.on_reply_queued:
             self.on_reply_queued()
 
@@ -233,10 +246,38 @@ class _Step:
         return {}
 
     def _resolve(self) -> dict[str, Any]:
-        if not (self.request.message or "").strip():
+        answer = OpdAnswer.read(self.ticket.flags)
+        if (self.request.message or "").strip():
+            self._say(self.request.message)
+        elif answer.opd_answer and not answer.opd_answer_sent:
+            # "review": the OPD's answer is published now, with the invitation to say if the
+            # problem is not fixed.
+            closing = self._template("resolved")
+            self._say(f"{answer.opd_answer}\n\n{closing}", typed=False)
+        elif answer.opd_answer:
+            self._say(None, "resolved")  # "direct": the answer went out already
+        else:
             raise ActionInvalid("resolve needs `message`: the answer sent to the reporter")
-        self._say(self.request.message)
+        if answer.opd_answer and not answer.opd_answer_sent:
+            self.ticket.flags = merged(self.ticket.flags, OpdAnswer(opd_answer_sent=True))
+        # The check-back: is it fixed, and how satisfied is the reporter (triage/checkback.py)?
+        # Not under a public post: a second reply there would be public, or refused (Meta
+        # allows one private reply per comment).
+        if not self.ticket.hints.public:
+            question = self._template("checkback")
+            enqueue(
+                self.session,
+                self.ticket,
+                question,
+                author=self.actor,
+                now=self.now,
+                automatic=True,
+            )
         return {}
+
+    def _template(self, key: str) -> str:
+        rules = self.a.rules
+        return messages.render(key, rules.locale, number=self.ticket.number, region=rules.region)
 
     def _reopen(self) -> dict[str, Any]:
         closed_at = self.ticket.closed_at
@@ -280,6 +321,22 @@ class _Step:
             )
         )
         return {"into": into}
+
+    def _answer(self) -> dict[str, Any]:
+        text = (self.request.message or "").strip()
+        if not text:
+            raise ActionInvalid("answer needs `message`: the OPD's answer to the reporter")
+        direct = self.a.rules.triage.opd_answers == "direct"
+        if direct:
+            self._say(text)
+        answer = OpdAnswer(
+            opd_answer=text,
+            opd_answer_by=self.actor,
+            opd_answer_at=self.now.isoformat(),
+            opd_answer_sent=direct,
+        )
+        self.ticket.flags = merged(self.ticket.flags, answer)
+        return {"mode": "direct" if direct else "review", "opd": self.ticket.opd}
 
     def _reply(self) -> dict[str, Any]:
         if not (self.request.message or "").strip():

@@ -1,5 +1,6 @@
-"""Flags on new tickets (category suggestions, jurisdiction, likely duplicate, missing facts),
-computed right after intake commits, off the intake's hot path.
+"""Flags on tickets (category suggestions, jurisdiction, likely duplicate, missing facts),
+computed right after intake commits a new ticket, and again after it commits a later message of
+the reporter's to one, off the intake's hot path.
 
 One assessment runs at a time and takes every ticket that arrived meanwhile, so a burst of new
 reports costs one read of the open tickets, not one per report, and never starves intake.
@@ -206,30 +207,55 @@ def _merge_flags(conn: Connection, flags: dict[int, TicketFlags]) -> None:
 
 
 def _reports(conn: Connection, ticket_ids: Sequence[int]) -> list[_Report]:
-    """The tickets with their first inbound message (those without one are left out)."""
+    """The tickets as they are now: the text of all their inbound messages in order, the first
+    location sent, the attachments of every message (those without a message are left out).
+
+    A report's later messages count: a location or photo sent after the first message is
+    what clears the "missing" hint, and places the jurisdiction and duplicate checks read.
+    """
     rows = conn.execute(_REPORTS, {"ticket_ids": list(ticket_ids)}).all()
-    firsts: dict[int, tuple[str, datetime, int, str, Point | None]] = {}
-    for ticket_id, message_id, subject, body, latitude, longitude, number, created_at in rows:
+    numbers: dict[int, tuple[str, datetime]] = {}
+    texts: dict[int, list[str]] = {}
+    points: dict[int, Point | None] = {}
+    message_ids: dict[int, int] = {}  # message -> ticket
+    for ticket_id, message_id, subject, body, latitude, longitude, number, created_at in reversed(
+        rows
+    ):  # earliest first
         text, point = _facts(subject, body, latitude, longitude)
-        firsts[ticket_id] = (number, created_at, message_id, text, point)  # the earliest last
+        numbers[ticket_id] = (number, created_at)
+        texts.setdefault(ticket_id, []).append(text)
+        if points.get(ticket_id) is None:
+            points[ticket_id] = point
+        message_ids[message_id] = ticket_id
     kinds: dict[int, list[str]] = {}
-    if firsts:
-        message_ids = [first[2] for first in firsts.values()]
-        for message_id, kind in conn.execute(_ATTACHMENT_KINDS, {"message_ids": message_ids}):
-            kinds.setdefault(message_id, []).append(kind)
+    if message_ids:
+        for message_id, kind in conn.execute(_ATTACHMENT_KINDS, {"message_ids": list(message_ids)}):
+            kinds.setdefault(message_ids[message_id], []).append(kind)
     return [
-        _Report(ticket_id, number, created_at, text, point, tuple(kinds.get(message_id, ())))
-        for ticket_id, (number, created_at, message_id, text, point) in firsts.items()
+        _Report(
+            ticket_id,
+            number,
+            created_at,
+            "\n".join(t for t in texts[ticket_id] if t),
+            points[ticket_id],
+            tuple(kinds.get(ticket_id, ())),
+        )
+        for ticket_id, (number, created_at) in numbers.items()
     ]
 
 
 def _first_messages(conn: Connection, oldest: datetime) -> dict[int, tuple[str, Point | None]]:
-    """Per open ticket created since `oldest`, its first inbound message: (text, location)."""
-    firsts = {}
-    for ticket_id, _, subject, body, latitude, longitude in conn.execute(
-        _INBOUND_OF_OPEN, {"oldest": oldest}
-    ).all():
-        firsts[ticket_id] = _facts(subject, body, latitude, longitude)  # the earliest is last
+    """Per open ticket created since `oldest`: the text of its first inbound message and the
+    first location it was sent (often a message of its own, after the text)."""
+    firsts: dict[int, tuple[str, Point | None]] = {}
+    for ticket_id, _, subject, body, latitude, longitude in reversed(
+        conn.execute(_INBOUND_OF_OPEN, {"oldest": oldest}).all()
+    ):  # earliest first
+        text, point = _facts(subject, body, latitude, longitude)
+        if ticket_id not in firsts:
+            firsts[ticket_id] = (text, point)
+        elif firsts[ticket_id][1] is None and point is not None:
+            firsts[ticket_id] = (firsts[ticket_id][0], point)
     return firsts
 
 

@@ -117,6 +117,9 @@ class TriageConfig(BaseModel):
     # shortest clock (see `sweep_every`).
     sweep_interval: Duration | None = None
     reopen_window: Duration = timedelta(days=7)
+    # A reporter's message this soon after their ticket was resolved or closed reopens it; later
+    # it opens a new ticket linked to the old one.
+    reopen_within: Duration = timedelta(days=14)
     # The three clocks (see triage/sla.py). "wd" = working days; "d", "h" = elapsed time.
     verify_within: Term = working_days_term(3)  # operators verify or ask (SP4N-LAPOR!)
     opd_answer: Term = working_days_term(7)  # the OPD's first answer; a category may override
@@ -129,6 +132,10 @@ class TriageConfig(BaseModel):
     duplicate_distance_m: float = Field(default=300.0, gt=0)
     duplicate_min_score: float = Field(default=0.5, gt=0, le=1)
     suggestion_limit: int = Field(default=3, ge=1)
+    # An OPD's answer goes to the reporter at once ("direct") or when an operator resolves the
+    # ticket with it ("review", as SP4N-LAPOR!'s coordinator publishes the agency's answer).
+    opd_answers: Literal["direct", "review"] = "review"
+
     # How often the suggestions relearn from operators' decisions (triage/learning.py).
     learn_interval: Duration = timedelta(hours=1)
 

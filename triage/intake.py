@@ -30,6 +30,7 @@ from store import ingest
 from store.db import Database
 from triage.intake_batch import BatchOutcome, BatchWriter, item_key
 from triage.intake_fit import fit_items, unstorable
+from triage.intake_replies import ReplyRules
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,16 @@ class Intake:
         on_new_tickets: Callable[[list[int]], Awaitable[None]] | None = None,
         verify_due: Callable[[datetime], datetime] | None = None,
         metrics: Metrics | None = None,
+        replies: ReplyRules | None = None,
+        on_changed_tickets: Callable[[list[int]], Awaitable[None]] | None = None,
+        on_replies_queued: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics or Metrics()
+        # Intake's own answers (acknowledgement, status, reopened) and whom to tell of them.
+        self.replies = replies
+        self.on_changed_tickets = on_changed_tickets  # a later message added to these
+        self.on_replies_queued = on_replies_queued
         self.verify_due = verify_due  # the operators' clock, from a report's arrival
         self.prefix = ticket_prefix
         self.tz = tz
@@ -214,7 +222,7 @@ class Intake:
         if not live:
             return
         try:
-            results, new_tickets = await asyncio.to_thread(self._commit_with_retry, live)
+            results, outcome = await asyncio.to_thread(self._commit_with_retry, live)
         except Exception as exc:
             if _is_unavailable(exc):
                 log.error("intake commit failed for %d submissions: %s", len(live), _why(exc))
@@ -232,7 +240,7 @@ class Intake:
             return
         for pending, result in zip(live, results, strict=True):
             _settle(pending, result=result)
-        self._follow(new_tickets)
+        self._follow(outcome)
 
     async def _commit_apart(self, pending: _Pending, failure: Exception) -> None:
         """One submission that cannot be committed whole: its items in parts, each one that
@@ -244,17 +252,19 @@ class Intake:
             exc_info=failure if not isinstance(failure, DBAPIError) else None,
         )
         try:
-            result, new_tickets = await asyncio.to_thread(self._write_apart, pending, failure)
+            result, outcome = await asyncio.to_thread(self._write_apart, pending, failure)
         except Exception as exc:
             if not _is_unavailable(exc):
                 log.exception("intake could not keep even the unreadable record")
             _settle(pending, exc=IntakeUnavailable(_why(exc)))
             return
         _settle(pending, result=result)
-        self._follow(new_tickets)
+        self._follow(outcome)
 
-    def _write_apart(self, pending: _Pending, failure: Exception) -> tuple[IntakeResult, list[int]]:
-        stored, new_tickets = 0, []
+    def _write_apart(
+        self, pending: _Pending, failure: Exception
+    ) -> tuple[IntakeResult, BatchOutcome]:
+        stored, total = 0, BatchOutcome()
         parts: list[tuple[list[Inbound], Exception | None]] = [(list(pending.items), failure)]
         while parts:
             items, known = parts.pop()
@@ -279,27 +289,36 @@ class Intake:
                 )
                 outcome = self._write([unstorable(items[0], f"not storable: {_why(exc)}")], [])
             stored += outcome.stored
-            new_tickets += outcome.new_ticket_ids
+            total.new_ticket_ids += outcome.new_ticket_ids
+            total.changed_ticket_ids += outcome.changed_ticket_ids
+            total.replies_queued += outcome.replies_queued
         if pending.cursor is not None:
             self._write([], [pending.cursor])
         duplicates = len(pending.items) - stored
-        return IntakeResult(stored=stored, duplicates=max(duplicates, 0)), new_tickets
+        return IntakeResult(stored=stored, duplicates=max(duplicates, 0)), total
 
-    def _follow(self, new_tickets: list[int]) -> None:
-        if new_tickets and self.on_new_tickets:
-            follower = asyncio.create_task(self.on_new_tickets(new_tickets))
-            self._followers.add(follower)
-            follower.add_done_callback(self._followers.discard)
+    def _follow(self, outcome: BatchOutcome) -> None:
+        """After the commit: new tickets and tickets a message added to are assessed, and the
+        outbox is woken for intake's own answers."""
+        if outcome.replies_queued and self.on_replies_queued:
+            self.on_replies_queued()
+        new = outcome.new_ticket_ids
+        changed = [t for t in dict.fromkeys(outcome.changed_ticket_ids) if t not in set(new)]
+        for callback, tickets in ((self.on_new_tickets, new), (self.on_changed_tickets, changed)):
+            if tickets and callback:
+                follower = asyncio.create_task(callback(tickets))
+                self._followers.add(follower)
+                follower.add_done_callback(self._followers.discard)
 
-    def _commit_with_retry(self, batch: list[_Pending]) -> tuple[list[IntakeResult], list[int]]:
+    def _commit_with_retry(self, batch: list[_Pending]) -> tuple[list[IntakeResult], BatchOutcome]:
         return _retrying_conflicts(lambda: self._commit(batch))
 
-    def _commit(self, batch: list[_Pending]) -> tuple[list[IntakeResult], list[int]]:
+    def _commit(self, batch: list[_Pending]) -> tuple[list[IntakeResult], BatchOutcome]:
         """All submissions of the group as one batch in one transaction."""
         items = [item for pending in batch for item in pending.items]
         cursors = [pending.cursor for pending in batch if pending.cursor]
         outcome = self._write(items, cursors)
-        return _share_out(batch, outcome), outcome.new_ticket_ids
+        return _share_out(batch, outcome), outcome
 
     def _write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
         """`items` and `cursors` in one transaction."""
@@ -307,7 +326,12 @@ class Intake:
         with self.db.engine.connect().execution_options(kanal_write=True) as conn:
             with conn.begin():
                 writer = BatchWriter(
-                    conn, prefix=self.prefix, tz=self.tz, now=now, verify_due=self.verify_due
+                    conn,
+                    prefix=self.prefix,
+                    tz=self.tz,
+                    now=now,
+                    verify_due=self.verify_due,
+                    replies=self.replies,
                 )
                 outcome = writer.write(items, cursors)
         self._count(items, cursors, outcome, now)

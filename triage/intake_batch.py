@@ -6,6 +6,7 @@ so a batch of hundreds of messages costs a handful of round trips.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,24 +28,30 @@ from channels.base import (
 )
 from channels.registry import channel_label
 from store import ingest
-from store.flags import TicketFlags
+from store.flags import Satisfaction, TicketFlags
 from store.models import OutboxItem
 from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 from texts.catalog import DEFAULT_LOCALE
 from texts.notices import notice_text
-from triage import auto_replies
+from triage import auto_replies, intake_replies, messages
+from triage.checkback import CheckBack, checkback_answer
 from triage.delivery import moves_forward
-from triage.states import OPEN_STATES, Action, Status, TicketFacts, decide
+from triage.intake_replies import Reply, ReplyRules, readable
+from triage.states import FINAL_STATES, OPEN_STATES, Action, Status, TicketFacts, decide
+from triage.status_requests import StatusRequest, status_request
 from triage.threads import (
     Candidates,
     Quoted,
     choose_ticket,
     format_number,
+    may_reopen,
     open_key,
     ticket_numbers_in,
 )
 
 SUMMARY_LENGTH = 200
+FINAL = frozenset(s.value for s in FINAL_STATES)
+MESSAGES = ingest.MESSAGES
 SYSTEM_ACTOR = "system"
 # Shown where a report has no text of its own.
 _MEDIA_SUMMARY = {
@@ -63,6 +70,9 @@ class BatchOutcome:
     stored: int = 0
     duplicates: int = 0
     new_ticket_ids: list[int] = field(default_factory=list)
+    # Existing tickets a reporter's message added to (their hints are worked out again).
+    changed_ticket_ids: list[int] = field(default_factory=list)
+    replies_queued: int = 0  # intake's own answers waiting in the outbox
     fresh_keys: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -106,8 +116,12 @@ class BatchWriter:
         tz: tzinfo,
         now: datetime,
         verify_due: Callable[[datetime], datetime] | None = None,
+        replies: ReplyRules | None = None,
     ) -> None:
         self.conn = conn
+        self.rules = replies or ReplyRules()
+        self.replies: list[Reply] = []  # intake's own answers, written with the batch
+        self.auto_rows: list[dict[str, Any]] = []  # answers to messages kept on no ticket
         self.prefix = prefix
         self.tz = tz
         self.now = now
@@ -128,6 +142,8 @@ class BatchWriter:
                 self._apply_status(item, raw_id)
         # In this transaction: an answer the event asks for (a greeting) goes out exactly once.
         replies = auto_replies.outbox_rows((item for item, _ in fresh), self.now)
+        replies += self.auto_rows
+        self.outcome.replies_queued += len(self.auto_rows)
         if replies:
             ingest.insert_rows(self.conn, OutboxItem.__table__, replies)
         for cursor in cursors:
@@ -166,18 +182,23 @@ class BatchWriter:
             for m, _ in messages
         }
         reporters = ingest.reporter_ids(self.conn, identities, self.now)
-        ticket_of = self._thread(messages, reporters)
-        rows = [
-            self._message_row(m, raw_id, ticket_of[i]) for i, (m, raw_id) in enumerate(messages)
-        ]
+        ticket_of, asking = self._thread(messages, reporters)
+        # A status request about no report of the sender's is kept as its raw event only.
+        kept = [(i, m, raw_id) for i, (m, raw_id) in enumerate(messages) if ticket_of[i]]
+        rows = [self._message_row(m, raw_id, ticket_of[i] or 0) for i, m, raw_id in kept]
         ids = ingest.MESSAGE_INSERT.ids(self.conn, rows)
-        self._store_attachments([m for m, _ in messages], ids)
-        self._touch_tickets(ticket_of)
+        self._store_attachments([m for _, m, _ in kept], ids)
+        self._touch_tickets(
+            [t for t in ticket_of if t],
+            {t for i, t in enumerate(ticket_of) if t and i not in asking},
+        )
+        self._queue_replies()
 
     def _thread(
         self, messages: list[tuple[InboundMessage, int]], reporters: dict[tuple[str, str], int]
-    ) -> list[int]:
-        """The ticket id of every message, opening new tickets where the rules say so."""
+    ) -> tuple[list[int | None], set[int]]:
+        """The ticket id of every message, opening new tickets and reopening final ones where
+        the rules say so; and the positions of the messages that only ask for a status."""
         by_ref: dict[str, dict[str, tuple[int, str]]] = {}
         for channel in {m.channel for m, _ in messages}:
             refs = {r for m, _ in messages if m.channel == channel for r in _refs(m)}
@@ -185,21 +206,67 @@ class BatchWriter:
         numbers = {n for m, _ in messages for n in self._quoted_numbers(m)}
         by_number = ingest.tickets_by_number(self.conn, sorted(numbers))
         open_by_reporter: dict[tuple[str, int], int] = {}
+        latest_by_reporter: dict[tuple[str, int], tuple[int, str]] = {}
         for channel in {m.channel for m, _ in messages}:
             ids = sorted(
                 {reporters[m.channel, m.sender_id] for m, _ in messages if m.channel == channel}
             )
             found = ingest.open_tickets_of(self.conn, ids, channel, sorted(OPEN_STATES))
             open_by_reporter.update(((channel, rid), tid) for rid, tid in found.items())
+            latest = ingest.latest_tickets_of(self.conn, ids, channel)
+            latest_by_reporter.update(((channel, rid), t) for rid, t in latest.items())
+        asks = {
+            i: request
+            for i, (m, _) in enumerate(messages)
+            if (request := self._status_request(m)) is not None
+        }
+        self.known = ingest.ticket_summaries(
+            self.conn,
+            [t for found in by_ref.values() for t, status in found.values() if status in FINAL]
+            + [t for t, status, _ in by_number.values()]
+            + [t for t, status in latest_by_reporter.values() if status in FINAL or asks],
+        )
+        within = self.rules.reopen_within
+        reopenable = frozenset(
+            t
+            for t, row in self.known.items()
+            if may_reopen(row.status, row.resolution, row.closed_at, self.now, within)
+        )
 
         # Decide first; tickets to open are keyed by reporter so that several messages of one
         # reporter in this batch share the one new ticket.
-        decided: list[int | tuple[str, int]] = []
+        decided: list[int | tuple[str, int] | None] = []
         to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]] = {}
+        to_reopen: dict[int, tuple[InboundMessage, int]] = {}
+        answers: dict[int, tuple[InboundMessage, int, CheckBack]] = {}
+        quiet = set(asks)  # messages that are no news about the report
         mentions: dict[int | tuple[str, int], list[str]] = {}
-        for message, _ in messages:
+        for i, (message, _) in enumerate(messages):
             reporter = reporters[message.channel, message.sender_id]
             key = (message.channel, reporter)
+            if i in asks:
+                own = [
+                    by_number[n][0]
+                    for n in asks[i].numbers
+                    if n in by_number and by_number[n][2] == reporter
+                ]
+                if asks[i].numbers:
+                    target = own[0] if own else None
+                else:
+                    latest = latest_by_reporter.get(key)
+                    target = open_by_reporter.get(key) or (latest[0] if latest else None)
+                decided.append(target)
+                self._answer_status(message, target, bool(asks[i].numbers))
+                continue
+            latest = latest_by_reporter.get(key)
+            answer = self._checkback(message, latest, reopenable, key in open_by_reporter)
+            if latest and answer is not None:
+                decided.append(latest[0])
+                answers.setdefault(latest[0], (message, reporter, answer))
+                quiet.add(i)
+                if answer.fixed is False:
+                    open_by_reporter[key] = latest[0]  # reopened below
+                continue
             refs = [
                 by_ref[message.channel][r] for r in _refs(message) if r in by_ref[message.channel]
             ]
@@ -208,27 +275,159 @@ class BatchWriter:
                 for n in self._quoted_numbers(message)
                 if n in by_number
             )
+            latest = latest_by_reporter.get(key)
             choice = choose_ticket(
                 Candidates(
                     replied_to=refs[0] if refs else None,
                     quoted=quoted,
                     reporter_open=open_by_reporter.get(key),
                     reporter_id=reporter,
+                    reporter_final=latest[0] if latest and latest[1] in FINAL else None,
+                    reopenable=reopenable,
                 )
             )
             if choice.ticket_id is not None:
                 decided.append(choice.ticket_id)
+                if choice.reopen:
+                    to_reopen.setdefault(choice.ticket_id, (message, reporter))
+                    open_by_reporter[key] = choice.ticket_id  # the reporter's open ticket now
             else:
                 to_open.setdefault(key, (message, choice.follows))
                 decided.append(key)
             if choice.mentions:
-                mentions.setdefault(decided[-1], []).extend(choice.mentions)
-        self.new_counts = Counter(d for d in decided if not isinstance(d, int))
+                mentions.setdefault(decided[-1], []).extend(choice.mentions)  # type: ignore[arg-type]
+        self.new_counts = Counter(d for d in decided if isinstance(d, tuple))
+        self._reopen(to_reopen)
+        self._record_answers(answers)
         opened = self._open_tickets(to_open, mentions)
         existing = {t: n for t, n in mentions.items() if isinstance(t, int)}
         if existing:
             ingest.add_mentions(self.conn, existing)
-        return [d if isinstance(d, int) else opened[d] for d in decided]
+        ticket_of = [opened[d] if isinstance(d, tuple) else d for d in decided]
+        return ticket_of, quiet
+
+    def _status_request(self, message: InboundMessage) -> StatusRequest | None:
+        if message.public:  # answered only by an operator (channels.base.InboundMessage)
+            return None
+        return status_request(
+            message.text or "",
+            self.prefix,
+            has_media=bool(message.attachments),
+            has_location=message.location is not None,
+        )
+
+    def _checkback(
+        self,
+        message: InboundMessage,
+        latest: tuple[int, str] | None,
+        reopenable: frozenset[int],
+        has_open: bool,
+    ) -> CheckBack | None:
+        """The reporter's answer to the check-back of their recently resolved ticket, if this
+        message is one."""
+        if message.public or has_open or latest is None:
+            return None
+        ticket_id, status = latest
+        if status != Status.RESOLVED.value or ticket_id not in reopenable:
+            return None
+        media = bool(message.attachments) or message.location is not None
+        return checkback_answer(message.text or "", has_media=media)
+
+    def _record_answers(self, answers: dict[int, tuple[InboundMessage, int, CheckBack]]) -> None:
+        """Keep each answer on its ticket; "belum" sends the ticket back to the OPD that had it
+        (to the operators when it had none), with the reporter's words."""
+        rules = self.rules
+        for ticket_id, (message, reporter, answer) in answers.items():
+            row = self.known[ticket_id]
+            satisfaction = Satisfaction(
+                checkback_fixed=answer.fixed,
+                checkback_rating=answer.rating,
+                checkback_at=self.now.isoformat(),
+            )
+            ingest.merge_flags(self.conn, ticket_id, satisfaction)
+            data: dict[str, Any] = {"fixed": answer.fixed, "rating": answer.rating}
+            key = open_key(message.channel, reporter)
+            if answer.fixed is not False:
+                event = self._event(ticket_id, "checkback", row.status, row.status)
+                text = messages.render("checkback.thanks", rules.locale, number=row.number)
+            elif row.opd and rules.opd_due is not None:
+                outcome = decide(TicketFacts(Status(row.status)), Action.NOT_FIXED)
+                due = rules.opd_due(self.now, row.category)
+                ingest.reopen_to_opd(self.conn, ticket_id, key, due, row.due_at)
+                event = self._event(
+                    ticket_id, Action.NOT_FIXED.value, row.status, outcome.to_state.value
+                )
+                data |= {"words": answer.words, "opd": row.opd, "opd_due_at": due.isoformat()}
+                opd = rules.opd_names.get(row.opd, row.opd)
+                text = messages.render(
+                    "checkback.reopened", rules.locale, number=row.number, opd=opd
+                )
+            else:
+                outcome = decide(TicketFacts(Status(row.status)), Action.REOPEN)
+                ingest.reopen_for_follow_up(self.conn, ticket_id, key, self.verify_due_at)
+                event = self._event(
+                    ticket_id, Action.REOPEN.value, row.status, outcome.to_state.value
+                )
+                data |= {"by": "checkback", "words": answer.words}
+                text = messages.render(
+                    "reopened", rules.locale, number=row.number, region=rules.region
+                )
+            ingest.EVENT_INSERT.ids(self.conn, [event._replace(data=data)])
+            self.replies.append(Reply(ticket_id, row.number, message, text, uuid.uuid4().hex))
+
+    def _answer_status(self, message: InboundMessage, target: int | None, named: bool) -> None:
+        """Queue the answer to a status request: the report's state, or that there is none."""
+        rules = self.rules
+        if target is None:
+            text = messages.render("status.not_found" if named else "status.none", rules.locale)
+            self.auto_rows.append(auto_replies.row(message, text, self.now))
+            return
+        row = self.known[target]
+        merged_into = None
+        if row.merged_into:
+            found = ingest.tickets_by_number(self.conn, [row.merged_into])
+            if row.merged_into in found:
+                survivor = found[row.merged_into][0]
+                merged_into = ingest.ticket_summaries(self.conn, [survivor])[survivor]
+        text = intake_replies.status_text(row, rules, self.tz, merged_into)
+        self.replies.append(Reply(target, row.number, message, text, uuid.uuid4().hex))
+
+    def _reopen(self, to_reopen: dict[int, tuple[InboundMessage, int]]) -> None:
+        """The reporter wrote again soon after their report was settled: it is reopened."""
+        for ticket_id, (message, reporter) in to_reopen.items():
+            row = self.known[ticket_id]
+            outcome = decide(TicketFacts(Status(row.status)), Action.REOPEN)
+            ingest.reopen_for_follow_up(
+                self.conn, ticket_id, open_key(message.channel, reporter), self.verify_due_at
+            )
+            event = self._event(ticket_id, Action.REOPEN.value, row.status, outcome.to_state.value)
+            ingest.EVENT_INSERT.ids(self.conn, [event._replace(data={"by": "follow_up"})])
+            if self._acknowledges(message):
+                self.replies.append(
+                    intake_replies.reopened(ticket_id, row.number, message, self.rules)
+                )
+
+    def _acknowledges(self, message: InboundMessage) -> bool:
+        return (
+            message.channel in self.rules.acknowledge and not message.public and readable(message)
+        )
+
+    def _queue_replies(self) -> None:
+        """Intake's own answers, as outbound messages with their outbox rows."""
+        if not self.replies:
+            return
+        built = [intake_replies.rows(reply, self.now) for reply in self.replies]
+        ids = ingest.insert_returning_ids(self.conn, MESSAGES, [message for message, _ in built])
+        outbox = [
+            row | {"message_id": message_id}
+            for (_, row), message_id in zip(built, ids, strict=True)
+        ]
+        ingest.insert_rows(self.conn, OutboxItem.__table__, outbox)
+        ingest.add_messages_to_tickets(
+            self.conn, Counter(reply.ticket_id for reply in self.replies), self.now
+        )
+        self.outcome.replies_queued += len(self.replies)
+        self.replies = []
 
     def _quoted_numbers(self, message: InboundMessage) -> list[str]:
         return ticket_numbers_in(f"{message.subject or ''} {message.text}", self.prefix)
@@ -248,7 +447,9 @@ class BatchWriter:
             serials, to_open.items(), strict=True
         ):
             named = mentions.get((message.channel, reporter), ())  # others' tickets it quotes
-            flags = TicketFlags.of_threading(follows, list(dict.fromkeys(named)))
+            flags = TicketFlags.of_threading(
+                follows, list(dict.fromkeys(named)), public=message.public
+            )
             rows.append(
                 TicketRow(
                     number=format_number(self.prefix, year, serial),
@@ -271,6 +472,13 @@ class BatchWriter:
         events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
         ingest.EVENT_INSERT.ids(self.conn, events)
         self.opened_ids = set(ids)
+        due = self.verify_due_at
+        when = messages.format_due(due, self.tz, self.rules.locale) if due else None
+        for ticket_id, row, (message, _) in zip(ids, rows, to_open.values(), strict=True):
+            if self._acknowledges(message):
+                self.replies.append(
+                    intake_replies.acknowledgement(ticket_id, row.number, message, self.rules, when)
+                )
         return dict(zip(to_open, ids, strict=True))
 
     @cached_property
@@ -325,13 +533,15 @@ class BatchWriter:
         ]
         ingest.ATTACHMENT_INSERT.ids(self.conn, rows)
 
-    def _touch_tickets(self, ticket_of: list[int]) -> None:
+    def _touch_tickets(self, ticket_of: list[int], told: set[int]) -> None:
+        """Count the messages on their tickets; `told`: the tickets a message of more than a
+        status request went to (an answer to a clarification, news to weigh again)."""
         counts: dict[int, int] = {}
         for ticket_id in ticket_of:
             counts[ticket_id] = counts.get(ticket_id, 0) + 1
         existing = [t for t in counts if t not in self.opened_ids]  # new ones were counted
         states = ingest.ticket_states(self.conn, existing)
-        answered = [t for t in existing if states[t][0] == Status.CLARIFYING.value]
+        answered = [t for t in existing if t in told and states[t][0] == Status.CLARIFYING.value]
         for ticket_id in answered:
             # The reporter answered: the ticket goes back to the operators' queue, flagged.
             status, verified = states[ticket_id]
@@ -343,6 +553,7 @@ class BatchWriter:
                 ticket_id, Action.REPORTER_ANSWERED.value, status, outcome.to_state.value
             )
             ingest.EVENT_INSERT.ids(self.conn, [event])
+        self.outcome.changed_ticket_ids.extend(t for t in existing if t in told)
         # Activity is when we received it: a sender's clock (an email Date) may be wrong.
         ingest.add_messages_to_tickets(self.conn, {t: counts[t] for t in existing}, self.now)
 

@@ -48,8 +48,10 @@ class Action(enum.StrEnum):
     MERGE = "merge"
     REPLY = "reply"
     NOTE = "note"
+    ANSWER = "answer"  # the OPD's answer to the reporter ([triage] opd_answers)
     # the system
     REPORTER_ANSWERED = "reporter_answered"
+    NOT_FIXED = "not_fixed"  # the reporter answers the check-back: not fixed
     AUTO_CLOSE = "auto_close"
     ESCALATE = "escalate"
 
@@ -66,6 +68,7 @@ OPERATOR_ACTIONS = frozenset(
         Action.MERGE,
         Action.REPLY,
         Action.NOTE,
+        Action.ANSWER,
     }
 )
 
@@ -89,14 +92,25 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
     **_rows(Action.FORWARD, (Status.NEW,), Status.FORWARDED),
     **_rows(Action.FORWARD, (Status.FORWARDED,), _STAY),  # handed to another OPD
     **_rows(Action.ACKNOWLEDGE, (Status.FORWARDED,), Status.IN_PROGRESS),
-    **_rows(Action.RESOLVE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS), Status.RESOLVED),
+    # The OPD answers ("Dijawab OPD"); a second answer replaces the first.
+    **_rows(Action.ANSWER, (Status.FORWARDED, Status.IN_PROGRESS), Status.ANSWERED),
+    **_rows(Action.ANSWER, (Status.ANSWERED,), _STAY),
+    **_rows(Action.FORWARD, (Status.ANSWERED,), Status.FORWARDED),  # back to an OPD
+    **_rows(
+        Action.RESOLVE,
+        (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS, Status.ANSWERED),
+        Status.RESOLVED,
+    ),
     **_rows(Action.REOPEN, _FINAL, Status.NEW),
+    **_rows(Action.NOT_FIXED, (Status.RESOLVED,), Status.FORWARDED),  # back to the same OPD
     **_rows(Action.MERGE, _OPEN, Status.CLOSED),
     **_rows(Action.REPLY, _ALL, _STAY),
     **_rows(Action.NOTE, _ALL, _STAY),
     **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
     # A deadline passed: operators' (new), the OPD's or the whole case's (forwarded, in progress).
-    **_rows(Action.ESCALATE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS), _STAY),
+    **_rows(
+        Action.ESCALATE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS, Status.ANSWERED), _STAY
+    ),
 }
 
 
@@ -161,5 +175,6 @@ def _resolution_after(
         Action.MERGE: Resolution.DUPLICATE,
         Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
         Action.REOPEN: None,
+        Action.NOT_FIXED: None,
     }
     return fixed[action] if action in fixed else facts.resolution

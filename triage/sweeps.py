@@ -15,6 +15,7 @@ from store.flags import EscalationKind, SweepMarkers, merged
 from store.models import Ticket, TicketEvent
 from triage import messages
 from triage.actions import TriageRules
+from triage.merged_outcome import tell_merged
 from triage.outbox import enqueue
 from triage.states import Action, Status, TicketFacts, decide
 
@@ -149,6 +150,14 @@ class Sweeps:
         ticket.closed_at = now
         ticket.open_key = None
         ticket.clarification_due_at = None
+        told = tell_merged(
+            session,
+            ticket,
+            locale=self.rules.locale,
+            region=self.rules.region,
+            author=SYSTEM,
+            now=now,
+        )
         self._event(
             session,
             ticket,
@@ -157,6 +166,7 @@ class Sweeps:
             outcome.to_state.value,
             now,
             note=text,
+            data={"told_merged": told} if told else None,
         )
         return True
 

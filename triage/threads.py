@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from triage.states import OPEN_STATES
@@ -30,6 +31,24 @@ def format_number(prefix: str, year: int, serial: int) -> str:
     return f"{prefix}-{year}-{serial:05d}"
 
 
+# A follow-up never reopens a merged duplicate (its report lives on in the other ticket) nor
+# what was not a report at all.
+_NOT_REOPENED = frozenset({"duplicate", "spam"})
+
+
+def may_reopen(
+    status: str,
+    resolution: str | None,
+    closed_at: datetime | None,
+    now: datetime,
+    within: timedelta,
+) -> bool:
+    """Whether a reporter's follow-up reopens their final ticket (`[triage] reopen_within`)."""
+    if status in OPEN_STATES or closed_at is None or resolution in _NOT_REOPENED:
+        return False
+    return now - closed_at <= within
+
+
 @dataclass(frozen=True, slots=True)
 class Quoted:
     """A ticket whose number a message quotes."""
@@ -48,19 +67,23 @@ class Candidates:
     quoted: tuple[Quoted, ...] = ()  # the tickets whose numbers it quotes, in order
     reporter_open: int | None = None  # the reporter's open ticket on this channel
     reporter_id: int | None = None  # who sent it
+    reporter_final: int | None = None  # the reporter's latest ticket on this channel, if final
+    reopenable: frozenset[int] = frozenset()  # final tickets a message of theirs may reopen
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
     ticket_id: int | None  # None: open a new ticket
+    reopen: bool = False  # the ticket is final and this follow-up reopens it
     follows: int | None = None  # a closed ticket the new one continues, shown to operators
     mentions: tuple[str, ...] = ()  # other reporters' tickets it quotes, shown to operators
 
 
 def choose_ticket(candidates: Candidates) -> Choice:
     """(a) the ticket of the message replied to, (b) a quoted ticket number of the sender's own,
-    (c) the reporter's open ticket on the channel; a closed ticket is not reopened by a message,
-    a new one follows it.
+    (c) the reporter's open ticket on the channel, (d) the reporter's latest ticket on the
+    channel when it was resolved or closed recently (`reopenable`): the follow-up reopens it.
+    A final ticket that may not be reopened is not joined: a new ticket follows it.
 
     A number quoted from someone else's ticket never threads: anyone who saw the number (on a
     screenshot, a public post) could otherwise write into that citizen's report. The message
@@ -80,7 +103,12 @@ def choose_ticket(candidates: Candidates) -> Choice:
         ticket_id, status = found
         if status in OPEN_STATES:
             return Choice(ticket_id, mentions=mentions)
+        if ticket_id in candidates.reopenable and candidates.reporter_open is None:
+            return Choice(ticket_id, reopen=True, mentions=mentions)
         closed = closed or ticket_id
     if candidates.reporter_open is not None:
         return Choice(candidates.reporter_open, mentions=mentions)
-    return Choice(None, follows=closed, mentions=mentions)
+    latest = candidates.reporter_final
+    if closed is None and latest is not None and latest in candidates.reopenable:
+        return Choice(latest, reopen=True, mentions=mentions)
+    return Choice(None, follows=closed or latest, mentions=mentions)

@@ -202,6 +202,7 @@ def to_inbound(item: Item, *, account: str, own_ids: frozenset[str], dialect: Di
         parse_error=item.problem,
         notice=item.notice,
         raw=item.raw,
+        public=item.kind in ("comment", "mention"),
     )
 
 

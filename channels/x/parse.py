@@ -154,6 +154,7 @@ def _tweet(tweet: dict[str, Any], ctx: PageContext) -> Inbound | None:
         references=references,
         parse_error=None if user else "author not expanded in the page",
         raw=ctx.raw_for("tweet", tweet, media_keys),
+        public=True,
     )
 
 

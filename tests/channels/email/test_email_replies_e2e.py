@@ -63,23 +63,21 @@ async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not
         clock.advance(timedelta(days=1))
         await asyncio.to_thread(api.runtime.sweeps.run)  # the closing
 
-        async def four_sent() -> bool:
-            return len(smtp_server.received) == 4
+        async def five_sent() -> bool:
+            return len(smtp_server.received) == 5
 
-        await until(four_sent)
+        await until(five_sent)
     sent = [c.message for c in smtp_server.received]
     texts = [m.get_body(("plain",)).get_content().split("\n")[0] for m in sent]
     assert [t[:30] for t in texts] == [
+        "Terima kasih, laporan Anda sud",  # the acknowledgement with the number (issue 18)
         "Laporan LBP-2026-00001: agar d",
         "Mohon kirim foto jalannya, Pak",
         "Pengingat: laporan LBP-2026-00",
         "Laporan LBP-2026-00001 kami tu",
     ]
     assert [m["Auto-Submitted"] for m in sent] == [
-        "auto-generated",
-        None,
-        "auto-generated",
-        "auto-generated",
+        "auto-generated", "auto-generated", None, "auto-generated", "auto-generated"
     ]
     # The reporter's subject had a CR/LF: read on one line, never sent as a second header.
     assert {m["Subject"] for m in sent} == {"Re: Jalan rusak Bcc: semua@mail.id [LBP-2026-00001]"}
@@ -90,3 +88,37 @@ async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not
 async def ticket(api: Api) -> Any:
     status, body = await api.get("/api/tickets/LBP-2026-00001")
     return body if status == 200 else None
+
+
+ASKING = (
+    b"From: Warga Kayen <warga.kayen@mail.id>\r\nTo: aduan@kanal.test\r\n"
+    b"Subject: Re: Jalan rusak\r\n"
+    b"Date: Mon, 23 Nov 2026 09:00:00 +0700\r\nMessage-ID: <kayen-2@mail.id>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\ncek status\r\n"
+)
+
+
+async def test_an_email_reporter_is_acknowledged_and_may_ask_for_the_status(
+    database_url: str,
+    tmp_path: Path,
+    clock,
+    dovecot: Dovecot,
+    mailbox: str,
+    smtp_server: SmtpServer,
+) -> None:
+    """Issue 18 on email: the number comes back by mail, and "cek status" is answered."""
+    dovecot.append(mailbox, REPORT)
+    channels = {"email": email_settings(dovecot, mailbox, smtp_server)}
+    async with running_api(database_url, tmp_path, clock, channels=channels) as api:
+        await until(lambda: _sent(smtp_server, 1))
+        dovecot.append(mailbox, ASKING)
+        await until(lambda: _sent(smtp_server, 2))
+        _, body = await api.get("/api/tickets", limit="10")
+    texts = [c.message.get_body(("plain",)).get_content() for c in smtp_server.received]
+    assert "nomor LBP-2026-00001" in texts[0]
+    assert texts[1].startswith("Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami.")
+    assert [t["number"] for t in body["items"]] == ["LBP-2026-00001"]  # no second ticket
+
+
+async def _sent(smtp: SmtpServer, count: int) -> bool:
+    return len(smtp.received) >= count

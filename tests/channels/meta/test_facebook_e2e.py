@@ -44,6 +44,7 @@ async def runtime(
         "channels": {
             "facebook": {
                 "enabled": True,
+                "acknowledge": False,  # these tests follow operator replies alone
                 "page_id": FB_PAGE,
                 "access_token": graph.access_token,
                 "api_base": graph.api_base,

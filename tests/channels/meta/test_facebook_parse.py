@@ -148,6 +148,7 @@ def test_a_comment_photo_and_a_recorded_mention() -> None:
     assert [(a.kind, a.media_ref) for a in inbound.attachments] == [
         (AttachmentKind.IMAGE, "https://x/p.jpg")
     ]
+    assert inbound.public  # Kanal answers a comment only when an operator does
 
     media = corpus("instagram", "users_mentioned_media.json")["mentioned_media"]
     mention = read_mention({**media, "username": "ikroskun"}, INSTAGRAM)

@@ -88,6 +88,7 @@ async def kanal(
         "channels": {
             "sms": {
                 "enabled": True,
+                "acknowledge": False,  # these tests follow operator replies alone
                 "api_base": gateway.api_base,
                 "username": gateway.username,
                 "password": "env:KANAL_SMS_PASSWORD",

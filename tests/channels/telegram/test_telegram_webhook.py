@@ -86,6 +86,7 @@ async def kanal(
         "channels": {
             "telegram": {
                 "enabled": True,
+                "acknowledge": False,  # these tests follow operator replies alone
                 "bot_token": TOKEN,
                 "mode": "webhook",
                 "secret_token": SECRET,

@@ -81,6 +81,7 @@ async def kanal(
                 "access_token": fake.access_token,
                 "phone_number_id": OUR_ACCOUNT,
                 "api_base": fake.api_base,
+                "acknowledge": False,  # these tests follow one operator reply alone
             }
         },
     }

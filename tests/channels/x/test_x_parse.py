@@ -34,6 +34,7 @@ def alice(external_id: str, sent_at: datetime, text: str, **fields: Any) -> Inbo
         "text": text,
         "display_name": "Alice Rahayu",
         "contact": "@alice_pati",
+        "public": not external_id.startswith("dm:"),  # a tweet is public, a DM is not
     }
     return InboundMessage(**(values | fields))
 

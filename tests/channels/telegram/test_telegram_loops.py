@@ -1,0 +1,116 @@
+"""Issue 18 once on Telegram, through the webhook, the outbox and the fake Bot API: the
+acknowledgement with the number, status on request, and a follow-up that reopens."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer, unused_port
+from test_telegram_webhook import SECRET, SITI, TOKEN, Kanal, fixture, tickets
+
+from conftest import FixedClock
+from fake_telegram_api import FakeTelegramBotApi
+from fake_telegram_updates import TelegramUpdates
+from runtime import build_runtime
+from settings import parse_settings
+from store.db import Database
+from support.waiting import until
+from triage.action_requests import Resolve
+
+_message_ids = iter(range(100, 1000))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramBotApi]:
+    server = await FakeTelegramBotApi(token=TOKEN).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def updates(fake: FakeTelegramBotApi) -> TelegramUpdates:
+    return TelegramUpdates(fake)
+
+
+@pytest.fixture
+async def kanal(
+    db: Database,
+    tmp_path: Path,
+    clock: FixedClock,
+    fake: FakeTelegramBotApi,
+    updates: TelegramUpdates,
+) -> AsyncIterator[Kanal]:
+    port = unused_port()
+    url = f"http://127.0.0.1:{port}/webhooks/telegram"
+    document: dict[str, Any] = {
+        "data_dir": str(tmp_path / "data"),
+        "database": {"url": db.url},
+        "channels": {
+            "telegram": {
+                "enabled": True,
+                "bot_token": TOKEN,
+                "mode": "webhook",
+                "secret_token": SECRET,
+                "webhook_url": url,
+                "api_base": f"http://127.0.0.1:{fake.port}",
+            }
+        },
+    }
+    settings = parse_settings(document, tmp_path / "config.toml")
+    runtime = build_runtime(settings, tmp_path, db, clock=clock)
+    server = TestServer(await runtime.web_app(), port=port)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Kanal(runtime, db, url, http)
+            await updates.delivered()
+    finally:
+        await server.close()
+
+
+async def write(updates: TelegramUpdates, clock: FixedClock, text: str) -> None:
+    """Siti writes `text` to the bot, a minute before now."""
+    update = copy.deepcopy(fixture("message__text"))
+    update["message"] |= {
+        "message_id": next(_message_ids),
+        "text": text,
+        "date": int(clock().timestamp()) - 60,
+    }
+    updates.push(update)
+    await updates.delivered()
+
+
+async def texts_sent(fake: FakeTelegramBotApi, count: int) -> list[str]:
+    await until(lambda: len(fake.calls_of("sendMessage")) >= count or None)
+    return [c.params["text"] for c in fake.calls_of("sendMessage")]
+
+
+async def test_acknowledgement_status_and_follow_up_on_telegram(
+    kanal: Kanal, fake: FakeTelegramBotApi, updates: TelegramUpdates, clock: FixedClock
+) -> None:
+    await until(lambda: updates.webhook_url)
+    await write(updates, clock, "Jalan di Desa Kayen berlubang besar, mohon segera diperbaiki.")
+    [ack] = await texts_sent(fake, 1)
+    assert ack.startswith(
+        "Terima kasih, laporan Anda sudah kami terima dengan nomor LBP-2026-00001."
+    )
+    assert fake.calls_of("sendMessage")[0].params["chat_id"] == SITI
+
+    await write(updates, clock, "cek")
+    status = (await texts_sent(fake, 2))[1]
+    assert status.startswith("Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami.")
+
+    kanal.runtime.actions.apply("LBP-2026-00001", Resolve(message="Sudah ditambal."), "op1")
+    await texts_sent(fake, 4)  # the resolve and the check-back question
+    clock.advance(timedelta(hours=2))
+    await write(updates, clock, "Tambalannya sudah lepas lagi")
+    reopened = (await texts_sent(fake, 5))[4]
+    assert reopened.startswith("Laporan LBP-2026-00001 kami buka kembali")
+    [ticket] = tickets(kanal.db)
+    assert (ticket.status, ticket.message_count) == ("new", 8)  # 3 in, 5 out
