@@ -94,6 +94,7 @@ async def app(
                 "access_token": fake.access_token,
                 "phone_number_id": OUR_ACCOUNT,
                 "api_base": fake.api_base,
+                "acknowledge": False,  # one reply per test: the operator's
             }
         },
     }

@@ -82,6 +82,7 @@ def settings_for(db: Database, tmp_path: Path, fake: FakeWhatsAppCloud | None, *
                 "access_token": fake.access_token,
                 "phone_number_id": OUR_ACCOUNT,
                 "api_base": fake.api_base,
+                "acknowledge": False,  # one reply per test: the operator's
             }
         }
     return parse_settings(document, tmp_path / "config.toml")

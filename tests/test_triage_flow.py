@@ -44,7 +44,9 @@ async def sweep(api: Api) -> dict[str, int]:
 
 async def test_a_silent_reporter_is_reminded_then_closed_with_a_message(api: Api) -> None:
     clock = api.clock
-    await api.runtime.intake.submit([whatsapp(1, "Jalan di Desa Kayen berlubang besar", clock)])
+    await api.runtime.intake.submit(
+        [whatsapp(1, "Jalannya berlubang besar, bahaya buat motor", clock)]
+    )
 
     async def flagged() -> Any:
         body = (await api.get("/api/tickets/LBP-2026-00001"))[1]
