@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from store import search, status_counts
 from store.flags import SweepMarkers, TicketFlags
 
 
@@ -48,7 +49,12 @@ class Reporter(SQLModel, table=True):
     """One identity on one channel: a phone number, an email address, a handle."""
 
     __tablename__ = "reporters"
-    __table_args__ = (UniqueConstraint("channel", "sender_id", name="uq_reporter_identity"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "sender_id", name="uq_reporter_identity"),
+        # Search finds a phone number exactly, in either form (migration 0005).
+        Index("ix_reporters_sender", "sender_id"),
+        Index("ix_reporters_contact", "contact"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -65,6 +71,12 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_activity", "status", "last_activity_at", "id"),
         Index("ix_tickets_channel_activity", "channel", "last_activity_at", "id"),
         Index("ix_tickets_reporter_status", "reporter_id", "status"),
+        # The statistics and the digest read tickets received in a period; the queue lists
+        # finished tickets oldest first, by status, category or OPD (migration 0005).
+        Index("ix_tickets_created", "created_at", "id"),
+        Index("ix_tickets_status_created", "status", "created_at", "id"),
+        Index("ix_tickets_category_created", "category", "created_at"),
+        Index("ix_tickets_opd_created", "opd", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -102,6 +114,15 @@ class Ticket(SQLModel, table=True):
     @property
     def markers(self) -> SweepMarkers:
         return SweepMarkers.read(self.flags)
+
+
+class TicketStatusCount(SQLModel, table=True):
+    """How many tickets have each status, kept by triggers (store/status_counts.py)."""
+
+    __tablename__ = "ticket_status_counts"
+
+    status: str = Field(primary_key=True, max_length=20)
+    tickets: int = 0
 
 
 class RawEvent(SQLModel, table=True):
@@ -380,3 +401,5 @@ class ChannelHealthState(SQLModel, table=True):
 
 
 ALL_TABLES = SQLModel.metadata
+search.attach(ALL_TABLES)  # the full-text tables (SQLite) or indexes (PostgreSQL) beside them
+status_counts.attach(ALL_TABLES)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from store.db import Database
 from store.flags import EscalationKind, SweepMarkers, merged
 from store.models import Ticket, TicketEvent
+from store.planner import rarely
 from triage import messages
 from triage.actions import TriageRules
 from triage.outbox import enqueue
@@ -83,7 +84,7 @@ class Sweeps:
     def _due_closures(self, now: datetime) -> list[int]:
         return self._ids(
             select(Ticket.id).where(
-                Ticket.status == Status.CLARIFYING.value,
+                rarely(Ticket.status == Status.CLARIFYING.value),
                 col(Ticket.clarification_due_at) <= now,
             )
         )
@@ -94,7 +95,7 @@ class Sweeps:
             return []
         return self._ids(
             select(Ticket.id).where(
-                Ticket.status == Status.CLARIFYING.value,
+                rarely(Ticket.status == Status.CLARIFYING.value),
                 col(Ticket.clarification_due_at) <= now + before,
                 col(Ticket.clarification_due_at) > now,
             )
@@ -104,7 +105,7 @@ class Sweeps:
         due = getattr(Ticket, column)
         return self._ids(
             select(Ticket.id).where(
-                col(Ticket.status).in_([Status.FORWARDED.value, Status.IN_PROGRESS.value]),
+                rarely(col(Ticket.status).in_([Status.FORWARDED.value, Status.IN_PROGRESS.value])),
                 col(due) < now,
             )
         )
@@ -112,7 +113,7 @@ class Sweeps:
     def _unverified(self, now: datetime) -> list[int]:
         return self._ids(
             select(Ticket.id).where(
-                Ticket.status == Status.NEW.value, col(Ticket.verify_due_at) < now
+                rarely(Ticket.status == Status.NEW.value), col(Ticket.verify_due_at) < now
             )
         )
 
