@@ -26,6 +26,7 @@ from settings import Settings
 from store.db import Database
 from store.jobs import claim_run, period_of
 from store.leadership import Leadership
+from store.retention import Keep, prune
 from triage.actions import TicketActions, TriageRules
 from triage.assess import TicketAssessor
 from triage.hints import Hinter
@@ -186,7 +187,27 @@ class Runtime:
         )
         if self.notifier is not None and self.settings.notifier.enabled:
             self._schedule_notifier(scheduler, self.notifier)
+        self._schedule_retention(scheduler)
         return scheduler
+
+    def _schedule_retention(self, scheduler: AsyncIOScheduler) -> None:
+        kept = self.settings.retention
+        keep = Keep(kept.raw_events, kept.notifications, kept.job_runs)
+        interval = kept.interval.total_seconds()
+
+        async def clean_up() -> None:
+            try:
+                now = self.clock()
+                if await asyncio.to_thread(
+                    claim_run, self.db, "retention", period_of(now, interval), now
+                ):
+                    await asyncio.to_thread(prune, self.db, now, keep, batch=kept.batch)
+            except DBAPIError as exc:
+                log.warning("clean-up skipped, database not reachable: %s", exc.orig or exc)
+
+        scheduler.add_job(
+            clean_up, "interval", seconds=interval, id="retention", max_instances=1, coalesce=True
+        )
 
     def _schedule_notifier(self, scheduler: AsyncIOScheduler, notifier: Notifier) -> None:
         """The digest at its time, and a frequent pass for alerts, retries and a digest missed

@@ -125,11 +125,23 @@ class TicketStatusCount(SQLModel, table=True):
     tickets: int = 0
 
 
+class RetentionMark(SQLModel, table=True):
+    """How far the clean-up (store/retention.py) has gone through a table, by id."""
+
+    __tablename__ = "retention_marks"
+
+    name: str = Field(primary_key=True, max_length=40)
+    last_id: int = 0
+
+
 class RawEvent(SQLModel, table=True):
     """Every inbound item exactly as the platform sent it, kept before anything is made of it."""
 
     __tablename__ = "raw_events"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_raw_event"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_raw_event"),
+        Index("ix_raw_events_received", "received_at"),  # the clean-up's cut-off
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -253,6 +265,7 @@ class JobRun(SQLModel, table=True):
     many processes fire it."""
 
     __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_started", "started_at"),)  # the clean-up's cut-off
 
     job: str = Field(primary_key=True, max_length=64)
     period: str = Field(primary_key=True, max_length=40)
@@ -341,7 +354,10 @@ class Notification(SQLModel, table=True):
     when made and sent by the notifier with retries; `key` makes each one exist once."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "state", "next_attempt_at"),
+        Index("ix_notifications_created", "created_at"),  # the clean-up's cut-off
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)

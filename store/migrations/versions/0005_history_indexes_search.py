@@ -8,7 +8,7 @@ The statistics and the digest filtered on `tickets.created_at`, which had no ind
 finished tickets were sorted whole and every status counted on each page; search was a LIKE
 over every message. Adds the indexes, the status counts kept by triggers
 (store/status_counts.py) and store/search.py's FTS5 tables (SQLite, filled from the existing
-rows) or GIN indexes (PostgreSQL).
+rows) or GIN indexes (PostgreSQL), and what the clean-up (store/retention.py) needs.
 """
 
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ _INDEXES = [
     ("ix_tickets_opd_created", "tickets", ["opd", "created_at"]),
     ("ix_reporters_sender", "reporters", ["sender_id"]),
     ("ix_reporters_contact", "reporters", ["contact"]),
+    ("ix_raw_events_received", "raw_events", ["received_at"]),
+    ("ix_notifications_created", "notifications", ["created_at"]),
+    ("ix_job_runs_started", "job_runs", ["started_at"]),
 ]
 
 
@@ -41,6 +44,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("status"),
     )
     op.execute(status_counts.BACKFILL)
+    op.create_table(
+        "retention_marks",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("last_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     dialect = op.get_bind().dialect.name
     for statement in status_counts.create_statements(dialect):
         op.execute(statement)
@@ -56,5 +65,6 @@ def downgrade() -> None:
     for statement in search.drop_statements(dialect) + status_counts.drop_statements(dialect):
         op.execute(statement)
     op.drop_table("ticket_status_counts")
+    op.drop_table("retention_marks")
     for name, table, _columns in reversed(_INDEXES):
         op.drop_index(name, table_name=table)
