@@ -19,7 +19,7 @@ from aiohttp import web
 import settings as config_schema
 from redaction import configured_secrets, protect_logs
 from runtime import Runtime, build_runtime
-from store import migrate
+from store import backup, migrate
 from store.db import Database
 from store.users import (
     UserError,
@@ -120,7 +120,40 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--format", choices=["text", "html", "json"], default="text")
     digest.add_argument("--send", action="store_true", help="send it to [[notifier.recipient]]")
     digest.set_defaults(handler=cmd_digest)
+
+    saved = commands.add_parser("backup", help="copy the database and media while Kanal runs")
+    saved.add_argument("path", type=Path, help="a new or empty folder")
+    saved.set_defaults(handler=cmd_backup)
+    restored = commands.add_parser("restore", help="put a backup into an empty data_dir")
+    restored.add_argument("path", type=Path, help="the folder `backup` wrote")
+    restored.set_defaults(handler=cmd_restore)
     return parser
+
+
+def cmd_backup(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    try:
+        done = backup.backup(
+            settings.database_url(base), settings.data_path(base), args.path, utc_now()
+        )
+    except backup.BackupError as exc:
+        print(f"cannot back up: {exc}", file=sys.stderr)
+        return 1
+    if done.instructions:
+        print(done.instructions)
+    print(f"backup in {args.path}: {done.backend} database, {done.media_files} media files")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    try:
+        done = backup.restore(args.path, settings.database_url(base), settings.data_path(base))
+    except backup.BackupError as exc:
+        print(f"cannot restore: {exc}", file=sys.stderr)
+        return 1
+    if done.instructions:
+        print(done.instructions)
+    print(f"restored from {args.path}: {done.backend} database, {done.media_files} media files")
+    return 0
 
 
 def _database(settings: config_schema.Settings, base: Path, *, migrate_sqlite: bool) -> Database:

@@ -137,28 +137,48 @@ async def walk(site: Site, budget: float) -> tuple[int, float]:
     return seen, time.perf_counter() - started
 
 
-async def webhook_rate(site: Site, count: int, connections: int = 16) -> float:
-    """Signed WhatsApp deliveries per second, acknowledged (each one committed) by the app."""
+async def webhook_rate(site: Site, count: int, connections: int = 16) -> tuple[float, float]:
+    """Signed WhatsApp deliveries per second acknowledged (each one committed) by the app, and
+    the p99 of their answers in seconds."""
     run = f"h{random.randrange(10**6)}"
     bodies = [webhook_body(PHONE, run, n) for n in range(count)]
     signatures = [
         "sha256=" + hmac.new(SECRET.encode(), b, hashlib.sha256).hexdigest() for b in bodies
     ]
     queue = iter(range(count))
+    latencies: list[float] = []
 
     async def sender() -> None:
         for n in queue:
             headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signatures[n]}
+            started = time.perf_counter()
             async with site.operator.post(
                 "/webhooks/whatsapp", data=bodies[n], headers=headers
-            ) as r:
-                await r.read()
-                if r.status != 200:
-                    raise RuntimeError(f"webhook answered {r.status}")
+            ) as answer:
+                await answer.read()
+                if answer.status != 200:
+                    raise RuntimeError(f"webhook answered {answer.status}")
+            latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
     await asyncio.gather(*(sender() for _ in range(connections)))
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), p(latencies, 0.99)
+
+
+async def webhook_during_clean_up(site: Site, count: int) -> tuple[float, float, float] | None:
+    """The webhook while the retention clean-up empties ten years of raw payloads: rate, p99
+    and the longest clean-up transaction; None where the code has no clean-up."""
+    try:
+        from store.retention import Keep, prune
+    except ImportError:
+        return None
+    runtime = site.runtime
+    cleaning = asyncio.create_task(
+        asyncio.to_thread(prune, runtime.db, runtime.clock(), Keep(), batch=500)
+    )
+    rate, p99 = await webhook_rate(site, count)
+    done = await cleaning
+    return rate, p99, max(done.batch_seconds)
 
 
 def rss_mib() -> float:
@@ -195,19 +215,20 @@ async def measure(cached: history_site.Cached, args: argparse.Namespace) -> dict
             lambda: asyncio.to_thread(notifier.sweep_escalations), 5
         )
         await webhook_rate(site, 200)  # warm-up
-        results["webhook rate"] = await webhook_rate(site, args.webhooks)
+        results["webhook"] = await webhook_rate(site, args.webhooks)
+        results["webhook during clean-up"] = await webhook_during_clean_up(site, args.webhooks)
         results["RSS MiB"] = rss_mib()
     empty = history_site.empty_database(cached.backend, args.cache)
     async with running_site(empty, args.cache / "data-empty", clock) as site:
         await webhook_rate(site, 200)
-        results["webhook rate, empty"] = await webhook_rate(site, args.webhooks)
+        results["webhook, empty database"] = await webhook_rate(site, args.webhooks)
     return results
 
 
 def table(all_results: dict[str, dict[str, Any]], tickets: int) -> str:
     backends = list(all_results)
     header = f"{'at ' + format(tickets, ',') + ' tickets':<32}" + "".join(
-        f"{b + ' p50':>14}{b + ' p95':>14}" for b in backends
+        f"{b + ' p50':>16}{b + ' p95':>28}" for b in backends
     )
     lines = [header, "-" * len(header)]
     first = all_results[backends[0]]
@@ -220,16 +241,23 @@ def table(all_results: dict[str, dict[str, Any]], tickets: int) -> str:
                     f"{statistics.median(got) * 1000:>11.1f} ms",
                     f"{p(got, 0.95) * 1000:>11.1f} ms",
                 ]
-            elif isinstance(got, tuple):
+            elif got is None:
+                cells += ["n/a", ""]
+            elif label == "API cursor walk":
                 cells += [f"{got[0] / got[1]:>8.0f} tickets/s", f"{got[0]:>8} seen"]
             elif label.startswith("webhook"):
-                cells += [f"{got:>10.0f} msg/s", ""]
+                cells += [f"{got[0]:>7.0f} msg/s", f"p99 {got[1] * 1000:>6.1f} ms"]
+                if len(got) > 2:
+                    cells[-1] += f" ({got[2] * 1000:.0f} ms tx)"
             else:
                 cells += [f"{got:>10.0f} MiB", ""]
-        lines.append(f"{label:<32}" + "".join(f"{c:>14}" for c in cells))
+        lines.append(
+            f"{label:<32}"
+            + "".join(f"{c:>16}" if i % 2 == 0 else f"{c:>28}" for i, c in enumerate(cells))
+        )
     for backend in backends:
         r = all_results[backend]
-        share = r["webhook rate"] / r["webhook rate, empty"]
+        share = r["webhook"][0] / r["webhook, empty database"][0]
         lines.append(f"{backend}: webhook on the big database at {share:.0%} of the empty one")
     return "\n".join(lines)
 
