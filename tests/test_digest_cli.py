@@ -145,4 +145,5 @@ def test_the_scheduler_runs_the_digest_at_its_time_and_the_sweep_often(tmp_path:
     assert (digest.max_instances, digest.coalesce) == (1, True)
     assert settings.notifier.digest_time == time(6, 30)
     off = build_runtime(Settings(), tmp_path, Database(settings.database.url))
-    assert {job.id for job in off._scheduler().get_jobs()} == {"triage-sweep"}
+    # Without the notifier: the sweeps and the clean-up (store/retention.py) only.
+    assert {job.id for job in off._scheduler().get_jobs()} == {"triage-sweep", "retention"}
