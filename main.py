@@ -22,7 +22,7 @@ from observability.logs import TEXT_FORMAT, configure_logging
 from redaction import configured_secrets
 from runtime import Runtime, build_runtime
 from serving import announced, browse_url, serving_urls
-from store import migrate
+from store import backup, migrate
 from store.db import Database
 from store.users import (
     UserError,
@@ -130,7 +130,39 @@ def _parser() -> argparse.ArgumentParser:
     digest.set_defaults(handler=cmd_digest)
 
     lapor_commands.add_commands(commands, _database)  # `lapor import|export`, `triage evaluate`
+    saved = commands.add_parser("backup", help="copy the database and media while Kanal runs")
+    saved.add_argument("path", type=Path, help="a new or empty folder")
+    saved.set_defaults(handler=cmd_backup)
+    restored = commands.add_parser("restore", help="put a backup into an empty data_dir")
+    restored.add_argument("path", type=Path, help="the folder `backup` wrote")
+    restored.set_defaults(handler=cmd_restore)
     return parser
+
+
+def cmd_backup(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    try:
+        done = backup.backup(
+            settings.database_url(base), settings.data_path(base), args.path, utc_now()
+        )
+    except backup.BackupError as exc:
+        print(f"cannot back up: {exc}", file=sys.stderr)
+        return 1
+    if done.instructions:
+        print(done.instructions)
+    print(f"backup in {args.path}: {done.backend} database, {done.media_files} media files")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: config_schema.Settings, base: Path) -> int:
+    try:
+        done = backup.restore(args.path, settings.database_url(base), settings.data_path(base))
+    except backup.BackupError as exc:
+        print(f"cannot restore: {exc}", file=sys.stderr)
+        return 1
+    if done.instructions:
+        print(done.instructions)
+    print(f"restored from {args.path}: {done.backend} database, {done.media_files} media files")
+    return 0
 
 
 def _database(settings: config_schema.Settings, base: Path, *, migrate_sqlite: bool) -> Database:

@@ -32,6 +32,7 @@ from settings import Settings
 from store.db import Database
 from store.jobs import claim_run, period_of
 from store.leadership import Leadership
+from store.retention import Keep, prune
 from triage.actions import TicketActions, TriageRules
 from triage.assess import TicketAssessor
 from triage.hints import Hinter
@@ -224,6 +225,7 @@ class Runtime:
         self._schedule_learning(scheduler)
         if self.notifier is not None and self.settings.notifier.enabled:
             self._schedule_notifier(scheduler, self.notifier)
+        self._schedule_retention(scheduler)
         return scheduler
 
     def _schedule_learning(self, scheduler: AsyncIOScheduler) -> None:
@@ -250,6 +252,25 @@ class Runtime:
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(self.settings.region.tz),
+        )
+
+    def _schedule_retention(self, scheduler: AsyncIOScheduler) -> None:
+        kept = self.settings.retention
+        keep = Keep(kept.raw_events, kept.notifications, kept.job_runs)
+        interval = kept.interval.total_seconds()
+
+        async def clean_up() -> None:
+            try:
+                now = self.clock()
+                if await asyncio.to_thread(
+                    claim_run, self.db, "retention", period_of(now, interval), now
+                ):
+                    await asyncio.to_thread(prune, self.db, now, keep, batch=kept.batch)
+            except DBAPIError as exc:
+                log.warning("clean-up skipped, database not reachable: %s", exc.orig or exc)
+
+        scheduler.add_job(
+            clean_up, "interval", seconds=interval, id="retention", max_instances=1, coalesce=True
         )
 
     def _schedule_notifier(self, scheduler: AsyncIOScheduler, notifier: Notifier) -> None:

@@ -84,6 +84,17 @@ class DatabaseConfig(_Strict):
         return url
 
 
+class RetentionConfig(_Strict):
+    """How long what is kept only for a while stays (store/retention.py); tickets, messages
+    and the audit trail are kept for good."""
+
+    raw_events: Duration = timedelta(days=90)  # payloads of deliveries stored without error
+    notifications: Duration = timedelta(days=180)  # digests and alerts sent or given up
+    job_runs: Duration = timedelta(days=30)
+    interval: Duration = timedelta(hours=1)
+    batch: int = Field(default=500, ge=1, le=10_000)  # rows per short write transaction
+
+
 class RegionConfig(_Strict):
     """The kabupaten/kota Kanal serves, chosen in the national gazetteer by its Kemendagri
     `code` ("33.18") or its exact `name` ("Kabupaten Pati"); with a code the name follows."""
@@ -139,6 +150,7 @@ class Settings(_Strict):
     data_dir: Path = Path("./data")
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
+    retention: RetentionConfig = RetentionConfig()
     region: RegionConfig = Field(default_factory=RegionConfig)
     channels: ChannelsConfig = ChannelsConfig()
     triage: TriageConfig = TriageConfig()

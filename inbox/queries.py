@@ -46,7 +46,7 @@ class TicketQuery(_Query):
         None, json_schema_extra={"enum": list(STATUSES)}, description="the tickets' state"
     )
     channel: str | None = Field(None, description="the name of the channel the report came on")
-    q: str | None = Field(None, description="text search in number, summary, reporter, messages")
+    q: str | None = Field(None, description="words in messages, reporters; ticket or phone number")
     cursor: str | None = Field(None, description="next_cursor from the previous page")
 
     @field_validator("limit", mode="before")

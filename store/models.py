@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from store import search, status_counts
 from store.flags import SweepMarkers, TicketFlags
 
 
@@ -48,7 +49,12 @@ class Reporter(SQLModel, table=True):
     """One identity on one channel: a phone number, an email address, a handle."""
 
     __tablename__ = "reporters"
-    __table_args__ = (UniqueConstraint("channel", "sender_id", name="uq_reporter_identity"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "sender_id", name="uq_reporter_identity"),
+        # Search finds a phone number exactly, in either form (migration 0007).
+        Index("ix_reporters_sender", "sender_id"),
+        Index("ix_reporters_contact", "contact"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -65,6 +71,12 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_activity", "status", "last_activity_at", "id"),
         Index("ix_tickets_channel_activity", "channel", "last_activity_at", "id"),
         Index("ix_tickets_reporter_status", "reporter_id", "status"),
+        # The statistics and the digest read tickets received in a period; the queue lists
+        # finished tickets oldest first, by status, category or OPD (migration 0007).
+        Index("ix_tickets_created", "created_at", "id"),
+        Index("ix_tickets_status_created", "status", "created_at", "id"),
+        Index("ix_tickets_category_created", "category", "created_at"),
+        Index("ix_tickets_opd_created", "opd", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -104,11 +116,32 @@ class Ticket(SQLModel, table=True):
         return SweepMarkers.read(self.flags)
 
 
+class TicketStatusCount(SQLModel, table=True):
+    """How many tickets have each status, kept by triggers (store/status_counts.py)."""
+
+    __tablename__ = "ticket_status_counts"
+
+    status: str = Field(primary_key=True, max_length=20)
+    tickets: int = 0
+
+
+class RetentionMark(SQLModel, table=True):
+    """How far the clean-up (store/retention.py) has gone through a table, by id."""
+
+    __tablename__ = "retention_marks"
+
+    name: str = Field(primary_key=True, max_length=40)
+    last_id: int = 0
+
+
 class RawEvent(SQLModel, table=True):
     """Every inbound item exactly as the platform sent it, kept before anything is made of it."""
 
     __tablename__ = "raw_events"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_raw_event"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_raw_event"),
+        Index("ix_raw_events_received", "received_at"),  # the clean-up's cut-off
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -236,6 +269,7 @@ class JobRun(SQLModel, table=True):
     many processes fire it."""
 
     __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_started", "started_at"),)  # the clean-up's cut-off
 
     job: str = Field(primary_key=True, max_length=64)
     period: str = Field(primary_key=True, max_length=40)
@@ -324,7 +358,10 @@ class Notification(SQLModel, table=True):
     when made and sent by the notifier with retries; `key` makes each one exist once."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "state", "next_attempt_at"),
+        Index("ix_notifications_created", "created_at"),  # the clean-up's cut-off
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
@@ -398,3 +435,5 @@ class LearnedModel(SQLModel, table=True):
 
 
 ALL_TABLES = SQLModel.metadata
+search.attach(ALL_TABLES)  # the full-text tables (SQLite) or indexes (PostgreSQL) beside them
+status_counts.attach(ALL_TABLES)

@@ -68,6 +68,7 @@ from sqlmodel import Session, col, select
 
 from store.flags import Satisfaction
 from store.models import Message, Ticket, TicketEvent
+from store.planner import rarely
 from store.statuses import STATUSES, WITH_OPD, WITH_OPERATORS, Status
 
 SYSTEM_ACTOR = "system"
@@ -340,7 +341,7 @@ def overdue_tickets(session: Session, as_of: datetime) -> list[OverdueTicket]:
     for kind, column in (("opd", Ticket.opd_due_at), ("overall", Ticket.due_at)):
         rows = session.exec(
             select(Ticket.number, Ticket.opd, column).where(
-                col(Ticket.status).in_(WITH_OPD), col(column) < as_of
+                rarely(col(Ticket.status).in_(WITH_OPD)), col(column) < as_of
             )
         ).all()
         for number, opd, due in rows:
@@ -354,7 +355,7 @@ def closing_on(session: Session, as_of: datetime, end: datetime) -> list[tuple[s
     rows = session.exec(
         select(Ticket.number, Ticket.clarification_due_at)
         .where(
-            Ticket.status == Status.CLARIFYING.value,
+            rarely(Ticket.status == Status.CLARIFYING.value),
             col(Ticket.clarification_due_at) >= as_of,
             col(Ticket.clarification_due_at) < end,
         )

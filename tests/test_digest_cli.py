@@ -159,5 +159,9 @@ def test_the_scheduler_runs_the_digest_at_its_time_and_the_sweep_often(tmp_path:
     assert (digest.max_instances, digest.coalesce) == (1, True)
     assert settings.notifier.digest_time == time(6, 30)
     off = build_runtime(Settings(), tmp_path, Database(settings.database.url))
-    # With the notifier off only triage's jobs run: its sweep and the relearning.
-    assert {job.id for job in off._scheduler().get_jobs()} == {"triage-sweep", "triage-learn"}
+    # Without the notifier: the sweep, the relearning and the clean-up (store/retention.py).
+    assert {job.id for job in off._scheduler().get_jobs()} == {
+        "triage-sweep",
+        "triage-learn",
+        "retention",
+    }

@@ -372,7 +372,12 @@ async def test_intake_looks_rows_up_by_index_on_sqlite(tmp_path, clock) -> None:
         )
     finally:
         await sink.stop()
-    lookups = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "UPDATE"))]
+    # FTS5 reads its own few-row shadow tables ('main'.'message_search_config'): not ours.
+    lookups = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith(("SELECT", "UPDATE")) and "'main'." not in s
+    ]
     assert any("FROM tickets" in s for s in lookups)
     with sqlite3.connect(tmp_path / "kanal.db") as conn:
         for statement in lookups:

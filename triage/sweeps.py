@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -13,6 +14,7 @@ from observability.context import bound
 from store.db import Database
 from store.flags import EscalationKind, SweepMarkers, merged
 from store.models import Ticket, TicketEvent
+from store.planner import rarely
 from triage import messages
 from triage.actions import TriageRules
 from triage.merged_outcome import tell_merged
@@ -52,9 +54,11 @@ class Sweeps:
         report = SweepReport()
         report.reminded = self._each(self._due_reminders(now), self._remind, now)
         report.closed = self._each(self._due_closures(now), self._auto_close, now)
-        report.escalated_opd = self._each(self._overdue("opd_due_at", now), self._escalate_opd, now)
+        report.escalated_opd = self._each(
+            self._overdue("opd_due_at", now, "opd_overdue"), self._escalate_opd, now
+        )
         report.escalated_overall = self._each(
-            self._overdue("due_at", now), self._escalate_overall, now
+            self._overdue("due_at", now, "overall_overdue"), self._escalate_overall, now
         )
         report.escalated_verify = self._each(self._unverified(now), self._escalate_verify, now)
         if report.reminded or report.closed:
@@ -85,10 +89,22 @@ class Sweeps:
         with self.db.read() as session:
             return list(session.exec(query).all())  # type: ignore[call-overload]
 
+    def _not_escalated(self, query: Any, kind: EscalationKind) -> list[int]:
+        """Ids of (id, flags, due) rows whose due time was not escalated yet: a ticket stays
+        overdue for days, and a write transaction per pass to find that out again would cost
+        every pass a few milliseconds per overdue ticket."""
+        with self.db.read() as session:
+            rows = session.exec(query).all()
+        return [
+            ticket_id
+            for ticket_id, flags, due in rows
+            if SweepMarkers.read(flags).escalated(kind) != due.isoformat()
+        ]
+
     def _due_closures(self, now: datetime) -> list[int]:
         return self._ids(
             select(Ticket.id).where(
-                Ticket.status == Status.CLARIFYING.value,
+                rarely(Ticket.status == Status.CLARIFYING.value),
                 col(Ticket.clarification_due_at) <= now,
             )
         )
@@ -99,26 +115,28 @@ class Sweeps:
             return []
         return self._ids(
             select(Ticket.id).where(
-                Ticket.status == Status.CLARIFYING.value,
+                rarely(Ticket.status == Status.CLARIFYING.value),
                 col(Ticket.clarification_due_at) <= now + before,
                 col(Ticket.clarification_due_at) > now,
             )
         )
 
-    def _overdue(self, column: str, now: datetime) -> list[int]:
+    def _overdue(self, column: str, now: datetime, kind: EscalationKind) -> list[int]:
         due = getattr(Ticket, column)
-        return self._ids(
-            select(Ticket.id).where(
-                col(Ticket.status).in_([Status.FORWARDED.value, Status.IN_PROGRESS.value]),
+        return self._not_escalated(
+            select(Ticket.id, Ticket.flags, due).where(
+                rarely(col(Ticket.status).in_([Status.FORWARDED.value, Status.IN_PROGRESS.value])),
                 col(due) < now,
-            )
+            ),
+            kind,
         )
 
     def _unverified(self, now: datetime) -> list[int]:
-        return self._ids(
-            select(Ticket.id).where(
-                Ticket.status == Status.NEW.value, col(Ticket.verify_due_at) < now
-            )
+        return self._not_escalated(
+            select(Ticket.id, Ticket.flags, Ticket.verify_due_at).where(
+                rarely(Ticket.status == Status.NEW.value), col(Ticket.verify_due_at) < now
+            ),
+            "verify_overdue",
         )
 
     def _remind(self, session: Session, ticket: Ticket, now: datetime) -> bool:

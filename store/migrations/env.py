@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from store.models import ALL_TABLES
+from store.search import outside_models
 
 config = context.config
 
@@ -19,6 +20,7 @@ def run() -> None:
             target_metadata=ALL_TABLES,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=outside_models,
         )
         with context.begin_transaction():
             context.run_migrations()

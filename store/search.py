@@ -1,0 +1,155 @@
+"""Full-text search in the database's own engine, ranked; ticket and phone numbers match exactly.
+
+SQLite: FTS5 tables (`unicode61`, diacritics removed) over message texts and over reporters'
+names and contacts, external-content tables kept in step with `messages` and `reporters` by
+triggers, so every writer (the intake's bulk insert, replies, edits) updates them in the same
+transaction. PostgreSQL: GIN indexes on `to_tsvector('indonesian', text)` (its Snowball
+stemmer: "perbaikan" finds "diperbaiki") and `'simple'` for names and contacts, which the
+database itself keeps current. `hits(q, dialect)` answers (ticket_id, score) either way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import DDL, Float, Integer, MetaData, event, text
+
+# Besides the models' tables and indexes: made here, on both create_all and migration 0007.
+SQLITE_TABLES = ("message_search", "reporter_search")
+POSTGRESQL_INDEXES = ("ix_messages_search", "ix_reporters_search")
+EXACT_SCORE = 1e9  # a ticket number or phone number found exactly comes first
+
+_SQLITE = [
+    "CREATE VIRTUAL TABLE message_search USING fts5(text, content='messages',"
+    " content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN"
+    " INSERT INTO message_search(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN"
+    " INSERT INTO message_search(message_search, rowid, text)"
+    " VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER message_search_update AFTER UPDATE OF text ON messages BEGIN"
+    " INSERT INTO message_search(message_search, rowid, text)"
+    " VALUES ('delete', old.id, old.text);"
+    " INSERT INTO message_search(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE VIRTUAL TABLE reporter_search USING fts5(display_name, contact,"
+    " content='reporters', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER reporter_search_insert AFTER INSERT ON reporters BEGIN"
+    " INSERT INTO reporter_search(rowid, display_name, contact)"
+    " VALUES (new.id, new.display_name, new.contact); END",
+    "CREATE TRIGGER reporter_search_delete AFTER DELETE ON reporters BEGIN"
+    " INSERT INTO reporter_search(reporter_search, rowid, display_name, contact)"
+    " VALUES ('delete', old.id, old.display_name, old.contact); END",
+    "CREATE TRIGGER reporter_search_update AFTER UPDATE OF display_name, contact ON reporters"
+    " BEGIN INSERT INTO reporter_search(reporter_search, rowid, display_name, contact)"
+    " VALUES ('delete', old.id, old.display_name, old.contact);"
+    " INSERT INTO reporter_search(rowid, display_name, contact)"
+    " VALUES (new.id, new.display_name, new.contact); END",
+]
+SQLITE_BACKFILL = [
+    "INSERT INTO message_search(message_search) VALUES ('rebuild')",
+    "INSERT INTO reporter_search(reporter_search) VALUES ('rebuild')",
+]
+_MESSAGE_VECTOR = "to_tsvector('indonesian', text)"
+_REPORTER_VECTOR = (
+    "to_tsvector('simple', coalesce(display_name, '') || ' ' || coalesce(contact, ''))"
+)
+_POSTGRESQL = [
+    f"CREATE INDEX ix_messages_search ON messages USING gin ({_MESSAGE_VECTOR})",
+    f"CREATE INDEX ix_reporters_search ON reporters USING gin ({_REPORTER_VECTOR})",
+]
+
+
+def create_statements(dialect: str) -> list[str]:
+    return _SQLITE if dialect == "sqlite" else _POSTGRESQL
+
+
+def drop_statements(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TABLE IF EXISTS {name}" for name in SQLITE_TABLES]  # drops its triggers
+    return [f"DROP INDEX IF EXISTS {name}" for name in POSTGRESQL_INDEXES]
+
+
+def attach(metadata: MetaData) -> None:
+    """Build the search tables or indexes whenever `metadata.create_all` builds the schema."""
+    for dialect in ("sqlite", "postgresql"):
+        for statement in create_statements(dialect):
+            event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+def outside_models(name: str | None, type_: str, _parents: Any) -> bool:
+    """Alembic's include_name: False for what this module makes (and FTS5's shadow tables),
+    which the models do not describe."""
+    if type_ == "table" and name and name.startswith(SQLITE_TABLES):
+        return False
+    return not (type_ == "index" and name in POSTGRESQL_INDEXES)
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"[A-Za-z]+-\d{4}-\d+")
+_PHONE = re.compile(r"\+?[\d\s().-]{8,}")
+
+
+def phone_forms(q: str) -> list[str]:
+    """The forms a phone number is stored in (WhatsApp's 628..., a contact's +628..., a local
+    08...), when `q` is one; else nothing."""
+    if not _PHONE.fullmatch(q.strip()):
+        return []
+    digits = re.sub(r"\D", "", q)
+    if len(digits) < 8:
+        return []
+    national = digits[1:] if digits.startswith("0") else digits.removeprefix("62")
+    return [f"62{national}", f"+62{national}", f"0{national}"]
+
+
+def hits(q: str, dialect: str) -> Any:
+    """A subquery of (ticket_id, score), one row per ticket found for `q`, higher = better."""
+    q = q.strip()
+    params: dict[str, Any] = {}
+    branches: list[str] = []
+    words = _WORD.findall(q)
+    if words:
+        if dialect == "sqlite":
+            params["fts"] = " ".join(f'"{word}"' for word in words)
+            branches += [
+                "SELECT m.ticket_id AS ticket_id, -bm25(message_search) AS score"
+                " FROM message_search JOIN messages m ON m.id = message_search.rowid"
+                " WHERE message_search MATCH :fts",
+                "SELECT t.id AS ticket_id, -bm25(reporter_search) AS score FROM reporter_search"
+                " JOIN tickets t ON t.reporter_id = reporter_search.rowid"
+                " WHERE reporter_search MATCH :fts",
+            ]
+        else:
+            params["words"] = " ".join(words)
+            branches += [
+                f"SELECT ticket_id, ts_rank({_MESSAGE_VECTOR}, found) AS score"
+                f" FROM messages, plainto_tsquery('indonesian', :words) found"
+                f" WHERE {_MESSAGE_VECTOR} @@ found",
+                f"SELECT t.id AS ticket_id, ts_rank(r.vector, found) AS score FROM"
+                f" (SELECT id, {_REPORTER_VECTOR} AS vector FROM reporters) r"
+                f" JOIN tickets t ON t.reporter_id = r.id,"
+                f" plainto_tsquery('simple', :words) found WHERE r.vector @@ found",
+            ]
+    if _NUMBER.fullmatch(q):
+        params["number"] = q.upper()
+        branches.append(
+            f"SELECT id AS ticket_id, {EXACT_SCORE} AS score FROM tickets WHERE number = :number"
+        )
+    phones = phone_forms(q)
+    if phones:
+        params.update({f"phone{i}": form for i, form in enumerate(phones)})
+        among = ", ".join(f":phone{i}" for i in range(len(phones)))
+        branches.append(
+            f"SELECT t.id AS ticket_id, {EXACT_SCORE} AS score FROM reporters r"
+            " JOIN tickets t ON t.reporter_id = r.id"
+            f" WHERE r.sender_id IN ({among}) OR r.contact IN ({among})"
+        )
+    if not branches:
+        branches.append("SELECT id AS ticket_id, 0.0 AS score FROM tickets WHERE 1 = 0")
+    union = " UNION ALL ".join(branches)
+    statement = text(
+        f"SELECT ticket_id, max(score) AS score FROM ({union}) found_rows GROUP BY ticket_id"
+    )
+    return statement.bindparams(**params).columns(ticket_id=Integer, score=Float).subquery("hits")
