@@ -27,7 +27,7 @@ from inbox.sessions import (
     visitor,
 )
 from inbox.views import STATIC_DIR, TEMPLATES, make_environment, render
-from store import logins
+from store import deadlines, logins
 from store import queue as queue_store
 from store import sessions as session_store
 from store.models import User
@@ -206,6 +206,7 @@ async def queue(request: web.Request) -> web.Response:
         "found": found,
         "wanted": wanted,
         "now": moment,
+        "deadline_of": deadlines.next_deadline,
         "statuses": ("open", *queue_store.STATUSES, "all"),
         "categories": services.categories,
         "opds": services.opds,

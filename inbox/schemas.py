@@ -182,6 +182,7 @@ class Period(Answer):
     by_status: StatusCounts  # type: ignore[valid-type]
     by_category: dict[str, int]
     by_opd: dict[str, int]
-    overdue_by_opd: dict[str, list[str]]
+    overdue_by_opd: dict[str, list[str]] = Field(description="past the OPD answer clock, per OPD")
+    overdue_verify: list[str] = Field(description="past the operators' verify clock")
     median_first_response_hours: float | None
     median_resolution_hours: float | None

@@ -18,6 +18,7 @@ from inbox.context import SERVICES, InboxServices
 from inbox.i18n import translate
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
+from store import deadlines
 from store import tickets as ticket_queries
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage import messages
@@ -138,19 +139,10 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "opd_names": {o.code: o.name for o in services.opds},
         "suggested_category": suggested or view.ticket.category,
         "window": reply_window(view, moment),
-        "overdue": _overdue(view.ticket, moment),
+        "overdue": deadlines.is_overdue(view.ticket, moment),
+        "deadlines": deadlines.running(view.ticket),
+        "now": moment,
     }
-
-
-def _overdue(ticket: Ticket, moment: datetime) -> bool:
-    if ticket.status in (Status.RESOLVED.value, Status.CLOSED.value):
-        return False
-    opd_late = (
-        ticket.status in ("forwarded", "in_progress")
-        and ticket.opd_due_at
-        and ticket.opd_due_at < moment
-    )
-    return bool(opd_late or (ticket.due_at and ticket.due_at < moment))
 
 
 def _clarification_text(

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 
+from store.deadlines import overdue_clause
 from store.models import Reporter, Ticket
 from store.statuses import OPEN, STATUSES, WITH_OPD, Status
 from store.tickets import (
@@ -40,18 +41,6 @@ class QueuePage:
     page: int
     pages: int
     counts: dict[str, dict[str, int]]
-
-
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """With an OPD past its answer time (as store/stats.py counts it), or open past the whole
-    case's due time."""
-    return and_(
-        col(Ticket.status).in_(OPEN),
-        or_(
-            and_(col(Ticket.status).in_(WITH_OPD), col(Ticket.opd_due_at) < now),
-            col(Ticket.due_at) < now,
-        ),
-    )
 
 
 def _flag_clause(flag: str) -> ColumnElement[bool]:

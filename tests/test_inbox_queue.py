@@ -69,11 +69,12 @@ async def test_the_queue_puts_what_needs_action_first_and_counts_every_filter(ap
         await b.sign_in("siti")
         status, html = await b.page("/")
         assert status == 200
-        # Answered by the reporter, then overdue, then new, then with an OPD; closed hidden.
-        assert numbers(html) == [ticket(2), ticket(5), ticket(1), ticket(3)]
+        # Answered by the reporter, then overdue (1 on the operators' verify clock, 5 on
+        # Dishub's), then with an OPD; closed hidden.
+        assert numbers(html) == [ticket(2), ticket(1), ticket(5), ticket(3)]
         assert "Status" in html and "Terbuka (4)" in html and "Ditutup (1)" in html
         assert "Semua (5)" in html
-        assert "Lewat tenggat (1)" in html
+        assert "Lewat tenggat (2)" in html
         assert "Dibalas pelapor (1)" in html
         assert "WhatsApp (4)" in html
         assert "Penerangan jalan (1)" in html
@@ -84,12 +85,12 @@ async def test_the_queue_puts_what_needs_action_first_and_counts_every_filter(ap
     ("params", "expected"),
     [
         ({"status": "closed"}, [4]),
-        ({"status": "all"}, [2, 5, 1, 3, 4]),
+        ({"status": "all"}, [2, 1, 5, 3, 4]),
         ({"status": "forwarded"}, [5]),
         ({"channel": "email", "status": "all"}, [4]),
         ({"category": "jalan"}, [3]),
         ({"opd": "dishub"}, [5]),
-        ({"overdue": "1"}, [5]),
+        ({"overdue": "1"}, [1, 5]),
         ({"answered": "1"}, [2]),
         ({"q": "PASAR"}, [2]),
         ({"q": "LBP-2026-00003"}, [3]),
