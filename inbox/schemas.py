@@ -40,6 +40,14 @@ class Refused(Error):
     action: str
 
 
+class Held(Error):
+    """Another operator holds the ticket; repeat the request with `?confirm=held` to act
+    anyway."""
+
+    holder: str
+    action: str
+
+
 class Health(Answer):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]
@@ -72,6 +80,8 @@ class Ticket(Answer):
     opd_due_at: When
     due_at: When
     message_count: int
+    assignee: str | None = Field(description="the staff username holding the ticket")
+    assigned_at: When
 
 
 class Attachment(Answer):

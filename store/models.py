@@ -65,6 +65,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_activity", "status", "last_activity_at", "id"),
         Index("ix_tickets_channel_activity", "channel", "last_activity_at", "id"),
         Index("ix_tickets_reporter_status", "reporter_id", "status"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),  # "Milik saya"
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,6 +95,10 @@ class Ticket(SQLModel, table=True):
     # "channel:reporter id" while the ticket intake opened is open, NULL once closed: unique, so
     # two processes taking a reporter's first two messages at once cannot open two tickets.
     open_key: str | None = Field(default=None, max_length=80, unique=True)
+    # The operator who took the ticket (or was given it): others see it and are asked before
+    # acting on it. Kept when the ticket closes, as who handled it.
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+    assigned_at: datetime | None = _when(default=None)
 
     @property
     def hints(self) -> TicketFlags:

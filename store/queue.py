@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 
 from store.deadlines import overdue_clause
-from store.models import Reporter, Ticket
+from store.models import Reporter, Ticket, User
 from store.statuses import OPEN, STATUSES, WITH_OPD, Status
 from store.tickets import (
     forwarded_to,  # who an OPD's liaison sees, the same everywhere
@@ -18,6 +19,7 @@ from store.tickets import (
 )
 
 PAGE_SIZE = 25
+HOLDER_ROLES = ("operator", "supervisor", "admin")  # who may hold a ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class QueuePage:
     page: int
     pages: int
     counts: dict[str, dict[str, int]]
+    holders: dict[int, str]  # who holds the listed tickets, by user id
 
 
 def _flag_clause(flag: str) -> ColumnElement[bool]:
@@ -104,7 +107,8 @@ def queue_page(
     ordered = query.order_by(urgency(now), col(Ticket.created_at), col(Ticket.id))
     rows = list(session.exec(ordered.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
     found = counts(session, wanted.only_opd, now) if with_counts else {}
-    return QueuePage([(t, r) for t, r in rows], total, page, pages, found)
+    names = holder_names(session, (t for t, _ in rows))
+    return QueuePage([(t, r) for t, r in rows], total, page, pages, found, names)
 
 
 def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, dict[str, int]]:
@@ -135,6 +139,25 @@ def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, d
         },
     }
     return result
+
+
+def holder_names(session: Session, tickets: Iterable[Ticket]) -> dict[int, str]:
+    """The usernames of the operators holding `tickets`, by user id."""
+    ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(ids))).all()
+    return {user_id: name for user_id, name in rows if user_id is not None}
+
+
+def assignable_names(session: Session) -> list[str]:
+    """Usernames a ticket may be assigned to: staff who work the queue, not disabled."""
+    rows = session.exec(
+        select(User.username)
+        .where(col(User.role).in_(HOLDER_ROLES), col(User.disabled_at).is_(None))
+        .order_by(col(User.username))
+    ).all()
+    return list(rows)
 
 
 def _grouped(session: Session, base: Any, column: Any) -> list[tuple[Any, int]]:

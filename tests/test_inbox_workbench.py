@@ -89,3 +89,72 @@ async def test_api_stats_counts_the_verify_clock_apart_from_the_opds(api: Api) -
     status, body = await api.get("/api/stats", token=token, **{"from": "2026-11-23"})
     assert status == 200
     assert (body["overdue_verify"], body["overdue_by_opd"]) == ([ticket(1)], {})
+
+
+# --- assignment ---------------------------------------------------------------------------------
+
+
+async def test_take_assign_release_through_the_api_with_the_audit_trail(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    siti, budi = api.token_for("siti2", "operator"), api.token_for("budi2", "operator")
+    status, body = await api.act(ticket(1), {"action": "assign"}, token=siti)
+    assert (status, body["assignee"]) == (200, "siti2")
+    assert body["assigned_at"].startswith("2026-11-23T09:00")
+    # Another operator is asked first (409 with the holder), then may act with the confirmation.
+    status, body = await api.act(ticket(1), {"action": "verify", "category": "jalan"}, token=budi)
+    assert (status, body["holder"], body["action"]) == (409, "siti2", "verify")
+    status, body = await api.act(ticket(1), {"action": "note", "text": "cek"}, token=budi)
+    assert status == 200  # a note disturbs nobody
+    response = await api.client.post(
+        f"/api/tickets/{ticket(1)}/actions?confirm=held",
+        json={"action": "verify", "category": "jalan"},
+        headers=api.headers(budi),
+    )
+    assert response.status == 200
+    # The holder acts freely; assigning to a stranger or an OPD account is refused.
+    status, _ = await api.act(ticket(1), {"action": "forward"}, token=siti)
+    assert status == 200
+    pupr = api.token_for("pupr1", "opd", opd="pupr")
+    status, body = await api.act(ticket(1), {"action": "assign", "assignee": "pupr1"}, token=siti)
+    assert (status, body["error"]) == (422, "'pupr1' is not an operator who can hold a ticket")
+    status, body = await api.act(ticket(1), {"action": "assign", "assignee": "budi2"}, token=siti)
+    assert (status, body["assignee"]) == (200, "budi2")
+    # The OPD answers for the department whoever holds the ticket.
+    status, _ = await api.act(ticket(1), {"action": "acknowledge"}, token=pupr)
+    assert status == 200
+    status, body = await api.act(ticket(1), {"action": "release"}, token=budi)
+    assert (status, body["assignee"], body["assigned_at"]) == (200, None, None)
+    status, body = await api.act(ticket(1), {"action": "release"}, token=budi)
+    assert (status, body["error"]) == (422, "nobody holds this ticket")
+    _, body = await api.get(f"/api/tickets/{ticket(1)}")
+    trail = [(e["action"], e["actor"], e["data"]) for e in body["events"]]
+    assert ("assign", "siti2", {"assignee": "siti2", "previous": None}) in trail
+    assert ("assign", "siti2", {"assignee": "budi2", "previous": "siti2"}) in trail
+    assert ("release", "budi2", {"previous": "budi2"}) in trail
+
+
+async def test_the_page_shows_the_holder_and_asks_before_acting_on_a_held_ticket(
+    api: Api,
+) -> None:
+    await api.runtime.intake.submit([report(1)])
+    async with browser(api) as siti, browser(api) as budi:
+        await siti.sign_in("siti")
+        await budi.sign_in("budi")
+        taken = await siti.post_form(
+            f"/tickets/{ticket(1)}/actions", {"action": "assign"}, from_page=f"/tickets/{ticket(1)}"
+        )
+        assert taken.status == 303
+        _, html = await budi.page(f"/tickets/{ticket(1)}")
+        assert 'data-holder="siti"' in html and "siti, sejak" in html
+        asked = await budi.act(ticket(1), action="verify", category="jalan")
+        html = await asked.text()
+        assert asked.status == 200 and 'id="held-confirm"' in html
+        assert "Laporan ini sedang dipegang oleh siti. Tetap lakukan “Verifikasi”?" in html
+        _, body = await api.get(f"/api/tickets/{ticket(1)}")
+        assert body["verified"] is False
+        confirmed = await budi.act(ticket(1), action="verify", category="jalan", confirm="held")
+        assert confirmed.status == 303
+        _, body = await api.get(f"/api/tickets/{ticket(1)}")
+        assert body["verified"] is True and body["assignee"] == "siti"
+        _, html = await budi.page("/")
+        assert 'class="holder-cell" data-holder="siti"' in html

@@ -44,6 +44,8 @@ EXPECTED = {
     **{(s, Action.MERGE): X for s in (N, C, F, P)},
     **{(s, Action.REPLY): s for s in Status},
     **{(s, Action.NOTE): s for s in Status},
+    **{(s, Action.ASSIGN): s for s in (N, C, F, P)},
+    **{(s, Action.RELEASE): s for s in (N, C, F, P)},
     (C, Action.AUTO_CLOSE): X,
     (N, Action.ESCALATE): N,
     (F, Action.ESCALATE): F,

@@ -99,6 +99,17 @@ class Note(_Request):
     text: str | None = Field(None, description="the internal note (required)")
 
 
+class Assign(_Request):
+    action: Literal[Action.ASSIGN] = Action.ASSIGN
+    assignee: str | None = Field(
+        None, description="the staff username to hold the ticket (default: the one acting)"
+    )
+
+
+class Release(_Request):
+    action: Literal[Action.RELEASE] = Action.RELEASE
+
+
 ActionRequest = Annotated[
     Verify
     | RequestClarification
@@ -109,7 +120,9 @@ ActionRequest = Annotated[
     | Reopen
     | Merge
     | Reply
-    | Note,
+    | Note
+    | Assign
+    | Release,
     Field(discriminator="action"),
 ]
 ACTION_REQUEST: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)

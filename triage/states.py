@@ -48,6 +48,8 @@ class Action(enum.StrEnum):
     MERGE = "merge"
     REPLY = "reply"
     NOTE = "note"
+    ASSIGN = "assign"  # take a ticket, or give it to another operator
+    RELEASE = "release"  # nobody holds it any more
     # the system
     REPORTER_ANSWERED = "reporter_answered"
     AUTO_CLOSE = "auto_close"
@@ -66,6 +68,8 @@ OPERATOR_ACTIONS = frozenset(
         Action.MERGE,
         Action.REPLY,
         Action.NOTE,
+        Action.ASSIGN,
+        Action.RELEASE,
     }
 )
 
@@ -94,6 +98,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
     **_rows(Action.MERGE, _OPEN, Status.CLOSED),
     **_rows(Action.REPLY, _ALL, _STAY),
     **_rows(Action.NOTE, _ALL, _STAY),
+    **_rows(Action.ASSIGN, _OPEN, _STAY),
+    **_rows(Action.RELEASE, _OPEN, _STAY),
     **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
     # A deadline passed: operators' (new), the OPD's or the whole case's (forwarded, in progress).
     **_rows(Action.ESCALATE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS), _STAY),
