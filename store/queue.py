@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 
-from store.deadlines import overdue_clause
+from store.deadlines import next_due, overdue_clause
 from store.models import Reporter, Ticket, User
 from store.statuses import OPEN, STATUSES, WITH_OPD, Status
 from store.tickets import (
@@ -19,6 +19,10 @@ from store.tickets import (
 )
 
 PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)
+SORTS = ("urgency", "newest", "oldest", "activity")
+# The saved views above the filters: each a question an operator asks of the queue all day.
+VIEWS = ("mine", "unassigned", "overdue", "with_opd", "answered")
 HOLDER_ROLES = ("operator", "supervisor", "admin")  # who may hold a ticket
 
 
@@ -34,6 +38,10 @@ class QueueFilter:
     q: str | None = None
     only_opd: str | None = None  # an OPD user sees only the tickets forwarded to it
     page: int = 1
+    view: str | None = None  # one of VIEWS
+    me: int | None = None  # the user asking, for the "mine" view
+    sort: str = "urgency"  # one of SORTS
+    per_page: int = PAGE_SIZE  # one of PAGE_SIZES
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,39 +88,65 @@ def _filtered(wanted: QueueFilter, now: datetime) -> Any:
         query = query.where(_flag_clause(wanted.flag))
     if wanted.q and wanted.q.strip():
         query = query.where(text_matches(wanted.q.strip()))
+    if wanted.view in VIEWS:
+        query = query.where(view_clause(wanted.view, wanted.me, now))
     return query
 
 
-def urgency(now: datetime) -> ColumnElement[int]:
-    """0 = the reporter answered, 1 = overdue, 2 = new, 3 = with an OPD, 4 = waiting, 5 = done."""
-    return case(
-        (and_(Ticket.status == Status.NEW.value, col(Ticket.answered).is_(True)), 0),
-        (overdue_clause(now), 1),
-        (Ticket.status == Status.NEW.value, 2),
-        (col(Ticket.status).in_(WITH_OPD), 3),
-        (Ticket.status == Status.CLARIFYING.value, 4),
-        else_=5,
-    )
+def view_clause(view: str, me: int | None, now: datetime) -> ColumnElement[bool]:
+    """The tickets a saved view shows (open ones; the status filter narrows further)."""
+    is_open = col(Ticket.status).in_(OPEN)
+    clauses: dict[str, ColumnElement[bool]] = {
+        "mine": and_(is_open, Ticket.assignee_id == (me or -1)),
+        "unassigned": and_(is_open, col(Ticket.assignee_id).is_(None)),
+        "overdue": overdue_clause(now),
+        "with_opd": col(Ticket.status).in_(WITH_OPD),
+        "answered": _answered(),
+    }
+    return clauses[view]
+
+
+def _answered() -> ColumnElement[bool]:
+    return and_(col(Ticket.answered).is_(True), Ticket.status == Status.NEW.value)
+
+
+def order_by(sort: str, now: datetime) -> list[Any]:
+    """Urgency (the default): overdue first, then the nearest deadline, then the newest;
+    or newest, oldest, or latest activity first."""
+    newest = [col(Ticket.created_at).desc(), col(Ticket.id).desc()]
+    if sort == "oldest":
+        return [col(Ticket.created_at), col(Ticket.id)]
+    if sort == "newest":
+        return newest
+    if sort == "activity":
+        return [col(Ticket.last_activity_at).desc(), col(Ticket.id).desc()]
+    due = next_due()
+    late = case((overdue_clause(now), 0), else_=1)
+    return [late, case((due.is_(None), 1), else_=0), due, *newest]
 
 
 def queue_page(
     session: Session, wanted: QueueFilter, now: datetime, *, with_counts: bool = True
 ) -> QueuePage:
-    """One page of the queue; `with_counts=False` skips the per-filter counts (the list's
-    own refresh does not show them)."""
+    """One page of the queue, with the counts of every filter and view unless
+    `with_counts=False`."""
     query = _filtered(wanted, now)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    pages = max(1, -(-total // PAGE_SIZE))
+    size = wanted.per_page if wanted.per_page in PAGE_SIZES else PAGE_SIZE
+    pages = max(1, -(-total // size))
     page = min(max(1, wanted.page), pages)
-    ordered = query.order_by(urgency(now), col(Ticket.created_at), col(Ticket.id))
-    rows = list(session.exec(ordered.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
-    found = counts(session, wanted.only_opd, now) if with_counts else {}
+    ordered = query.order_by(*order_by(wanted.sort, now))
+    rows = list(session.exec(ordered.offset((page - 1) * size).limit(size)).all())
+    found = counts(session, wanted.only_opd, now, wanted.me) if with_counts else {}
     names = holder_names(session, (t for t, _ in rows))
     return QueuePage([(t, r) for t, r in rows], total, page, pages, found, names)
 
 
-def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, dict[str, int]]:
-    """How many visible tickets each filter value would show (open tickets, except by status)."""
+def counts(
+    session: Session, only_opd: str | None, now: datetime, me: int | None = None
+) -> dict[str, dict[str, int]]:
+    """How many visible tickets each filter value and view would show (open tickets, except
+    by status)."""
     base = select(Ticket)
     if only_opd:
         base = base.where(forwarded_to(only_opd))
@@ -130,13 +164,14 @@ def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, d
         result[name] = {k: n for k, n in _grouped(session, open_base, column) if k}
     result["special"] = {
         "overdue": _count(session, base.where(overdue_clause(now))),
-        "answered": _count(
-            session, base.where(col(Ticket.answered).is_(True), Ticket.status == Status.NEW.value)
-        ),
+        "answered": _count(session, base.where(_answered())),
         **{
             flag: _count(session, open_base.where(_flag_clause(flag)))
             for flag in ("out_of_jurisdiction", "duplicate")
         },
+    }
+    result["views"] = {
+        view: _count(session, base.where(view_clause(view, me, now))) for view in VIEWS
     }
     return result
 

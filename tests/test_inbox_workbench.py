@@ -15,6 +15,7 @@ from api_client import Api, report, running_api
 from inbox_site import add_staff, browser
 
 ROW = re.compile(r'class="ticket-row[^"]*" data-number="([^"]+)"')
+OVERDUE = 'Lewat tenggat (<span data-count-key="special.overdue">{}</span>)'
 DUE = re.compile(r'data-clock="([a-z_]+)" data-due-state="([a-z]+)"')
 # Report 1 arrives on Monday 23 Nov 08:00 WIB: the operators verify by the end of Thursday.
 VERIFY_DUE = datetime(2026, 11, 26, 16, 59, 59, 999999, tzinfo=UTC)
@@ -45,7 +46,7 @@ async def test_the_verify_deadline_shows_nears_and_passes(api: Api) -> None:
         await b.sign_in("siti")
         _, html = await b.page("/")
         assert DUE.findall(html) == [("verify", "ok")]
-        assert "Verifikasi" in html and "Lewat tenggat (0)" in html
+        assert "Verifikasi" in html and OVERDUE.format(0) in html
         api.clock.now = VERIFY_DUE - timedelta(hours=3)
         await b.sign_in("siti")  # days later: the session has ended
         _, html = await b.page("/")
@@ -54,7 +55,7 @@ async def test_the_verify_deadline_shows_nears_and_passes(api: Api) -> None:
         await b.sign_in("siti")
         _, html = await b.page("/")
         assert DUE.findall(html) == [("verify", "late")]
-        assert "Lewat tenggat (1)" in html
+        assert OVERDUE.format(1) in html
         _, html = await b.page("/", overdue="1")
         assert numbers(html) == [ticket(1)]
         _, html = await b.page(f"/tickets/{ticket(1)}")
@@ -158,3 +159,89 @@ async def test_the_page_shows_the_holder_and_asks_before_acting_on_a_held_ticket
         assert body["verified"] is True and body["assignee"] == "siti"
         _, html = await budi.page("/")
         assert 'class="holder-cell" data-holder="siti"' in html
+
+
+# --- queue order, views, page size, live counts, search -----------------------------------------
+
+
+async def five_reports(api: Api) -> None:
+    """1 and 2 Monday 08:00; 3 an hour later; then 1 is taken by siti and forwarded, 2 resolved
+    (closed), 4 and 5 arrive on Thursday; the clock stops on Friday 27 Nov, 10:00 WIB."""
+    await api.runtime.intake.submit([report(1), report(2)])
+    api.clock.advance(timedelta(hours=1))
+    await api.runtime.intake.submit([report(3)])
+    siti = api.token_for("siti3", "operator")
+    await api.act(ticket(1), {"action": "assign"}, token=siti)
+    await api.act(ticket(1), {"action": "verify", "category": "jalan"}, token=siti)
+    await api.act(ticket(1), {"action": "forward"}, token=siti)
+    await api.act(ticket(2), {"action": "resolve", "message": "Sudah diperbaiki."})
+    api.clock.now = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    await api.runtime.intake.submit([report(4), report(5)])
+    api.clock.now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+
+
+async def test_urgency_first_then_other_orders_and_page_sizes(api: Api) -> None:
+    await five_reports(api)
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page("/")
+        # 3 is past its verify clock; then the nearest deadline: 4 and 5 (newest first), then 1.
+        assert numbers(html) == [ticket(3), ticket(5), ticket(4), ticket(1)]
+        _, html = await b.page("/", sort="newest")
+        assert numbers(html) == [ticket(5), ticket(4), ticket(3), ticket(1)]
+        _, html = await b.page("/", sort="oldest")
+        assert numbers(html) == [ticket(1), ticket(3), ticket(4), ticket(5)]
+        _, html = await b.page("/", sort="oldest", per="50", status="all")
+        assert numbers(html) == [ticket(n) for n in (1, 2, 3, 4, 5)]
+        assert 'value="50" selected' in html
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        ("mine", [1]),
+        ("unassigned", [3, 5, 4]),
+        ("overdue", [3]),
+        ("with_opd", [1]),
+        ("answered", []),
+    ],
+)
+async def test_saved_views(api: Api, view: str, expected: list[int]) -> None:
+    await five_reports(api)
+    async with browser(api) as b:
+        await b.sign_in("siti3")  # the token's user has a password like every staff account
+        _, html = await b.page("/", view=view)
+        assert numbers(html) == [ticket(n) for n in expected]
+        assert f'data-count-key="views.{view}">{len(expected)}<' in html
+
+
+async def test_search_finds_a_closed_ticket_and_the_status_refines_it(api: Api) -> None:
+    await five_reports(api)
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page("/", q=ticket(2))
+        assert numbers(html) == [ticket(2)]
+        _, html = await b.page("/", q=ticket(2), status="open")
+        assert numbers(html) == []
+        _, html = await b.page("/", q="Warga 2", status="resolved")
+        assert numbers(html) == [ticket(2)]
+    _, body = await api.get("/api/tickets", q=ticket(2))
+    assert [t["number"] for t in body["items"]] == [ticket(2)]
+
+
+async def test_the_live_list_carries_every_count_and_marks_what_is_new(api: Api) -> None:
+    await five_reports(api)
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        opened = api.clock.now
+        _, page = await b.page("/")
+        assert "data-new" not in page
+        api.clock.advance(timedelta(minutes=5))
+        await api.runtime.intake.submit([report(6)])
+        _, fresh = await b.page("/", partial="1", since=opened.isoformat())
+        assert re.findall(r'data-number="([^"]+)" data-new="1"', fresh) == [ticket(6)]
+        assert "Baru masuk" in fresh
+        counts = re.search(r'data-counts="([^"]+)"', fresh)
+        assert counts is not None
+        assert "&#34;views.unassigned&#34;: 4" in counts.group(1)
+        assert "&#34;status.open&#34;: 5" in counts.group(1)
