@@ -76,3 +76,50 @@ async def test_the_live_queue_updates_every_count_and_marks_new_reports(
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"queue-{name}.png"))
+
+
+async def test_fifty_reports_verified_and_forwarded_with_the_keyboard_alone(
+    browser: Browser,  # noqa: F811
+    api: Api,
+) -> None:
+    """Each report: o (open the first of the queue), v (verify, suggestion taken), Enter,
+    f (forward to the proposed OPD), Enter, Esc (back to the queue): six keys a report."""
+    reports = 50
+    await api.runtime.intake.submit(
+        [report(n, text=f"Jalan berlubang di Desa Kayen RT {n}") for n in range(1, reports + 1)]
+    )
+    page = await signed_in(browser, api, "siti", 1366, 768)
+    keys = 0
+
+    async def press(key: str) -> None:
+        nonlocal keys
+        keys += 1
+        await page.keyboard.press(key)
+
+    await press("?")
+    await expect(page.locator("#keys-help")).to_be_visible()
+    await press("Escape")
+    await expect(page.locator("#keys-help")).to_be_hidden()
+    await press("j")
+    await expect(page.locator("tr.ticket-row").nth(1)).to_have_attribute("aria-selected", "true")
+    await press("k")
+    keys = 0
+    for _ in range(reports):
+        await press("o")
+        await page.wait_for_url("**/tickets/**")
+        await expect(page.locator("html")).to_have_attribute("data-keys", "ready")
+        await expect(page.locator("#ticket-status")).to_have_attribute("data-status", "new")
+        await press("v")
+        await press("Enter")
+        await expect(page.locator("#done")).to_be_visible()
+        await expect(page.locator("html")).to_have_attribute("data-keys", "ready")
+        await press("f")
+        await press("Enter")
+        await expect(page.locator("#ticket-status")).to_have_attribute("data-status", "forwarded")
+        await press("Escape")
+        await page.wait_for_url(str(api.client.make_url("/")))
+        await expect(page.locator("html")).to_have_attribute("data-keys", "ready")
+    assert keys / reports == 6
+    _, body = await api.get("/api/tickets", status="forwarded", limit="100")
+    assert len(body["items"]) == reports
+    print(f"keystrokes per report: {keys / reports}")  # the figure for the issue
