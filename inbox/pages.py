@@ -11,7 +11,15 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from inbox import attachments, demo_pages, login_guard, stats_page, ticket_pages, user_pages
+from inbox import (
+    attachments,
+    bulk_pages,
+    demo_pages,
+    login_guard,
+    stats_page,
+    ticket_pages,
+    user_pages,
+)
 from inbox.context import SERVICES
 from inbox.login_guard import LOGIN_GUARD, Busy, LoginGuard
 from inbox.proxies import origin
@@ -50,6 +58,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(user_pages.routes)
     app.add_routes(stats_page.routes)
     app.add_routes(demo_pages.routes)
+    app.add_routes(bulk_pages.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")
 
 
@@ -242,6 +251,9 @@ async def queue(request: web.Request) -> web.Response:
         "view_link": lambda v: "/?" + urlencode({"view": v}),
         "poll_url": _poll_url(request, moment),
         "flat_counts": json.dumps(_flat(found.counts), sort_keys=True),
+        "bulk_done": request.query.get("bulk"),
+        "bulk_skipped": request.query.get("skipped", "").split(),
+        "holders": found.assignable,
     }
     if partial:
         return render(request, "_queue_list.html", **values)

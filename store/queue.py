@@ -52,6 +52,7 @@ class QueuePage:
     pages: int
     counts: dict[str, dict[str, int]]
     holders: dict[int, str]  # who holds the listed tickets, by user id
+    assignable: list[str]  # whom tickets may be assigned to (the bulk form)
 
 
 def _flag_clause(flag: str) -> ColumnElement[bool]:
@@ -139,7 +140,8 @@ def queue_page(
     rows = list(session.exec(ordered.offset((page - 1) * size).limit(size)).all())
     found = counts(session, wanted.only_opd, now, wanted.me) if with_counts else {}
     names = holder_names(session, (t for t, _ in rows))
-    return QueuePage([(t, r) for t, r in rows], total, page, pages, found, names)
+    people = assignable_names(session) if wanted.only_opd is None else []
+    return QueuePage([(t, r) for t, r in rows], total, page, pages, found, names, people)
 
 
 def counts(

@@ -245,3 +245,55 @@ async def test_the_live_list_carries_every_count_and_marks_what_is_new(api: Api)
         assert counts is not None
         assert "&#34;views.unassigned&#34;: 4" in counts.group(1)
         assert "&#34;status.open&#34;: 5" in counts.group(1)
+
+
+async def test_bulk_assign_reject_as_spam_and_merge(api: Api) -> None:
+    await five_reports(api)
+    async with browser(api) as siti, browser(api) as budi:
+        await siti.sign_in("siti")
+        await budi.sign_in("budi")
+
+        picked = [("numbers", ticket(n)) for n in (3, 4, 5)]
+        _, html = await siti.page("/")
+        token = re.search(r'name="csrf" value="([^"]*)"', html)
+        assert token is not None
+        sent = await siti.http.post(
+            "/queue/bulk",
+            data=[("csrf", token.group(1)), *picked, ("op", "assign"), ("assignee", "budi")],
+            allow_redirects=False,
+        )
+        assert sent.headers["Location"] == "/?bulk=3&skipped="
+        # siti does not hold them any more: her spam run skips them all.
+        sent = await siti.http.post(
+            "/queue/bulk",
+            data=[("csrf", token.group(1)), *picked[1:], ("op", "spam"), ("reason", "iklan")],
+            allow_redirects=False,
+        )
+        assert sent.headers["Location"] == f"/?bulk=0&skipped={ticket(4)}+{ticket(5)}"
+        _, html = await budi.page("/")
+        token = re.search(r'name="csrf" value="([^"]*)"', html)
+        assert token is not None
+        sent = await budi.http.post(
+            "/queue/bulk",
+            data=[("csrf", token.group(1)), ("numbers", ticket(4)), ("op", "spam")],
+            allow_redirects=False,
+        )
+        assert sent.headers["Location"] == "/?bulk=1&skipped="
+        sent = await budi.http.post(
+            "/queue/bulk",
+            data=[
+                ("csrf", token.group(1)),
+                ("numbers", ticket(3)),
+                ("numbers", ticket(5)),
+                ("op", "merge"),
+                ("into", ticket(3)),
+            ],
+            allow_redirects=False,
+        )
+        assert sent.headers["Location"] == "/?bulk=1&skipped="
+        _, html = await budi.page("/", bulk="1", skipped="")
+        assert "1 laporan diproses." in html
+    _, four = await api.get(f"/api/tickets/{ticket(4)}")
+    _, five = await api.get(f"/api/tickets/{ticket(5)}")
+    assert (four["status"], four["resolution"]) == ("closed", "spam")
+    assert (five["resolution"], five["merged_into"]) == ("duplicate", ticket(3))

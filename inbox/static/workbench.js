@@ -122,3 +122,20 @@ document.addEventListener("keyup", () => {
   const row = document.querySelector("#queue tr.ticket-row[aria-selected]");
   if (queue && row) queue.dataset.chosen = row.dataset.number;
 });
+
+// The bulk form's ticks survive the live refresh of the list they sit in.
+document.addEventListener("DOMContentLoaded", () => {
+  const queue = document.getElementById("queue");
+  if (!queue || !document.getElementById("bulk")) return;
+  const ticked = new Set();
+  queue.addEventListener("change", (event) => {
+    const box = event.target;
+    if (box.name !== "numbers") return;
+    if (box.checked) ticked.add(box.value); else ticked.delete(box.value);
+  });
+  new MutationObserver(() => {
+    queue.querySelectorAll("input[name=numbers]").forEach((box) => {
+      box.checked = ticked.has(box.value);
+    });
+  }).observe(queue, { childList: true });
+});
