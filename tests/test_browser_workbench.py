@@ -63,6 +63,8 @@ async def test_the_live_queue_updates_every_count_and_marks_new_reports(
         "Verifikasi"
     )
     await expect(page.locator("tr[data-new]")).to_have_count(0)
+    tick = page.locator('input[name=numbers][value="LBP-2026-00002"]')
+    await tick.check()  # for a bulk action: the tick must survive the refresh
 
     api.clock.advance(timedelta(minutes=2))  # the report comes after the page opened
     await api.runtime.intake.submit([report(3, text="Sampah menumpuk di pasar Pati")])
@@ -70,6 +72,7 @@ async def test_the_live_queue_updates_every_count_and_marks_new_reports(
     await expect(new_row).to_be_visible(timeout=10_000)
     await expect(new_row.locator(".badge.new")).to_have_text("Baru masuk")
     await expect(unassigned).to_have_text("2")
+    await expect(tick).to_be_checked()
     await expect(page.locator('option[data-count-key="status.open"]')).to_have_text("Terbuka (3)")
     await expect(page.locator('option[data-count-key="channel.whatsapp"]')).to_have_text(
         "WhatsApp (3)"

@@ -41,18 +41,18 @@ function queueRows() {
   return Array.from(document.querySelectorAll("#queue tr.ticket-row"));
 }
 
-function select(rows, index) {
+function select(rows, index, scroll = false) {
   rows.forEach((row) => row.removeAttribute("aria-selected"));
   const row = rows[Math.max(0, Math.min(index, rows.length - 1))];
   if (!row) return;
   row.setAttribute("aria-selected", "true");
-  row.scrollIntoView({ block: "nearest" });
+  if (scroll) row.scrollIntoView({ block: "nearest" });
 }
 
 function moveSelection(step) {
   const rows = queueRows();
   const current = rows.findIndex((row) => row.hasAttribute("aria-selected"));
-  select(rows, current < 0 ? 0 : current + step);
+  select(rows, current < 0 ? 0 : current + step, true);
 }
 
 function openSelected() {
