@@ -1,4 +1,5 @@
-"""Bulk actions on the queue: assign, reject as spam with a reason, merge into a chosen ticket;
+"""Bulk actions on the queue: assign, reject as spam with a reason, merge into a chosen ticket,
+mark read;
 each ticket through TicketActions, as if acted on one by one."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from inbox.context import SERVICES
 from inbox.sessions import STAFF, page, visitor
-from triage.action_requests import ActionRequest, Assign, Merge, Reject
+from triage.action_requests import ActionRequest, Assign, MarkRead, Merge, Reject
 from triage.actions import ActionInvalid, HeldByOther, TicketNotFound
 from triage.states import Resolution, TransitionError
 
@@ -25,6 +26,8 @@ def bulk_request(form: dict[str, str]) -> ActionRequest:
         return Assign(assignee=form.get("assignee") or None)
     if op == "spam":
         return Reject(resolution=Resolution.SPAM, message=form.get("reason") or None)
+    if op == "read":
+        return MarkRead()
     if op == "merge" and form.get("into", "").strip():
         return Merge(into=form["into"].strip())
     raise ActionInvalid(f"unknown bulk action {op!r}")

@@ -76,6 +76,7 @@ def test_the_action_body_is_one_model_per_action() -> None:
     assert set(schema["discriminator"]["mapping"]) == {
         "verify", "request_clarification", "reject", "forward", "acknowledge",
         "resolve", "reopen", "merge", "reply", "note", "assign", "release",
+        "mark_read",
     }  # fmt: skip
     assert ACTION_REQUEST.validate_python({"action": "reply", "message": "x"}) == Reply(message="x")
 

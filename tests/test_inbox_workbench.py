@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -297,3 +298,26 @@ async def test_bulk_assign_reject_as_spam_and_merge(api: Api) -> None:
     _, five = await api.get(f"/api/tickets/{ticket(5)}")
     assert (four["status"], four["resolution"]) == ("closed", "spam")
     assert (five["resolution"], five["merged_into"]) == ("duplicate", ticket(3))
+
+
+async def test_bulk_mark_read_takes_answered_reports_off_their_view(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    await api.act(ticket(1), {"action": "request_clarification", "facts": ["location"]})
+    answer = report(1, text="Di depan balai desa")
+    await api.runtime.intake.submit([replace(answer, external_id="wamid.1b")])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page("/", view="answered")
+        assert numbers(html) == [ticket(1)]
+        token = re.search(r'name="csrf" value="([^"]*)"', html)
+        assert token is not None
+        sent = await b.http.post(
+            "/queue/bulk",
+            data=[("csrf", token.group(1)), ("numbers", ticket(1)), ("op", "read")],
+            allow_redirects=False,
+        )
+        assert sent.headers["Location"] == "/?bulk=1&skipped="
+        _, html = await b.page("/", view="answered")
+        assert numbers(html) == []
+    _, body = await api.get(f"/api/tickets/{ticket(1)}")
+    assert (body["answered"], body["events"][-1]["action"]) == (False, "mark_read")

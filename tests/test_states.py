@@ -46,6 +46,7 @@ EXPECTED = {
     **{(s, Action.NOTE): s for s in Status},
     **{(s, Action.ASSIGN): s for s in (N, C, F, P)},
     **{(s, Action.RELEASE): s for s in (N, C, F, P)},
+    (N, Action.MARK_READ): N,
     (C, Action.AUTO_CLOSE): X,
     (N, Action.ESCALATE): N,
     (F, Action.ESCALATE): F,

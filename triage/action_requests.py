@@ -110,6 +110,10 @@ class Release(_Request):
     action: Literal[Action.RELEASE] = Action.RELEASE
 
 
+class MarkRead(_Request):
+    action: Literal[Action.MARK_READ] = Action.MARK_READ
+
+
 ActionRequest = Annotated[
     Verify
     | RequestClarification
@@ -122,7 +126,8 @@ ActionRequest = Annotated[
     | Reply
     | Note
     | Assign
-    | Release,
+    | Release
+    | MarkRead,
     Field(discriminator="action"),
 ]
 ACTION_REQUEST: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)

@@ -55,7 +55,7 @@ class HeldByOther(Exception):
 
 
 # What anyone may do on a ticket another operator holds without being asked first.
-FREE_ON_HELD = frozenset({Action.NOTE})
+FREE_ON_HELD = frozenset({Action.NOTE, Action.MARK_READ})
 
 
 @dataclass(frozen=True)
@@ -331,6 +331,10 @@ class _Step:
         self.ticket.assignee_id = None
         self.ticket.assigned_at = None
         return {"previous": previous}
+
+    def _mark_read(self) -> dict[str, Any]:
+        self.ticket.answered = False  # seen: off the "Dibalas pelapor" view
+        return {}
 
     def _category(self, code: str | None) -> CategoryConfig:
         if not code:

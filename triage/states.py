@@ -50,6 +50,7 @@ class Action(enum.StrEnum):
     NOTE = "note"
     ASSIGN = "assign"  # take a ticket, or give it to another operator
     RELEASE = "release"  # nobody holds it any more
+    MARK_READ = "mark_read"  # the reporter's answer has been seen ("Dibalas pelapor" clears)
     # the system
     REPORTER_ANSWERED = "reporter_answered"
     AUTO_CLOSE = "auto_close"
@@ -70,6 +71,7 @@ OPERATOR_ACTIONS = frozenset(
         Action.NOTE,
         Action.ASSIGN,
         Action.RELEASE,
+        Action.MARK_READ,
     }
 )
 
@@ -100,6 +102,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
     **_rows(Action.NOTE, _ALL, _STAY),
     **_rows(Action.ASSIGN, _OPEN, _STAY),
     **_rows(Action.RELEASE, _OPEN, _STAY),
+    **_rows(Action.MARK_READ, (Status.NEW,), _STAY),
     **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
     # A deadline passed: operators' (new), the OPD's or the whole case's (forwarded, in progress).
     **_rows(Action.ESCALATE, (Status.NEW, Status.FORWARDED, Status.IN_PROGRESS), _STAY),
