@@ -13,14 +13,15 @@ from inbox import schemas
 from inbox.auth import current_user, require_user
 from inbox.context import SERVICES, InboxServices
 from inbox.openapi import openapi_document
-from inbox.queries import BadQuery, PeriodQuery, TicketQuery
+from inbox.queries import ActionQuery, BadQuery, PeriodQuery, TicketQuery
 from inbox.serialize import ticket_detail, ticket_summary
 from inbox.sessions import MANAGERS
 from store import stats
 from store import tickets as ticket_queries
 from store.models import Ticket, User
+from store.queue import holder_names
 from triage.action_requests import parse_action
-from triage.actions import ActionInvalid, TicketNotFound
+from triage.actions import ActionInvalid, HeldByOther, TicketNotFound
 from triage.states import Action, TransitionError
 
 routes = web.RouteTableDef()
@@ -76,7 +77,10 @@ async def list_tickets(request: web.Request) -> web.Response:
     def read() -> schemas.TicketPage:
         with services.db.read() as session:
             rows, next_cursor = ticket_queries.list_tickets(session, wanted)
-            items = [ticket_summary(t, r, services.tz) for t, r in rows]
+            names = holder_names(session, (t for t, _ in rows))
+            items = [
+                ticket_summary(t, r, services.tz, names.get(t.assignee_id or 0)) for t, r in rows
+            ]
         return schemas.TicketPage(items=items, next_cursor=next_cursor)
 
     try:
@@ -104,6 +108,7 @@ async def get_ticket(request: web.Request) -> web.Response:
                 ticket_queries.conversation(session, ticket.id or 0),
                 ticket_queries.audit_trail(session, ticket.id or 0),
                 services.tz,
+                holder_names(session, [ticket]).get(ticket.assignee_id or 0),
             )
 
     body = await asyncio.to_thread(read)
@@ -127,13 +132,23 @@ async def act(request: web.Request) -> web.Response:
     refusal = await asyncio.to_thread(_refusal, services, user, number, wanted.action)
     if refusal:
         return refusal
+    # An OPD's liaison answers for the department, whichever operator holds the ticket.
     try:
-        await asyncio.to_thread(services.actions.apply, number, wanted, user.username)
+        confirmed = ActionQuery.parse(request.query).confirm == "held" or user.role == "opd"
+    except BadQuery as exc:
+        return json_error(422, str(exc))
+    try:
+        await asyncio.to_thread(
+            services.actions.apply, number, wanted, user.username, confirmed=confirmed
+        )
     except TicketNotFound:
         return json_error(404, f"no ticket {number}")
     except TransitionError as exc:
         refused = schemas.Refused(error=str(exc), status=exc.status, action=exc.action.value)
         return answer(refused, 409)
+    except HeldByOther as exc:
+        held = schemas.Held(error=str(exc), holder=exc.holder, action=exc.action.value)
+        return answer(held, 409)
     except ActionInvalid as exc:
         return json_error(422, str(exc))
     except DBAPIError:

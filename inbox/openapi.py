@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from inbox import schemas
-from inbox.queries import PeriodQuery, TicketQuery
+from inbox.queries import ActionQuery, PeriodQuery, TicketQuery
 from triage.action_requests import ActionRequest
 
 REF = "#/components/schemas/{model}"
@@ -71,10 +71,16 @@ OPERATIONS = (
             _NO_TOKEN,
             (403, schemas.Error, "The user's role may not do this"),
             (404, schemas.Error, "No such ticket"),
-            (409, schemas.Refused, "The action is not allowed in the ticket's state"),
+            (
+                409,
+                schemas.Refused | schemas.Held,
+                "The action is not allowed in the ticket's state, or another operator holds "
+                "the ticket (repeat with ?confirm=held to act anyway)",
+            ),
             (422, schemas.InvalidBody | schemas.Error, "Malformed or incomplete body"),
             (503, schemas.Error, "Database unreachable"),
         ),
+        query=ActionQuery,
         body=("ActionRequest", ActionRequest),
     ),
     Operation(

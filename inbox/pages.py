@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from inbox import attachments, demo_pages, login_guard, stats_page, ticket_pages, user_pages
+from inbox import (
+    attachments,
+    bulk_pages,
+    demo_pages,
+    login_guard,
+    stats_page,
+    ticket_pages,
+    user_pages,
+)
 from inbox.context import SERVICES
 from inbox.login_guard import LOGIN_GUARD, Busy, LoginGuard
 from inbox.proxies import origin
@@ -27,7 +37,7 @@ from inbox.sessions import (
     visitor,
 )
 from inbox.views import STATIC_DIR, TEMPLATES, make_environment, render
-from store import logins
+from store import deadlines, logins
 from store import queue as queue_store
 from store import sessions as session_store
 from store.models import User
@@ -48,6 +58,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(user_pages.routes)
     app.add_routes(stats_page.routes)
     app.add_routes(demo_pages.routes)
+    app.add_routes(bulk_pages.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")
 
 
@@ -167,14 +178,14 @@ async def switch_locale(request: web.Request) -> web.Response:
 
 def queue_filter(request: web.Request) -> queue_store.QueueFilter:
     """The queue's filters from the query; one no ticket could match (a NUL in it, an unknown
-    status) is ignored rather than refused, so a bad link still opens the queue."""
+    status) is ignored rather than refused, so a bad link still opens the queue.
+
+    A search looks in every status unless a status is chosen: the status is a refinement of
+    the search, not a gate in front of it (a resolved ticket's number must be found)."""
     query = {k: v for k, v in request.query.items() if is_storable(v)}
     user = visitor(request).user
-    status = query.get("status") or "open"
-    try:
-        page_number = int(query.get("page", "1"))
-    except ValueError:
-        page_number = 1
+    q = query.get("q") or None
+    status = query.get("status") or ("all" if q else "open")
     return queue_store.QueueFilter(
         status=status if status in ("open", "all", *queue_store.STATUSES) else "open",
         channel=query.get("channel") or None,
@@ -183,10 +194,30 @@ def queue_filter(request: web.Request) -> queue_store.QueueFilter:
         overdue=query.get("overdue") == "1",
         answered=query.get("answered") == "1",
         flag=query.get("flag") or None,
-        q=query.get("q") or None,
+        q=q,
         only_opd=None if user.role in STAFF else (user.opd or "-"),
-        page=page_number,
+        page=_whole(query.get("page"), 1),
+        view=query.get("view") if query.get("view") in queue_store.VIEWS else None,
+        me=user.id,
+        sort=query.get("sort") if query.get("sort") in queue_store.SORTS else "urgency",
+        per_page=_whole(query.get("per"), queue_store.PAGE_SIZE),
     )
+
+
+def _whole(text: str | None, default: int) -> int:
+    try:
+        return int(text or default)
+    except ValueError:
+        return default
+
+
+def _since(request: web.Request, moment: datetime) -> datetime:
+    """When the page was opened: the live list marks what arrived after it."""
+    try:
+        since = datetime.fromisoformat(request.query.get("since", ""))
+    except ValueError:
+        return moment
+    return since if since.tzinfo is not None else moment
 
 
 @routes.get("/")
@@ -196,29 +227,51 @@ async def queue(request: web.Request) -> web.Response:
     wanted = queue_filter(request)
     moment = now(request)
     partial = request.query.get("partial") == "1"
+    since = _since(request, moment)
 
     def read() -> queue_store.QueuePage:
         with services.db.read() as session:
-            return queue_store.queue_page(session, wanted, moment, with_counts=not partial)
+            return queue_store.queue_page(session, wanted, moment)
 
     found = await asyncio.to_thread(read)
     values: dict[str, Any] = {
         "found": found,
         "wanted": wanted,
         "now": moment,
+        "since": since,
+        "deadline_of": deadlines.next_deadline,
         "statuses": ("open", *queue_store.STATUSES, "all"),
+        "status_chosen": bool(request.query.get("status")),
+        "views": queue_store.VIEWS,
+        "sorts": queue_store.SORTS,
+        "page_sizes": queue_store.PAGE_SIZES,
         "categories": services.categories,
         "opds": services.opds,
         "page_link": lambda n: _with_page(request, n),
-        "poll_url": str(request.rel_url.update_query(partial="1")),
+        "view_link": lambda v: "/?" + urlencode({"view": v}),
+        "poll_url": _poll_url(request, moment),
+        "flat_counts": json.dumps(_flat(found.counts), sort_keys=True),
+        "bulk_done": request.query.get("bulk"),
+        "bulk_skipped": request.query.get("skipped", "").split(),
+        "holders": found.assignable,
     }
     if partial:
         return render(request, "_queue_list.html", **values)
     return render(request, "queue.html", **values)
 
 
+def _poll_url(request: web.Request, moment: datetime) -> str:
+    query = {k: v for k, v in request.query.items() if k not in ("partial", "since")}
+    return str(request.rel_url.with_query({**query, "partial": "1", "since": moment.isoformat()}))
+
+
+def _flat(counts: dict[str, dict[str, int]]) -> dict[str, int]:
+    """{"status.open": 4, "views.mine": 2, ...}: what the live refresh writes into the page."""
+    return {f"{group}.{key}": n for group, values in counts.items() for key, n in values.items()}
+
+
 def _with_page(request: web.Request, number: int) -> str:
-    query = {k: v for k, v in request.query.items() if k not in ("page", "partial")}
+    query = {k: v for k, v in request.query.items() if k not in ("page", "partial", "since")}
     return str(request.rel_url.with_query({**query, "page": str(number)}))
 
 

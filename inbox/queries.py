@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -73,6 +73,14 @@ class TicketQuery(_Query):
             problem = "holds a NUL character, which no ticket can contain"
             raise ValueError(f"{info.field_name} {problem}")
         return value or None
+
+
+class ActionQuery(_Query):
+    """POST /api/tickets/{number}/actions."""
+
+    confirm: Literal["held"] | None = Field(
+        None, description="act even though another operator holds the ticket"
+    )
 
 
 class PeriodQuery(_Query):

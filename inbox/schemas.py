@@ -40,6 +40,14 @@ class Refused(Error):
     action: str
 
 
+class Held(Error):
+    """Another operator holds the ticket; repeat the request with `?confirm=held` to act
+    anyway."""
+
+    holder: str
+    action: str
+
+
 class Health(Answer):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]
@@ -72,6 +80,8 @@ class Ticket(Answer):
     opd_due_at: When
     due_at: When
     message_count: int
+    assignee: str | None = Field(description="the staff username holding the ticket")
+    assigned_at: When
 
 
 class Attachment(Answer):
@@ -201,7 +211,8 @@ class Period(Answer):
     by_status: StatusCounts  # type: ignore[valid-type]
     by_category: dict[str, int]
     by_opd: dict[str, int]
-    overdue_by_opd: dict[str, list[str]]
+    overdue_by_opd: dict[str, list[str]] = Field(description="past the OPD answer clock, per OPD")
+    overdue_verify: list[str] = Field(description="past the operators' verify clock")
     median_first_response_hours: float | None
     median_resolution_hours: float | None
     satisfaction: Satisfaction

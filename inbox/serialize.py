@@ -15,8 +15,10 @@ def when(value: datetime | None, tz: tzinfo) -> str | None:
     return value.astimezone(tz).isoformat() if value else None
 
 
-def ticket_summary(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> schemas.Ticket:
-    return schemas.Ticket(**_ticket_fields(ticket, reporter, tz))
+def ticket_summary(
+    ticket: Ticket, reporter: Reporter, tz: tzinfo, holder: str | None = None
+) -> schemas.Ticket:
+    return schemas.Ticket(**_ticket_fields(ticket, reporter, tz, holder))
 
 
 def ticket_detail(
@@ -25,15 +27,18 @@ def ticket_detail(
     conversation: Iterable[tuple[Message, list[Attachment]]],
     events: Iterable[TicketEvent],
     tz: tzinfo,
+    holder: str | None = None,
 ) -> schemas.TicketDetail:
     return schemas.TicketDetail(
-        **_ticket_fields(ticket, reporter, tz),
+        **_ticket_fields(ticket, reporter, tz, holder),
         messages=[message_out(m, a, tz) for m, a in conversation],
         events=[event_out(e, tz) for e in events],
     )
 
 
-def _ticket_fields(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> dict[str, Any]:
+def _ticket_fields(
+    ticket: Ticket, reporter: Reporter, tz: tzinfo, holder: str | None
+) -> dict[str, Any]:
     return {
         "number": ticket.number,
         "status": ticket.status,
@@ -58,6 +63,8 @@ def _ticket_fields(ticket: Ticket, reporter: Reporter, tz: tzinfo) -> dict[str, 
         "opd_due_at": when(ticket.opd_due_at, tz),
         "due_at": when(ticket.due_at, tz),
         "message_count": ticket.message_count,
+        "assignee": holder,
+        "assigned_at": when(ticket.assigned_at, tz),
     }
 
 

@@ -111,6 +111,7 @@ def csv_rows(found: dict[str, Any]) -> list[tuple[str, str, Any]]:
     rows += [("by_category", k, v) for k, v in found["by_category"].items()]
     rows += [("by_opd", k, v) for k, v in found["by_opd"].items()]
     rows += [("overdue_by_opd", k, len(v)) for k, v in found["overdue_by_opd"].items()]
+    rows += [("overdue_verify", "operators", len(found["overdue_verify"]))]
     for key in ("median_first_response_hours", "median_resolution_hours"):
         name = key.removeprefix("median_").removesuffix("_hours")
         rows.append(("median_hours", name, "" if found[key] is None else found[key]))

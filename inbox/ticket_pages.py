@@ -18,12 +18,14 @@ from inbox.context import SERVICES, InboxServices
 from inbox.i18n import translate
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
+from store import deadlines
+from store import queue as queue_store
 from store import tickets as ticket_queries
 from store.flags import OpdAnswer
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage import messages
 from triage.action_requests import ActionRequest, parse_action
-from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, TicketNotFound
+from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, HeldByOther, TicketNotFound
 from triage.states import (
     OPERATOR_ACTIONS,
     REJECT_RESOLUTIONS,
@@ -59,6 +61,8 @@ class TicketView:
     events: list[TicketEvent]
     follows: str | None = None  # the number of the reporter's earlier ticket this one follows
     history: list[Ticket] = field(default_factory=list)  # the reporter's other tickets (staff)
+    holder: str | None = None  # the operator holding the ticket
+    holders: list[str] = field(default_factory=list)  # whom it may be assigned to
 
 
 def may_see(user: User, ticket: Ticket) -> bool:
@@ -99,6 +103,8 @@ def _load(services: InboxServices, number: str, user: User) -> TicketView | None
             if staff
             else None,
             history=ticket_queries.reporter_history(session, ticket) if staff else [],
+            holder=queue_store.holder_names(session, [ticket]).get(ticket.assignee_id or 0),
+            holders=queue_store.assignable_names(session),
         )
 
 
@@ -148,19 +154,13 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "opd_names": {o.code: o.name for o in services.opds},
         "suggested_category": suggested or view.ticket.category,
         "window": reply_window(view, moment),
-        "overdue": _overdue(view.ticket, moment),
+        "overdue": deadlines.is_overdue(view.ticket, moment),
+        "deadlines": deadlines.running(view.ticket),
+        "holder": view.holder,
+        "holders": view.holders,
+        "held": None,
+        "now": moment,
     }
-
-
-def _overdue(ticket: Ticket, moment: datetime) -> bool:
-    if ticket.status in (Status.RESOLVED.value, Status.CLOSED.value):
-        return False
-    opd_late = (
-        ticket.status in ("forwarded", "in_progress")
-        and ticket.opd_due_at
-        and ticket.opd_due_at < moment
-    )
-    return bool(opd_late or (ticket.due_at and ticket.due_at < moment))
 
 
 def _clarification_text(
@@ -207,7 +207,7 @@ async def clarification_preview(request: web.Request) -> web.Response:
 def action_request(form: Any) -> ActionRequest:
     """The form of one action as TicketActions takes it; what is not one is ActionInvalid."""
     values: dict[str, Any] = {"action": str(form.get("action", ""))}
-    for name in ("category", "opd", "message", "resolution", "into", "text"):
+    for name in ("category", "opd", "message", "resolution", "into", "text", "assignee"):
         value = str(form.get(name) or "").strip()
         if value:  # an empty field of the form is one not given
             values[name] = value
@@ -241,9 +241,19 @@ async def act(request: web.Request) -> web.Response:
         wanted = action_request(form)
         if user.role not in STAFF and wanted.action not in OPD_ACTIONS:
             return _refused(request, view, wanted.action.value, 403)
-        await asyncio.to_thread(services.actions.apply, view.ticket.number, wanted, user.username)
+        # An OPD's liaison answers for the department, whichever operator holds the ticket.
+        confirmed = form.get("confirm") == "held" or user.role not in STAFF
+        await asyncio.to_thread(
+            services.actions.apply,
+            view.ticket.number,
+            wanted,
+            user.username,
+            confirmed=confirmed,
+        )
     except TicketNotFound:
         raise web.HTTPNotFound() from None
+    except HeldByOther as exc:
+        return _ask_first(request, view, exc, form)
     except TransitionError as exc:
         return _refused(request, view, str(exc), 409)
     except ActionInvalid as exc:
@@ -251,6 +261,19 @@ async def act(request: web.Request) -> web.Response:
     except DBAPIError:
         return _refused(request, view, "database unavailable", 503)
     raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={wanted.action.value}")
+
+
+def _ask_first(
+    request: web.Request, view: TicketView, held: HeldByOther, form: Any
+) -> web.Response:
+    """The page again with a question: act although another operator holds the ticket?
+    The answer posts the same values with the confirmation."""
+    fields = [(k, str(v)) for k, v in form.items() if k not in ("csrf", "confirm")]
+    values = {
+        **_page_values(request, view),
+        "held": {"holder": held.holder, "action": held.action.value, "fields": fields},
+    }
+    return render(request, "ticket.html", done=None, error=None, error_status=0, **values)
 
 
 def _refused(request: web.Request, view: TicketView, reason: str, status: int) -> web.Response:

@@ -25,6 +25,7 @@ from store.models import DigestRun
 from triage.config import CategoryConfig, OpdConfig
 
 log = logging.getLogger(__name__)
+OPERATORS = ":operators"  # the digest's overdue group of the verify clock; no OPD code has ":"
 
 
 def default_senders(config: NotifierConfig) -> dict[str, Sender]:
@@ -134,13 +135,16 @@ class Notifier:
     def _digest_values(self, digest: Digest) -> dict[str, Any]:
         per_opd: dict[str, list[Any]] = {}
         for ticket in digest.overdue:
-            per_opd.setdefault(ticket.opd or "", []).append(ticket)
+            # The verify clock is the operators' own: listed for them, whatever the OPD.
+            group = OPERATORS if ticket.kind == "verify" else (ticket.opd or "")
+            per_opd.setdefault(group, []).append(ticket)
         return {
             "d": digest,
             "region": self.region,
             "opd_names": {code: opd.name for code, opd in self.opds.items()},
             "category_names": self.categories,
-            "overdue_by_opd": sorted(per_opd.items()),
+            "overdue_by_opd": sorted(per_opd.items(), key=lambda g: (g[0] != OPERATORS, g[0])),
+            "OPERATORS": OPERATORS,
         }
 
     def _digest_drafts(self, digest: Digest, recipient: RecipientConfig) -> list[Draft]:

@@ -12,16 +12,10 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from store.deadlines import CLOCKS
 from store.models import OutboxItem, Ticket
-from store.statuses import OPEN, WITH_OPD, Status
+from store.statuses import OPEN
 
-# Each clock: the column holding its due time and the states in which it runs.
-CLOCKS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "verify": ("verify_due_at", (Status.NEW.value,)),
-    "clarification": ("clarification_due_at", (Status.CLARIFYING.value,)),
-    "opd": ("opd_due_at", WITH_OPD),
-    "resolve": ("due_at", WITH_OPD),
-}
 # Outbox rows not yet sent nor given up: waiting for their turn, or being sent right now.
 WAITING = ("pending", "sending")
 

@@ -77,6 +77,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_created", "status", "created_at", "id"),
         Index("ix_tickets_category_created", "category", "created_at"),
         Index("ix_tickets_opd_created", "opd", "created_at"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),  # "Milik saya"
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -106,6 +107,10 @@ class Ticket(SQLModel, table=True):
     # "channel:reporter id" while the ticket intake opened is open, NULL once closed: unique, so
     # two processes taking a reporter's first two messages at once cannot open two tickets.
     open_key: str | None = Field(default=None, max_length=80, unique=True)
+    # The operator who took the ticket (or was given it): others see it and are asked before
+    # acting on it. Kept when the ticket closes, as who handled it.
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+    assigned_at: datetime | None = _when(default=None)
 
     @property
     def hints(self) -> TicketFlags:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 
-from store.models import Reporter, Ticket, TicketStatusCount
+from store import deadlines
+from store.deadlines import next_due
+from store.models import Reporter, Ticket, TicketStatusCount, User
 from store.planner import rarely
 from store.statuses import OPEN, STATUSES, WITH_OPD, Status
 from store.tickets import (
@@ -18,6 +21,11 @@ from store.tickets import (
 )
 
 PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)
+SORTS = ("urgency", "newest", "oldest", "activity")
+# The saved views above the filters: each a question an operator asks of the queue all day.
+VIEWS = ("mine", "unassigned", "overdue", "with_opd", "answered")
+HOLDER_ROLES = ("operator", "supervisor", "admin")  # who may hold a ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +40,14 @@ class QueueFilter:
     q: str | None = None
     only_opd: str | None = None  # an OPD user sees only the tickets forwarded to it
     page: int = 1
+    view: str | None = None  # one of VIEWS
+    me: int | None = None  # the user asking, for the "mine" view
+    sort: str = "urgency"  # one of SORTS
+    per_page: int = PAGE_SIZE  # one of PAGE_SIZES
+
+    @property
+    def size(self) -> int:
+        return self.per_page if self.per_page in PAGE_SIZES else PAGE_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +57,13 @@ class QueuePage:
     page: int
     pages: int
     counts: dict[str, dict[str, int]]
+    holders: dict[int, str]  # who holds the listed tickets, by user id
+    assignable: list[str]  # whom tickets may be assigned to (the bulk form)
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """With an OPD past its answer time (as store/stats.py counts it), or open past the whole
-    case's due time."""
-    return and_(
-        _open(),
-        or_(
-            and_(col(Ticket.status).in_(WITH_OPD), col(Ticket.opd_due_at) < now),
-            col(Ticket.due_at) < now,
-        ),
-    )
+    """Open with a clock past its time (store/deadlines.py); `rarely`, as open tickets are few."""
+    return and_(_open(), deadlines.overdue_clause(now))
 
 
 def _flag_clause(flag: str) -> ColumnElement[bool]:
@@ -92,10 +103,28 @@ def _filtered(wanted: QueueFilter, now: datetime, *, listing: bool, hits: Any = 
     if wanted.overdue:
         query = query.where(overdue_clause(now))
     if wanted.answered:
-        query = query.where(col(Ticket.answered).is_(True), _open((Status.NEW.value,)))
+        query = query.where(_answered())
     if wanted.flag in ("out_of_jurisdiction", "duplicate"):
         query = query.where(_flag_clause(wanted.flag))
+    if wanted.view in VIEWS:
+        query = query.where(view_clause(wanted.view, wanted.me, now))
     return query
+
+
+def view_clause(view: str, me: int | None, now: datetime) -> ColumnElement[bool]:
+    """The tickets a saved view shows (open ones; the status filter narrows further)."""
+    clauses: dict[str, ColumnElement[bool]] = {
+        "mine": and_(_open(), Ticket.assignee_id == (me or -1)),
+        "unassigned": and_(_open(), col(Ticket.assignee_id).is_(None)),
+        "overdue": overdue_clause(now),
+        "with_opd": _open(WITH_OPD),
+        "answered": _answered(),
+    }
+    return clauses[view]
+
+
+def _answered() -> ColumnElement[bool]:
+    return and_(col(Ticket.answered).is_(True), _open((Status.NEW.value,)))
 
 
 def _statuses(wanted: QueueFilter) -> tuple[str, ...]:
@@ -104,16 +133,19 @@ def _statuses(wanted: QueueFilter) -> tuple[str, ...]:
     return (wanted.status,) if wanted.status in STATUSES else STATUSES
 
 
-def urgency(now: datetime) -> ColumnElement[int]:
-    """0 = the reporter answered, 1 = overdue, 2 = new, 3 = with an OPD, 4 = waiting, 5 = done."""
-    return case(
-        (and_(Ticket.status == Status.NEW.value, col(Ticket.answered).is_(True)), 0),
-        (overdue_clause(now), 1),
-        (Ticket.status == Status.NEW.value, 2),
-        (col(Ticket.status).in_(WITH_OPD), 3),
-        (Ticket.status == Status.CLARIFYING.value, 4),
-        else_=5,
-    )
+def order_by(sort: str, now: datetime) -> list[Any]:
+    """Urgency (the default): overdue first, then the nearest deadline, then the newest;
+    or newest, oldest, or latest activity first."""
+    newest = [col(Ticket.created_at).desc(), col(Ticket.id).desc()]
+    if sort == "oldest":
+        return [col(Ticket.created_at), col(Ticket.id)]
+    if sort == "newest":
+        return newest
+    if sort == "activity":
+        return [col(Ticket.last_activity_at).desc(), col(Ticket.id).desc()]
+    due = next_due()
+    late = case((overdue_clause(now), 0), else_=1)
+    return [late, case((due.is_(None), 1), else_=0), due, *newest]
 
 
 def queue_page(
@@ -129,17 +161,20 @@ def queue_page(
         total = sum(kept.get(s, 0) for s in _statuses(wanted))
     else:
         total = _count(session, counting)
-    pages, page = _pages(total, wanted.page)
-    offset = (page - 1) * PAGE_SIZE
+    size = wanted.size
+    pages, page = _pages(total, wanted.page, size)
+    offset = (page - 1) * size
     if hits is not None:
-        ranked = listing.order_by(
-            hits.c.score.desc(), urgency(now), col(Ticket.created_at), col(Ticket.id)
-        )
-        rows = _rows(session, ranked, offset, PAGE_SIZE)
+        ranked = listing.order_by(hits.c.score.desc(), *order_by(wanted.sort, now))
+        rows = _rows(session, ranked, offset, size)
+    elif wanted.sort in ("urgency", "newest"):
+        rows = _open_first(session, counting, listing, wanted, offset, now)
     else:
-        rows = _urgent_first(session, counting, listing, _statuses(wanted), offset, now)
-    found = counts(session, wanted.only_opd, now) if with_counts else {}
-    return QueuePage(rows, total, page, pages, found)
+        rows = _rows(session, listing.order_by(*order_by(wanted.sort, now)), offset, size)
+    found = counts(session, wanted.only_opd, now, wanted.me) if with_counts else {}
+    names = holder_names(session, (t for t, _ in rows))
+    people = assignable_names(session) if wanted.only_opd is None else []
+    return QueuePage(rows, total, page, pages, found, names, people)
 
 
 def _by_status_only(wanted: QueueFilter) -> bool:
@@ -147,13 +182,13 @@ def _by_status_only(wanted: QueueFilter) -> bool:
     narrowing = (wanted.channel, wanted.category, wanted.opd, wanted.flag, wanted.only_opd)
     return (
         not any(narrowing)
-        and not (wanted.overdue or wanted.answered)
+        and not (wanted.overdue or wanted.answered or wanted.view)
         and not (wanted.q and wanted.q.strip())
     )
 
 
-def _pages(total: int, wanted: int) -> tuple[int, int]:
-    pages = max(1, -(-total // PAGE_SIZE))
+def _pages(total: int, wanted: int, size: int) -> tuple[int, int]:
+    pages = max(1, -(-total // size))
     return pages, min(max(1, wanted), pages)
 
 
@@ -167,38 +202,39 @@ def _rows(session: Session, query: Any, offset: int, limit: int) -> list[tuple[T
     return [(t, r) for t, r in session.exec(query.offset(offset).limit(limit)).all()]
 
 
-def _urgent_first(
+def _open_first(
     session: Session,
     counting: Any,
     listing: Any,
-    statuses: tuple[str, ...],
+    wanted: QueueFilter,
     offset: int,
     now: datetime,
 ) -> list[tuple[Ticket, Reporter]]:
-    """One page by urgency, then age. Finished tickets are all of the last urgency, so they are
-    read apart, oldest first straight from an index, after the few open ones sorted whole:
-    the same order as sorting everything, without sorting ten years of tickets."""
+    """One page by urgency (or newest first). Finished tickets have no deadline, so by urgency
+    they come after the open ones, newest first like them: they are read apart, straight from
+    an index, after the few open ones sorted whole; the same order as sorting everything,
+    without sorting ten years of tickets."""
+    statuses, size = _statuses(wanted), wanted.size
     open_ones = [s for s in statuses if s in OPEN]
     finished = [s for s in statuses if s not in OPEN]
-    rows: list[tuple[Ticket, Reporter]] = []
-    open_total = 0
-    if open_ones:
-        still_open = _open(tuple(open_ones))
-        open_total = _count(session, counting.where(still_open)) if finished else 0
-        ordered = listing.where(still_open).order_by(
-            urgency(now), col(Ticket.created_at), col(Ticket.id)
-        )
-        rows = _rows(session, ordered, offset, PAGE_SIZE)
-    if finished and len(rows) < PAGE_SIZE:
-        done = listing.where(col(Ticket.status).in_(finished)).order_by(
-            col(Ticket.created_at), col(Ticket.id)
-        )
-        rows += _rows(session, done, max(0, offset - open_total), PAGE_SIZE - len(rows))
+    if wanted.sort == "newest" or not open_ones:
+        ordered = listing.order_by(*order_by("newest", now))
+        return _rows(session, ordered, offset, size)
+    still_open = _open(tuple(open_ones))
+    open_total = _count(session, counting.where(still_open)) if finished else 0
+    ordered = listing.where(still_open).order_by(*order_by("urgency", now))
+    rows = _rows(session, ordered, offset, size)
+    if finished and len(rows) < size:
+        done = listing.where(col(Ticket.status).in_(finished)).order_by(*order_by("newest", now))
+        rows += _rows(session, done, max(0, offset - open_total), size - len(rows))
     return rows
 
 
-def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, dict[str, int]]:
-    """How many visible tickets each filter value would show (open tickets, except by status)."""
+def counts(
+    session: Session, only_opd: str | None, now: datetime, me: int | None = None
+) -> dict[str, dict[str, int]]:
+    """How many visible tickets each filter value and view would show (open tickets, except
+    by status)."""
     base = select(Ticket)
     if only_opd:
         base = base.where(forwarded_to(only_opd))
@@ -216,15 +252,35 @@ def counts(session: Session, only_opd: str | None, now: datetime) -> dict[str, d
         result[name] = {k: n for k, n in _grouped(session, open_base, column) if k}
     result["special"] = {
         "overdue": _count(session, base.where(overdue_clause(now))),
-        "answered": _count(
-            session, base.where(col(Ticket.answered).is_(True), _open((Status.NEW.value,)))
-        ),
+        "answered": _count(session, base.where(_answered())),
         **{
             flag: _count(session, open_base.where(_flag_clause(flag)))
             for flag in ("out_of_jurisdiction", "duplicate")
         },
     }
+    result["views"] = {
+        view: _count(session, base.where(view_clause(view, me, now))) for view in VIEWS
+    }
     return result
+
+
+def holder_names(session: Session, tickets: Iterable[Ticket]) -> dict[int, str]:
+    """The usernames of the operators holding `tickets`, by user id."""
+    ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(ids))).all()
+    return {user_id: name for user_id, name in rows if user_id is not None}
+
+
+def assignable_names(session: Session) -> list[str]:
+    """Usernames a ticket may be assigned to: staff who work the queue, not disabled."""
+    rows = session.exec(
+        select(User.username)
+        .where(col(User.role).in_(HOLDER_ROLES), col(User.disabled_at).is_(None))
+        .order_by(col(User.username))
+    ).all()
+    return list(rows)
 
 
 def _status_counts(session: Session, base: Any, only_opd: str | None) -> dict[str, int]:

@@ -13,7 +13,8 @@ Public entry points:
        "by_status": {STATUS: N},          # every Status, zeros included
        "by_category": {CODE: N},          # only tickets given a category
        "by_opd": {CODE: N},               # only tickets given an OPD
-       "overdue_by_opd": {OPD: [NUMBER, ...]},
+       "overdue_by_opd": {OPD: [NUMBER, ...]},  # the OPD answer clock, per OPD
+       "overdue_verify": [NUMBER, ...],       # the operators' verify clock (one team)
        "median_first_response_hours": X | None,
        "median_resolution_hours": X | None,
        "satisfaction": {"by_opd": {OPD: OUTCOME}, "by_category": {CODE: OUTCOME}}}
@@ -28,8 +29,8 @@ Public entry points:
 - `day_range(day, tz)`, `month_to_date_range(day, tz)`: the UTC bounds of a local day and of
   the month up to and including it.
 - `query_range(from, to, tz, now)`: the bounds a caller (e.g. `GET /api/stats?from=&to=`) means.
-- `overdue_tickets(session, as_of)`: every open ticket past its OPD due time or overall due time,
-  with how late, for the digest and the statistics page.
+- `overdue_tickets(session, as_of)`: every open ticket past its verify, OPD or overall due
+  time, with how late, for the digest and the statistics page.
 - `closing_on(session, as_of, end)`: tickets waiting for a reporter that auto-close before `end`.
 
 Definitions (decided here, used everywhere):
@@ -48,7 +49,9 @@ Definitions (decided here, used everywhere):
   first action by a person (audit event whose actor is not "system"), after creation. Tickets
   without one are left out of the median.
 - resolution time: closed_at - created_at of tickets whose resolution is "resolved".
-- overdue: an open ticket with an OPD (forwarded or in_progress) whose opd_due_at has passed.
+- overdue: an open ticket with an OPD (forwarded or in_progress) whose opd_due_at has passed
+  (counted per OPD), or a new ticket whose verify_due_at has passed (the operators' own clock,
+  SP4N-LAPOR!'s three working days; counted for the operators as one team).
 
 Pure computation (`period_figures`) is separate from the queries (`ticket_rows`), so it is tested
 without a database.
@@ -98,6 +101,7 @@ class TicketRow:
     verified_at: datetime | None
     closed_at: datetime | None
     opd_due_at: datetime | None
+    verify_due_at: datetime | None = None
     first_response_at: datetime | None = None
     rating: int | None = None  # the reporter's 1-5 at the check-back
     reopened: bool = False  # the reporter reopened it after it was resolved
@@ -107,7 +111,8 @@ class TicketRow:
 class OverdueTicket:
     number: str
     opd: str | None
-    kind: str  # "opd" (the OPD's answer is late) or "overall" (the whole case is late)
+    # "verify" (the operators'), "opd" (the OPD's answer) or "overall" (the whole case) is late
+    kind: str
     due_at: datetime
     hours_late: float
 
@@ -190,6 +195,7 @@ def period_figures(rows: Iterable[TicketRow], as_of: datetime) -> dict[str, Any]
         "by_category": dict(sorted(Counter(r.category for r in rows if r.category).items())),
         "by_opd": dict(sorted(Counter(r.opd for r in rows if r.opd).items())),
         "overdue_by_opd": dict(sorted(overdue.items())),
+        "overdue_verify": sorted(r.number for r in rows if _is_verify_overdue(r, as_of)),
         "median_first_response_hours": _median_hours(
             r.first_response_at - r.created_at for r in rows if r.first_response_at is not None
         ),
@@ -239,6 +245,14 @@ def _is_overdue(row: TicketRow, as_of: datetime) -> bool:
     return row.status in WITH_OPD and row.opd_due_at is not None and row.opd_due_at < as_of
 
 
+def _is_verify_overdue(row: TicketRow, as_of: datetime) -> bool:
+    return (
+        row.status == Status.NEW.value
+        and row.verify_due_at is not None
+        and row.verify_due_at < as_of
+    )
+
+
 def _median_hours(spans: Iterable[timedelta]) -> float | None:
     hours = [span.total_seconds() / 3600 for span in spans]
     return round(statistics.median(hours), 2) if hours else None
@@ -270,6 +284,7 @@ def ticket_rows(session: Session, start: datetime, end: datetime) -> list[Ticket
             Ticket.verified_at,
             Ticket.closed_at,
             Ticket.opd_due_at,
+            Ticket.verify_due_at,
             Ticket.flags,
         ).where(*in_period)
     ).all()
@@ -335,19 +350,25 @@ def _first_responses(session: Session, start: datetime, end: datetime) -> dict[i
 
 
 def overdue_tickets(session: Session, as_of: datetime) -> list[OverdueTicket]:
-    """Open tickets past their OPD due time ("opd") or overall due time ("overall"), latest
-    first within each OPD."""
+    """Open tickets past their verify due time ("verify", the operators' clock), OPD due time
+    ("opd") or overall due time ("overall"), latest first within each OPD."""
     found: list[OverdueTicket] = []
-    for kind, column in (("opd", Ticket.opd_due_at), ("overall", Ticket.due_at)):
+    clocks = (
+        ("verify", Ticket.verify_due_at, (Status.NEW.value,)),
+        ("opd", Ticket.opd_due_at, WITH_OPD),
+        ("overall", Ticket.due_at, WITH_OPD),
+    )
+    for kind, column, states in clocks:
         rows = session.exec(
             select(Ticket.number, Ticket.opd, column).where(
-                rarely(col(Ticket.status).in_(WITH_OPD)), col(column) < as_of
+                rarely(col(Ticket.status).in_(states)), col(column) < as_of
             )
         ).all()
         for number, opd, due in rows:
             hours = round((as_of - due).total_seconds() / 3600, 1)
             found.append(OverdueTicket(number, opd, kind, due, hours))
-    return sorted(found, key=lambda t: (t.opd or "", t.kind != "opd", -t.hours_late, t.number))
+    order = {"verify": 0, "opd": 1, "overall": 2}
+    return sorted(found, key=lambda t: (t.opd or "", order[t.kind], -t.hours_late, t.number))
 
 
 def closing_on(session: Session, as_of: datetime, end: datetime) -> list[tuple[str, datetime]]:

@@ -75,7 +75,8 @@ def test_the_action_body_is_one_model_per_action() -> None:
     assert schema["discriminator"]["propertyName"] == "action"
     assert set(schema["discriminator"]["mapping"]) == {
         "verify", "request_clarification", "reject", "forward", "acknowledge",
-        "resolve", "reopen", "merge", "reply", "note", "answer",
+        "resolve", "reopen", "merge", "reply", "note", "answer", "assign", "release",
+        "mark_read",
     }  # fmt: skip
     assert ACTION_REQUEST.validate_python({"action": "reply", "message": "x"}) == Reply(message="x")
 
@@ -104,7 +105,11 @@ async def test_every_answer_of_every_endpoint_matches_its_schema(contract: Contr
     assert (await contract.call("post", act, json={"action": "acknowledge"}))[0] == 409
     assert (await contract.call("post", act, json={"action": "note"}, number="X-1"))[0] == 404
     await contract.call("post", act, json={"action": "verify", "category": "jalan"})
-    await contract.call("post", act, json={"action": "forward"})
+    budi = api.token_for("budi", "operator")
+    await contract.call("post", act, json={"action": "assign"}, token=budi)
+    _, held = await contract.call("post", act, json={"action": "forward"})
+    assert held["holder"] == "budi"
+    await contract.call("post", act, json={"action": "forward"}, params={"confirm": "held"})
     assert (await contract.call("post", act, json={"action": "reply"}, token=pupr))[0] == 403
     await contract.call("post", act, json={"action": "acknowledge"}, token=pupr)
     await contract.call("post", act, json={"action": "reply", "message": "Segera", "mode": "dm"})

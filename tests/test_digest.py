@@ -212,6 +212,7 @@ DAY = {
     "by_category": {"jalan": 1, "pju": 1},
     "by_opd": {"dishub": 1, "pupr": 1},
     "overdue_by_opd": {"dishub": ["LBP-2026-00006"]},
+    "overdue_verify": [],  # 00001 (Sunday) has until the end of Thursday 26 Nov
     "median_first_response_hours": 2.0,  # of 0.5, 1, 2, 2, 3, 18
     "median_resolution_hours": 6.0,
     # The one resolved ticket, neither reopened nor rated by its reporter (issue 18).
@@ -237,6 +238,7 @@ EMPTY = {
     "by_category": {},
     "by_opd": {},
     "overdue_by_opd": {},
+    "overdue_verify": [],
     "median_first_response_hours": None,
     "median_resolution_hours": None,
     "satisfaction": {"by_opd": {}, "by_category": {}},
@@ -264,6 +266,23 @@ async def test_every_figure_of_a_seeded_day_and_its_month(seeded: Api) -> None:
     assert digest.closing_today == [("LBP-2026-00007", wib(24, 8))]
     assert digest.daily_received == [0] * 21 + [1, 6]
     assert digest.stages["day"] == {"to_follow_up": 1, "in_process": 1, "resolved": 1, "closed": 3}
+
+
+async def test_the_operators_verify_clock_is_counted_for_their_team(seeded: Api) -> None:
+    """00001 came on Sunday 22 Nov and was never verified: its three working days end on
+    Thursday 26 Nov, so Friday's digest lists it for the operators, apart from any OPD."""
+    notifier = seeded.runtime.notifier
+    assert notifier is not None
+    seeded.clock.now = wib(27, 7)
+    digest = await asyncio.to_thread(notifier.build, date(2026, 11, 26))
+    assert digest.as_json()["month_to_date"]["overdue_verify"] == ["LBP-2026-00001"]
+    assert [(t.number, t.kind) for t in digest.overdue][:1] == [("LBP-2026-00001", "verify")]
+    _, payload = notifier.digest_content(digest, "id")
+    assert "Tim operator:\n  - LBP-2026-00001: batas verifikasi lewat" in payload["text"]
+    assert "Tidak ada laporan yang terlambat" not in payload["text"]
+    _, payload = notifier.digest_content(digest, "en")
+    assert "Operators:\n  - LBP-2026-00001: verification due, late by" in payload["text"]
+    assert "Operators: LBP-2026-00001" in payload["telegram"]
 
 
 async def test_a_day_without_reports_and_the_day_after(seeded: Api) -> None:
@@ -454,7 +473,9 @@ async def test_the_cli_prints_the_json_digest(
     # The CLI reads "now" from the real clock: figures that depend on it are left out.
     for period in ("day", "month_to_date"):
         printed[period].pop("overdue_by_opd")
+        printed[period].pop("overdue_verify")
     expected = {"date": "2026-11-23", "day": dict(DAY), "month_to_date": dict(MONTH)}
     for period in ("day", "month_to_date"):
         expected[period].pop("overdue_by_opd")
+        expected[period].pop("overdue_verify")
     assert printed == expected

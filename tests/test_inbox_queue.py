@@ -61,12 +61,14 @@ async def test_the_queue_puts_what_needs_action_first_and_counts_every_filter(ap
         await b.sign_in("siti")
         status, html = await b.page("/")
         assert status == 200
-        # Answered by the reporter, then overdue, then new, then with an OPD; closed hidden.
-        assert numbers(html) == [ticket(2), ticket(5), ticket(1), ticket(3)]
+        # Overdue first (1 on the operators' verify clock, then 5 on Dishub's), then the
+        # nearest deadline (2's verify clock restarted when the reporter answered, before 3's
+        # OPD clock); closed hidden.
+        assert numbers(html) == [ticket(1), ticket(5), ticket(2), ticket(3)]
         assert "Status" in html and "Terbuka (4)" in html and "Ditutup (1)" in html
         assert "Semua (5)" in html
-        assert "Lewat tenggat (1)" in html
-        assert "Dibalas pelapor (1)" in html
+        assert 'Lewat tenggat (<span data-count-key="special.overdue">2</span>)' in html
+        assert 'Dibalas pelapor (<span data-count-key="special.answered">1</span>)' in html
         assert "WhatsApp (4)" in html
         assert "Penerangan jalan (1)" in html
         assert "Dinas Perhubungan (1)" in html
@@ -76,12 +78,12 @@ async def test_the_queue_puts_what_needs_action_first_and_counts_every_filter(ap
     ("params", "expected"),
     [
         ({"status": "closed"}, [4]),
-        ({"status": "all"}, [2, 5, 1, 3, 4]),
+        ({"status": "all"}, [1, 5, 2, 3, 4]),
         ({"status": "forwarded"}, [5]),
         ({"channel": "email", "status": "all"}, [4]),
         ({"category": "jalan"}, [3]),
         ({"opd": "dishub"}, [5]),
-        ({"overdue": "1"}, [5]),
+        ({"overdue": "1"}, [1, 5]),
         ({"answered": "1"}, [2]),
         ({"q": "PASAR"}, [2]),
         ({"q": "LBP-2026-00003"}, [3]),
@@ -135,7 +137,8 @@ async def test_the_queue_is_paged(api: Api) -> None:
         _, first = await b.page("/")
         _, second = await b.page("/", page="2")
         assert len(numbers(first)) == PAGE_SIZE
-        assert numbers(second) == [ticket(PAGE_SIZE + 1), ticket(PAGE_SIZE + 2)]
+        # Same deadline, same arrival: the newest (highest number) first.
+        assert numbers(second) == [ticket(2), ticket(1)]
         assert "Halaman 1 dari 2" in first and "Halaman 2 dari 2" in second
         assert "page=2" in first
 
@@ -145,13 +148,13 @@ async def test_the_live_fragment_shows_a_new_report(api: Api) -> None:
     async with browser(api) as b:
         await b.sign_in("siti")
         _, page = await b.page("/")
-        assert 'data-poll="/?partial=1"' in page
+        assert 'data-poll="/?partial=1&amp;since=2026-11-23T02:00:00%2B00:00"' in page
         _, before = await b.page("/", partial="1")
         assert "<html" not in before
         assert numbers(before) == [ticket(1)]
         await api.runtime.intake.submit([report(2)])
         _, after = await b.page("/", partial="1")
-        assert numbers(after) == [ticket(1), ticket(2)]
+        assert numbers(after) == [ticket(2), ticket(1)]
 
 
 async def test_an_opd_sees_only_the_tickets_forwarded_to_it(api: Api) -> None:

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from api_client import Api, report, running_api
 from inbox_site import add_staff, browser
 from store.db import Database
-from store.migrate import upgrade
+from store.migrate import alembic_config, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,13 +88,15 @@ async def test_upgrading_clears_the_due_time_left_on_tickets_no_opd_has(
 ) -> None:
     """Data written before the fix kept `opd_due_at` through reopen and verify: the upgrade
     clears it where no OPD has the ticket, and keeps it where one does."""
-    upgrade(database_url, "0003")  # the schema just before 0004_opd_sight
+    upgrade(database_url)  # today's code writes the tickets, on today's schema ...
     async with running_api(database_url, tmp_path, clock) as api:
         pupr = api.token_for("pupr1", "opd", opd="pupr")
         await handed_from_pupr_to_dishub(api, pupr)
         await api.runtime.intake.submit([report(2)])
         await api.act("LBP-2026-00002", {"action": "verify", "category": "jalan"})
         await api.act("LBP-2026-00002", {"action": "forward"})
+    # ... taken back to the schema just before 0004_opd_sight (later columns dropped)
+    command.downgrade(alembic_config(database_url), "0003")
     db = Database(database_url)
     with db.engine.begin() as conn:  # what the old code left behind
         conn.execute(

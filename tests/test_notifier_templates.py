@@ -16,6 +16,7 @@ import pytest
 
 from notifier.digest import Digest
 from notifier.render import render
+from notifier.service import OPERATORS
 from store.stats import OverdueTicket
 from store.statuses import STATUSES
 from texts.catalog import LOCALES, section
@@ -102,6 +103,7 @@ def busy_digest() -> dict[str, Any]:
     late += [
         OverdueTicket("LBP-2026-00100", "dishub", "overall", wib(18, 14, 5), 70.3),
         OverdueTicket("LBP-2026-00101", None, "opd", wib(22, 7), 3.0),
+        OverdueTicket("LBP-2026-00102", "pupr", "verify", wib(23, 9), 21.5),
     ]
     digest = Digest(
         day=date(2026, 11, 23),
@@ -133,13 +135,15 @@ def digest_values(digest: Digest) -> dict[str, Any]:
     """What notifier.service gives the digest templates."""
     per_opd: dict[str, list[Any]] = {}
     for ticket in digest.overdue:
-        per_opd.setdefault(ticket.opd or "", []).append(ticket)
+        group = OPERATORS if ticket.kind == "verify" else (ticket.opd or "")
+        per_opd.setdefault(group, []).append(ticket)
     return {
         "d": digest,
         "region": "Kabupaten Pati",
         "opd_names": {"pupr": "Dinas PU & Penataan Ruang", "dishub": "Dinas <Perhubungan>"},
         "category_names": {"jalan": "Jalan & jembatan", "pju": "Penerangan jalan"},
-        "overdue_by_opd": sorted(per_opd.items()),
+        "overdue_by_opd": sorted(per_opd.items(), key=lambda g: (g[0] != OPERATORS, g[0])),
+        "OPERATORS": OPERATORS,
     }
 
 

@@ -61,11 +61,15 @@ def test_figures_of_plain_rows() -> None:
             first_response_at=T0 + timedelta(hours=4),
         ),
         row("F", "forwarded", verified_at=T0, opd="dlh", opd_due_at=T0 + timedelta(hours=9)),
+        # The operators' clock: G is past it, H not yet, I was verified (its clock stopped).
+        row("G", "new", verify_due_at=T0 + timedelta(hours=1)),
+        row("H", "new", verify_due_at=T0 + timedelta(hours=4)),
+        row("I", "new", verified_at=T0, category="jalan", opd="pupr"),
     ]
     figures = period_figures(rows, as_of=T0 + timedelta(hours=3))
     assert figures == {
-        "received": {"total": 6, "by_channel": {"email": 1, "whatsapp": 5}},
-        "valid": 3,
+        "received": {"total": 9, "by_channel": {"email": 1, "whatsapp": 8}},
+        "valid": 4,
         "not_valid": {"total": 1, "by_reason": {"not_factual": 0, "no_response": 0, "spam": 1}},
         "rejected": {
             "total": 1,
@@ -76,7 +80,7 @@ def test_figures_of_plain_rows() -> None:
             },
         },
         "by_status": {
-            "new": 0,
+            "new": 3,
             "clarifying": 0,
             "forwarded": 1,
             "in_progress": 1,
@@ -84,9 +88,10 @@ def test_figures_of_plain_rows() -> None:
             "resolved": 1,
             "closed": 3,
         },
-        "by_category": {"jalan": 1},
-        "by_opd": {"dlh": 1, "pupr": 2},
+        "by_category": {"jalan": 2},
+        "by_opd": {"dlh": 1, "pupr": 3},
         "overdue_by_opd": {"pupr": ["E"]},
+        "overdue_verify": ["G"],
         "median_first_response_hours": 1.0,
         "median_resolution_hours": 5.0,
         "satisfaction": {
@@ -95,7 +100,7 @@ def test_figures_of_plain_rows() -> None:
         },
     }
     assert stage_counts(figures["by_status"]) == {
-        "to_follow_up": 0,
+        "to_follow_up": 3,
         "in_process": 2,
         "resolved": 1,
         "closed": 3,

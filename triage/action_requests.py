@@ -113,6 +113,21 @@ class Note(_Request):
     text: str | None = Field(None, description="the internal note (required)")
 
 
+class Assign(_Request):
+    action: Literal[Action.ASSIGN] = Action.ASSIGN
+    assignee: str | None = Field(
+        None, description="the staff username to hold the ticket (default: the one acting)"
+    )
+
+
+class Release(_Request):
+    action: Literal[Action.RELEASE] = Action.RELEASE
+
+
+class MarkRead(_Request):
+    action: Literal[Action.MARK_READ] = Action.MARK_READ
+
+
 ActionRequest = Annotated[
     Verify
     | RequestClarification
@@ -124,7 +139,10 @@ ActionRequest = Annotated[
     | Merge
     | Reply
     | Note
-    | Answer,
+    | Answer
+    | Assign
+    | Release
+    | MarkRead,
     Field(discriminator="action"),
 ]
 ACTION_REQUEST: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)

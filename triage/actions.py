@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 from observability.context import bound
 from store.db import Database
 from store.flags import OpdAnswer, merged
-from store.models import Ticket, TicketEvent
+from store.models import Ticket, TicketEvent, User
+from store.queue import HOLDER_ROLES
 from store.text import is_storable, storable_or_none
 from triage import messages
 from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, given
@@ -45,6 +46,20 @@ class ActionInvalid(ValueError):
     """The action's body is incomplete or names something unknown; the API answers 422."""
 
 
+class HeldByOther(Exception):
+    """Another operator holds the ticket: the page asks whether to act anyway, the API answers
+    409 until the request is repeated with the confirmation."""
+
+    def __init__(self, holder: str, action: Action) -> None:
+        super().__init__(f"{holder} holds this ticket; confirm to {action.value} it anyway")
+        self.holder = holder
+        self.action = action
+
+
+# What anyone may do on a ticket another operator holds without being asked first.
+FREE_ON_HELD = frozenset({Action.NOTE, Action.MARK_READ})
+
+
 @dataclass(frozen=True)
 class TriageRules:
     calendar: WorkCalendar
@@ -73,17 +88,24 @@ class TicketActions:
         self.clock = clock
         self.on_reply_queued = on_reply_queued
 
-    def apply(self, number: str, request: ActionRequest, actor: str) -> None:
-        """Apply one action; raises TicketNotFound, ActionInvalid or TransitionError."""
+    def apply(
+        self, number: str, request: ActionRequest, actor: str, *, confirmed: bool = False
+    ) -> None:
+        """Apply one action; raises TicketNotFound, ActionInvalid, TransitionError, or
+        HeldByOther when another operator holds the ticket and `confirmed` is not set."""
         with bound(ticket=number):  # every log line of the action names its ticket
-            self._apply(number, request, actor)
+            self._apply(number, request, actor, confirmed)
 
-    def _apply(self, number: str, request: ActionRequest, actor: str) -> None:
+    def _apply(self, number: str, request: ActionRequest, actor: str, confirmed: bool) -> None:
         queued = False
         request = _storable(request)
         with self.db.write() as session:
             ticket = _locked_ticket(session, number)
             now = self.clock()
+            holder = _holder(session, ticket)
+            if holder not in (None, actor) and not confirmed:
+                if request.action not in FREE_ON_HELD:
+                    raise HeldByOther(holder, request.action)
             outcome = decide(
                 TicketFacts(
                     Status(ticket.status),
@@ -349,6 +371,28 @@ class _Step:
             raise ActionInvalid("note needs `text`")
         return {}
 
+    def _assign(self) -> dict[str, Any]:
+        name = (given(self.request, "assignee") or "").strip() or self.actor
+        user = self.session.exec(select(User).where(User.username == name)).first()
+        if user is None or user.disabled_at is not None or user.role not in HOLDER_ROLES:
+            raise ActionInvalid(f"{name!r} is not an operator who can hold a ticket")
+        previous = _holder(self.session, self.ticket)
+        self.ticket.assignee_id = user.id
+        self.ticket.assigned_at = self.now
+        return {"assignee": user.username, "previous": previous}
+
+    def _release(self) -> dict[str, Any]:
+        previous = _holder(self.session, self.ticket)
+        if previous is None:
+            raise ActionInvalid("nobody holds this ticket")
+        self.ticket.assignee_id = None
+        self.ticket.assigned_at = None
+        return {"previous": previous}
+
+    def _mark_read(self) -> dict[str, Any]:
+        self.ticket.answered = False  # seen: off the "Dibalas pelapor" view
+        return {}
+
     def _category(self, code: str | None) -> CategoryConfig:
         if not code:
             raise ActionInvalid("verify needs `category`")
@@ -368,10 +412,18 @@ def _storable(request: ActionRequest) -> ActionRequest:
     # Facts need nothing: the model takes only the known names.
     texts = {
         name: storable_or_none(given(request, name))
-        for name in ("category", "opd", "message", "into", "text")
+        for name in ("category", "opd", "message", "into", "text", "assignee")
         if name in type(request).model_fields
     }
     return request.model_copy(update=texts)
+
+
+def _holder(session: Session, ticket: Ticket) -> str | None:
+    """The username of the operator holding `ticket`, if any."""
+    if ticket.assignee_id is None:
+        return None
+    user = session.get(User, ticket.assignee_id)
+    return user.username if user else None
 
 
 def _locked_ticket(session: Session, number: str) -> Ticket:

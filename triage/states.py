@@ -49,6 +49,9 @@ class Action(enum.StrEnum):
     REPLY = "reply"
     NOTE = "note"
     ANSWER = "answer"  # the OPD's answer to the reporter ([triage] opd_answers)
+    ASSIGN = "assign"  # take a ticket, or give it to another operator
+    RELEASE = "release"  # nobody holds it any more
+    MARK_READ = "mark_read"  # the reporter's answer has been seen ("Dibalas pelapor" clears)
     # the system
     REPORTER_ANSWERED = "reporter_answered"
     NOT_FIXED = "not_fixed"  # the reporter answers the check-back: not fixed
@@ -69,6 +72,9 @@ OPERATOR_ACTIONS = frozenset(
         Action.REPLY,
         Action.NOTE,
         Action.ANSWER,
+        Action.ASSIGN,
+        Action.RELEASE,
+        Action.MARK_READ,
     }
 )
 
@@ -106,6 +112,9 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
     **_rows(Action.MERGE, _OPEN, Status.CLOSED),
     **_rows(Action.REPLY, _ALL, _STAY),
     **_rows(Action.NOTE, _ALL, _STAY),
+    **_rows(Action.ASSIGN, _OPEN, _STAY),
+    **_rows(Action.RELEASE, _OPEN, _STAY),
+    **_rows(Action.MARK_READ, (Status.NEW,), _STAY),
     **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
     # A deadline passed: operators' (new), the OPD's or the whole case's (forwarded, in progress).
     **_rows(
