@@ -1,7 +1,7 @@
 """tickets.assignee_id, assigned_at: an operator takes a ticket, others see who holds it
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 18:40:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import store.models
 
 
-revision = "0005"
-down_revision = "0004"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
