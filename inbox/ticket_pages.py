@@ -21,9 +21,10 @@ from inbox.views import render
 from store import tickets as ticket_queries
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage import messages
-from triage.action_requests import ActionRequest, parse_action
+from triage.action_requests import ActionRequest, given, parse_action
 from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, TicketNotFound
 from triage.states import (
+    FINAL_STATES,
     OPERATOR_ACTIONS,
     REJECT_RESOLUTIONS,
     TRANSITIONS,
@@ -73,8 +74,8 @@ def allowed_actions(user: User, ticket: Ticket) -> list[Action]:
             continue
         if user.role not in STAFF and action not in OPD_ACTIONS:
             continue
-        if action is Action.FORWARD and ticket.verified_at is None:
-            continue
+        if action is Action.FORWARD and status is not Status.FORWARDED:
+            continue  # from a new ticket, verify's form forwards in the same step
         chosen.append(action)
     return chosen
 
@@ -122,12 +123,13 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     moment = now(request)
     flags = view.ticket.hints
     missing = [f for f in flags.missing if f in CLARIFIABLE_FACTS]
-    suggested = flags.suggestions[0].category if flags.suggestions else None
+    actions = allowed_actions(visitor(request).user, view.ticket)
     return {
         "view": view,
         "ticket": view.ticket,
         "flags": flags,
-        "actions": allowed_actions(visitor(request).user, view.ticket),
+        "actions": actions,
+        "first_open": _first_open(view.ticket, actions),
         "facts": CLARIFIABLE_FACTS,
         "missing": missing,
         "clarification_text": _clarification_text(services, view.ticket, missing, moment),
@@ -136,10 +138,43 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "opds": services.opds,
         "category_names": {c.code: c.name for c in services.categories},
         "opd_names": {o.code: o.name for o in services.opds},
-        "suggested_category": suggested or view.ticket.category,
+        "suggested_category": _suggested_category(services, view.ticket),
+        "suggested_opd": _suggested_opd(services, view.ticket),
         "window": reply_window(view, moment),
         "overdue": _overdue(view.ticket, moment),
     }
+
+
+def _first_open(ticket: Ticket, actions: list[Action]) -> str | None:
+    """The form open when the page loads: none on a closed ticket, whose history comes first."""
+    if Status(ticket.status) in FINAL_STATES:
+        return None
+    if Action.VERIFY in actions:
+        return Action.VERIFY.value
+    return Action.REPLY.value
+
+
+def _suggested_category(services: InboxServices, ticket: Ticket) -> str | None:
+    """The category the verify form starts with: the ticket's, the suggestion's, or the first
+    (what the browser would select anyway, so that the OPD shown agrees with it)."""
+    if ticket.category:
+        return ticket.category
+    if ticket.hints.suggestions:
+        return ticket.hints.suggestions[0].category
+    return services.categories[0].code if services.categories else None
+
+
+def _suggested_opd(services: InboxServices, ticket: Ticket) -> str | None:
+    """The OPD the verify form starts with: the one already proposed, else the suggestion's,
+    else the default of the category the form starts with."""
+    if ticket.opd:
+        return ticket.opd
+    suggestions = ticket.hints.suggestions
+    if suggestions and suggestions[0].opd:
+        return suggestions[0].opd
+    code = _suggested_category(services, ticket)
+    category = next((c for c in services.categories if c.code == code), None)
+    return category.opd if category else None
 
 
 def _overdue(ticket: Ticket, moment: datetime) -> bool:
@@ -201,6 +236,8 @@ def action_request(form: Any) -> ActionRequest:
         value = str(form.get(name) or "").strip()
         if value:  # an empty field of the form is one not given
             values[name] = value
+    if form.get("forward") == "1":  # the verify form's "verify and forward" button
+        values["forward"] = True
     facts = [str(f) for f in form.getall("facts", [])]
     if facts:
         values["facts"] = facts
@@ -240,7 +277,8 @@ async def act(request: web.Request) -> web.Response:
         return _refused(request, view, str(exc), 422)
     except DBAPIError:
         return _refused(request, view, "database unavailable", 503)
-    raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={wanted.action.value}")
+    done = "verify_forward" if given(wanted, "forward") else wanted.action.value
+    raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={done}")
 
 
 def _refused(request: web.Request, view: TicketView, reason: str, status: int) -> web.Response:

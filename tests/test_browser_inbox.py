@@ -145,14 +145,17 @@ async def test_a_whatsapp_report_from_queue_to_resolution(browser: Browser, api:
     await expect(page.locator("#conversation")).to_contain_text("Nomor pelanggan saya 12345")
     await expect(page.locator("#ticket-status")).to_have_text("Baru")
 
-    await open_action(page, "verify")
+    # One step: the OPD follows the category until the operator picks one, then stays.
+    opd = page.locator("#act-verify select[name=opd]")
+    await page.select_option("#act-verify select[name=category]", "pju")
+    await expect(opd).to_have_value("dishub")
     await page.select_option("#act-verify select[name=category]", "jalan")
-    await page.click("button[data-action=verify]")
-    await expect(page.locator("#done")).to_be_visible()
-    await open_action(page, "forward")
-    await page.select_option("#act-forward select[name=opd]", "pupr")
-    await page.click("button[data-action=forward]")
+    await expect(opd).to_have_value("pupr")
+    await page.screenshot(path=str(SCREENSHOTS / "verify-forward.png"), full_page=True)
+    await page.click("button[data-action=verify_forward]")
     await expect(page.locator("#ticket-status")).to_have_text("Diteruskan ke OPD")
+    pupr = "Dinas Pekerjaan Umum dan Penataan Ruang"
+    await expect(page.locator("#ticket-opd")).to_have_text(pupr)
     await page.click("#logout")
     await expect(page.locator("h1")).to_have_text("Masuk")
 

@@ -90,8 +90,8 @@ async def test_the_ticket_page_shows_the_conversation_photo_location_and_hints(a
         assert "Kategori yang disarankan: <strong>Jalan dan jembatan</strong>" in html
         assert "Laporan masuk" in html  # the audit trail's first event
         assert "23 Nov 2026 08.00 WIB" in html  # sent 01:00 UTC, shown in Jakarta time
-        # Actions offered for a new, unverified ticket; forward needs a verification first.
-        for offered in ("verify", "request_clarification", "reject", "reply", "note"):
+        # Actions offered for a new ticket; its verify form forwards in the same step.
+        for offered in ("verify", "verify_forward", "request_clarification", "reject", "reply"):
             assert f'data-action="{offered}"' in html
         assert 'data-action="forward"' not in html
         assert "Dikirim lewat WhatsApp" in html

@@ -53,7 +53,21 @@ function clarificationPreview(textarea) {
   }));
 }
 
+function opdFollowsCategory(categoryPick) {
+  // The verify form's OPD starts as the category's and follows it until the operator picks one.
+  const opdPick = categoryPick.form.querySelector("[data-opd-pick]");
+  if (!opdPick) return;
+  let chosen = false;
+  opdPick.addEventListener("change", () => { chosen = true; });
+  categoryPick.addEventListener("change", () => {
+    if (chosen) return;
+    const option = categoryPick.selectedOptions[0];
+    opdPick.value = option ? option.dataset.opd || "" : "";
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-category-pick]").forEach(opdFollowsCategory);
   document.querySelectorAll("[data-poll]").forEach((region) => {
     region.dataset.last = "";
     poll(region);
