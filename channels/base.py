@@ -317,3 +317,8 @@ class ChannelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
+
+    def sends_after_window(self) -> bool:
+        """Whether a reply still goes out once the platform's reply window has closed (as an
+        approved template); the ticket page's warning says which."""
+        return False

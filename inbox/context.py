@@ -11,6 +11,7 @@ from aiohttp import web
 
 from store.db import Database
 from store.leadership import Leadership
+from store.models import User
 from triage.actions import TicketActions
 from triage.config import CategoryConfig, OpdConfig
 
@@ -28,7 +29,25 @@ class InboxServices:
     data_dir: Path | None = None  # where channels store fetched attachments
     # Reverse proxies whose X-Forwarded-*/Forwarded headers are believed (inbox/proxies.py).
     trusted_proxies: tuple[Network, ...] = ()
+    # Channels that still send, as an approved template, once their reply window has closed.
+    after_window: frozenset[str] = frozenset()
     demo: bool = False  # the simulated channel is on: the menu links its outbox (/demo/outbox)
 
 
 SERVICES = web.AppKey("services", InboxServices)
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is browsing: the signed-in user, the session's CSRF token and its cookie."""
+
+    user: User
+    csrf: str
+    token: str
+
+    @property
+    def locale(self) -> str:
+        return "en" if self.user.locale == "en" else "id"
+
+
+VISITOR_KEY = web.RequestKey("visitor", Visitor)

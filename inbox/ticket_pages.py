@@ -4,6 +4,7 @@ TicketActions (the same code the API uses)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from channels.registry import CHANNELS
 from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
+from inbox.delivery_words import delivery_words
 from inbox.i18n import translate
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
@@ -29,6 +31,7 @@ from triage.states import (
     REJECT_RESOLUTIONS,
     TRANSITIONS,
     Action,
+    Resolution,
     Status,
     TransitionError,
 )
@@ -99,13 +102,15 @@ async def _view_or_404(request: web.Request) -> TicketView:
     number = request.match_info["number"]
     view = await asyncio.to_thread(_load, services, number, visitor(request).user)
     if view is None:  # another OPD's ticket looks exactly like a missing one
-        raise web.HTTPNotFound(
+        raise web.HTTPNotFound(  # a browser gets the error page (inbox/error_pages.py)
             text=translate("not_found", visitor(request).locale), content_type="text/plain"
         )
     return view
 
 
-def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
+def reply_window(
+    services: InboxServices, view: TicketView, moment: datetime
+) -> dict[str, Any] | None:
     """The warning shown above the reply box when free text is no longer allowed."""
     # Platforms that allow free text only for a while after the reporter's last message.
     spec = CHANNELS.get(view.ticket.channel)
@@ -115,7 +120,9 @@ def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
     last_in = max((m.sent_at for m, _ in view.conversation if m.direction == "in"), default=None)
     if last_in is not None and moment - last_in < window:
         return None
-    return {"hours": int(window.total_seconds() // 3600)}
+    # Past the window a reply goes out only as an approved template, where one is set up.
+    template = view.ticket.channel in services.after_window
+    return {"hours": int(window.total_seconds() // 3600), "template": template}
 
 
 def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
@@ -134,15 +141,33 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "missing": missing,
         "clarification_text": _clarification_text(services, view.ticket, missing, moment),
         "reject_reasons": sorted(r.value for r in REJECT_RESOLUTIONS),
+        "reject_reason": _first_reason(view.ticket),
+        "rejection_text": _rejection_text(services, view.ticket, _first_reason(view.ticket)),
+        "delivery": functools.partial(delivery_words, locale=visitor(request).locale),
         "categories": services.categories,
         "opds": services.opds,
         "category_names": {c.code: c.name for c in services.categories},
         "opd_names": {o.code: o.name for o in services.opds},
         "suggested_category": _suggested_category(services, view.ticket),
         "suggested_opd": _suggested_opd(services, view.ticket),
-        "window": reply_window(view, moment),
+        "window": reply_window(services, view, moment),
         "overdue": _overdue(view.ticket, moment),
     }
+
+
+def _first_reason(ticket: Ticket) -> str:
+    """The reason the reject form starts with (the template shown matches it)."""
+    if ticket.hints.out_of_jurisdiction:
+        return Resolution.OUT_OF_JURISDICTION.value
+    return sorted(r.value for r in REJECT_RESOLUTIONS)[0]
+
+
+def _rejection_text(services: InboxServices, ticket: Ticket, reason: str) -> str:
+    """The refusal the reporter would get for `reason`, to read and edit before it goes."""
+    rules = services.actions.rules
+    return messages.render(
+        f"reject.{reason}", rules.locale, number=ticket.number, region=rules.region
+    )
 
 
 def _first_open(ticket: Ticket, actions: list[Action]) -> str | None:
@@ -208,7 +233,9 @@ async def ticket_page(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
     done = request.query.get("done")
     values = _page_values(request, view)
-    return render(request, "ticket.html", done=done, error=None, error_status=0, **values)
+    return render(
+        request, "ticket.html", done=done, error=None, error_words=None, error_status=0, **values
+    )
 
 
 @routes.get("/tickets/{number}/live")
@@ -226,6 +253,17 @@ async def clarification_preview(request: web.Request) -> web.Response:
     facts = [f for f in request.query.getall("facts", []) if f in CLARIFIABLE_FACTS]
     services = request.app[SERVICES]
     text = _clarification_text(services, view.ticket, facts, now(request))
+    return web.Response(text=text, content_type="text/plain")
+
+
+@routes.get("/tickets/{number}/rejection")
+@page()
+async def rejection_preview(request: web.Request) -> web.Response:
+    view = await _view_or_404(request)
+    reason = request.query.get("resolution", "")
+    if reason not in {r.value for r in REJECT_RESOLUTIONS}:
+        raise web.HTTPBadRequest(text="unknown reason", content_type="text/plain")
+    text = _rejection_text(request.app[SERVICES], view.ticket, reason)
     return web.Response(text=text, content_type="text/plain")
 
 
@@ -272,7 +310,13 @@ async def act(request: web.Request) -> web.Response:
     except TicketNotFound:
         raise web.HTTPNotFound() from None
     except TransitionError as exc:
-        return _refused(request, view, str(exc), 409)
+        words = translate(
+            "error.transition",
+            visitor(request).locale,
+            action=translate(f"action.{exc.action.value}", visitor(request).locale),
+            status=translate(f"status.{exc.status.value}", visitor(request).locale),
+        )
+        return _refused(request, view, str(exc), 409, words)
     except ActionInvalid as exc:
         return _refused(request, view, str(exc), 422)
     except DBAPIError:
@@ -281,13 +325,18 @@ async def act(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={done}")
 
 
-def _refused(request: web.Request, view: TicketView, reason: str, status: int) -> web.Response:
+def _refused(
+    request: web.Request, view: TicketView, detail: str, status: int, words: str | None = None
+) -> web.Response:
+    """The ticket page again, saying in the visitor's words why; the technical `detail`
+    (English, for whoever supports the inbox) stays in an attribute."""
     return render(
         request,
         "ticket.html",
         status=status,
         done=None,
-        error=reason,
+        error=detail,
+        error_words=words,
         error_status=status,
         **_page_values(request, view),
     )

@@ -218,6 +218,7 @@ async def test_an_opd_cannot_open_another_opds_ticket_by_url(browser: Browser, a
     page = await signed_in(browser, api, "dishub1")
     response = await page.goto(str(api.client.make_url(f"/tickets/{NUMBER}")))
     assert response is not None and response.status == 404
-    await expect(page.locator("body")).to_contain_text("Tiket tidak ditemukan.")
+    await expect(page.locator("h1")).to_have_text("Tidak ditemukan")
+    await expect(page.locator("#back-home")).to_have_attribute("href", "/")
     response = await page.goto(str(api.client.make_url("/attachments/1")))
     assert response is not None and response.status == 404

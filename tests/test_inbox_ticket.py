@@ -183,8 +183,8 @@ async def test_refused_actions_say_why_and_change_nothing(api: Api) -> None:
         response = await b.act(NUMBER, action="forward", opd="pupr")
         assert response.status == 409
         page = await response.text()
-        assert "tindakan ini tidak berlaku untuk status tiket sekarang" in page
-        assert "(a ticket must be verified before it is forwarded)" in page
+        assert "Teruskan ke OPD tidak berlaku untuk laporan berstatus Baru" in page
+        assert 'data-detail="a ticket must be verified before it is forwarded"' in page
         response = await b.act(NUMBER, action="resolve", message="")
         assert response.status == 422
         response = await b.act(NUMBER, action="reject", resolution="bukan-alasan")

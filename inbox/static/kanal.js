@@ -53,6 +53,20 @@ function clarificationPreview(textarea) {
   }));
 }
 
+function rejectionPreview(textarea) {
+  // The refusal follows the chosen reason until the operator edits it, like the clarification.
+  const reason = textarea.form.querySelector("[data-reject-reason]");
+  let edited = false;
+  textarea.addEventListener("input", () => { edited = true; });
+  reason.addEventListener("change", async () => {
+    if (edited) return;
+    const params = new URLSearchParams({ resolution: reason.value });
+    const response = await fetch(textarea.dataset.preview + "?" + params.toString(),
+      { credentials: "same-origin" });
+    if (response.ok) textarea.value = await response.text();
+  });
+}
+
 function opdFollowsCategory(categoryPick) {
   // The verify form's OPD starts as the category's and follows it until the operator picks one.
   const opdPick = categoryPick.form.querySelector("[data-opd-pick]");
@@ -68,6 +82,7 @@ function opdFollowsCategory(categoryPick) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-category-pick]").forEach(opdFollowsCategory);
+  document.querySelectorAll("[data-reject-text]").forEach(rejectionPreview);
   document.querySelectorAll("[data-poll]").forEach((region) => {
     region.dataset.last = "";
     poll(region);
