@@ -163,3 +163,15 @@ async def test_a_closed_ticket_opens_on_its_history_not_a_form(api: Api) -> None
         _, html = await b.page(f"/tickets/{NUMBER}")
     assert 'id="audit"' in html
     assert "<details" in html and " open>" not in html
+
+
+async def test_the_ticket_page_uses_the_glossarys_words(api: Api) -> None:
+    await api.runtime.intake.submit([report(1)])
+    async with browser(api) as b:
+        await b.sign_in("siti")
+        _, html = await b.page(f"/tickets/{NUMBER}")
+        _, queue = await b.page("/")
+    assert 'data-action="note">Simpan catatan</button>' in html
+    assert " · Sistem · <strong>Laporan masuk</strong>" in html  # not "system"
+    assert '<label for="flag-pick">Tanda dari sistem</label>' in queue
+    assert ">Terapkan<" in queue and ">Atur ulang<" in queue

@@ -74,7 +74,7 @@ async def test_the_queue_puts_what_needs_action_first_and_counts_every_filter(ap
         assert "Status" in html and "Terbuka (4)" in html and "Ditutup (1)" in html
         assert "Semua (5)" in html
         assert "Lewat tenggat (1)" in html
-        assert "Dibalas pelapor (1)" in html
+        assert "Pelapor membalas (1)" in html
         assert "WhatsApp (4)" in html
         assert "Penerangan jalan (1)" in html
         assert "Dinas Perhubungan (1)" in html

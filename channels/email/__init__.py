@@ -18,7 +18,7 @@ SPEC = ChannelSpec(
     name="email",
     config=EmailConfig,
     build=_build,
-    labels={"id": "Email", "en": "Email"},
+    labels={"id": "Surel", "en": "Email"},
     webhooks=False,
     polls=True,
 )
