@@ -173,5 +173,5 @@ async def test_the_ticket_page_uses_the_glossarys_words(api: Api) -> None:
         _, queue = await b.page("/")
     assert 'data-action="note">Simpan catatan</button>' in html
     assert " · Sistem · <strong>Laporan masuk</strong>" in html  # not "system"
-    assert '<label for="flag-pick">Tanda dari sistem</label>' in queue
+    assert '<label>Tanda dari sistem\n    <select name="flag" id="flag-pick">' in queue
     assert ">Terapkan<" in queue and ">Atur ulang<" in queue

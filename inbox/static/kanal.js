@@ -82,6 +82,10 @@ function opdFollowsCategory(categoryPick) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-category-pick]").forEach(opdFollowsCategory);
+  // The queue's filters fill a phone's first screen: folded there, open on a wide screen.
+  if (window.matchMedia("(min-width: 801px)").matches) {
+    document.querySelectorAll("[data-open-wide]").forEach((box) => { box.open = true; });
+  }
   document.querySelectorAll("[data-reject-text]").forEach(rejectionPreview);
   document.querySelectorAll("[data-poll]").forEach((region) => {
     region.dataset.last = "";
