@@ -3,17 +3,18 @@ away there; at 1366 px they stay open. Debian's Chromium through Playwright."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
+from test_browser_inbox import CHROMIUM
 
 from api_client import Api, report, running_api
 from conftest import REPO
 from inbox_site import add_staff
-from test_browser_inbox import browser, chromium  # noqa: F401 (fixtures)
 
 SHOTS = REPO / "docs" / "screenshots"
 NUMBER = "LBP-2026-00001"
@@ -35,6 +36,21 @@ async def api(tmp_path: Path, clock) -> AsyncIterator[Api]:
         )
         await running.act(NUMBER, {"action": "reply", "message": f"Kami cek. {LONG}"})
         yield running
+
+
+@pytest.fixture
+async def chromium_browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, as tests/test_browser_inbox.py launches it."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        await launched.close()
 
 
 async def signed_in(browser: Browser, api: Api, username: str, viewport: dict) -> Page:
@@ -66,7 +82,8 @@ PAGES = [
 ]
 
 
-async def test_every_page_fits_a_phone(browser: Browser, api: Api) -> None:
+async def test_every_page_fits_a_phone(chromium_browser: Browser, api: Api) -> None:
+    browser = chromium_browser
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = await signed_in(browser, api, "admin", PHONE)
     widths = {}
@@ -84,8 +101,9 @@ async def test_every_page_fits_a_phone(browser: Browser, api: Api) -> None:
 
 
 async def test_the_filters_fold_away_on_a_phone_and_stay_open_on_a_desktop(
-    browser: Browser, api: Api
+    chromium_browser: Browser, api: Api
 ) -> None:
+    browser = chromium_browser
     phone = await signed_in(browser, api, "admin", PHONE)
     status = phone.locator("select[name=status]")
     await expect(status).to_be_hidden()
@@ -104,9 +122,10 @@ FORMS = ("verify", "request_clarification", "reject", "reply", "note")
 
 
 async def test_screenshots_of_a_ticket_and_its_forms_at_both_widths(
-    browser: Browser, api: Api
+    chromium_browser: Browser, api: Api
 ) -> None:
     """docs/screenshots/, referenced from the README: small pictures, each form on its own."""
+    browser = chromium_browser
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = await signed_in(browser, api, "admin", viewport)
