@@ -13,6 +13,7 @@ from store.db import Database
 from store.leadership import Leadership
 from store.models import User
 from triage.actions import TicketActions
+from triage.canned import CannedReply
 from triage.config import CategoryConfig, OpdConfig
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -31,6 +32,7 @@ class InboxServices:
     trusted_proxies: tuple[Network, ...] = ()
     # Channels that still send, as an approved template, once their reply window has closed.
     after_window: frozenset[str] = frozenset()
+    canned: list[CannedReply] = field(default_factory=list)  # from config.toml
     demo: bool = False  # the simulated channel is on: the menu links its outbox (/demo/outbox)
 
 

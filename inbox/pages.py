@@ -9,7 +9,15 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from inbox import attachments, demo_pages, login_guard, stats_page, ticket_pages, user_pages
+from inbox import (
+    attachments,
+    canned_pages,
+    demo_pages,
+    login_guard,
+    stats_page,
+    ticket_pages,
+    user_pages,
+)
 from inbox.context import SERVICES
 from inbox.login_guard import LOGIN_GUARD, Busy, LoginGuard
 from inbox.proxies import origin
@@ -46,6 +54,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(ticket_pages.routes)
     app.add_routes(attachments.routes)
     app.add_routes(user_pages.routes)
+    app.add_routes(canned_pages.routes)
     app.add_routes(stats_page.routes)
     app.add_routes(demo_pages.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")

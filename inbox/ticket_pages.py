@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from channels.registry import CHANNELS
+from inbox import canned_pages
 from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
 from inbox.delivery_words import delivery_words
@@ -25,6 +26,7 @@ from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, Use
 from triage import messages
 from triage.action_requests import ActionRequest, given, parse_action
 from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, TicketNotFound
+from triage.canned import FORMS, CannedReply, offered
 from triage.states import (
     FINAL_STATES,
     OPERATOR_ACTIONS,
@@ -59,6 +61,7 @@ class TicketView:
     reporter: Reporter
     conversation: list[tuple[Message, list[Attachment]]]
     events: list[TicketEvent]
+    canned: list[CannedReply]  # the admins' canned replies (config.toml's are in services)
 
 
 def may_see(user: User, ticket: Ticket) -> bool:
@@ -94,6 +97,7 @@ def _load(services: InboxServices, number: str, user: User) -> TicketView | None
             reporter,
             ticket_queries.conversation(session, ticket.id or 0),
             ticket_queries.audit_trail(session, ticket.id or 0),
+            [reply for _, reply in canned_pages.stored(session)],
         )
 
 
@@ -144,6 +148,7 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "reject_reason": _first_reason(view.ticket),
         "rejection_text": _rejection_text(services, view.ticket, _first_reason(view.ticket)),
         "delivery": functools.partial(delivery_words, locale=visitor(request).locale),
+        "canned": _canned(services, view, moment),
         "categories": services.categories,
         "opds": services.opds,
         "category_names": {c.code: c.name for c in services.categories},
@@ -153,6 +158,24 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "window": reply_window(services, view, moment),
         "overdue": _overdue(view.ticket, moment),
     }
+
+
+def _canned(services: InboxServices, view: TicketView, moment: datetime) -> dict[str, list]:
+    """Per form, the canned replies it offers, filled in for this ticket in the reporters'
+    language: what the operator picks is what the reporter reads."""
+    rules, ticket = services.actions.rules, view.ticket
+    due = ticket.opd_due_at or ticket.due_at or ticket.clarification_due_at
+    if due is None:  # a request for clarification would set this one
+        due = rules.calendar.due(moment, rules.triage.clarification_timeout)
+    opd_names = {o.code: o.name for o in services.opds}
+    values = {
+        "name": view.reporter.display_name or "",
+        "number": ticket.number,
+        "deadline": messages.format_due(due, rules.tz, rules.locale),
+        "opd": opd_names.get(ticket.opd or "", ""),
+    }
+    replies = [*services.canned, *view.canned]
+    return {form: offered(replies, form, rules.locale, values) for form in FORMS}
 
 
 def _first_reason(ticket: Ticket) -> str:

@@ -300,6 +300,19 @@ class UserEvent(SQLModel, table=True):
     data: dict[str, Any] = _json(default_factory=dict)
 
 
+class CannedReplyRow(SQLModel, table=True):
+    """A canned reply an admin wrote on the inbox's page (config.toml holds the others)."""
+
+    __tablename__ = "canned_replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120)
+    text: dict[str, str] = _json(default_factory=dict)  # per language
+    forms: list[str] = _json(default_factory=list)
+    updated_by: str = Field(max_length=120)
+    updated_at: datetime = _when()
+
+
 class ApiToken(SQLModel, table=True):
     """An API token; only the SHA-256 of the token is kept."""
 

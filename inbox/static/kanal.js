@@ -67,6 +67,16 @@ function rejectionPreview(textarea) {
   });
 }
 
+function cannedPick(select) {
+  // A canned reply fills the form's message, which the operator may still edit before it goes.
+  const textarea = select.form.querySelector("textarea[name=message]");
+  select.addEventListener("change", () => {
+    if (!select.value) return;
+    textarea.value = select.value;
+    textarea.dispatchEvent(new Event("input"));  // the previews no longer overwrite it
+  });
+}
+
 function opdFollowsCategory(categoryPick) {
   // The verify form's OPD starts as the category's and follows it until the operator picks one.
   const opdPick = categoryPick.form.querySelector("[data-opd-pick]");
@@ -87,6 +97,7 @@ document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-open-wide]").forEach((box) => { box.open = true; });
   }
   document.querySelectorAll("[data-reject-text]").forEach(rejectionPreview);
+  document.querySelectorAll("[data-canned]").forEach(cannedPick);
   document.querySelectorAll("[data-poll]").forEach((region) => {
     region.dataset.last = "";
     poll(region);

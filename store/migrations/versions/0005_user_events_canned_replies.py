@@ -1,5 +1,6 @@
 """user_events: the audit trail of staff accounts (added, role or OPD changed, disabled,
-enabled, password reset, unlocked), written by the users page
+enabled, password reset, unlocked), written by the users page; canned_replies: the canned
+replies admins write on the inbox's page
 
 Revision ID: 0005
 Revises: 0004
@@ -19,8 +20,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A database whose tables were made from the models (Database.create_schema) at 0004 has it.
-    if sa.inspect(op.get_bind()).has_table("user_events"):
+    # A database whose tables were made from the models (Database.create_schema) at 0004 has them.
+    existing = sa.inspect(op.get_bind())
+    if not existing.has_table("canned_replies"):
+        op.create_table(
+            "canned_replies",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+            sa.Column("text", sa.JSON(), nullable=False),
+            sa.Column("forms", sa.JSON(), nullable=False),
+            sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+            sa.Column("updated_at", store.models.UTCDateTime(timezone=True), nullable=False),
+            sa.PrimaryKeyConstraint("id"),
+        )
+    if existing.has_table("user_events"):
         return
     op.create_table(
         "user_events",
@@ -40,3 +53,4 @@ def downgrade() -> None:
     with op.batch_alter_table("user_events", schema=None) as batch_op:
         batch_op.drop_index("ix_user_events_username")
     op.drop_table("user_events")
+    op.drop_table("canned_replies")
