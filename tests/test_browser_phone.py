@@ -4,6 +4,7 @@ away there; at 1366 px they stay open. Debian's Chromium through Playwright."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,8 @@ DESKTOP = {"width": 1366, "height": 768}
 
 @pytest.fixture
 async def api(tmp_path: Path, clock) -> AsyncIterator[Api]:
-    async with running_api(f"sqlite:///{tmp_path / 'kanal.db'}", tmp_path, clock) as running:
+    database = f"sqlite:///{tmp_path / 'kanal.db'}"
+    async with running_api(database, tmp_path, clock, canned_reply=[CANNED]) as running:
         add_staff(running, "admin", "admin")
         add_staff(running, "pupr1", "opd", opd="pupr")
         await running.runtime.intake.submit(
@@ -36,6 +38,9 @@ async def api(tmp_path: Path, clock) -> AsyncIterator[Api]:
         )
         await running.act(NUMBER, {"action": "reply", "message": f"Kami cek. {LONG}"})
         yield running
+
+
+CANNED = {"title": "Sedang dicek", "text": {"id": "Laporan {number} sedang kami cek."}}
 
 
 @pytest.fixture
@@ -141,3 +146,25 @@ async def test_screenshots_of_a_ticket_and_its_forms_at_both_widths(
         await page.goto(str(api.client.make_url("/users")))
         await page.screenshot(path=str(SHOTS / f"users-{width}.png"))
     assert all((SHOTS / f"form-{f}-phone.png").stat().st_size < 200_000 for f in FORMS)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_the_forms_show_each_message_before_it_goes(
+    chromium_browser: Browser, api: Api, viewport: dict
+) -> None:
+    page = await signed_in(chromium_browser, api, "admin", viewport)
+    await page.goto(str(api.client.make_url("/tickets/LBP-2026-00002")))
+    await page.click("#act-reject > summary")
+    message = page.locator("#act-reject textarea[name=message]")
+    await expect(message).to_have_value(re.compile("belum dapat dibuktikan kebenarannya"))
+    await page.select_option("#act-reject select[name=resolution]", "spam")
+    await expect(message).to_have_value(re.compile("bukan laporan atau pengaduan"))
+    await page.click("#act-reject > summary")
+    await page.click("#act-reply > summary")
+    reply = page.locator("#act-reply textarea[name=message]")
+    await page.select_option("#act-reply select[data-canned]", label="Sedang dicek")
+    await expect(reply).to_have_value("Laporan LBP-2026-00002 sedang kami cek.")
+    await reply.fill("Laporan LBP-2026-00002 sedang kami cek di lapangan.")
+    await page.click("button[data-action=reply]")
+    await expect(page.locator("#conversation")).to_contain_text("sedang kami cek di lapangan")
+    assert await overflow(page) == 0
