@@ -27,6 +27,7 @@ from triage import messages
 from triage.action_requests import ActionRequest, given, parse_action
 from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, TicketNotFound
 from triage.canned import FORMS, CannedReply, offered
+from triage.sla import opd_answer_term
 from triage.states import (
     FINAL_STATES,
     OPERATOR_ACTIONS,
@@ -155,6 +156,13 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "opd_names": {o.code: o.name for o in services.opds},
         "suggested_category": _suggested_category(services, view.ticket),
         "suggested_opd": _suggested_opd(services, view.ticket),
+        "forwarding_text": _forwarding_text(
+            services,
+            view.ticket,
+            _suggested_category(services, view.ticket),
+            _suggested_opd(services, view.ticket),
+            moment,
+        ),
         "window": reply_window(services, view, moment),
         "overdue": _overdue(view.ticket, moment),
     }
@@ -176,6 +184,44 @@ def _canned(services: InboxServices, view: TicketView, moment: datetime) -> dict
     }
     replies = [*services.canned, *view.canned]
     return {form: offered(replies, form, rules.locale, values) for form in FORMS}
+
+
+def _forwarding_text(
+    services: InboxServices,
+    ticket: Ticket,
+    category_code: str | None,
+    opd_code: str | None,
+    moment: datetime,
+) -> str:
+    """What the reporter is told when the ticket goes to `opd_code` now ("" without an OPD)."""
+    rules = services.actions.rules
+    opd = rules.opds.get(opd_code or "")
+    if opd is None:
+        return ""
+    category = rules.categories.get(category_code or "")
+    due = rules.calendar.due(moment, opd_answer_term(rules.triage, category))
+    return messages.render(
+        "forwarded",
+        rules.locale,
+        number=ticket.number,
+        region=rules.region,
+        opd=opd.name,
+        deadline=messages.format_due(due, rules.tz, rules.locale),
+    )
+
+
+@routes.get("/tickets/{number}/forwarding")
+@page()
+async def forwarding_preview(request: web.Request) -> web.Response:
+    view = await _view_or_404(request)
+    text = _forwarding_text(
+        request.app[SERVICES],
+        view.ticket,
+        request.query.get("category"),
+        request.query.get("opd"),
+        now(request),
+    )
+    return web.Response(text=text, content_type="text/plain")
 
 
 def _first_reason(ticket: Ticket) -> str:

@@ -47,6 +47,7 @@ async def test_the_verify_form_starts_with_the_categorys_opd_by_name(api: Api) -
     assert 'data-opd="dishub" selected>Penerangan jalan</option>' in verify
     assert 'data-action="verify_forward">Verifikasi dan teruskan</button>' in verify
     assert 'data-action="forward"' not in html  # no second form for the same step
+    assert f"Laporan {NUMBER} sudah kami teruskan ke Dinas Perhubungan" in verify  # before it goes
 
 
 async def test_one_submit_verifies_and_forwards_to_the_chosen_opd(api: Api) -> None:

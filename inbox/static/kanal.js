@@ -82,11 +82,21 @@ function opdFollowsCategory(categoryPick) {
   const opdPick = categoryPick.form.querySelector("[data-opd-pick]");
   if (!opdPick) return;
   let chosen = false;
-  opdPick.addEventListener("change", () => { chosen = true; });
+  const preview = categoryPick.form.querySelector("[data-forward-preview]");
+  async function showMessage() {  // what the reporter is told when it is forwarded
+    if (!preview) return;
+    const params = new URLSearchParams({ category: categoryPick.value, opd: opdPick.value });
+    const response = await fetch(preview.dataset.forwardPreview + "?" + params.toString(),
+      { credentials: "same-origin" });
+    if (response.ok) preview.textContent = await response.text();
+  }
+  opdPick.addEventListener("change", () => { chosen = true; showMessage(); });
   categoryPick.addEventListener("change", () => {
-    if (chosen) return;
-    const option = categoryPick.selectedOptions[0];
-    opdPick.value = option ? option.dataset.opd || "" : "";
+    if (!chosen) {
+      const option = categoryPick.selectedOptions[0];
+      opdPick.value = option ? option.dataset.opd || "" : "";
+    }
+    showMessage();
   });
 }
 
