@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from channels.registry import CHANNELS
 from inbox import canned_pages
+from inbox import message_previews as previews
 from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
 from inbox.delivery_words import delivery_words
@@ -23,18 +24,15 @@ from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
 from store import tickets as ticket_queries
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
-from triage import messages
 from triage.action_requests import ActionRequest, given, parse_action
 from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, TicketNotFound
-from triage.canned import FORMS, CannedReply, offered
-from triage.sla import opd_answer_term
+from triage.canned import CannedReply
 from triage.states import (
     FINAL_STATES,
     OPERATOR_ACTIONS,
     REJECT_RESOLUTIONS,
     TRANSITIONS,
     Action,
-    Resolution,
     Status,
     TransitionError,
 )
@@ -144,19 +142,23 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "first_open": _first_open(view.ticket, actions),
         "facts": CLARIFIABLE_FACTS,
         "missing": missing,
-        "clarification_text": _clarification_text(services, view.ticket, missing, moment),
+        "clarification_text": previews.clarification_text(services, view.ticket, missing, moment),
         "reject_reasons": sorted(r.value for r in REJECT_RESOLUTIONS),
-        "reject_reason": _first_reason(view.ticket),
-        "rejection_text": _rejection_text(services, view.ticket, _first_reason(view.ticket)),
+        "reject_reason": previews.first_reason(view.ticket),
+        "rejection_text": previews.rejection_text(
+            services, view.ticket, previews.first_reason(view.ticket)
+        ),
         "delivery": functools.partial(delivery_words, locale=visitor(request).locale),
-        "canned": _canned(services, view, moment),
+        "canned": previews.canned_offers(
+            services, view.ticket, view.reporter.display_name or "", view.canned, moment
+        ),
         "categories": services.categories,
         "opds": services.opds,
         "category_names": {c.code: c.name for c in services.categories},
         "opd_names": {o.code: o.name for o in services.opds},
         "suggested_category": _suggested_category(services, view.ticket),
         "suggested_opd": _suggested_opd(services, view.ticket),
-        "forwarding_text": _forwarding_text(
+        "forwarding_text": previews.forwarding_text(
             services,
             view.ticket,
             _suggested_category(services, view.ticket),
@@ -168,53 +170,11 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     }
 
 
-def _canned(services: InboxServices, view: TicketView, moment: datetime) -> dict[str, list]:
-    """Per form, the canned replies it offers, filled in for this ticket in the reporters'
-    language: what the operator picks is what the reporter reads."""
-    rules, ticket = services.actions.rules, view.ticket
-    due = ticket.opd_due_at or ticket.due_at or ticket.clarification_due_at
-    if due is None:  # a request for clarification would set this one
-        due = rules.calendar.due(moment, rules.triage.clarification_timeout)
-    opd_names = {o.code: o.name for o in services.opds}
-    values = {
-        "name": view.reporter.display_name or "",
-        "number": ticket.number,
-        "deadline": messages.format_due(due, rules.tz, rules.locale),
-        "opd": opd_names.get(ticket.opd or "", ""),
-    }
-    replies = [*services.canned, *view.canned]
-    return {form: offered(replies, form, rules.locale, values) for form in FORMS}
-
-
-def _forwarding_text(
-    services: InboxServices,
-    ticket: Ticket,
-    category_code: str | None,
-    opd_code: str | None,
-    moment: datetime,
-) -> str:
-    """What the reporter is told when the ticket goes to `opd_code` now ("" without an OPD)."""
-    rules = services.actions.rules
-    opd = rules.opds.get(opd_code or "")
-    if opd is None:
-        return ""
-    category = rules.categories.get(category_code or "")
-    due = rules.calendar.due(moment, opd_answer_term(rules.triage, category))
-    return messages.render(
-        "forwarded",
-        rules.locale,
-        number=ticket.number,
-        region=rules.region,
-        opd=opd.name,
-        deadline=messages.format_due(due, rules.tz, rules.locale),
-    )
-
-
 @routes.get("/tickets/{number}/forwarding")
 @page()
 async def forwarding_preview(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
-    text = _forwarding_text(
+    text = previews.forwarding_text(
         request.app[SERVICES],
         view.ticket,
         request.query.get("category"),
@@ -222,21 +182,6 @@ async def forwarding_preview(request: web.Request) -> web.Response:
         now(request),
     )
     return web.Response(text=text, content_type="text/plain")
-
-
-def _first_reason(ticket: Ticket) -> str:
-    """The reason the reject form starts with (the template shown matches it)."""
-    if ticket.hints.out_of_jurisdiction:
-        return Resolution.OUT_OF_JURISDICTION.value
-    return sorted(r.value for r in REJECT_RESOLUTIONS)[0]
-
-
-def _rejection_text(services: InboxServices, ticket: Ticket, reason: str) -> str:
-    """The refusal the reporter would get for `reason`, to read and edit before it goes."""
-    rules = services.actions.rules
-    return messages.render(
-        f"reject.{reason}", rules.locale, number=ticket.number, region=rules.region
-    )
 
 
 def _first_open(ticket: Ticket, actions: list[Action]) -> str | None:
@@ -282,20 +227,6 @@ def _overdue(ticket: Ticket, moment: datetime) -> bool:
     return bool(opd_late or (ticket.due_at and ticket.due_at < moment))
 
 
-def _clarification_text(
-    services: InboxServices, ticket: Ticket, facts: list[str], moment: datetime
-) -> str:
-    """The request the reporter would get, so that the operator can edit it before sending."""
-    rules = services.actions.rules
-    due = rules.calendar.due(moment, rules.triage.clarification_timeout)
-    return messages.clarification(
-        facts or ["supporting_data"],
-        rules.locale,
-        number=ticket.number,
-        deadline=messages.format_due(due, rules.tz, rules.locale),
-    )
-
-
 @routes.get("/tickets/{number}")
 @page()
 async def ticket_page(request: web.Request) -> web.Response:
@@ -321,7 +252,7 @@ async def clarification_preview(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
     facts = [f for f in request.query.getall("facts", []) if f in CLARIFIABLE_FACTS]
     services = request.app[SERVICES]
-    text = _clarification_text(services, view.ticket, facts, now(request))
+    text = previews.clarification_text(services, view.ticket, facts, now(request))
     return web.Response(text=text, content_type="text/plain")
 
 
@@ -332,7 +263,7 @@ async def rejection_preview(request: web.Request) -> web.Response:
     reason = request.query.get("resolution", "")
     if reason not in {r.value for r in REJECT_RESOLUTIONS}:
         raise web.HTTPBadRequest(text="unknown reason", content_type="text/plain")
-    text = _rejection_text(request.app[SERVICES], view.ticket, reason)
+    text = previews.rejection_text(request.app[SERVICES], view.ticket, reason)
     return web.Response(text=text, content_type="text/plain")
 
 
