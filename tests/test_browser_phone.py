@@ -83,6 +83,7 @@ PAGES = [
     f"/tickets/{NUMBER}",
     "/stats",
     "/users",
+    "/canned",
     "/tidak-ada",
 ]
 
