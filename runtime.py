@@ -105,6 +105,10 @@ class Runtime:
             data_dir=self.data_dir,
             trusted_proxies=networks(self.settings.server.trusted_proxies),
             demo=SIMULATED in self.channels,
+            canned=list(self.settings.canned_reply),
+            after_window=frozenset(
+                name for name, table in self.settings.channels if table.sends_after_window()
+            ),
         )
 
         scheduler = self._scheduler()

@@ -27,6 +27,7 @@ from durations import Duration
 from notifier.config import NotifierConfig
 from observability.config import LoggingConfig, MetricsConfig
 from redaction import MASK, mask_url
+from triage.canned import CannedReply
 from triage.config import (
     CategoryConfig,
     JurisdictionConfig,
@@ -156,6 +157,7 @@ class Settings(_Strict):
     triage: TriageConfig = TriageConfig()
     opd: list[OpdConfig] = []
     category: list[CategoryConfig] = []
+    canned_reply: list[CannedReply] = []
     jurisdiction: JurisdictionConfig = JurisdictionConfig()
     notifier: NotifierConfig = NotifierConfig()
     metrics: MetricsConfig = MetricsConfig()

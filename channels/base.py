@@ -335,3 +335,8 @@ class ChannelConfig(BaseModel):
     enabled: bool = False
     # Answer every new report with its ticket number (through the outbox, once per ticket).
     acknowledge: bool = True
+
+    def sends_after_window(self) -> bool:
+        """Whether a reply still goes out once the platform's reply window has closed (as an
+        approved template); the ticket page's warning says which."""
+        return False

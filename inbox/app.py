@@ -9,6 +9,7 @@ from aiohttp import web
 
 from inbox import api, pages
 from inbox.context import SERVICES, InboxServices
+from inbox.error_middleware import error_pages
 from inbox.proxies import is_https
 from inbox.views import CONTENT_SECURITY_POLICY
 
@@ -23,9 +24,10 @@ def security_headers(webhooks: Collection[web.AbstractResource | None]) -> Respo
     """The browser protections, added to each response as it is sent unless its handler chose
     its own (attachments' CSP).
 
-    A response-prepare hook, not a middleware: an app without middleware spares every request
-    aiohttp's middleware chain. Platforms' servers, not browsers, read the answers of the
-    `webhooks`: they get only nosniff (the verification handshake echoes a query value)."""
+    A response-prepare hook, not a middleware: it must also reach the answers that the error
+    pages' middleware (inbox/error_middleware.py) writes. Platforms' servers, not browsers,
+    read the answers of the `webhooks`: they get only nosniff (the verification handshake
+    echoes a query value)."""
 
     async def add(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
@@ -50,7 +52,7 @@ def build_app(
 ) -> web.Application:
     """The app with the API and the channels' webhook routes; `contexts` start and stop
     the background parts (intake writer, pollers, outbox, scheduler) with the app."""
-    app = web.Application(client_max_size=client_max_size)
+    app = web.Application(client_max_size=client_max_size, middlewares=[error_pages])
     app[SERVICES] = services
     app.add_routes(api.routes)
     pages.setup(app)

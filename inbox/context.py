@@ -11,7 +11,9 @@ from aiohttp import web
 
 from store.db import Database
 from store.leadership import Leadership
+from store.models import User
 from triage.actions import TicketActions
+from triage.canned import CannedReply
 from triage.config import CategoryConfig, OpdConfig
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -28,7 +30,26 @@ class InboxServices:
     data_dir: Path | None = None  # where channels store fetched attachments
     # Reverse proxies whose X-Forwarded-*/Forwarded headers are believed (inbox/proxies.py).
     trusted_proxies: tuple[Network, ...] = ()
+    # Channels that still send, as an approved template, once their reply window has closed.
+    after_window: frozenset[str] = frozenset()
+    canned: list[CannedReply] = field(default_factory=list)  # from config.toml
     demo: bool = False  # the simulated channel is on: the menu links its outbox (/demo/outbox)
 
 
 SERVICES = web.AppKey("services", InboxServices)
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is browsing: the signed-in user, the session's CSRF token and its cookie."""
+
+    user: User
+    csrf: str
+    token: str
+
+    @property
+    def locale(self) -> str:
+        return "en" if self.user.locale == "en" else "id"
+
+
+VISITOR_KEY = web.RequestKey("visitor", Visitor)

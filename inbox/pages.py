@@ -14,6 +14,7 @@ from aiohttp import web
 from inbox import (
     attachments,
     bulk_pages,
+    canned_pages,
     demo_pages,
     login_guard,
     stats_page,
@@ -56,6 +57,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(ticket_pages.routes)
     app.add_routes(attachments.routes)
     app.add_routes(user_pages.routes)
+    app.add_routes(canned_pages.routes)
     app.add_routes(stats_page.routes)
     app.add_routes(demo_pages.routes)
     app.add_routes(bulk_pages.routes)

@@ -7,18 +7,17 @@ import functools
 import hmac
 import secrets
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from aiohttp import web
 
 from inbox.auth import SESSION_COOKIE, Handler
-from inbox.context import SERVICES
+from inbox.context import SERVICES, VISITOR_KEY, Visitor
+from inbox.error_pages import error_page, wants_html
 from inbox.i18n import translate
 from inbox.proxies import is_https
 from store import sessions as session_store
-from store.models import User
 
 LOGIN_CSRF_COOKIE = "kanal_login_csrf"
 CSRF_FIELD = "csrf"
@@ -26,20 +25,6 @@ CSRF_FIELD = "csrf"
 ALL_ROLES = frozenset({"operator", "supervisor", "admin", "opd"})
 STAFF = frozenset({"operator", "supervisor", "admin"})  # every ticket, every action
 MANAGERS = frozenset({"supervisor", "admin"})  # statistics and user accounts
-
-
-@dataclass(frozen=True, slots=True)
-class Visitor:
-    user: User
-    csrf: str
-    token: str
-
-    @property
-    def locale(self) -> str:
-        return "en" if self.user.locale == "en" else "id"
-
-
-VISITOR_KEY = web.RequestKey("visitor", Visitor)
 
 
 def visitor(request: web.Request) -> Visitor:
@@ -59,12 +44,15 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
 
 
 def refused(request: web.Request, key: str, http_status: int) -> web.Response:
-    # Plain text: the refusal pages show no user input, so nothing needs templating.
+    """A browser gets a page with a way back; a script the text alone."""
+    if wants_html(request):
+        return error_page(request, http_status, key)
     locale = visitor(request).locale if VISITOR_KEY in request else "id"
     return web.Response(text=translate(key, locale), status=http_status, content_type="text/plain")
 
 
-async def _load(request: web.Request) -> Visitor | None:
+async def load_visitor(request: web.Request) -> Visitor | None:
+    """The signed-in visitor of the session cookie, or None."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -95,7 +83,7 @@ def page(roles: Collection[str] = ALL_ROLES) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
-            found = await _load(request)
+            found = await load_visitor(request)
             if found is None:
                 if request.method == "GET":
                     raise web.HTTPSeeOther(f"/login?next={_quoted(request.path_qs)}")

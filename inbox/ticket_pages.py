@@ -4,6 +4,7 @@ TicketActions (the same code the API uses)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from channels.registry import CHANNELS
+from inbox import canned_pages
+from inbox import message_previews as previews
 from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
+from inbox.delivery_words import delivery_words
 from inbox.i18n import translate
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
@@ -23,10 +27,11 @@ from store import queue as queue_store
 from store import tickets as ticket_queries
 from store.flags import OpdAnswer
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
-from triage import messages
-from triage.action_requests import ActionRequest, parse_action
+from triage.action_requests import ActionRequest, given, parse_action
 from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, HeldByOther, TicketNotFound
+from triage.canned import CannedReply
 from triage.states import (
+    FINAL_STATES,
     OPERATOR_ACTIONS,
     REJECT_RESOLUTIONS,
     TRANSITIONS,
@@ -59,6 +64,7 @@ class TicketView:
     reporter: Reporter
     conversation: list[tuple[Message, list[Attachment]]]
     events: list[TicketEvent]
+    canned: list[CannedReply]  # the admins' canned replies (config.toml's are in services)
     follows: str | None = None  # the number of the reporter's earlier ticket this one follows
     history: list[Ticket] = field(default_factory=list)  # the reporter's other tickets (staff)
     holder: str | None = None  # the operator holding the ticket
@@ -81,8 +87,8 @@ def allowed_actions(user: User, ticket: Ticket) -> list[Action]:
             continue
         if user.role not in STAFF and action not in OPD_ACTIONS:
             continue
-        if action is Action.FORWARD and ticket.verified_at is None:
-            continue
+        if action is Action.FORWARD and status is not Status.FORWARDED:
+            continue  # from a new ticket, verify's form forwards in the same step
         chosen.append(action)
     return chosen
 
@@ -99,6 +105,7 @@ def _load(services: InboxServices, number: str, user: User) -> TicketView | None
             reporter,
             ticket_queries.conversation(session, ticket.id or 0),
             ticket_queries.audit_trail(session, ticket.id or 0),
+            [reply for _, reply in canned_pages.stored(session)],
             follows=ticket_queries.number_of(session, ticket.hints.follows_ticket_id)
             if staff
             else None,
@@ -113,13 +120,15 @@ async def _view_or_404(request: web.Request) -> TicketView:
     number = request.match_info["number"]
     view = await asyncio.to_thread(_load, services, number, visitor(request).user)
     if view is None:  # another OPD's ticket looks exactly like a missing one
-        raise web.HTTPNotFound(
+        raise web.HTTPNotFound(  # a browser gets the error page (inbox/error_pages.py)
             text=translate("not_found", visitor(request).locale), content_type="text/plain"
         )
     return view
 
 
-def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
+def reply_window(
+    services: InboxServices, view: TicketView, moment: datetime
+) -> dict[str, Any] | None:
     """The warning shown above the reply box when free text is no longer allowed."""
     # Platforms that allow free text only for a while after the reporter's last message.
     spec = CHANNELS.get(view.ticket.channel)
@@ -129,7 +138,9 @@ def reply_window(view: TicketView, moment: datetime) -> dict[str, Any] | None:
     last_in = max((m.sent_at for m, _ in view.conversation if m.direction == "in"), default=None)
     if last_in is not None and moment - last_in < window:
         return None
-    return {"hours": int(window.total_seconds() // 3600)}
+    # Past the window a reply goes out only as an approved template, where one is set up.
+    template = view.ticket.channel in services.after_window
+    return {"hours": int(window.total_seconds() // 3600), "template": template}
 
 
 def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
@@ -137,23 +148,40 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     moment = now(request)
     flags = view.ticket.hints
     missing = [f for f in flags.missing if f in CLARIFIABLE_FACTS]
-    suggested = flags.suggestions[0].category if flags.suggestions else None
+    actions = allowed_actions(visitor(request).user, view.ticket)
     return {
         "view": view,
         "ticket": view.ticket,
         "flags": flags,
         "opd_answer": OpdAnswer.read(view.ticket.flags),
-        "actions": allowed_actions(visitor(request).user, view.ticket),
+        "actions": actions,
+        "first_open": _first_open(view.ticket, actions),
         "facts": CLARIFIABLE_FACTS,
         "missing": missing,
-        "clarification_text": _clarification_text(services, view.ticket, missing, moment),
+        "clarification_text": previews.clarification_text(services, view.ticket, missing, moment),
         "reject_reasons": sorted(r.value for r in REJECT_RESOLUTIONS),
+        "reject_reason": previews.first_reason(view.ticket),
+        "rejection_text": previews.rejection_text(
+            services, view.ticket, previews.first_reason(view.ticket)
+        ),
+        "delivery": functools.partial(delivery_words, locale=visitor(request).locale),
+        "canned": previews.canned_offers(
+            services, view.ticket, view.reporter.display_name or "", view.canned, moment
+        ),
         "categories": services.categories,
         "opds": services.opds,
         "category_names": {c.code: c.name for c in services.categories},
         "opd_names": {o.code: o.name for o in services.opds},
-        "suggested_category": suggested or view.ticket.category,
-        "window": reply_window(view, moment),
+        "suggested_category": _suggested_category(services, view.ticket),
+        "suggested_opd": _suggested_opd(services, view.ticket),
+        "forwarding_text": previews.forwarding_text(
+            services,
+            view.ticket,
+            _suggested_category(services, view.ticket),
+            _suggested_opd(services, view.ticket),
+            moment,
+        ),
+        "window": reply_window(services, view, moment),
         "overdue": deadlines.is_overdue(view.ticket, moment),
         "deadlines": deadlines.running(view.ticket),
         "holder": view.holder,
@@ -163,18 +191,50 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     }
 
 
-def _clarification_text(
-    services: InboxServices, ticket: Ticket, facts: list[str], moment: datetime
-) -> str:
-    """The request the reporter would get, so that the operator can edit it before sending."""
-    rules = services.actions.rules
-    due = rules.calendar.due(moment, rules.triage.clarification_timeout)
-    return messages.clarification(
-        facts or ["supporting_data"],
-        rules.locale,
-        number=ticket.number,
-        deadline=messages.format_due(due, rules.tz, rules.locale),
+@routes.get("/tickets/{number}/forwarding")
+@page()
+async def forwarding_preview(request: web.Request) -> web.Response:
+    view = await _view_or_404(request)
+    text = previews.forwarding_text(
+        request.app[SERVICES],
+        view.ticket,
+        request.query.get("category"),
+        request.query.get("opd"),
+        now(request),
     )
+    return web.Response(text=text, content_type="text/plain")
+
+
+def _first_open(ticket: Ticket, actions: list[Action]) -> str | None:
+    """The form open when the page loads: none on a closed ticket, whose history comes first."""
+    if Status(ticket.status) in FINAL_STATES:
+        return None
+    if Action.VERIFY in actions:
+        return Action.VERIFY.value
+    return Action.REPLY.value
+
+
+def _suggested_category(services: InboxServices, ticket: Ticket) -> str | None:
+    """The category the verify form starts with: the ticket's, the suggestion's, or the first
+    (what the browser would select anyway, so that the OPD shown agrees with it)."""
+    if ticket.category:
+        return ticket.category
+    if ticket.hints.suggestions:
+        return ticket.hints.suggestions[0].category
+    return services.categories[0].code if services.categories else None
+
+
+def _suggested_opd(services: InboxServices, ticket: Ticket) -> str | None:
+    """The OPD the verify form starts with: the one already proposed, else the suggestion's,
+    else the default of the category the form starts with."""
+    if ticket.opd:
+        return ticket.opd
+    suggestions = ticket.hints.suggestions
+    if suggestions and suggestions[0].opd:
+        return suggestions[0].opd
+    code = _suggested_category(services, ticket)
+    category = next((c for c in services.categories if c.code == code), None)
+    return category.opd if category else None
 
 
 @routes.get("/tickets/{number}")
@@ -183,7 +243,9 @@ async def ticket_page(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
     done = request.query.get("done")
     values = _page_values(request, view)
-    return render(request, "ticket.html", done=done, error=None, error_status=0, **values)
+    return render(
+        request, "ticket.html", done=done, error=None, error_words=None, error_status=0, **values
+    )
 
 
 @routes.get("/tickets/{number}/live")
@@ -200,7 +262,18 @@ async def clarification_preview(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
     facts = [f for f in request.query.getall("facts", []) if f in CLARIFIABLE_FACTS]
     services = request.app[SERVICES]
-    text = _clarification_text(services, view.ticket, facts, now(request))
+    text = previews.clarification_text(services, view.ticket, facts, now(request))
+    return web.Response(text=text, content_type="text/plain")
+
+
+@routes.get("/tickets/{number}/rejection")
+@page()
+async def rejection_preview(request: web.Request) -> web.Response:
+    view = await _view_or_404(request)
+    reason = request.query.get("resolution", "")
+    if reason not in {r.value for r in REJECT_RESOLUTIONS}:
+        raise web.HTTPBadRequest(text="unknown reason", content_type="text/plain")
+    text = previews.rejection_text(request.app[SERVICES], view.ticket, reason)
     return web.Response(text=text, content_type="text/plain")
 
 
@@ -211,6 +284,8 @@ def action_request(form: Any) -> ActionRequest:
         value = str(form.get(name) or "").strip()
         if value:  # an empty field of the form is one not given
             values[name] = value
+    if form.get("forward") == "1":  # the verify form's "verify and forward" button
+        values["forward"] = True
     facts = [str(f) for f in form.getall("facts", [])]
     if facts:
         values["facts"] = facts
@@ -255,12 +330,19 @@ async def act(request: web.Request) -> web.Response:
     except HeldByOther as exc:
         return _ask_first(request, view, exc, form)
     except TransitionError as exc:
-        return _refused(request, view, str(exc), 409)
+        words = translate(
+            "error.transition",
+            visitor(request).locale,
+            action=translate(f"action.{exc.action.value}", visitor(request).locale),
+            status=translate(f"status.{exc.status.value}", visitor(request).locale),
+        )
+        return _refused(request, view, str(exc), 409, words)
     except ActionInvalid as exc:
         return _refused(request, view, str(exc), 422)
     except DBAPIError:
         return _refused(request, view, "database unavailable", 503)
-    raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={wanted.action.value}")
+    done = "verify_forward" if given(wanted, "forward") else wanted.action.value
+    raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={done}")
 
 
 def _ask_first(
@@ -273,16 +355,23 @@ def _ask_first(
         **_page_values(request, view),
         "held": {"holder": held.holder, "action": held.action.value, "fields": fields},
     }
-    return render(request, "ticket.html", done=None, error=None, error_status=0, **values)
+    return render(
+        request, "ticket.html", done=None, error=None, error_words=None, error_status=0, **values
+    )
 
 
-def _refused(request: web.Request, view: TicketView, reason: str, status: int) -> web.Response:
+def _refused(
+    request: web.Request, view: TicketView, detail: str, status: int, words: str | None = None
+) -> web.Response:
+    """The ticket page again, saying in the visitor's words why; the technical `detail`
+    (English, for whoever supports the inbox) stays in an attribute."""
     return render(
         request,
         "ticket.html",
         status=status,
         done=None,
-        error=reason,
+        error=detail,
+        error_words=words,
         error_status=status,
         **_page_values(request, view),
     )

@@ -9,9 +9,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from inbox.context import SERVICES
+from inbox.context import SERVICES, VISITOR_KEY, Visitor
 from inbox.i18n import long_time, notice, short_time, translate
-from inbox.sessions import VISITOR_KEY, Visitor
 from texts.formats import decimal
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")

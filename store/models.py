@@ -329,6 +329,33 @@ class User(SQLModel, table=True):
     disabled_at: datetime | None = _when(default=None)
 
 
+class UserEvent(SQLModel, table=True):
+    """The audit trail of staff accounts: who added, changed, disabled, enabled or reset whom."""
+
+    __tablename__ = "user_events"
+    __table_args__ = (Index("ix_user_events_username", "username", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    actor: str = Field(max_length=120)
+    username: str = Field(max_length=120)
+    action: str = Field(max_length=40)  # added, changed, disabled, enabled, password_reset, ...
+    data: dict[str, Any] = _json(default_factory=dict)
+
+
+class CannedReplyRow(SQLModel, table=True):
+    """A canned reply an admin wrote on the inbox's page (config.toml holds the others)."""
+
+    __tablename__ = "canned_replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120)
+    text: dict[str, str] = _json(default_factory=dict)  # per language
+    forms: list[str] = _json(default_factory=list)
+    updated_by: str = Field(max_length=120)
+    updated_at: datetime = _when()
+
+
 class ApiToken(SQLModel, table=True):
     """An API token; only the SHA-256 of the token is kept."""
 

@@ -75,13 +75,13 @@ def add_user(
 ) -> User:
     check_username(username)
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+        raise UserError(f"role must be one of {', '.join(ROLES)}", key="role")
     if role == "opd" and not opd:
-        raise UserError("an opd user needs --opd CODE")
+        raise UserError("an opd user needs --opd CODE", key="opd_missing")
     if len(password) < 8:
-        raise UserError("the password needs at least 8 characters")
+        raise UserError("the password needs at least 8 characters", key="password")
     if session.exec(select(User).where(User.username == username)).first():
-        raise UserError(f"user {username!r} exists already")
+        raise UserError(f"user {username!r} exists already", key="exists")
     user = User(
         username=username,
         password_hash=hash_password(password),

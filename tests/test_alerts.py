@@ -97,7 +97,7 @@ async def test_escalations_are_batched_per_opd_and_held_in_the_quiet_period(
     [(_, subject, text)] = [m for m in sent if m[0] == "dishub@patikab.go.id"]
     assert subject == "Laporan terlambat dijawab: Dinas Perhubungan (2)"
     assert text == (
-        "2 laporan yang diteruskan ke Dinas Perhubungan melewati batas waktu jawaban OPD:\n\n"
+        "2 laporan yang diteruskan ke Dinas Perhubungan melewati tenggat jawaban OPD:\n\n"
         "- LBP-2026-00001: batas Senin, 23 November 2026 pukul 10.00 WIB, terlambat 0,5 jam\n"
         "- LBP-2026-00002: batas Senin, 23 November 2026 pukul 10.00 WIB, terlambat 0,5 jam\n\n"
         "Mohon segera ditindaklanjuti dan jawabannya disampaikan lewat Kanal.\n"
@@ -196,7 +196,7 @@ async def test_a_stopped_channel_alerts_admins_once_and_again_when_it_recovers(
         assert chats(telegram) == [
             (
                 "1002",
-                "<b>Saluran Email berhenti</b> (lapor@patikab.go.id)\n"
+                "<b>Saluran Surel berhenti</b> (lapor@patikab.go.id)\n"
                 "Penyebab: IMAP login refused\n",
             )
         ]
@@ -213,7 +213,7 @@ async def test_a_stopped_channel_alerts_admins_once_and_again_when_it_recovers(
     notifier.health.working("email", "lapor@patikab.go.id")
     await notifier.tick()
     assert chats(telegram, 1) == [
-        ("1002", "<b>Saluran Email pulih</b> (lapor@patikab.go.id)\n"),
+        ("1002", "<b>Saluran Surel pulih</b> (lapor@patikab.go.id)\n"),
     ]
     with restarted.db.read() as session:
         row = session.get(ChannelHealthState, ("email", "lapor@patikab.go.id"))

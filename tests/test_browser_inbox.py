@@ -146,14 +146,22 @@ async def test_a_whatsapp_report_from_queue_to_resolution(browser: Browser, api:
     await expect(page.locator("#conversation")).to_contain_text("Nomor pelanggan saya 12345")
     await expect(page.locator("#ticket-status")).to_have_text("Baru")
 
-    await open_action(page, "verify")
+    # One step: the OPD follows the category until the operator picks one, then stays.
+    opd = page.locator("#act-verify select[name=opd]")
+    await page.select_option("#act-verify select[name=category]", "pju")
+    await expect(opd).to_have_value("dishub")
     await page.select_option("#act-verify select[name=category]", "jalan")
-    await page.click("button[data-action=verify]")
-    await expect(page.locator("#done")).to_be_visible()
-    await open_action(page, "forward")
-    await page.select_option("#act-forward select[name=opd]", "pupr")
-    await page.click("button[data-action=forward]")
+    await expect(opd).to_have_value("pupr")
+    preview = page.locator("#act-verify [data-forward-preview]")
+    await expect(preview).to_contain_text("sudah kami teruskan ke Dinas Pekerjaan Umum")
+    await page.select_option("#act-verify select[name=opd]", "dishub")
+    await expect(preview).to_contain_text("sudah kami teruskan ke Dinas Perhubungan")
+    await page.select_option("#act-verify select[name=opd]", "pupr")
+    await page.screenshot(path=str(SCREENSHOTS / "verify-forward.png"), full_page=True)
+    await page.click("button[data-action=verify_forward]")
     await expect(page.locator("#ticket-status")).to_have_text("Diteruskan ke OPD")
+    pupr = "Dinas Pekerjaan Umum dan Penataan Ruang"
+    await expect(page.locator("#ticket-opd")).to_have_text(pupr)
     await page.click("#logout")
     await expect(page.locator("h1")).to_have_text("Masuk")
 
@@ -216,7 +224,8 @@ async def test_an_opd_cannot_open_another_opds_ticket_by_url(browser: Browser, a
     page = await signed_in(browser, api, "dishub1")
     response = await page.goto(str(api.client.make_url(f"/tickets/{NUMBER}")))
     assert response is not None and response.status == 404
-    await expect(page.locator("body")).to_contain_text("Tiket tidak ditemukan.")
+    await expect(page.locator("h1")).to_have_text("Tidak ditemukan")
+    await expect(page.locator("#back-home")).to_have_attribute("href", "/")
     response = await page.goto(str(api.client.make_url("/attachments/1")))
     assert response is not None and response.status == 404
 

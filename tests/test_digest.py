@@ -315,7 +315,7 @@ async def test_the_digest_mail_has_text_html_and_an_inline_chart(
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail.get_content_type() == "multipart/alternative"
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Laporan masuk: 6\n  - Email: 2\n  - WhatsApp: 4\n" in text
+    assert "Laporan masuk: 6\n  - Surel: 2\n  - WhatsApp: 4\n" in text
     assert "Valid (terverifikasi): 2\nTidak valid: 2\n  - Tidak faktual: 1\n" in text
     assert "  - Tidak ada tanggapan pelapor: 1\nDitolak: 1\n  - Di luar wilayah: 1\n" in text
     assert "Selesai: 1 | Dalam proses: 1 | Perlu tindak lanjut: 1 | Ditutup: 3\n" in text
@@ -345,7 +345,7 @@ async def test_the_digest_mail_has_text_html_and_an_inline_chart(
     assert (message.params["chat_id"], message.params["parse_mode"]) == ("1001", "HTML")
     assert message.params["text"].startswith(
         "<b>Ringkasan Kabupaten Pati</b>\nSenin, 23 November 2026\n\n"
-        "<b>Kemarin:</b> 6 laporan masuk (Email 2, WhatsApp 4)\n"
+        "<b>Kemarin:</b> 6 laporan masuk (Surel 2, WhatsApp 4)\n"
     )
     assert "Dinas Perhubungan: LBP-2026-00006 (+18,0 jam)" in message.params["text"]
     # Accepted: the markup is Telegram's HTML subset.

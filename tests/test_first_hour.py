@@ -166,9 +166,9 @@ async def test_readme_first_hour_without_stumbles(clone: Clone, first_terminal) 
                 break
             await asyncio.sleep(0.25)
         assert f'data-ticket="{number}" data-state="delivered"' in outbox, outbox
-        assert reply in outbox and "sampai" in outbox  # in Bahasa Indonesia by default
+        assert reply in outbox and "diterima" in outbox  # in Bahasa Indonesia by default
         _, ticket = await browser.page(f"/tickets/{number}")
-        assert "sampai" in ticket
+        assert "diterima" in ticket
 
     # Stumble 7: the digest preview of the day so far carries its chart.
     digest = clone.run(digest_command)

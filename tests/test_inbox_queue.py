@@ -68,7 +68,7 @@ async def test_the_queue_puts_what_needs_action_first_and_counts_every_filter(ap
         assert "Status" in html and "Terbuka (4)" in html and "Ditutup (1)" in html
         assert "Semua (5)" in html
         assert 'Lewat tenggat (<span data-count-key="special.overdue">2</span>)' in html
-        assert 'Dibalas pelapor (<span data-count-key="special.answered">1</span>)' in html
+        assert 'Pelapor membalas (<span data-count-key="special.answered">1</span>)' in html
         assert "WhatsApp (4)" in html
         assert "Penerangan jalan (1)" in html
         assert "Dinas Perhubungan (1)" in html

@@ -87,8 +87,8 @@ async def test_the_ticket_page_shows_the_conversation_photo_location_and_hints(a
         assert "Kategori yang disarankan: <strong>Jalan dan jembatan</strong>" in html
         assert "Laporan masuk" in html  # the audit trail's first event
         assert "23 Nov 2026 08.00 WIB" in html  # sent 01:00 UTC, shown in Jakarta time
-        # Actions offered for a new, unverified ticket; forward needs a verification first.
-        for offered in ("verify", "request_clarification", "reject", "reply", "note"):
+        # Actions offered for a new ticket; its verify form forwards in the same step.
+        for offered in ("verify", "verify_forward", "request_clarification", "reject", "reply"):
             assert f'data-action="{offered}"' in html
         assert 'data-action="forward"' not in html
         assert "Dikirim lewat WhatsApp" in html
@@ -180,8 +180,8 @@ async def test_refused_actions_say_why_and_change_nothing(api: Api) -> None:
         response = await b.act(NUMBER, action="forward", opd="pupr")
         assert response.status == 409
         page = await response.text()
-        assert "tindakan ini tidak berlaku untuk status tiket sekarang" in page
-        assert "(a ticket must be verified before it is forwarded)" in page
+        assert "Teruskan ke OPD tidak berlaku untuk laporan berstatus Baru" in page
+        assert 'data-detail="a ticket must be verified before it is forwarded"' in page
         response = await b.act(NUMBER, action="resolve", message="")
         assert response.status == 422
         response = await b.act(NUMBER, action="reject", resolution="bukan-alasan")

@@ -48,7 +48,10 @@ async def test_an_admin_disables_an_account_its_session_and_tokens_end(api: Api)
         refused = await admin.http.post("/users/siti/disable", data={}, allow_redirects=False)
         assert refused.status == 403  # no CSRF token, like every other form
         response = await admin.post_form("/users/siti/disable", {}, from_page="/users")
-        assert (response.status, response.headers["Location"]) == (303, "/users")
+        assert (response.status, response.headers["Location"]) == (
+            303,
+            "/users?done=disabled&name=siti",
+        )
 
         assert (await siti.page("/"))[0] == 303  # the open session has ended
         assert (await api.get("/api/tickets", token=token))[0] == 401

@@ -45,6 +45,11 @@ class Verify(_Request):
     action: Literal[Action.VERIFY] = Action.VERIFY
     category: str | None = Field(None, description="the category code (required)")
     opd: str | None = Field(None, description="the OPD code (default: the category's)")
+    forward: bool = Field(
+        False,
+        description="forward to that OPD in the same step (one transaction, two audit events)",
+    )
+    mode: Mode | None = _MODE
 
 
 class RequestClarification(_Request):

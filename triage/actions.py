@@ -17,7 +17,7 @@ from store.models import Ticket, TicketEvent, User
 from store.queue import HOLDER_ROLES
 from store.text import is_storable, storable_or_none
 from triage import messages
-from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, given
+from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, Forward, Verify, given
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.merged_outcome import tell_merged
 from triage.outbox import enqueue
@@ -106,52 +106,68 @@ class TicketActions:
             if holder not in (None, actor) and not confirmed:
                 if request.action not in FREE_ON_HELD:
                     raise HeldByOther(holder, request.action)
-            outcome = decide(
-                TicketFacts(
-                    Status(ticket.status),
-                    verified=ticket.verified_at is not None,
-                    resolution=Resolution(ticket.resolution) if ticket.resolution else None,
-                ),
-                request.action,
-                resolution=given(request, "resolution"),
-            )
-            step = _Step(self, session, ticket, request, actor, now)
-            data = step.run()
-            if request.action in OPERATOR_CLOCK_STOPS:
-                ticket.verify_due_at = None  # the operators have acted on the report
-            ticket.status = outcome.to_state.value
-            ticket.resolution = outcome.resolution.value if outcome.resolution else None
-            if outcome.to_state in FINAL_STATES and outcome.changed:
-                ticket.closed_at = now
-                ticket.open_key = None  # the reporter's next report may open a new ticket
-                told = tell_merged(
-                    session,
-                    ticket,
-                    locale=self.rules.locale,
-                    region=self.rules.region,
-                    author=actor,
-                    now=now,
-                )
-                if told:
-                    data = {**data, "told_merged": told}
-                    queued = True
-            ticket.last_activity_at = max(ticket.last_activity_at, now)
-            session.add(ticket)
-            session.add(
-                TicketEvent(
-                    ticket_id=ticket.id or 0,
-                    at=now,
-                    actor=actor,
-                    action=request.action.value,
-                    from_state=outcome.from_state.value,
-                    to_state=outcome.to_state.value,
-                    note=given(request, "text") or given(request, "message") or step.sent_text,
-                    data=data,
-                )
-            )
-            queued = queued or step.sent_text is not None
+            for step in _steps(request):  # verify-and-forward: both or neither
+                queued = self._one(session, ticket, step, actor, now) or queued
         if queued and self.on_reply_queued:
             self.on_reply_queued()
+
+    def _one(
+        self, session: Session, ticket: Ticket, request: ActionRequest, actor: str, now: datetime
+    ) -> bool:
+        """One transition with its side effects and audit event; True if a message was queued."""
+        outcome = decide(
+            TicketFacts(
+                Status(ticket.status),
+                verified=ticket.verified_at is not None,
+                resolution=Resolution(ticket.resolution) if ticket.resolution else None,
+            ),
+            request.action,
+            resolution=given(request, "resolution"),
+        )
+        step = _Step(self, session, ticket, request, actor, now)
+        data = step.run()
+        if request.action in OPERATOR_CLOCK_STOPS:
+            ticket.verify_due_at = None  # the operators have acted on the report
+        ticket.status = outcome.to_state.value
+        ticket.resolution = outcome.resolution.value if outcome.resolution else None
+        told_merged = False
+        if outcome.to_state in FINAL_STATES and outcome.changed:
+            ticket.closed_at = now
+            ticket.open_key = None  # the reporter's next report may open a new ticket
+            told = tell_merged(
+                session,
+                ticket,
+                locale=self.rules.locale,
+                region=self.rules.region,
+                author=actor,
+                now=now,
+            )
+            if told:  # the reporters of the tickets merged into this one hear the outcome
+                data = {**data, "told_merged": told}
+                told_merged = True
+        ticket.last_activity_at = max(ticket.last_activity_at, now)
+        session.add(ticket)
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id or 0,
+                at=now,
+                actor=actor,
+                action=request.action.value,
+                from_state=outcome.from_state.value,
+                to_state=outcome.to_state.value,
+                note=given(request, "text") or given(request, "message") or step.sent_text,
+                data=data,
+            )
+        )
+        return step.sent_text is not None or told_merged
+
+
+def _steps(request: ActionRequest) -> list[ActionRequest]:
+    """The transitions one request makes: verify with `forward` is a verify, then a forward to
+    the OPD the verify settled on."""
+    if isinstance(request, Verify) and request.forward:
+        return [request.model_copy(update={"forward": False}), Forward(mode=request.mode)]
+    return [request]
 
 
 class _Step:

@@ -10,7 +10,7 @@ SPEC = ChannelSpec(
     name="email",
     config=EmailConfig,
     build=built_from(EmailChannel, shared_http=False),  # imapclient and aiosmtplib connect alone
-    labels={"id": "Email", "en": "Email"},
+    labels={"id": "Surel", "en": "Email"},
     webhooks=False,
     polls=True,
 )

@@ -30,6 +30,9 @@ class WhatsAppConfig(ChannelConfig):
     # Hosts media lookups may send us to with the token (besides api_base's own host).
     media_hosts: list[str] = Field(default_factory=lambda: list(WHATSAPP_MEDIA_HOSTS))
 
+    def sends_after_window(self) -> bool:
+        return bool(self.template_name)
+
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> WhatsAppConfig:
         if self.enabled:

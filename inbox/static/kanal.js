@@ -53,7 +53,61 @@ function clarificationPreview(textarea) {
   }));
 }
 
+function rejectionPreview(textarea) {
+  // The refusal follows the chosen reason until the operator edits it, like the clarification.
+  const reason = textarea.form.querySelector("[data-reject-reason]");
+  let edited = false;
+  textarea.addEventListener("input", () => { edited = true; });
+  reason.addEventListener("change", async () => {
+    if (edited) return;
+    const params = new URLSearchParams({ resolution: reason.value });
+    const response = await fetch(textarea.dataset.preview + "?" + params.toString(),
+      { credentials: "same-origin" });
+    if (response.ok) textarea.value = await response.text();
+  });
+}
+
+function cannedPick(select) {
+  // A canned reply fills the form's message, which the operator may still edit before it goes.
+  const textarea = select.form.querySelector("textarea[name=message]");
+  select.addEventListener("change", () => {
+    if (!select.value) return;
+    textarea.value = select.value;
+    textarea.dispatchEvent(new Event("input"));  // the previews no longer overwrite it
+  });
+}
+
+function opdFollowsCategory(categoryPick) {
+  // The verify form's OPD starts as the category's and follows it until the operator picks one.
+  const opdPick = categoryPick.form.querySelector("[data-opd-pick]");
+  if (!opdPick) return;
+  let chosen = false;
+  const preview = categoryPick.form.querySelector("[data-forward-preview]");
+  async function showMessage() {  // what the reporter is told when it is forwarded
+    if (!preview) return;
+    const params = new URLSearchParams({ category: categoryPick.value, opd: opdPick.value });
+    const response = await fetch(preview.dataset.forwardPreview + "?" + params.toString(),
+      { credentials: "same-origin" });
+    if (response.ok) preview.textContent = await response.text();
+  }
+  opdPick.addEventListener("change", () => { chosen = true; showMessage(); });
+  categoryPick.addEventListener("change", () => {
+    if (!chosen) {
+      const option = categoryPick.selectedOptions[0];
+      opdPick.value = option ? option.dataset.opd || "" : "";
+    }
+    showMessage();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-category-pick]").forEach(opdFollowsCategory);
+  // The queue's filters fill a phone's first screen: folded there, open on a wide screen.
+  if (window.matchMedia("(min-width: 801px)").matches) {
+    document.querySelectorAll("[data-open-wide]").forEach((box) => { box.open = true; });
+  }
+  document.querySelectorAll("[data-reject-text]").forEach(rejectionPreview);
+  document.querySelectorAll("[data-canned]").forEach(cannedPick);
   document.querySelectorAll("[data-poll]").forEach((region) => {
     region.dataset.last = "";
     poll(region);

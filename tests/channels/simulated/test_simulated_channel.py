@@ -97,7 +97,7 @@ async def test_a_reply_to_a_sample_report_is_sent_then_delivered_and_listed(
     status, page = await browser.page("/demo/outbox")
     assert status == 200
     assert f'data-ticket="{ticket.number}" data-state="delivered"' in page
-    assert REPLY in page and "Kotak keluar demo" in page and "sampai" in page
+    assert REPLY in page and "Kotak keluar demo" in page and "diterima" in page
 
 
 async def test_with_the_demo_channel_off_a_sample_reply_waits_and_no_demo_link_shows(
