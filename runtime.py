@@ -22,7 +22,7 @@ from channels.simulated.channel import NAME as SIMULATED
 from channels.spec import ChannelContext
 from inbox.app import build_app
 from inbox.context import InboxServices
-from inbox.proxies import networks
+from networks import parse_networks
 from notifier.service import Notifier
 from observability.collectors import DatabaseGauges, Leaders
 from observability.context import bound
@@ -101,7 +101,7 @@ class Runtime:
             categories=list(self.settings.category),
             opds=list(self.settings.opd),
             data_dir=self.data_dir,
-            trusted_proxies=networks(self.settings.server.trusted_proxies),
+            trusted_proxies=parse_networks(self.settings.server.trusted_proxies),
             demo=SIMULATED in self.channels,
         )
 

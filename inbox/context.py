@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
 from aiohttp import web
 
+from networks import Network
 from store.db import Database
 from store.leadership import Leadership
 from triage.actions import TicketActions
 from triage.config import CategoryConfig, OpdConfig
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass
