@@ -18,6 +18,7 @@ from aiohttp import web
 from channels.base import PlatformError
 from channels.polling import AccountHealth, Backoff, PollingHalted, PollLoop
 from store.leadership import Leadership, libpq_url
+from support.health import HealthLog
 from support.waiting import until
 
 ACCOUNT = "akun-1"
@@ -105,19 +106,6 @@ class TinyPoller:
                 await response.json()  # a body that is no JSON: a bug of this poller
         finally:
             self.active -= 1
-
-
-class HealthLog:
-    """Records what the loop tells the notifier (channels.base.ChannelHealth)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-
-    def failing(self, channel: str, account: str, reason: str) -> None:
-        self.calls.append(("failing", channel, account, reason))
-
-    def working(self, channel: str, account: str) -> None:
-        self.calls.append(("working", channel, account))
 
 
 class FakeTime:

@@ -21,6 +21,7 @@ from conftest import FixedClock, corpus_dir
 from fake_x_api import FakeXApi, load_corpus
 from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
+from support.health import HealthLog
 from support.waiting import until as wait_for
 from triage.intake import Intake
 
@@ -76,19 +77,6 @@ async def make_channel(
     yield make
     for channel in made:  # stop() is idempotent: a test that failed midway leaves none running
         await channel.stop()
-
-
-class HealthLog:
-    """Records what a channel tells the notifier (channels.base.ChannelHealth)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-
-    def failing(self, channel: str, account: str, reason: str) -> None:
-        self.calls.append(("failing", channel, account, reason))
-
-    def working(self, channel: str, account: str) -> None:
-        self.calls.append(("working", channel, account))
 
 
 def created(snowflake: str) -> datetime:
