@@ -135,12 +135,6 @@ async def platform() -> AsyncIterator[FakePlatform]:
     await fake.stop()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def make_loop(
     poller: TinyPoller,
     health: HealthLog,

@@ -48,12 +48,6 @@ SRI = "6120384756102938"
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def graph(clock: FixedClock) -> AsyncIterator[FakeGraph]:
     fake = await FakeGraph(clock=clock).start()
     seed_facebook(fake, corpus_dir("facebook"), clock())

@@ -58,12 +58,6 @@ async def fake(clock: FixedClock) -> AsyncIterator[FakeXApi]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def make_channel(
     fake: FakeXApi, http: aiohttp.ClientSession, tmp_path: Path, clock: FixedClock
 ) -> AsyncIterator[Callable[..., XChannel]]:
