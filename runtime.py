@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -22,7 +22,7 @@ from channels.simulated.channel import NAME as SIMULATED
 from channels.spec import ChannelContext
 from inbox.app import build_app
 from inbox.context import InboxServices
-from inbox.proxies import networks
+from networks import parse_networks
 from notifier.service import Notifier
 from observability.collectors import DatabaseGauges, Leaders
 from observability.context import bound
@@ -103,7 +103,7 @@ class Runtime:
             categories=list(self.settings.category),
             opds=list(self.settings.opd),
             data_dir=self.data_dir,
-            trusted_proxies=networks(self.settings.server.trusted_proxies),
+            trusted_proxies=parse_networks(self.settings.server.trusted_proxies),
             demo=SIMULATED in self.channels,
             canned=list(self.settings.canned_reply),
             after_window=frozenset(
@@ -198,33 +198,14 @@ class Runtime:
 
     def _scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.settings.region.tz)
-        interval = self.settings.triage.sweep_every.total_seconds()
 
         async def sweep() -> None:
-            try:
-                if await asyncio.to_thread(
-                    claim_run,
-                    self.db,
-                    "triage-sweep",
-                    period_of(self.clock(), interval),
-                    self.clock(),
-                ):
-                    started = time.perf_counter()
-                    await asyncio.to_thread(self.sweeps.run)
-                    self.metrics.sweep_duration.labels("triage").observe(
-                        time.perf_counter() - started
-                    )
-            except DBAPIError as exc:
-                log.warning("sweep skipped, database not reachable: %s", exc.orig or exc)
+            started = time.perf_counter()
+            await asyncio.to_thread(self.sweeps.run)
+            self.metrics.sweep_duration.labels("triage").observe(time.perf_counter() - started)
 
-        scheduler.add_job(
-            sweep,
-            "interval",
-            seconds=interval,
-            id="triage-sweep",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(self.settings.region.tz),
+        self._add_claimed_job(
+            scheduler, "triage-sweep", self.settings.triage.sweep_every, "sweep", sweep
         )
         self._schedule_learning(scheduler)
         if self.notifier is not None and self.settings.notifier.enabled:
@@ -235,24 +216,40 @@ class Runtime:
     def _schedule_learning(self, scheduler: AsyncIOScheduler) -> None:
         """Retrain the suggestions from operators' decisions, once per period in one process;
         every process picks the stored model up (triage/learning.py ModelCache)."""
-        interval = self.settings.triage.learn_interval.total_seconds()
 
         async def learn() -> None:
+            examples = await asyncio.to_thread(retrain, self.db, self.clock())
+            log.info("suggestions relearned from %d labelled examples", examples)
+
+        self._add_claimed_job(
+            scheduler, "triage-learn", self.settings.triage.learn_interval, "relearning", learn
+        )
+
+    def _add_claimed_job(
+        self,
+        scheduler: AsyncIOScheduler,
+        job_id: str,
+        every: timedelta,
+        what: str,
+        work: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Run `work` once per period of `every`, in the one process that claims the period
+        (store/jobs.py); a database out of reach skips the period with a log line."""
+        interval = every.total_seconds()
+
+        async def run() -> None:
             try:
                 period = period_of(self.clock(), interval)
-                if await asyncio.to_thread(
-                    claim_run, self.db, "triage-learn", period, self.clock()
-                ):
-                    examples = await asyncio.to_thread(retrain, self.db, self.clock())
-                    log.info("suggestions relearned from %d labelled examples", examples)
+                if await asyncio.to_thread(claim_run, self.db, job_id, period, self.clock()):
+                    await work()
             except DBAPIError as exc:
-                log.warning("relearning skipped, database not reachable: %s", exc.orig or exc)
+                log.warning("%s skipped, database not reachable: %s", what, exc.orig or exc)
 
         scheduler.add_job(
-            learn,
+            run,
             "interval",
             seconds=interval,
-            id="triage-learn",
+            id=job_id,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(self.settings.region.tz),

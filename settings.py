@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from datetime import date, time, timedelta
@@ -24,6 +23,7 @@ from pydantic import (
 
 from channels.registry import CHANNELS
 from durations import Duration
+from networks import AddressList
 from notifier.config import NotifierConfig
 from observability.config import LoggingConfig, MetricsConfig
 from redaction import MASK, mask_url
@@ -61,17 +61,7 @@ class ServerConfig(_Strict):
     leader_check: Duration = timedelta(seconds=2)
     # The reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto and Forwarded
     # headers say who the client is and whether it used HTTPS; nobody else's are believed.
-    trusted_proxies: list[str] = []
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                ipaddress.ip_network(value.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{value!r} is not an IP address or CIDR") from None
-        return values
+    trusted_proxies: AddressList = []
 
 
 class DatabaseConfig(_Strict):

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
 from aiohttp import web
 
+from networks import Network
 from store.db import Database
 from store.leadership import Leadership
 from store.models import User
 from triage.actions import TicketActions
 from triage.canned import CannedReply
 from triage.config import CategoryConfig, OpdConfig
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass

@@ -4,7 +4,7 @@ reverse proxies named in `[server] trusted_proxies`."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import hdrs, web
@@ -22,11 +22,6 @@ class Origin:
 
 
 ORIGIN_KEY = web.RequestKey("origin", Origin)
-
-
-def networks(values: Iterable[str]) -> tuple[Network, ...]:
-    """The configured addresses and CIDRs; ValueError names the first that is neither."""
-    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
 
 
 def origin(request: web.Request) -> Origin:

@@ -5,7 +5,7 @@ the same database figures however the work is spread."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
@@ -44,30 +44,36 @@ class DatabaseGauges(Collector):
             return
         up.add_metric([], 1)
         yield up
-        tickets = GaugeMetricFamily(
-            "kanal_tickets_open", "Open tickets per status (the whole database)", labels=["status"]
+        yield _gauge(
+            "kanal_tickets_open",
+            "Open tickets per status (the whole database)",
+            ["status"],
+            {(status,): count for status, count in by_status.items()},
         )
-        for status, count in by_status.items():
-            tickets.add_metric([status], count)
-        yield tickets
-        late = GaugeMetricFamily(
+        yield _gauge(
             "kanal_tickets_overdue",
             "Open tickets past a clock: verify (operators), clarification (reporter), "
             "opd (the OPD's answer), resolve (the whole case)",
-            labels=["clock"],
+            ["clock"],
+            {(clock,): count for clock, count in overdue.items()},
         )
-        for clock, count in overdue.items():
-            late.add_metric([clock], count)
-        yield late
-        waiting = GaugeMetricFamily(
+        yield _gauge(
             "kanal_outbox_backlog",
             "Replies not yet sent, per channel and state (pending: waiting its turn or a retry; "
             "sending: being sent now)",
-            labels=["channel", "state"],
+            ["channel", "state"],
+            dict(sorted(backlog.items())),
         )
-        for (channel, state), count in sorted(backlog.items()):
-            waiting.add_metric([channel, state], count)
-        yield waiting
+
+
+def _gauge(
+    name: str, documentation: str, labels: list[str], counts: Mapping[tuple[str, ...], int]
+) -> GaugeMetricFamily:
+    """One gauge family, a sample per key: the key holds the label values in `labels`' order."""
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for values, count in counts.items():
+        family.add_metric(list(values), count)
+    return family
 
 
 class Leaders(Collector):

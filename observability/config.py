@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+
+from networks import AddressList
 
 # A shorter token can be guessed; `openssl rand -hex 32` gives 64 characters.
 MIN_TOKEN_LENGTH = 16
@@ -19,17 +20,7 @@ class MetricsConfig(BaseModel):
 
     enabled: bool = False
     token: SecretStr = SecretStr("")  # the scraper sends `Authorization: Bearer TOKEN`
-    allow: list[str] = []  # addresses or CIDRs the scraper connects from
-
-    @field_validator("allow")
-    @classmethod
-    def _networks(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                ipaddress.ip_network(value.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{value!r} is not an IP address or CIDR") from None
-        return values
+    allow: AddressList = []  # addresses or CIDRs the scraper connects from
 
     @field_validator("token")
     @classmethod

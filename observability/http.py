@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from aiohttp import hdrs, web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
-from inbox.context import SERVICES, Network
+from inbox.context import SERVICES
 from inbox.proxies import origin
+from networks import Network, parse_networks
 from observability.config import MetricsConfig
 from observability.context import bound
 from observability.metrics import Metrics
@@ -94,7 +95,7 @@ def metrics_handler(metrics: Metrics, config: MetricsConfig) -> Handler:
     """`GET /metrics`: 401 without the configured bearer token, 403 from an address outside
     the allow-list. With both configured, a scrape needs both."""
     token = config.token.get_secret_value().encode()
-    allowed = tuple(ipaddress.ip_network(v.strip(), strict=False) for v in config.allow)
+    allowed = parse_networks(config.allow)
 
     async def handle(request: web.Request) -> web.Response:
         trusted = request.app[SERVICES].trusted_proxies

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import psycopg
 import pytest
 
@@ -107,3 +108,10 @@ async def intake(db: Database, clock: FixedClock) -> AsyncIterator[Intake]:
     await sink.start()
     yield sink
     await sink.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client session for a test that calls a (fake) platform itself, closed after it."""
+    async with aiohttp.ClientSession() as session:
+        yield session

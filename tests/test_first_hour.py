@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 
 from conftest import REPO
 from inbox_site import Browser
+from support.local_server import free_port
 
 PASSWORD = "kata-sandi-admin-panjang"
 # pip in the clone, then serve's first start: README's first command, timed at about 30 s.
@@ -42,12 +42,6 @@ def sh_blocks(text: str) -> list[list[str]]:
         [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
         for block in blocks
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

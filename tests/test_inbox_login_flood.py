@@ -23,7 +23,8 @@ from load_whatsapp import text_webhook
 
 from fake_whatsapp_cloud import FakeWhatsAppCloud
 from fake_whatsapp_webhooks import signature, webhook_bytes
-from processes import free_port, kanal_command, serve, wait_healthy
+from processes import kanal_command, serve, wait_healthy
+from support.local_server import free_port
 
 SECRET = "flood-app-secret"
 PHONE = "106540352242922"

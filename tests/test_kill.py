@@ -13,9 +13,10 @@ from pathlib import Path
 from sqlmodel import col, func, select
 
 from conftest import REPO
-from processes import free_port, serve, wait_healthy
+from processes import serve, wait_healthy
 from store.db import Database
 from store.models import Message, RawEvent, Ticket
+from support.local_server import free_port
 
 SECRET = "kill-test-app-secret"
 PHONE = "106540352242922"

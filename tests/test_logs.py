@@ -27,6 +27,7 @@ from runtime import build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import OutboxItem, Ticket
+from support.kanal_server import kanal_server
 from support.waiting import until
 from triage.action_requests import Reply
 
@@ -100,11 +101,8 @@ async def app(
     }
     runtime = build_runtime(parse_settings(document, tmp_path / "config.toml"), tmp_path, db)
     runtime.clock = clock
-    server = TestServer(await runtime.web_app())
-    await server.start_server()
-    async with aiohttp.ClientSession() as http:
+    async with kanal_server(runtime) as server, aiohttp.ClientSession() as http:
         yield runtime, server, http
-    await server.close()
 
 
 async def post_unsigned(

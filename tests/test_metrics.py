@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from runtime import Runtime, build_runtime
 from settings import ConfigError, parse_settings
 from store.db import Database
 from store.models import Message, Ticket
+from support.kanal_server import kanal_server
 from support.paths import fixtures_of
 from support.waiting import until
 from triage.action_requests import Reply
@@ -95,10 +97,10 @@ async def fake() -> AsyncIterator[FakeWhatsAppCloud]:
     await server.stop()
 
 
-async def running(runtime: Runtime) -> tuple[TestServer, aiohttp.ClientSession]:
-    server = TestServer(await runtime.web_app())
-    await server.start_server()
-    return server, aiohttp.ClientSession()
+@asynccontextmanager
+async def running(runtime: Runtime) -> AsyncIterator[Kanal]:
+    async with kanal_server(runtime) as server, aiohttp.ClientSession() as http:
+        yield Kanal(runtime, server, http)
 
 
 @pytest.fixture
@@ -107,12 +109,8 @@ async def kanal(
 ) -> AsyncIterator[Kanal]:
     settings = settings_for(db, tmp_path, fake, metrics={"enabled": True, "token": TOKEN})
     runtime = build_runtime(settings, tmp_path, db, clock=clock)
-    server, http = await running(runtime)
-    try:
-        yield Kanal(runtime, server, http)
-    finally:
-        await http.close()
-        await server.close()
+    async with running(runtime) as kanal:
+        yield kanal
 
 
 def sent_reply(db: Database) -> Message | None:
@@ -164,11 +162,10 @@ async def test_a_failed_send_and_the_backlog_show_per_channel(
     runtime = build_runtime(settings, tmp_path, db, clock=clock)
     foreign = json.loads(json.dumps(REPORT))
     foreign["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999000999"
-    server, http = await running(runtime)
-    try:
-        kanal = Kanal(runtime, server, http)
+    async with running(runtime) as kanal:
         await runtime.outbox.stop()  # the reply waits in the backlog until the worker runs
-        assert await post_webhook(http, kanal.url(WEBHOOK), foreign, APP_SECRET) == (200, "ok")
+        posted = await post_webhook(kanal.http, kanal.url(WEBHOOK), foreign, APP_SECRET)
+        assert posted == (200, "ok")
         with db.read() as session:
             number = session.exec(select(Ticket.number)).one()
         runtime.actions.apply(number, Reply(message="Terima kasih."), actor="operator1")
@@ -180,9 +177,6 @@ async def test_a_failed_send_and_the_backlog_show_per_channel(
         outcome = {"channel": "whatsapp", "outcome": "failed"}
         assert value(failed, "kanal_outbox_failures_total", **outcome) == 1
         assert value(failed, "kanal_outbox_backlog", channel="whatsapp", state="pending") == 0
-    finally:
-        await http.close()
-        await server.close()
 
 
 async def test_without_the_token_metrics_answer_401(kanal: Kanal) -> None:
@@ -230,15 +224,10 @@ async def test_the_allow_list_decides_by_the_scrapers_address(
     metrics = {"enabled": True, "allow": allow}
     settings = settings_for(db, tmp_path, None, metrics=metrics, server=server)
     runtime = build_runtime(settings, tmp_path, db, clock=clock)
-    test_server, http = await running(runtime)
-    try:
-        kanal = Kanal(runtime, test_server, http)
+    async with running(runtime) as kanal:
         status, text = await kanal.scrape(headers)
         assert status == expected
         assert ("kanal_tickets_open" in text) == (expected == 200)
-    finally:
-        await http.close()
-        await test_server.close()
 
 
 async def test_token_and_allow_list_together_need_both(
@@ -246,24 +235,14 @@ async def test_token_and_allow_list_together_need_both(
 ) -> None:
     metrics = {"enabled": True, "token": TOKEN, "allow": ["10.9.9.9"]}
     runtime = build_runtime(settings_for(db, tmp_path, None, metrics=metrics), tmp_path, db)
-    test_server, http = await running(runtime)
-    try:
-        kanal = Kanal(runtime, test_server, http)
+    async with running(runtime) as kanal:
         assert (await kanal.scrape({"Authorization": f"Bearer {TOKEN}"}))[0] == 403
-    finally:
-        await http.close()
-        await test_server.close()
 
 
 async def test_metrics_are_off_unless_enabled(db: Database, tmp_path: Path) -> None:
     runtime = build_runtime(settings_for(db, tmp_path, None), tmp_path, db)
-    test_server, http = await running(runtime)
-    try:
-        kanal = Kanal(runtime, test_server, http)
+    async with running(runtime) as kanal:
         assert (await kanal.scrape({"Authorization": f"Bearer {TOKEN}"}))[0] == 404
-    finally:
-        await http.close()
-        await test_server.close()
 
 
 @pytest.mark.parametrize(
@@ -315,25 +294,22 @@ async def test_a_poller_shows_its_health_cursor_and_leadership(
     metrics = {"enabled": True, "token": TOKEN}
     settings = settings_for(db, tmp_path, None, metrics=metrics, channels=channels)
     runtime = build_runtime(settings, tmp_path, db)  # the real clock: the poller waits on it
-    server, http = await running(runtime)
     bot = {"channel": "telegram", "account": telegram.token.split(":")[0]}
     try:
-        kanal = Kanal(runtime, server, http)
-        role = f"poller:telegram:{bot['account']}"
-        up = await until_sample(kanal, "kanal_poller_up", **bot)
-        assert value(up, "kanal_leader", role=role) == 1
+        async with running(runtime) as kanal:
+            role = f"poller:telegram:{bot['account']}"
+            up = await until_sample(kanal, "kanal_poller_up", **bot)
+            assert value(up, "kanal_leader", role=role) == 1
 
-        updates.push(json.loads((TELEGRAM_FIXTURES / "message__text.json").read_text()))
-        polled = await until_sample(kanal, "kanal_messages_received_total", channel="telegram")
-        assert value(polled, "kanal_poller_cursor_timestamp_seconds", **bot) > 0
-        assert value(polled, "kanal_intake_delay_seconds_count", channel="telegram") == 1
+            updates.push(json.loads((TELEGRAM_FIXTURES / "message__text.json").read_text()))
+            polled = await until_sample(kanal, "kanal_messages_received_total", channel="telegram")
+            assert value(polled, "kanal_poller_cursor_timestamp_seconds", **bot) > 0
+            assert value(polled, "kanal_intake_delay_seconds_count", channel="telegram") == 1
 
-        telegram.fail_next("getUpdates", server_error(), times=1000)
-        down = await until_sample(kanal, "kanal_poller_up", expected=0, **bot)
-        assert value(down, "kanal_leader", role=role) == 1  # still its poller, failing
+            telegram.fail_next("getUpdates", server_error(), times=1000)
+            down = await until_sample(kanal, "kanal_poller_up", expected=0, **bot)
+            assert value(down, "kanal_leader", role=role) == 1  # still its poller, failing
     finally:
-        await http.close()
-        await server.close()
         await telegram.stop()
 
 

@@ -17,9 +17,10 @@ from sqlmodel import col, func, select
 
 from conftest import REPO
 from fake_whatsapp_cloud import FakeWhatsAppCloud
-from processes import free_port, health, kanal_command, serve, wait_healthy
+from processes import health, kanal_command, serve, wait_healthy
 from store.db import Database
 from store.models import JobRun, Message, OutboxItem, Ticket
+from support.local_server import free_port
 from support.waiting import until
 
 SECRET = "scale-app-secret"

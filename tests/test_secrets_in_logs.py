@@ -28,13 +28,14 @@ from fake_telegram_updates import TelegramUpdates
 from fake_whatsapp_cloud import FakeWhatsAppCloud
 from fake_whatsapp_webhooks import FIXTURES, OUR_ACCOUNT, post_webhook, webhook_cases
 from fake_x_api import FakeXApi, load_corpus
-from processes import free_port, kanal_command
+from processes import kanal_command
 from servers.dovecot import Dovecot
 from servers.smtp import CapturingHandler
 from store import migrate
 from store.db import Database
 from store.models import Message, Ticket
 from store.users import add_user, create_token
+from support.local_server import free_port
 from support.paths import fixtures_of
 from support.waiting import until
 

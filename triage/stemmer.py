@@ -230,13 +230,7 @@ def base_form(word: str) -> str:
     """`word` without its inflectional suffixes (-lah, -kah, -pun, -nya, -ku, -mu)."""
     if word in ROOTS or word in LEXICON:
         return word
-    base = word
-    for group in (_PARTICLES, _POSSESSIVES):
-        for suffix in group:
-            if base.endswith(suffix) and _syllabic(base[: -len(suffix)]):
-                base = base[: -len(suffix)]
-                break
-    return base
+    return _without_inflection(word)
 
 
 @lru_cache(maxsize=8192)
@@ -255,6 +249,18 @@ def specific_form(word: str) -> str | None:
     return None
 
 
+def _without_inflection(word: str) -> str:
+    """`word` without one particle (-lah, -kah, -pun) and then one possessive (-nya, -ku, -mu),
+    each only where a root-sized rest stays."""
+    base = word
+    for group in (_PARTICLES, _POSSESSIVES):
+        for suffix in group:
+            if base.endswith(suffix) and _syllabic(base[: -len(suffix)]):
+                base = base[: -len(suffix)]
+                break
+    return base
+
+
 def _syllabic(rest: str) -> bool:
     """Enough left to be a root: three letters and two vowels (two syllables)."""
     return len(rest) >= 3 and len(_VOWELS.findall(rest)) >= 2
@@ -263,12 +269,7 @@ def _syllabic(rest: str) -> bool:
 def _suffix_forms(word: str) -> list[str]:
     """Readings of `word` with suffixes removed, the most likely first, `word` itself last."""
     forms: list[str] = []
-    base = word
-    for group in (_PARTICLES, _POSSESSIVES):
-        for suffix in group:
-            if base.endswith(suffix) and _syllabic(base[: -len(suffix)]):
-                base = base[: -len(suffix)]
-                break
+    base = _without_inflection(word)
     for suffix in ("isasi", "kan", "an", "i"):
         rest = base[: -len(suffix)]
         if not base.endswith(suffix) or not _root_like(rest):

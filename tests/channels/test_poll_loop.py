@@ -18,6 +18,7 @@ from aiohttp import web
 from channels.base import PlatformError
 from channels.polling import AccountHealth, Backoff, PollingHalted, PollLoop
 from store.leadership import Leadership, libpq_url
+from support.health import HealthLog
 from support.waiting import until
 
 ACCOUNT = "akun-1"
@@ -107,19 +108,6 @@ class TinyPoller:
             self.active -= 1
 
 
-class HealthLog:
-    """Records what the loop tells the notifier (channels.base.ChannelHealth)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-
-    def failing(self, channel: str, account: str, reason: str) -> None:
-        self.calls.append(("failing", channel, account, reason))
-
-    def working(self, channel: str, account: str) -> None:
-        self.calls.append(("working", channel, account))
-
-
 class FakeTime:
     """The loop's clock and sleep: a sleep moves the clock at once and is recorded."""
 
@@ -145,12 +133,6 @@ async def platform() -> AsyncIterator[FakePlatform]:
     fake = await FakePlatform().start()
     yield fake
     await fake.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def make_loop(

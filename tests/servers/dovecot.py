@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from support.local_server import free_port
+
 USER = "aduan@kanal.test"
 PASSWORD = "rahasia-uji"
 
@@ -52,12 +54,6 @@ service imap-login {{
   }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from servers.dovecot import free_port
+from support.local_server import free_port
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""Channel-neutral test helpers: local servers for fakes, waiting for a condition, test paths."""
+"""Channel-neutral test helpers: local servers for fakes and for Kanal itself, a health recorder,
+waiting for a condition, test paths."""

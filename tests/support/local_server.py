@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
 from aiohttp import web
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server the test starts in another process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 async def serve_locally(app: web.Application) -> tuple[web.AppRunner, int]:

@@ -10,8 +10,8 @@ import pytest
 from channels.base import Channel, OutboundMessage, PlatformError
 from channels.email.channel import EmailChannel, EmailConfig
 from channels.email.smtp import reply_subject
-from servers.dovecot import free_port
 from servers.smtp import SmtpServer
+from support.local_server import free_port
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlmodel import select
 from test_facebook_poll import SRI
 
@@ -18,6 +17,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import DeliveryReceipt, Message, OutboxItem, Ticket
+from support.kanal_server import kanal_server
 from support.waiting import until
 from triage.action_requests import Reply
 
@@ -56,12 +56,8 @@ async def runtime(
     }
     settings = parse_settings(document, tmp_path / "config.toml")
     kanal = build_runtime(settings, tmp_path, db, clock=clock)
-    server = TestServer(await kanal.web_app())
-    await server.start_server()
-    try:
+    async with kanal_server(kanal):
         yield kanal
-    finally:
-        await server.close()
 
 
 def ticket_with(db: Database, external_id: str) -> Ticket | None:

@@ -37,6 +37,7 @@ from store.models import (
     Reporter,
     Ticket,
 )
+from support.health import HealthLog
 from support.waiting import until as wait_for
 from triage.intake import Intake
 
@@ -44,12 +45,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POST = "19292868552_10158407654328553"
 KUN_LIU = "2711636948859886"
 SRI = "6120384756102938"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture
@@ -129,19 +124,6 @@ class CountingSink:
 
     async def record_media(self, result: MediaResult) -> None:
         await self.intake.record_media(result)
-
-
-class HealthCalls:
-    """Stands in for the notifier's recorder (channels.base.ChannelHealth)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-
-    def failing(self, channel: str, account: str, reason: str) -> None:
-        self.calls.append(("failing", channel, account, reason))
-
-    def working(self, channel: str, account: str) -> None:
-        self.calls.append(("working", channel, account))
 
 
 def expected_comments(clock: FixedClock) -> list[dict[str, Any]]:
@@ -486,7 +468,7 @@ async def test_an_expired_token_stops_the_channel_with_an_alert(
 ) -> None:
     graph.fail(token_expired(times=1000))
     channel = make_channel()
-    notifier = HealthCalls()
+    notifier = HealthLog()
     channel.health = notifier
     await channel.start(intake)
     try:

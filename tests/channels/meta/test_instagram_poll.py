@@ -48,12 +48,6 @@ async def graph(clock: FixedClock) -> AsyncIterator[FakeGraph]:
     await fake.stop()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def ig_config(graph: FakeGraph, **overrides: Any) -> InstagramConfig:
     values: dict[str, Any] = {
         "enabled": True,

@@ -16,8 +16,9 @@ from test_facebook_webhook import SECRET, body_of, signature
 from conftest import FixedClock, corpus_dir
 from fake_meta_graph import FakeGraph
 from fake_meta_graph_seed import FB_PAGE, seed_facebook
-from processes import free_port, health, kanal_command, serve, wait_healthy
+from processes import health, kanal_command, serve, wait_healthy
 from store.db import Database
+from support.local_server import free_port
 from support.waiting import until
 
 POLLER = f"poller:facebook:{FB_PAGE}"

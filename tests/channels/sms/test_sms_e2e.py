@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlmodel import select
 from test_sms_parse import fixture
 
@@ -28,6 +27,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, Ticket
+from support.kanal_server import kanal_server
 from support.waiting import until
 from triage.action_requests import Reply
 
@@ -99,13 +99,8 @@ async def kanal(
     }
     settings = parse_settings(document, tmp_path / "config.toml")
     runtime = build_runtime(settings, tmp_path, db, clock=clock)
-    server = TestServer(await runtime.web_app())
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Kanal(runtime, db, str(server.make_url("/webhooks/sms")), http, clock)
-    finally:
-        await server.close()
+    async with kanal_server(runtime) as server, aiohttp.ClientSession() as http:
+        yield Kanal(runtime, db, str(server.make_url("/webhooks/sms")), http, clock)
 
 
 async def test_report_reply_and_receipt(

@@ -29,12 +29,6 @@ async def gateway() -> AsyncIterator[FakeSmsGateway]:
     await server.stop()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def channel_for(
     gateway: FakeSmsGateway, http: aiohttp.ClientSession, **overrides: Any
 ) -> SmsChannel:

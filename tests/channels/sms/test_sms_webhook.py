@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -58,8 +59,15 @@ def make_config(**overrides: Any) -> SmsConfig:
 
 @pytest.fixture
 async def phone(intake: Intake, clock: FixedClock) -> AsyncIterator[Phone]:
+    async with phone_for(intake, clock) as posting:
+        yield posting
+
+
+@asynccontextmanager
+async def phone_for(intake: Intake, clock: FixedClock, **config: Any) -> AsyncIterator[Phone]:
+    """An SMS channel (its config changed by `config`) serving its webhook on a local port."""
     async with aiohttp.ClientSession() as http:
-        channel = SmsChannel(make_config(), http, clock)
+        channel = SmsChannel(make_config(**config), http, clock)
         await channel.start(intake)
         app = web.Application()
         app.router.add_routes(channel.routes())
@@ -202,19 +210,8 @@ async def test_malformed_deliveries_are_kept_as_unreadable(
 async def test_an_oversized_body_is_refused(
     intake: Intake, clock: FixedClock, db: Database
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        channel = SmsChannel(make_config(max_body_bytes=64), http, clock)
-        await channel.start(intake)
-        app = web.Application()
-        app.router.add_routes(channel.routes())
-        server = TestServer(app)
-        await server.start_server()
-        try:
-            url = str(server.make_url("/webhooks/sms"))
-            body = fixture("sms_received__sender_recipient")
-            assert await deliver(http, url, body, key=KEY, at=clock()) == 413
-        finally:
-            await server.close()
+    async with phone_for(intake, clock, max_body_bytes=64) as phone:
+        assert await phone.post(fixture("sms_received__sender_recipient")) == 413
     assert rows(db, RawEvent) == []
 
 

@@ -31,6 +31,7 @@ from store.models import (
     Reporter,
     Ticket,
 )
+from support.health import HealthLog
 from support.waiting import until as wait_for
 from triage.intake import Intake
 from triage.outbox import OutboxWorker
@@ -233,16 +234,6 @@ async def test_polling_failures_are_reported_once_and_recovery_too(
     make_channel: Callable[..., TelegramChannel],
 ) -> None:
     from fake_telegram_api import server_error
-
-    class HealthLog:
-        def __init__(self) -> None:
-            self.calls: list[tuple[str, ...]] = []
-
-        def failing(self, channel: str, account: str, reason: str) -> None:
-            self.calls.append(("failing", channel, account, reason))
-
-        def working(self, channel: str, account: str) -> None:
-            self.calls.append(("working", channel, account))
 
     fake.fail_next("getUpdates", server_error(), times=3)
     text = updates.push(fixture("message__text"))

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import unused_port
 from sqlmodel import col, select
 
 from channels.base import OutboundMessage, PlatformError
@@ -26,6 +26,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, OutboxItem, RawEvent, Ticket
+from support.kanal_server import kanal_server
 from support.waiting import until
 from triage.action_requests import Reply
 from triage.intake import Intake
@@ -97,14 +98,9 @@ async def kanal(
     }
     settings = parse_settings(document, tmp_path / "config.toml")
     runtime = build_runtime(settings, tmp_path, db, clock=clock)
-    server = TestServer(await runtime.web_app(), port=port)
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Kanal(runtime, db, url, http)
-            await updates.delivered()
-    finally:
-        await server.close()
+    async with kanal_server(runtime, port), aiohttp.ClientSession() as http:
+        yield Kanal(runtime, db, url, http)
+        await updates.delivered()
 
 
 def tickets(db: Database) -> list[Ticket]:

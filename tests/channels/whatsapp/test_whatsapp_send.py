@@ -38,12 +38,6 @@ async def fake() -> AsyncIterator[FakeWhatsAppCloud]:
     await server.stop()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def channel_for(
     fake: FakeWhatsAppCloud,
     http: aiohttp.ClientSession,

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
 from conftest import FixedClock, corpus_dir
@@ -17,6 +16,7 @@ from runtime import Runtime, build_runtime
 from settings import parse_settings
 from store.db import Database
 from store.models import Message, Ticket
+from support.kanal_server import kanal_server
 from support.waiting import until
 from triage.action_requests import Reply
 
@@ -57,12 +57,8 @@ async def runtime(
     }
     settings = parse_settings(document, tmp_path / "config.toml")
     built = build_runtime(settings, tmp_path, db, clock=clock)
-    server = TestServer(await built.web_app())
-    await server.start_server()
-    try:
+    async with kanal_server(built):
         yield built
-    finally:
-        await server.close()
 
 
 def messages(db: Database, direction: str) -> list[Message]:

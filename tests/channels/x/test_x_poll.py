@@ -21,6 +21,7 @@ from conftest import FixedClock, corpus_dir
 from fake_x_api import FakeXApi, load_corpus
 from store.db import Database
 from store.models import Attachment, Message, PollCursor, RawEvent, Reporter, Ticket
+from support.health import HealthLog
 from support.waiting import until as wait_for
 from triage.intake import Intake
 
@@ -57,12 +58,6 @@ async def fake(clock: FixedClock) -> AsyncIterator[FakeXApi]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def make_channel(
     fake: FakeXApi, http: aiohttp.ClientSession, tmp_path: Path, clock: FixedClock
 ) -> AsyncIterator[Callable[..., XChannel]]:
@@ -76,19 +71,6 @@ async def make_channel(
     yield make
     for channel in made:  # stop() is idempotent: a test that failed midway leaves none running
         await channel.stop()
-
-
-class HealthLog:
-    """Records what a channel tells the notifier (channels.base.ChannelHealth)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-
-    def failing(self, channel: str, account: str, reason: str) -> None:
-        self.calls.append(("failing", channel, account, reason))
-
-    def working(self, channel: str, account: str) -> None:
-        self.calls.append(("working", channel, account))
 
 
 def created(snowflake: str) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -28,18 +29,22 @@ async def fake(clock: FixedClock) -> AsyncIterator[FakeXApi]:
 
 @pytest.fixture
 async def channel(fake: FakeXApi, tmp_path: Path, clock: FixedClock) -> AsyncIterator[XChannel]:
-    config = XConfig(
+    async with aiohttp.ClientSession() as http:
+        yield XChannel(config_for(fake.api_base, request_timeout="5s"), tmp_path, http, clock)
+
+
+def config_for(api_base: str, **options: Any) -> XConfig:
+    """The account under test, with credentials the fake accepts."""
+    return XConfig(
         enabled=True,
         consumer_key="ck",
         consumer_secret="cs",
         access_token="at",
         access_token_secret="ats",
         user_id=ACCOUNT,
-        api_base=fake.api_base,
-        request_timeout="5s",
+        api_base=api_base,
+        **options,
     )
-    async with aiohttp.ClientSession() as http:
-        yield XChannel(config, tmp_path, http, clock)
 
 
 def outbound(text: str, reply_to: str | None, **options: str) -> OutboundMessage:
@@ -128,16 +133,7 @@ async def test_permanent_refusals_are_shown_to_the_operator(
 
 
 async def test_an_unreachable_api_is_retryable(tmp_path: Path, clock: FixedClock) -> None:
-    config = XConfig(
-        enabled=True,
-        consumer_key="ck",
-        consumer_secret="cs",
-        access_token="at",
-        access_token_secret="ats",
-        user_id=ACCOUNT,
-        api_base="http://127.0.0.1:9",
-        request_timeout="2s",
-    )
+    config = config_for("http://127.0.0.1:9", request_timeout="2s")
     async with aiohttp.ClientSession() as http:
         channel = XChannel(config, tmp_path, http, clock)
         with pytest.raises(PlatformError) as error:
@@ -158,16 +154,7 @@ async def test_the_configured_reply_mode_applies_when_the_operator_picks_none(
     fake: FakeXApi, tmp_path: Path, clock: FixedClock
 ) -> None:
     tweet = fake.mention(ACCOUNT, REPORTER, "@pemkab data pribadi saya")
-    config = XConfig(
-        enabled=True,
-        consumer_key="ck",
-        consumer_secret="cs",
-        access_token="at",
-        access_token_secret="ats",
-        user_id=ACCOUNT,
-        api_base=fake.api_base,
-        reply_mode="dm",
-    )
+    config = config_for(fake.api_base, reply_mode="dm")
     async with aiohttp.ClientSession() as http:
         channel = XChannel(config, tmp_path, http, clock)
         await channel.send(outbound("Kami hubungi lewat DM", tweet["id"]))
