@@ -256,23 +256,14 @@ class Runtime:
         )
 
     def _schedule_retention(self, scheduler: AsyncIOScheduler) -> None:
+        """Remove what `[retention]` no longer keeps, in small batches (store/retention.py)."""
         kept = self.settings.retention
         keep = Keep(kept.raw_events, kept.notifications, kept.job_runs)
-        interval = kept.interval.total_seconds()
 
         async def clean_up() -> None:
-            try:
-                now = self.clock()
-                if await asyncio.to_thread(
-                    claim_run, self.db, "retention", period_of(now, interval), now
-                ):
-                    await asyncio.to_thread(prune, self.db, now, keep, batch=kept.batch)
-            except DBAPIError as exc:
-                log.warning("clean-up skipped, database not reachable: %s", exc.orig or exc)
+            await asyncio.to_thread(prune, self.db, self.clock(), keep, batch=kept.batch)
 
-        scheduler.add_job(
-            clean_up, "interval", seconds=interval, id="retention", max_instances=1, coalesce=True
-        )
+        self._add_claimed_job(scheduler, "retention", kept.interval, "clean-up", clean_up)
 
     def _schedule_notifier(self, scheduler: AsyncIOScheduler, notifier: Notifier) -> None:
         """The digest at its time, and a frequent pass for alerts, retries and a digest missed

@@ -78,6 +78,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_category_created", "category", "created_at"),
         Index("ix_tickets_opd_created", "opd", "created_at"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),  # "Milik saya"
+        # The tickets merged into one, told its outcome when it closes (triage/merged_outcome.py).
+        Index("ix_tickets_merged_into", "merged_into"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -15,32 +15,34 @@ from typing import Any
 
 from sqlalchemy import DDL, Float, Integer, MetaData, event, text
 
-# Besides the models' tables and indexes: made here, on both create_all and migration 0007.
+# Besides the models' tables and indexes: made here, on both create_all and migration 0007;
+# "IF NOT EXISTS" because create_all announces `after_create` on an existing schema too.
 SQLITE_TABLES = ("message_search", "reporter_search")
 POSTGRESQL_INDEXES = ("ix_messages_search", "ix_reporters_search")
 EXACT_SCORE = 1e9  # a ticket number or phone number found exactly comes first
 
 _SQLITE = [
-    "CREATE VIRTUAL TABLE message_search USING fts5(text, content='messages',"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(text, content='messages',"
     " content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS message_search_insert AFTER INSERT ON messages BEGIN"
     " INSERT INTO message_search(rowid, text) VALUES (new.id, new.text); END",
-    "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON messages BEGIN"
     " INSERT INTO message_search(message_search, rowid, text)"
     " VALUES ('delete', old.id, old.text); END",
-    "CREATE TRIGGER message_search_update AFTER UPDATE OF text ON messages BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS message_search_update AFTER UPDATE OF text ON messages BEGIN"
     " INSERT INTO message_search(message_search, rowid, text)"
     " VALUES ('delete', old.id, old.text);"
     " INSERT INTO message_search(rowid, text) VALUES (new.id, new.text); END",
-    "CREATE VIRTUAL TABLE reporter_search USING fts5(display_name, contact,"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS reporter_search USING fts5(display_name, contact,"
     " content='reporters', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER reporter_search_insert AFTER INSERT ON reporters BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS reporter_search_insert AFTER INSERT ON reporters BEGIN"
     " INSERT INTO reporter_search(rowid, display_name, contact)"
     " VALUES (new.id, new.display_name, new.contact); END",
-    "CREATE TRIGGER reporter_search_delete AFTER DELETE ON reporters BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS reporter_search_delete AFTER DELETE ON reporters BEGIN"
     " INSERT INTO reporter_search(reporter_search, rowid, display_name, contact)"
     " VALUES ('delete', old.id, old.display_name, old.contact); END",
-    "CREATE TRIGGER reporter_search_update AFTER UPDATE OF display_name, contact ON reporters"
+    "CREATE TRIGGER IF NOT EXISTS reporter_search_update"
+    " AFTER UPDATE OF display_name, contact ON reporters"
     " BEGIN INSERT INTO reporter_search(reporter_search, rowid, display_name, contact)"
     " VALUES ('delete', old.id, old.display_name, old.contact);"
     " INSERT INTO reporter_search(rowid, display_name, contact)"
@@ -55,8 +57,8 @@ _REPORTER_VECTOR = (
     "to_tsvector('simple', coalesce(display_name, '') || ' ' || coalesce(contact, ''))"
 )
 _POSTGRESQL = [
-    f"CREATE INDEX ix_messages_search ON messages USING gin ({_MESSAGE_VECTOR})",
-    f"CREATE INDEX ix_reporters_search ON reporters USING gin ({_REPORTER_VECTOR})",
+    f"CREATE INDEX IF NOT EXISTS ix_messages_search ON messages USING gin ({_MESSAGE_VECTOR})",
+    f"CREATE INDEX IF NOT EXISTS ix_reporters_search ON reporters USING gin ({_REPORTER_VECTOR})",
 ]
 
 
@@ -66,7 +68,11 @@ def create_statements(dialect: str) -> list[str]:
 
 def drop_statements(dialect: str) -> list[str]:
     if dialect == "sqlite":
-        return [f"DROP TABLE IF EXISTS {name}" for name in SQLITE_TABLES]  # drops its triggers
+        # The triggers belong to messages and reporters: dropping the FTS tables leaves them.
+        triggers = [f"{t}_{e}" for t in SQLITE_TABLES for e in ("insert", "delete", "update")]
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in triggers] + [
+            f"DROP TABLE IF EXISTS {name}" for name in SQLITE_TABLES
+        ]
     return [f"DROP INDEX IF EXISTS {name}" for name in POSTGRESQL_INDEXES]
 
 

@@ -11,19 +11,19 @@ from __future__ import annotations
 from sqlalchemy import DDL, MetaData, event
 
 _SQLITE = [
-    "CREATE TRIGGER tickets_count_insert AFTER INSERT ON tickets BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS tickets_count_insert AFTER INSERT ON tickets BEGIN"
     " INSERT INTO ticket_status_counts (status, tickets) VALUES (new.status, 1)"
     " ON CONFLICT (status) DO UPDATE SET tickets = tickets + 1; END",
-    "CREATE TRIGGER tickets_count_update AFTER UPDATE OF status ON tickets"
+    "CREATE TRIGGER IF NOT EXISTS tickets_count_update AFTER UPDATE OF status ON tickets"
     " WHEN old.status <> new.status BEGIN"
     " UPDATE ticket_status_counts SET tickets = tickets - 1 WHERE status = old.status;"
     " INSERT INTO ticket_status_counts (status, tickets) VALUES (new.status, 1)"
     " ON CONFLICT (status) DO UPDATE SET tickets = tickets + 1; END",
-    "CREATE TRIGGER tickets_count_delete AFTER DELETE ON tickets BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS tickets_count_delete AFTER DELETE ON tickets BEGIN"
     " UPDATE ticket_status_counts SET tickets = tickets - 1 WHERE status = old.status; END",
 ]
 _POSTGRESQL = [
-    """CREATE FUNCTION count_ticket_status() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE OR REPLACE FUNCTION count_ticket_status() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN
         RETURN NULL;
@@ -38,7 +38,7 @@ BEGIN
     RETURN NULL;
 END
 $$""",
-    "CREATE TRIGGER tickets_count AFTER INSERT OR DELETE OR UPDATE OF status ON tickets"
+    "CREATE OR REPLACE TRIGGER tickets_count AFTER INSERT OR DELETE OR UPDATE OF status ON tickets"
     " FOR EACH ROW EXECUTE FUNCTION count_ticket_status()",
 ]
 BACKFILL = (

@@ -37,8 +37,10 @@ def indonesian_texts() -> dict[str, str]:
     texts = {
         k: v for k, v in texts.items() if not k.startswith(EXEMPT) and not k.startswith("format.")
     }
-    for template in sorted((REPO / "notifier" / "templates" / "id").iterdir()):
-        texts[f"notifier/templates/id/{template.name}"] = template.read_text()
+    # The digest and alerts as staff read them: the notifier templates' saved Indonesian
+    # renderings (tests/test_notifier_templates.py keeps them equal to the templates' output).
+    for rendered in sorted((REPO / "tests" / "fixtures" / "notifier" / "id").iterdir()):
+        texts[f"notifier, {rendered.name}"] = rendered.read_text()
     return texts
 
 

@@ -52,7 +52,8 @@ async def test_a_crafted_cursor_gets_400_with_the_reason(api: Api, raw: str) -> 
         ({"channel": "wa\x00"}, "channel holds a NUL character, which no ticket can contain"),
         (
             {"status": "\x00"},
-            "status must be one of new, clarifying, forwarded, in_progress, resolved, closed",
+            "status must be one of new, clarifying, forwarded, in_progress, answered, resolved,"
+            " closed",
         ),
         ({"limit": "x"}, "limit must be a whole number"),
         ({"limit": "٣"}, "limit must be a whole number"),  # a digit, but not one int() should see

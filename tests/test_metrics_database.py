@@ -68,6 +68,7 @@ async def test_open_tickets_per_status_and_overdue_per_clock(
         "clarifying": 1,
         "forwarded": 1,
         "in_progress": 1,
+        "answered": 0,  # every open state is listed, none answered here
     }
     assert overdue == {"verify": 1, "clarification": 1, "opd": 1, "resolve": 1}
 

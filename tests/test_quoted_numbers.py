@@ -117,7 +117,7 @@ async def test_the_ticket_page_links_the_mentioned_ticket_and_offers_it_for_merg
         status, html = await operator.page("/tickets/LBP-2026-00002")
         assert status == 200
         assert f'<a href="/tickets/{FIRST}" data-mentions="{FIRST}">{FIRST}</a>' in html
-        assert "menyebut tiket ini" in html
+        assert "menyebut laporan ini" in html
         assert f'<input name="into" value="{FIRST}" required>' in html
         assert (await operator.page(f"/tickets/{FIRST}"))[0] == 200  # the link leads somewhere
         response = await operator.act("LBP-2026-00002", action="merge", into=FIRST)

@@ -229,7 +229,9 @@ def first_ticket_on(db: Database, channel: str) -> Ticket | None:
 
 def sent_reply(db: Database, ticket: Ticket) -> Message | None:
     with db.read() as session:
-        query = select(Message).where(Message.ticket_id == ticket.id, Message.direction == "out")
+        query = select(Message).where(
+            Message.ticket_id == ticket.id, Message.direction == "out", Message.text == REPLY
+        )  # the operator's reply, not the acknowledgement intake sent before it
         found = session.exec(query).first()
     return found if found is not None and found.platform_message_id else None
 
@@ -375,5 +377,6 @@ async def _one_cycle_per_channel(
         timeout=60,
         interval=0.1,
     )
-    [mail] = fakes.smtp.received
-    assert tickets["email"].number in mail.message["Subject"]
+    acknowledgement, mail = fakes.smtp.received  # intake's, then the operator's reply
+    for sent in (acknowledgement, mail):
+        assert tickets["email"].number in sent.message["Subject"]

@@ -218,7 +218,7 @@ async def test_the_reporter_asks_for_the_status_by_number_or_cek(
 
     texts = await sent_count(fake, 3)
     expected = (
-        "Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami. Batas waktu berikutnya:"
+        "Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami. Tenggat berikutnya:"
         " Kamis, 26 November 2026 pukul 23.59 WIB."
     )
     assert texts[1:] == [expected, expected]
@@ -242,7 +242,7 @@ async def test_a_status_request_names_the_opd_and_its_deadline(
     texts = await sent_count(fake, 3)
     assert texts[2] == (
         "Laporan LBP-2026-00001 sudah kami teruskan ke Dinas Pekerjaan Umum dan Penataan Ruang"
-        " dan sedang menunggu tindak lanjutnya. Batas waktu berikutnya: Rabu, 2 Desember 2026"
+        " dan sedang menunggu tindak lanjutnya. Tenggat berikutnya: Rabu, 2 Desember 2026"
         " pukul 23.59 WIB."
     )
 
@@ -382,7 +382,7 @@ async def test_merged_reporters_can_ask_and_hear_the_outcome(
     texts = await sent_count(fake, 4)
     assert texts[3] == (
         "Laporan LBP-2026-00002 sama dengan laporan LBP-2026-00001 dan kami tangani bersama."
-        " Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami. Batas waktu berikutnya:"
+        " Laporan LBP-2026-00001 sedang diperiksa oleh petugas kami. Tenggat berikutnya:"
         " Kamis, 26 November 2026 pukul 23.59 WIB."
     )
 
