@@ -5,6 +5,7 @@ Every change is written to the accounts' audit trail (store/account_changes.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlmodel import col, select
@@ -145,13 +146,7 @@ async def change_role(request: web.Request) -> web.Response:
                 raise UserError("only an admin changes an admin", key="admin_only")
             account_changes.change_role(session, username, role, opd, actor=me.username, now=moment)
 
-    try:
-        await asyncio.to_thread(write)
-    except UserError as exc:
-        if exc.key == "unknown":
-            raise web.HTTPNotFound() from exc
-        return await _users_page(request, error=_reason(request, exc), status=422)
-    raise _done("changed", username)
+    return await _changed(request, write, "changed", username)
 
 
 @routes.post(NAMED + "/enable")
@@ -165,11 +160,7 @@ async def enable(request: web.Request) -> web.Response:
         with db.write() as session:
             account_changes.enable(session, username, actor=actor, now=moment)
 
-    try:
-        await asyncio.to_thread(write)
-    except UserError as exc:
-        raise web.HTTPNotFound() from exc
-    raise _done("enabled", username)
+    return await _changed(request, write, "enabled", username)
 
 
 @routes.post(NAMED + "/password")
@@ -185,13 +176,21 @@ async def reset_password(request: web.Request) -> web.Response:
         with db.write() as session:
             account_changes.reset_password(session, username, password, actor=actor, now=moment)
 
+    return await _changed(request, write, "password_reset", username)
+
+
+async def _changed(
+    request: web.Request, write: Callable[[], None], done: str, username: str
+) -> web.Response:
+    """Write one change to an account, then back to the list saying so; an unknown account is
+    404, a refused change the page again with the reason."""
     try:
         await asyncio.to_thread(write)
     except UserError as exc:
         if exc.key == "unknown":
             raise web.HTTPNotFound() from exc
         return await _users_page(request, error=_reason(request, exc), status=422)
-    raise _done("password_reset", username)
+    raise _done(done, username)
 
 
 def _reason(request: web.Request, error: UserError) -> str:
