@@ -396,19 +396,14 @@ def reopen_for_follow_up(
 ) -> None:
     """A reporter wrote again soon after their ticket was resolved or closed: back to the
     operators, as the operators' own reopen does (triage/actions.py), holding the open key."""
-    conn.execute(
-        update(TICKETS)
-        .where(TICKETS.c.id == ticket_id)
-        .values(
-            status="new",
-            resolution=None,
-            closed_at=None,
-            merged_into=None,
-            opd_due_at=None,
-            answered=True,
-            verify_due_at=verify_due_at,
-            open_key=key,
-        )
+    _reopened(
+        conn,
+        ticket_id,
+        key,
+        status="new",
+        merged_into=None,
+        opd_due_at=None,
+        verify_due_at=verify_due_at,
     )
 
 
@@ -424,18 +419,16 @@ def reopen_to_opd(
     conn: Connection, ticket_id: int, key: str, opd_due_at: datetime, due_at: datetime | None
 ) -> None:
     """The reporter says a resolved ticket is not fixed: back to the OPD that had it."""
+    _reopened(conn, ticket_id, key, status="forwarded", opd_due_at=opd_due_at, due_at=due_at)
+
+
+def _reopened(conn: Connection, ticket_id: int, key: str, **state: Any) -> None:
+    """Open again on the reporter's word: not finished, the reporter answered, the open key
+    held; `state` says whose turn it is."""
     conn.execute(
         update(TICKETS)
         .where(TICKETS.c.id == ticket_id)
-        .values(
-            status="forwarded",
-            resolution=None,
-            closed_at=None,
-            answered=True,
-            opd_due_at=opd_due_at,
-            due_at=due_at,
-            open_key=key,
-        )
+        .values(resolution=None, closed_at=None, answered=True, open_key=key, **state)
     )
 
 
