@@ -7,18 +7,13 @@ import copy
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer, unused_port
-from test_telegram_webhook import SECRET, SITI, TOKEN, Kanal, fixture, tickets
+from test_telegram_webhook import SITI, TOKEN, Kanal, fixture, running_kanal, tickets
 
 from conftest import FixedClock
 from fake_telegram_api import FakeTelegramBotApi
 from fake_telegram_updates import TelegramUpdates
-from runtime import build_runtime
-from settings import parse_settings
 from store.db import Database
 from support.waiting import until
 from triage.action_requests import Resolve
@@ -46,32 +41,8 @@ async def kanal(
     fake: FakeTelegramBotApi,
     updates: TelegramUpdates,
 ) -> AsyncIterator[Kanal]:
-    port = unused_port()
-    url = f"http://127.0.0.1:{port}/webhooks/telegram"
-    document: dict[str, Any] = {
-        "data_dir": str(tmp_path / "data"),
-        "database": {"url": db.url},
-        "channels": {
-            "telegram": {
-                "enabled": True,
-                "bot_token": TOKEN,
-                "mode": "webhook",
-                "secret_token": SECRET,
-                "webhook_url": url,
-                "api_base": f"http://127.0.0.1:{fake.port}",
-            }
-        },
-    }
-    settings = parse_settings(document, tmp_path / "config.toml")
-    runtime = build_runtime(settings, tmp_path, db, clock=clock)
-    server = TestServer(await runtime.web_app(), port=port)
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Kanal(runtime, db, url, http)
-            await updates.delivered()
-    finally:
-        await server.close()
+    async with running_kanal(db, tmp_path, clock, fake, updates, acknowledge=True) as kanal:
+        yield kanal
 
 
 async def write(updates: TelegramUpdates, clock: FixedClock, text: str) -> None:

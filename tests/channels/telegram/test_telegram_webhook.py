@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -79,6 +80,22 @@ async def kanal(
     fake: FakeTelegramBotApi,
     updates: TelegramUpdates,
 ) -> AsyncIterator[Kanal]:
+    # These tests follow operator replies alone: no acknowledgement in between.
+    async with running_kanal(db, tmp_path, clock, fake, updates, acknowledge=False) as kanal:
+        yield kanal
+
+
+@asynccontextmanager
+async def running_kanal(
+    db: Database,
+    tmp_path: Path,
+    clock: FixedClock,
+    fake: FakeTelegramBotApi,
+    updates: TelegramUpdates,
+    *,
+    acknowledge: bool,
+) -> AsyncIterator[Kanal]:
+    """Kanal as `kanal serve` runs it, with the bot in webhook mode against the fake Bot API."""
     port = unused_port()
     url = f"http://127.0.0.1:{port}/webhooks/telegram"
     document: dict[str, Any] = {
@@ -87,7 +104,7 @@ async def kanal(
         "channels": {
             "telegram": {
                 "enabled": True,
-                "acknowledge": False,  # these tests follow operator replies alone
+                "acknowledge": acknowledge,
                 "bot_token": TOKEN,
                 "mode": "webhook",
                 "secret_token": SECRET,
