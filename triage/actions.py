@@ -16,7 +16,7 @@ from store.flags import OpdAnswer, merged
 from store.models import Ticket, TicketEvent, User
 from store.queue import HOLDER_ROLES
 from store.text import is_storable, storable_or_none
-from triage import messages
+from triage import checkback, messages
 from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, Forward, Verify, given
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.merged_outcome import tell_merged
@@ -310,6 +310,7 @@ class _Step:
                 author=self.actor,
                 now=self.now,
                 automatic=True,
+                choices=checkback.choices(self.a.rules.locale),
             )
         return {}
 

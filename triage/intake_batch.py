@@ -34,7 +34,7 @@ from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 from texts.catalog import DEFAULT_LOCALE
 from texts.notices import notice_text
 from triage import auto_replies, intake_replies, messages
-from triage.checkback import CheckBack, checkback_answer
+from triage.checkback import CheckBack, checkback_answer, checkback_choice
 from triage.delivery import moves_forward
 from triage.intake_replies import Reply, ReplyRules, readable
 from triage.states import FINAL_STATES, OPEN_STATES, Action, Status, TicketFacts, decide
@@ -330,6 +330,8 @@ class BatchWriter:
         ticket_id, status = latest
         if status != Status.RESOLVED.value or ticket_id not in reopenable:
             return None
+        if message.choice is not None:
+            return checkback_choice(message.choice, message.text)
         media = bool(message.attachments) or message.location is not None
         return checkback_answer(message.text or "", has_media=media)
 
