@@ -20,6 +20,7 @@ from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
 from inbox.delivery_words import delivery_words
 from inbox.i18n import translate
+from inbox.reporter_history import reporter_history
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
 from store import deadlines
@@ -99,17 +100,15 @@ def _load(services: InboxServices, number: str, user: User) -> TicketView | None
         if found is None or not may_see(user, found[0]):
             return None
         ticket, reporter = found
-        staff = user.role in STAFF  # an OPD sees the tickets forwarded to it, no others
+        history = reporter_history(session, ticket, user)  # as this user may see it
         return TicketView(
             ticket,
             reporter,
             ticket_queries.conversation(session, ticket.id or 0),
             ticket_queries.audit_trail(session, ticket.id or 0),
             [reply for _, reply in canned_pages.stored(session)],
-            follows=ticket_queries.number_of(session, ticket.hints.follows_ticket_id)
-            if staff
-            else None,
-            history=ticket_queries.reporter_history(session, ticket) if staff else [],
+            follows=history.follows.number if history.follows else None,
+            history=history.others,
             holder=queue_store.holder_names(session, [ticket]).get(ticket.assignee_id or 0),
             holders=queue_store.assignable_names(session),
         )
