@@ -239,6 +239,9 @@ class BatchWriter:
         to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]] = {}
         to_reopen: dict[int, tuple[InboundMessage, int]] = {}
         answers: dict[int, tuple[InboundMessage, int, CheckBack]] = {}
+        # Status requests, answered once this batch's tickets are open: "cek" right after a
+        # first report in the same batch asks about that report.
+        status_asks: list[tuple[InboundMessage, int | tuple[str, int] | None, bool]] = []
         quiet = set(asks)  # messages that are no news about the report
         mentions: dict[int | tuple[str, int], list[str]] = {}
         for i, (message, _) in enumerate(messages):
@@ -250,13 +253,18 @@ class BatchWriter:
                     for n in asks[i].numbers
                     if n in by_number and by_number[n][2] == reporter
                 ]
+                target: int | tuple[str, int] | None
                 if asks[i].numbers:
                     target = own[0] if own else None
+                elif key in open_by_reporter:
+                    target = open_by_reporter[key]
+                elif key in to_open:  # reported earlier in this batch
+                    target = key
                 else:
                     latest = latest_by_reporter.get(key)
-                    target = open_by_reporter.get(key) or (latest[0] if latest else None)
+                    target = latest[0] if latest else None
                 decided.append(target)
-                self._answer_status(message, target, bool(asks[i].numbers))
+                status_asks.append((message, target, bool(asks[i].numbers)))
                 continue
             latest = latest_by_reporter.get(key)
             answer = self._checkback(message, latest, reopenable, key in open_by_reporter)
@@ -300,6 +308,9 @@ class BatchWriter:
         self._reopen(to_reopen)
         self._record_answers(answers)
         opened = self._open_tickets(to_open, mentions)
+        self._answer_statuses(
+            [(m, opened[t] if isinstance(t, tuple) else t, named) for m, t, named in status_asks]
+        )
         existing = {t: n for t, n in mentions.items() if isinstance(t, int)}
         if existing:
             ingest.add_mentions(self.conn, existing)
@@ -376,6 +387,15 @@ class BatchWriter:
                 )
             ingest.EVENT_INSERT.ids(self.conn, [event._replace(data=data)])
             self.replies.append(Reply(ticket_id, row.number, message, text, uuid.uuid4().hex))
+
+    def _answer_statuses(self, asks: list[tuple[InboundMessage, int | None, bool]]) -> None:
+        """Answer the batch's status requests from the tickets as this batch leaves them (opened,
+        reopened, answered)."""
+        if not asks:
+            return
+        self.known.update(ingest.ticket_summaries(self.conn, [t for _, t, _ in asks if t]))
+        for message, target, named in asks:
+            self._answer_status(message, target, named)
 
     def _answer_status(self, message: InboundMessage, target: int | None, named: bool) -> None:
         """Queue the answer to a status request: the report's state, or that there is none."""
