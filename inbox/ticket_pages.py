@@ -56,6 +56,8 @@ ACTION_ORDER = (
     Action.MERGE,
     Action.REOPEN,
     Action.NOTE,
+    Action.MARK_SPAM,
+    Action.UNMARK_SPAM,
 )
 
 
@@ -79,11 +81,17 @@ def may_see(user: User, ticket: Ticket) -> bool:
     return ticket_queries.is_forwarded_to(ticket, user.opd)
 
 
-def allowed_actions(user: User, ticket: Ticket) -> list[Action]:
-    """What this user can do to this ticket now, by role and by the state machine."""
+def allowed_actions(user: User, ticket: Ticket, reporter: Reporter) -> list[Action]:
+    """What this user can do to this ticket now, by role and by the state machine; the
+    reporter's spam mark offers either marking or lifting it."""
     status = Status(ticket.status)
+    marked = reporter.spam_marked_at is not None
     chosen = []
     for action in ACTION_ORDER:
+        if action is Action.UNMARK_SPAM and not marked:
+            continue
+        if action is Action.MARK_SPAM and marked and status in FINAL_STATES:
+            continue  # nothing left to do
         if action not in OPERATOR_ACTIONS or (status, action) not in TRANSITIONS:
             continue
         if user.role not in STAFF and action not in OPD_ACTIONS:
@@ -147,7 +155,7 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     moment = now(request)
     flags = view.ticket.hints
     missing = [f for f in flags.missing if f in CLARIFIABLE_FACTS]
-    actions = allowed_actions(visitor(request).user, view.ticket)
+    actions = allowed_actions(visitor(request).user, view.ticket, view.reporter)
     return {
         "view": view,
         "ticket": view.ticket,

@@ -77,7 +77,7 @@ def test_the_action_body_is_one_model_per_action() -> None:
     assert set(schema["discriminator"]["mapping"]) == {
         "verify", "request_clarification", "reject", "forward", "acknowledge",
         "resolve", "reopen", "merge", "reply", "note", "answer", "assign", "release",
-        "mark_read",
+        "mark_read", "mark_spam", "unmark_spam",
     }  # fmt: skip
     assert ACTION_REQUEST.validate_python({"action": "reply", "message": "x"}) == Reply(message="x")
 

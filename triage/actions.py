@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from observability.context import bound
 from store.db import Database
 from store.flags import OpdAnswer, merged
-from store.models import Ticket, TicketEvent, User
+from store.models import Reporter, Ticket, TicketEvent, User
 from store.queue import HOLDER_ROLES
 from store.text import is_storable, storable_or_none
 from triage import checkback, messages
@@ -34,7 +34,14 @@ from triage.states import (
 
 # Actions that answer the operators' own clock ("verify or ask for clarification in N days").
 OPERATOR_CLOCK_STOPS = frozenset(
-    {Action.VERIFY, Action.REQUEST_CLARIFICATION, Action.REJECT, Action.MERGE, Action.RESOLVE}
+    {
+        Action.VERIFY,
+        Action.REQUEST_CLARIFICATION,
+        Action.REJECT,
+        Action.MERGE,
+        Action.RESOLVE,
+        Action.MARK_SPAM,
+    }
 )
 
 
@@ -313,6 +320,27 @@ class _Step:
                 choices=checkback.choices(self.a.rules.locale),
             )
         return {}
+
+    def _mark_spam(self) -> dict[str, Any]:
+        reporter = self._reporter()
+        if reporter.spam_marked_at is not None and Status(self.ticket.status) in FINAL_STATES:
+            raise ActionInvalid("the reporter is already marked as spam")
+        reporter.spam_marked_at, reporter.spam_marked_by = self.now, self.actor
+        self.session.add(reporter)
+        return {"reporter": reporter.id}
+
+    def _unmark_spam(self) -> dict[str, Any]:
+        reporter = self._reporter()
+        if reporter.spam_marked_at is None:
+            raise ActionInvalid("the reporter is not marked as spam")
+        reporter.spam_marked_at = reporter.spam_marked_by = None
+        self.session.add(reporter)
+        return {"reporter": reporter.id}
+
+    def _reporter(self) -> Reporter:
+        reporter = self.session.get(Reporter, self.ticket.reporter_id)
+        assert reporter is not None
+        return reporter
 
     def _template(self, key: str) -> str:
         rules = self.a.rules

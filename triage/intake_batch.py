@@ -37,7 +37,15 @@ from triage import auto_replies, intake_replies, messages
 from triage.checkback import CheckBack, checkback_answer, checkback_choice
 from triage.delivery import moves_forward
 from triage.intake_replies import Reply, ReplyRules, readable
-from triage.states import FINAL_STATES, OPEN_STATES, Action, Status, TicketFacts, decide
+from triage.states import (
+    FINAL_STATES,
+    OPEN_STATES,
+    Action,
+    Resolution,
+    Status,
+    TicketFacts,
+    decide,
+)
 from triage.status_requests import StatusRequest, status_request
 from triage.threads import (
     Candidates,
@@ -128,6 +136,7 @@ class BatchWriter:
         self._verify_due = verify_due
         self.outcome = BatchOutcome()
         self.opened_ids: set[int] = set()
+        self.spam_keys: set[tuple[str, int]] = set()  # new tickets of senders marked as spam
         self.new_counts: Counter[tuple[str, int]] = Counter()
 
     def write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
@@ -215,10 +224,13 @@ class BatchWriter:
             open_by_reporter.update(((channel, rid), tid) for rid, tid in found.items())
             latest = ingest.latest_tickets_of(self.conn, ids, channel)
             latest_by_reporter.update(((channel, rid), t) for rid, t in latest.items())
+        # Senders an operator marked as spam: kept, never answered, out of the queue.
+        spam = ingest.spam_marked(self.conn, sorted(set(reporters.values())))
         asks = {
             i: request
             for i, (m, _) in enumerate(messages)
             if (request := self._status_request(m)) is not None
+            and reporters[m.channel, m.sender_id] not in spam
         }
         self.known = ingest.ticket_summaries(
             self.conn,
@@ -247,6 +259,12 @@ class BatchWriter:
         for i, (message, _) in enumerate(messages):
             reporter = reporters[message.channel, message.sender_id]
             key = (message.channel, reporter)
+            if reporter in spam:
+                decided.append(self._spam_ticket(key, open_by_reporter, latest_by_reporter))
+                if decided[-1] == key:
+                    to_open.setdefault(key, (message, None))
+                quiet.add(i)
+                continue
             if i in asks:
                 own = [
                     by_number[n][0]
@@ -316,6 +334,24 @@ class BatchWriter:
             ingest.add_mentions(self.conn, existing)
         ticket_of = [opened[d] if isinstance(d, tuple) else d for d in decided]
         return ticket_of, quiet
+
+    def _spam_ticket(
+        self,
+        key: tuple[str, int],
+        open_by_reporter: dict[tuple[str, int], int],
+        latest_by_reporter: dict[tuple[str, int], tuple[int, str]],
+    ) -> int | tuple[str, int]:
+        """Where a message of a sender marked as spam goes: the open ticket an operator kept
+        for them, else their latest ticket if it was closed as spam, else a new ticket that
+        closes as spam at once (`key`)."""
+        if key in open_by_reporter:
+            return open_by_reporter[key]
+        latest = latest_by_reporter.get(key)
+        row = self.known.get(latest[0]) if latest else None
+        if row is not None and row.resolution == Resolution.SPAM.value:
+            return row.id
+        self.spam_keys.add(key)
+        return key
 
     def _status_request(self, message: InboundMessage) -> StatusRequest | None:
         if message.public:  # answered only by an operator (channels.base.InboundMessage)
@@ -486,18 +522,28 @@ class BatchWriter:
                     message_count=self.new_counts[message.channel, reporter],
                     answered=False,
                     flags=flags.stored(),
-                    open_key=open_key(message.channel, reporter),
+                    open_key=None
+                    if (message.channel, reporter) in self.spam_keys
+                    else open_key(message.channel, reporter),
                 )
             )
         ids = ingest.TICKET_INSERT.ids(self.conn, rows)
-        self.outcome.new_ticket_ids.extend(ids)
+        spam = [t for t, key in zip(ids, to_open, strict=True) if key in self.spam_keys]
+        self.outcome.new_ticket_ids.extend(t for t in ids if t not in spam)  # spam: no hints
         events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
+        if spam:
+            outcome = decide(TicketFacts(Status.NEW), Action.SPAM_SENDER)
+            ingest.close_at_once(self.conn, spam, self.now, resolution=outcome.resolution or "")
+            events += [
+                self._event(t, Action.SPAM_SENDER.value, Status.NEW.value, outcome.to_state.value)
+                for t in spam
+            ]
         ingest.EVENT_INSERT.ids(self.conn, events)
         self.opened_ids = set(ids)
         due = self.verify_due_at
         when = messages.format_due(due, self.tz, self.rules.locale) if due else None
         for ticket_id, row, (message, _) in zip(ids, rows, to_open.values(), strict=True):
-            if self._acknowledges(message):
+            if ticket_id not in spam and self._acknowledges(message):
                 self.replies.append(
                     intake_replies.acknowledgement(ticket_id, row.number, message, self.rules, when)
                 )
