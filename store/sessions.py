@@ -75,3 +75,4 @@ def unlock(session: Session, username: str) -> bool:
     user.locked_until = None
     session.add(user)
     return True
+

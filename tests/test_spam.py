@@ -187,3 +187,8 @@ async def test_after_a_settled_report_a_marked_sender_gets_a_report_closed_as_sp
         ("spam_sender", "new", "closed"),
     ]
     assert "checkback_rating" not in (await api.get(f"/api/tickets/{number}"))[1]["flags"]
+    async with browser(api) as b:  # the kept status counts follow the ticket closed at once
+        await b.sign_in("siti")
+        _, queue = await b.page("/")
+        assert "Terbuka (0)" in queue and "Ditutup (1)" in queue
+        assert listed(queue) == []

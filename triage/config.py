@@ -235,7 +235,6 @@ class CategoryConfig(BaseModel):
                     f" (opd = [...] after the first: {listed})"
                 )
         return self
-
     @field_validator("opd_answer", mode="before")
     @classmethod
     def _old_day_unit(cls, value: Any, info: ValidationInfo) -> Any:

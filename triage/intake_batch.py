@@ -531,14 +531,7 @@ class BatchWriter:
         spam = [t for t, key in zip(ids, to_open, strict=True) if key in self.spam_keys]
         self.outcome.new_ticket_ids.extend(t for t in ids if t not in spam)  # spam: no hints
         events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
-        if spam:
-            outcome = decide(TicketFacts(Status.NEW), Action.SPAM_SENDER)
-            ingest.close_at_once(self.conn, spam, self.now, resolution=outcome.resolution or "")
-            events += [
-                self._event(t, Action.SPAM_SENDER.value, Status.NEW.value, outcome.to_state.value)
-                for t in spam
-            ]
-        ingest.EVENT_INSERT.ids(self.conn, events)
+        ingest.EVENT_INSERT.ids(self.conn, events + self._close_spam(spam))
         self.opened_ids = set(ids)
         due = self.verify_due_at
         when = messages.format_due(due, self.tz, self.rules.locale) if due else None
@@ -548,6 +541,16 @@ class BatchWriter:
                     intake_replies.acknowledgement(ticket_id, row.number, message, self.rules, when)
                 )
         return dict(zip(to_open, ids, strict=True))
+
+    def _close_spam(self, ticket_ids: list[int]) -> list[EventRow]:
+        """New tickets of senders marked as spam close at once; their audit events."""
+        if not ticket_ids:
+            return []
+        closed = decide(TicketFacts(Status.NEW), Action.SPAM_SENDER)  # closed as spam
+        assert closed.resolution is not None
+        ingest.close_at_once(self.conn, ticket_ids, self.now, resolution=closed.resolution.value)
+        action, to_state = Action.SPAM_SENDER.value, closed.to_state.value
+        return [self._event(t, action, Status.NEW.value, to_state) for t in ticket_ids]
 
     @cached_property
     def verify_due_at(self) -> datetime | None:
