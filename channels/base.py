@@ -49,6 +49,15 @@ class Location:
     address: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An answer a reporter can pick instead of typing (a WhatsApp reply button). Channels
+    that cannot show one send the text alone, which says how to answer in words."""
+
+    id: str  # comes back in InboundMessage.choice when picked
+    title: str
+
+
 class Notice(enum.StrEnum):
     """What a channel says about a message it cannot show, as a code: the inbox renders the words
     (texts `notices.<code>`) in the operator's language, and the stored text stays the reporter's.
@@ -92,6 +101,8 @@ class InboundMessage:
     # when an operator does, since an automatic answer would be public or use up a comment's
     # one private reply.
     public: bool = False
+    # The id of the Choice the reporter picked (a reply button); `text` holds its title.
+    choice: str | None = None
 
 
 class UpdateKind(enum.StrEnum):
@@ -242,6 +253,8 @@ class OutboundMessage:
     # Written by Kanal, not typed by an operator (reminders, closures, template texts): email
     # marks it Auto-Submitted so the reporter's autoresponder does not answer it.
     automatic: bool = False
+    # Answers to offer as buttons where the channel has them; `text` must read well without.
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from inbox.auth import current_user, require_user
 from inbox.context import SERVICES, InboxServices
 from inbox.openapi import openapi_document
 from inbox.queries import ActionQuery, BadQuery, PeriodQuery, TicketQuery
+from inbox.reporter_history import reporter_history
 from inbox.serialize import ticket_detail, ticket_summary
 from inbox.sessions import MANAGERS
 from store import stats
@@ -109,6 +110,7 @@ async def get_ticket(request: web.Request) -> web.Response:
                 ticket_queries.audit_trail(session, ticket.id or 0),
                 services.tz,
                 holder_names(session, [ticket]).get(ticket.assignee_id or 0),
+                reporter_history(session, ticket, user),
             )
 
     body = await asyncio.to_thread(read)

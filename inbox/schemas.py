@@ -138,11 +138,29 @@ class Event(Answer):
     data: dict[str, Any]
 
 
+class OtherReport(Answer):
+    """Another report of the same reporter, as the ticket page's reporter history lists it."""
+
+    number: str = Field(examples=["LBP-2026-00012"])
+    status: Status
+    category: str | None
+    created_at: When
+    summary: str
+
+
 class TicketDetail(Ticket):
     """One ticket with its conversation and audit trail."""
 
     messages: list[Message]
     events: list[Event]
+    follows: OtherReport | None = Field(
+        description="the reporter's earlier report this one follows (a message after the earlier "
+        "was resolved or closed); null when none, or when the caller may not see it"
+    )
+    reporter_history: list[OtherReport] = Field(
+        description="the reporter's other reports, newest first, at most 20: every one for staff, "
+        "for an OPD's liaison only those forwarded to its OPD now"
+    )
 
 
 class TicketPage(Answer):

@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from inbox import schemas
+from inbox.reporter_history import ReporterHistory
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
 
 
@@ -28,11 +29,25 @@ def ticket_detail(
     events: Iterable[TicketEvent],
     tz: tzinfo,
     holder: str | None = None,
+    history: ReporterHistory | None = None,
 ) -> schemas.TicketDetail:
+    history = history or ReporterHistory()
     return schemas.TicketDetail(
         **_ticket_fields(ticket, reporter, tz, holder),
         messages=[message_out(m, a, tz) for m, a in conversation],
         events=[event_out(e, tz) for e in events],
+        follows=other_report(history.follows, tz) if history.follows else None,
+        reporter_history=[other_report(t, tz) for t in history.others],
+    )
+
+
+def other_report(ticket: Ticket, tz: tzinfo) -> schemas.OtherReport:
+    return schemas.OtherReport(
+        number=ticket.number,
+        status=ticket.status,
+        category=ticket.category,
+        created_at=when(ticket.created_at, tz),
+        summary=ticket.summary,
     )
 
 

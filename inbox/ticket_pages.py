@@ -20,6 +20,7 @@ from inbox.api import OPD_ACTIONS
 from inbox.context import SERVICES, InboxServices
 from inbox.delivery_words import delivery_words
 from inbox.i18n import translate
+from inbox.reporter_history import reporter_history
 from inbox.sessions import STAFF, now, page, visitor
 from inbox.views import render
 from store import deadlines
@@ -55,6 +56,8 @@ ACTION_ORDER = (
     Action.MERGE,
     Action.REOPEN,
     Action.NOTE,
+    Action.MARK_SPAM,
+    Action.UNMARK_SPAM,
 )
 
 
@@ -78,11 +81,17 @@ def may_see(user: User, ticket: Ticket) -> bool:
     return ticket_queries.is_forwarded_to(ticket, user.opd)
 
 
-def allowed_actions(user: User, ticket: Ticket) -> list[Action]:
-    """What this user can do to this ticket now, by role and by the state machine."""
+def allowed_actions(user: User, ticket: Ticket, reporter: Reporter) -> list[Action]:
+    """What this user can do to this ticket now, by role and by the state machine; the
+    reporter's spam mark offers either marking or lifting it."""
     status = Status(ticket.status)
+    marked = reporter.spam_marked_at is not None
     chosen = []
     for action in ACTION_ORDER:
+        if action is Action.UNMARK_SPAM and not marked:
+            continue
+        if action is Action.MARK_SPAM and marked and status in FINAL_STATES:
+            continue  # nothing left to do
         if action not in OPERATOR_ACTIONS or (status, action) not in TRANSITIONS:
             continue
         if user.role not in STAFF and action not in OPD_ACTIONS:
@@ -99,17 +108,15 @@ def _load(services: InboxServices, number: str, user: User) -> TicketView | None
         if found is None or not may_see(user, found[0]):
             return None
         ticket, reporter = found
-        staff = user.role in STAFF  # an OPD sees the tickets forwarded to it, no others
+        history = reporter_history(session, ticket, user)  # as this user may see it
         return TicketView(
             ticket,
             reporter,
             ticket_queries.conversation(session, ticket.id or 0),
             ticket_queries.audit_trail(session, ticket.id or 0),
             [reply for _, reply in canned_pages.stored(session)],
-            follows=ticket_queries.number_of(session, ticket.hints.follows_ticket_id)
-            if staff
-            else None,
-            history=ticket_queries.reporter_history(session, ticket) if staff else [],
+            follows=history.follows.number if history.follows else None,
+            history=history.others,
             holder=queue_store.holder_names(session, [ticket]).get(ticket.assignee_id or 0),
             holders=queue_store.assignable_names(session),
         )
@@ -148,7 +155,7 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
     moment = now(request)
     flags = view.ticket.hints
     missing = [f for f in flags.missing if f in CLARIFIABLE_FACTS]
-    actions = allowed_actions(visitor(request).user, view.ticket)
+    actions = allowed_actions(visitor(request).user, view.ticket, view.reporter)
     return {
         "view": view,
         "ticket": view.ticket,

@@ -107,6 +107,7 @@ def render(name: str, locale: str, tz: tzinfo, **values: Any) -> Rendered:
         "clock": lambda moment: formats.clock(moment.astimezone(tz), locale),
         "hours": lambda x: hours(x, locale),
         "decimal": lambda x: "-" if x is None else formats.decimal(x, locale, "0.0#"),
+        "percent": lambda x: "-" if x is None else formats.percent(x, locale),
         **values,
     }
     module = template.make_module(context)

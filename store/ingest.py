@@ -36,6 +36,7 @@ from store.models import (
     TicketEvent,
 )
 from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
+from store.statuses import Status
 
 RAW = RawEvent.__table__
 REPORTERS = Reporter.__table__
@@ -405,6 +406,36 @@ def reopen_for_follow_up(
         opd_due_at=None,
         verify_due_at=verify_due_at,
     )
+
+
+def spam_marked(conn: Connection, reporter_ids_: Sequence[int]) -> set[int]:
+    """The reporters among these an operator marked as spam."""
+    if not reporter_ids_:
+        return set()
+    rows = bulk.rows(
+        conn,
+        "SELECT id FROM reporters WHERE id {among} AND spam_marked_at IS NOT NULL",
+        (bulk.listed(conn, reporter_ids_),),
+    )
+    return {reporter for (reporter,) in rows}
+
+
+def close_at_once(
+    conn: Connection, ticket_ids: Sequence[int], now: datetime, *, resolution: str
+) -> None:
+    """Tickets just opened that close at once (a sender marked as spam), off every clock."""
+    for chunk in _chunks(list(ticket_ids)):
+        conn.execute(
+            update(TICKETS)
+            .where(TICKETS.c.id.in_(chunk))
+            .values(
+                status=Status.CLOSED.value,
+                resolution=resolution,
+                closed_at=now,
+                verify_due_at=None,
+                open_key=None,
+            )
+        )
 
 
 def insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:

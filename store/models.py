@@ -62,6 +62,10 @@ class Reporter(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=320)
     contact: str | None = Field(default=None, max_length=320)
     created_at: datetime = _when()
+    # Marked as spam by an operator (migration 0012): what this sender writes later is kept,
+    # on a ticket closed as spam, and never answered automatically (triage/intake_batch.py).
+    spam_marked_at: datetime | None = _when(default=None)
+    spam_marked_by: str | None = Field(default=None, max_length=120)
 
 
 class Ticket(SQLModel, table=True):
@@ -80,6 +84,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_assignee_status", "assignee_id", "status"),  # "Milik saya"
         # The tickets merged into one, told its outcome when it closes (triage/merged_outcome.py).
         Index("ix_tickets_merged_into", "merged_into"),
+        Index("ix_tickets_resolution", "resolution"),  # the queue's "spam" view (0012)
     )
 
     id: int | None = Field(default=None, primary_key=True)

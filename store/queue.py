@@ -24,7 +24,8 @@ PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("urgency", "newest", "oldest", "activity")
 # The saved views above the filters: each a question an operator asks of the queue all day.
-VIEWS = ("mine", "unassigned", "overdue", "with_opd", "answered")
+VIEWS = ("mine", "unassigned", "overdue", "with_opd", "answered", "spam")
+SPAM = "spam"  # the resolution of reports closed as spam (triage.states.Resolution.SPAM)
 HOLDER_ROLES = ("operator", "supervisor", "admin")  # who may hold a ticket
 
 
@@ -112,13 +113,15 @@ def _filtered(wanted: QueueFilter, now: datetime, *, listing: bool, hits: Any = 
 
 
 def view_clause(view: str, me: int | None, now: datetime) -> ColumnElement[bool]:
-    """The tickets a saved view shows (open ones; the status filter narrows further)."""
+    """The tickets a saved view shows (open ones, but for the reports closed as spam, which
+    the default view leaves out; the status filter narrows further)."""
     clauses: dict[str, ColumnElement[bool]] = {
         "mine": and_(_open(), Ticket.assignee_id == (me or -1)),
         "unassigned": and_(_open(), col(Ticket.assignee_id).is_(None)),
         "overdue": overdue_clause(now),
         "with_opd": _open(WITH_OPD),
         "answered": _answered(),
+        "spam": Ticket.resolution == SPAM,  # ix_tickets_resolution
     }
     return clauses[view]
 
@@ -128,6 +131,8 @@ def _answered() -> ColumnElement[bool]:
 
 
 def _statuses(wanted: QueueFilter) -> tuple[str, ...]:
+    if wanted.status == "open" and wanted.view == "spam":
+        return STATUSES  # closed ones: the view names its own
     if wanted.status == "open":
         return OPEN
     return (wanted.status,) if wanted.status in STATUSES else STATUSES

@@ -151,19 +151,16 @@ def audit_trail(session: Session, ticket_id: int) -> list[TicketEvent]:
 HISTORY_LIMIT = 20
 
 
-def reporter_history(session: Session, ticket: Ticket, limit: int = HISTORY_LIMIT) -> list[Ticket]:
-    """The reporter's other tickets, newest first: what they reported before and since."""
+def reporter_history(
+    session: Session, ticket: Ticket, limit: int = HISTORY_LIMIT, *, opd: str | None = None
+) -> list[Ticket]:
+    """The reporter's other tickets, newest first: what they reported before and since; with
+    `opd`, only those currently forwarded to it."""
+    query = select(Ticket).where(Ticket.reporter_id == ticket.reporter_id, Ticket.id != ticket.id)
+    if opd is not None:
+        query = query.where(forwarded_to(opd))
     return list(
         session.exec(
-            select(Ticket)
-            .where(Ticket.reporter_id == ticket.reporter_id, Ticket.id != ticket.id)
-            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-            .limit(limit)
+            query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(limit)
         ).all()
     )
-
-
-def number_of(session: Session, ticket_id: int | None) -> str | None:
-    if ticket_id is None:
-        return None
-    return session.exec(select(Ticket.number).where(Ticket.id == ticket_id)).first()

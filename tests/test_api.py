@@ -277,7 +277,8 @@ async def test_the_openapi_document_matches_the_routes_and_answers(api: Api) -> 
     assert page["application/json"]["schema"] == {"$ref": "#/components/schemas/TicketPage"}
     assert set(listing) == set(schemas["TicketPage"]["properties"])
     assert set(listing["items"][0]) == set(schemas["Ticket"]["properties"])
-    assert set(detail) == set(schemas["Ticket"]["properties"]) | {"messages", "events"}
+    extra = {"messages", "events", "follows", "reporter_history"}
+    assert set(detail) == set(schemas["Ticket"]["properties"]) | extra
     assert set(detail) == set(schemas["TicketDetail"]["properties"])
     assert set(detail["messages"][0]) == set(schemas["Message"]["properties"])
     assert set(detail["events"][0]) == set(schemas["Event"]["properties"])

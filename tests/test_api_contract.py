@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def test_the_action_body_is_one_model_per_action() -> None:
     assert set(schema["discriminator"]["mapping"]) == {
         "verify", "request_clarification", "reject", "forward", "acknowledge",
         "resolve", "reopen", "merge", "reply", "note", "answer", "assign", "release",
-        "mark_read",
+        "mark_read", "mark_spam", "unmark_spam",
     }  # fmt: skip
     assert ACTION_REQUEST.validate_python({"action": "reply", "message": "x"}) == Reply(message="x")
 
@@ -121,6 +122,14 @@ async def test_every_answer_of_every_endpoint_matches_its_schema(contract: Contr
     assert detail["messages"][0]["location"]["name"] == "Kayen"
     _, page = await contract.call("get", "/api/tickets", params={"limit": "1"})
     assert page["next_cursor"]
+    # A later report of the same reporter: the link and the reporter's history are filled.
+    resolve = {"action": "resolve", "message": "Sudah."}
+    assert (await contract.call("post", act, json=resolve, params={"confirm": "held"}))[0] == 200
+    api.clock.advance(timedelta(days=15))
+    await api.runtime.intake.submit([report(3, sender=report(1).sender_id)])
+    _, later = await contract.call("get", "/api/tickets/{number}", number="LBP-2026-00003")
+    assert later["follows"]["number"] == NUMBER
+    assert [other["number"] for other in later["reporter_history"]] == [NUMBER]
 
     await contract.call("get", "/api/stats", token=head)
     await contract.call("get", "/api/stats", token=head, params={"from": "soon"})

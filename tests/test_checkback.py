@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage.checkback import CheckBack, checkback_answer
+from triage.checkback import CheckBack, checkback_answer, checkback_choice, choices
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,33 @@ def test_anything_else_is_not_an_answer(text: str) -> None:
 def test_a_photo_is_news_unless_it_says_not_fixed() -> None:
     assert checkback_answer("sudah", has_media=True) is None
     assert checkback_answer("belum", has_media=True) == CheckBack(False, None, "belum")
+
+
+def test_the_buttons_fit_whatsapp_in_both_languages() -> None:
+    for locale in ("id", "en"):
+        buttons = choices(locale)
+        assert len(buttons) == 3
+        assert all(0 < len(b.title) <= 20 for b in buttons)
+    assert [b.title for b in choices("id")] == [
+        "Sudah beres, puas",
+        "Beres, tidak puas",
+        "Belum beres",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("choice", "fixed", "rating"),
+    [
+        ("checkback:pleased", True, 4),
+        ("checkback:displeased", True, 2),
+        ("checkback:not_fixed", False, None),
+    ],
+)
+def test_a_pressed_button_is_read_by_its_id(choice: str, fixed: bool, rating: int | None) -> None:
+    # The title is kept as the reporter's words, whatever language it was in.
+    assert checkback_choice(choice, "Any title ") == CheckBack(fixed, rating, "Any title")
+
+
+def test_a_button_kanal_did_not_offer_is_no_answer() -> None:
+    assert checkback_choice("callback_data", "title") is None
+    assert checkback_choice(None, "Sudah beres, puas") is None

@@ -9,16 +9,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from conftest import REPO
 from store import migrate
 from store.db import Database
 from store.logins import reserve
-from store.models import ALL_TABLES, ApiToken, Attachment, Message, Ticket, User, WebSession
+from store.models import (
+    ALL_TABLES,
+    ApiToken,
+    Attachment,
+    Message,
+    Reporter,
+    Ticket,
+    User,
+    WebSession,
+)
 from store.search import outside_models
 from store.sessions import open_session
 from store.users import token_hash, user_for_token
@@ -256,6 +266,36 @@ def test_messages_stored_before_notices_keep_their_text(
         message = session.exec(select(Message)).one()
     db.dispose()
     assert (message.text, message.notice, message.notice_args) == (old, None, None)
+
+
+def test_the_spam_mark_migration_keeps_reporters_both_ways(
+    config_for: Path, database_url: str
+) -> None:
+    """0012 adds the reporters' spam mark over stored reporters, and is undone cleanly."""
+    migrate.upgrade(database_url, "0010")
+    db = Database(database_url)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO reporters (channel, sender_id, created_at)"
+                " VALUES ('whatsapp', '628', '2026-11-23 02:00:00')"
+            )
+        )
+    migrate.upgrade(database_url, "0012")
+    with db.read() as session:
+        reporter = session.exec(select(Reporter)).one()
+    assert (reporter.sender_id, reporter.spam_marked_at, reporter.spam_marked_by) == (
+        "628",
+        None,
+        None,
+    )
+    alembic_command.downgrade(migrate.alembic_config(database_url), "0010")
+    with db.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("reporters")}
+        indexes = {i["name"] for i in inspect(conn).get_indexes("tickets")}
+    db.dispose()
+    assert "spam_marked_at" not in columns and "ix_tickets_resolution" not in indexes
+    assert kanal(config_for, "db", "upgrade").returncode == 0
 
 
 def test_tokens_are_listed_and_revoked_and_users_disabled(

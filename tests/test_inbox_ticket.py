@@ -19,6 +19,7 @@ from fake_whatsapp_webhooks import OUR_ACCOUNT, signature, webhook_bytes
 from inbox_site import add_staff, browser, png
 from store.models import Attachment as StoredAttachment
 from store.models import Message, Ticket
+from store.users import create_token
 from support.paths import fixtures_of
 from support.waiting import until
 
@@ -396,6 +397,20 @@ async def test_a_follow_up_ticket_links_the_old_one_and_lists_the_reporters_repo
         _, first = await b.page(f"/tickets/{NUMBER}")
         assert f'<li data-number="{second}">' in first and "data-follows" not in first
 
+    # The API's ticket says the same as the page's panel.
+    _, detail = await api.get(f"/api/tickets/{second}")
+    earlier = {
+        "number": NUMBER,
+        "status": "resolved",
+        "category": None,
+        "created_at": "2026-11-23T09:00:00+07:00",
+        "summary": "Laporan nomor 1: jalan rusak di Desa Kayen",
+    }
+    assert (detail["follows"], detail["reporter_history"]) == (earlier, [earlier])
+    _, first = await api.get(f"/api/tickets/{NUMBER}")
+    assert first["follows"] is None
+    assert [(t["number"], t["status"]) for t in first["reporter_history"]] == [(second, "new")]
+
     # Reopened by the reporter within the window: the audit trail says who reopened it.
     assert (await api.act(second, {"action": "resolve", "message": "Sudah."}))[0] == 200
     api.clock.advance(timedelta(days=2))
@@ -421,3 +436,10 @@ async def test_an_opd_sees_no_other_reports_of_the_reporter(api: Api) -> None:
         status, html = await b.page(f"/tickets/{second}")
         assert status == 200
         assert "reporter-history" not in html and "data-follows" not in html
+    # Nor in the API: the earlier report is not forwarded to PUPR.
+    with api.runtime.db.write() as session:
+        pupr = create_token(session, "pupr1", now=api.clock())
+    _, detail = await api.get(f"/api/tickets/{second}", token=pupr)
+    assert (detail["number"], detail["follows"], detail["reporter_history"]) == (second, None, [])
+    _, staff = await api.get(f"/api/tickets/{second}")
+    assert staff["follows"]["number"] == NUMBER

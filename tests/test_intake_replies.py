@@ -110,6 +110,37 @@ async def test_status_about_no_report_is_answered_outside_any_ticket(
     assert payload["last_inbound_at"] == SENT.isoformat()
 
 
+async def test_cek_in_the_batch_of_the_first_report_answers_about_that_report(
+    intake: Intake, db: Database
+) -> None:
+    """The batch commits together: the report written just before is the one asked about."""
+    await intake.submit(
+        [
+            message("w0", "cek", sender="6289999"),  # asked before reporting: no report yet
+            message("w1", "Jalan rusak di Kayen"),
+            message("w2", "cek"),
+            message("w3", "Lampu mati", sender="6289999"),
+        ]
+    )
+    acks, answers, unfound = [], [], []
+    for key, recipient, text in outbox(db):
+        if key.startswith("ack-"):
+            acks.append(key)
+        elif key.startswith("auto_reply-"):  # "cek" before any report: none found
+            unfound.append(recipient)
+        else:
+            answers.append((recipient, text))
+    assert (acks, unfound) == (["ack-LBP-2026-00001", "ack-LBP-2026-00002"], ["6289999"])
+    [(recipient, text)] = answers
+    assert recipient == "6281234567890"
+    assert text is not None and text.startswith("Laporan LBP-2026-00001 sedang diperiksa")
+    with db.read() as session:
+        tickets = list(session.exec(select(Ticket).order_by(col(Ticket.id))))
+        asked = session.exec(select(Message).where(Message.external_id == "w2")).one()
+    assert [t.number for t in tickets] == ["LBP-2026-00001", "LBP-2026-00002"]
+    assert asked.ticket_id == tickets[0].id  # kept on the report, not a ticket of its own
+
+
 async def test_a_public_report_gets_no_check_back_after_its_resolve(
     database_url: str, tmp_path, clock: FixedClock
 ) -> None:

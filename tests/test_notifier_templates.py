@@ -6,7 +6,9 @@ KANAL_UPDATE_SNAPSHOTS=1 and review the diff of the saved files."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,10 @@ def period(received: dict[str, int], **figures: Any) -> dict[str, Any]:
         "overdue_by_opd": {},
         "median_first_response_hours": figures.pop("first", None),
         "median_resolution_hours": figures.pop("resolution", None),
-        "satisfaction": {"by_opd": figures.pop("outcomes", {}), "by_category": {}},
+        "satisfaction": {
+            "by_opd": figures.pop("outcomes", {}),
+            "by_category": figures.pop("category_outcomes", {}),
+        },
     }
 
 
@@ -84,6 +89,17 @@ def busy_digest() -> dict[str, Any]:
                 "rated": 0,
                 "mean_rating": None,
             },
+        },
+        # Seven categories: Telegram lists five.
+        category_outcomes={
+            code: {
+                "resolved": n,
+                "reopened": n // 3,
+                "reopened_share": round((n // 3) / n, 3),
+                "rated": n - 1,
+                "mean_rating": 4.5 if n % 2 else None,
+            }
+            for code, n in [("jalan", 9), ("pju", 1)] + [(f"kategori_{i}", i) for i in range(4, 9)]
         },
     )
     month = period(
@@ -208,3 +224,20 @@ def test_every_sentence_of_a_message_is_used_by_its_templates() -> None:
         and f"L.{key}" not in source
     ]
     assert unused == []
+
+
+# Telegram's HTML parse mode knows these tags only, and a message holds 4,096 characters at
+# most once they are parsed (Bot API, "Formatting options" and sendMessage).
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
+TELEGRAM_TAGS |= {"span", "tg-spoiler", "blockquote", "tg-emoji"}
+
+
+@pytest.mark.parametrize(("case", "locale"), [(c, loc) for c in CASES for loc in LOCALES])
+def test_telegram_renderings_keep_to_telegrams_html(case: str, locale: str) -> None:
+    values = CASES[case][1]
+    body = render(f"{case.split('_')[0]}.tg.j2", locale, WIB, **values()).body
+    tags = {m.group(1) for m in re.finditer(r"</?([a-z-]+)", body)}
+    assert tags <= TELEGRAM_TAGS
+    shown = html.unescape(re.sub(r"<[^>]+>", "", body))
+    assert "<" not in re.sub(r"</?[a-z-]+[^>]*>", "", body)  # every other < is escaped
+    assert len(shown) <= 4096

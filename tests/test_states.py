@@ -53,6 +53,11 @@ EXPECTED = {
     **{(s, Action.ASSIGN): s for s in (N, C, F, P, A)},
     **{(s, Action.RELEASE): s for s in (N, C, F, P, A)},
     (N, Action.MARK_READ): N,
+    **{(s, Action.MARK_SPAM): X for s in (N, C, F, P, A)},  # closed as spam
+    (R, Action.MARK_SPAM): R,  # a settled ticket stays; its sender is marked
+    (X, Action.MARK_SPAM): X,
+    **{(s, Action.UNMARK_SPAM): s for s in Status},
+    (N, Action.SPAM_SENDER): X,
     (C, Action.AUTO_CLOSE): X,
     (N, Action.ESCALATE): N,
     (F, Action.ESCALATE): F,
@@ -64,6 +69,7 @@ EXPECTED_RESOLUTION = {
     Action.MERGE: Resolution.DUPLICATE,
     Action.AUTO_CLOSE: Resolution.NO_RESPONSE,
     Action.REJECT: Resolution.SPAM,
+    Action.SPAM_SENDER: Resolution.SPAM,
     Action.REOPEN: None,
     Action.NOT_FIXED: None,
 }
@@ -81,7 +87,10 @@ def test_every_state_and_action(status: Status, action: Action) -> None:
     outcome = decide(facts, action, resolution=Resolution.SPAM)
     assert outcome.from_state is status
     assert outcome.to_state is EXPECTED[status, action]
-    assert outcome.resolution == EXPECTED_RESOLUTION.get(action)
+    if action is Action.MARK_SPAM:  # closes an open ticket as spam, keeps a settled one's
+        assert outcome.resolution == (Resolution.SPAM if status in OPEN_STATES else None)
+    else:
+        assert outcome.resolution == EXPECTED_RESOLUTION.get(action)
 
 
 def test_the_table_is_exactly_the_expected_one() -> None:

@@ -133,6 +133,19 @@ class MarkRead(_Request):
     action: Literal[Action.MARK_READ] = Action.MARK_READ
 
 
+class MarkSpam(_Request):
+    """The reporter is a spammer: an open ticket closes as spam, silently; what they write
+    later is kept on a ticket closed as spam and never answered automatically."""
+
+    action: Literal[Action.MARK_SPAM] = Action.MARK_SPAM
+
+
+class UnmarkSpam(_Request):
+    """The reporter is not a spammer after all: their next message is a report like any."""
+
+    action: Literal[Action.UNMARK_SPAM] = Action.UNMARK_SPAM
+
+
 ActionRequest = Annotated[
     Verify
     | RequestClarification
@@ -147,7 +160,9 @@ ActionRequest = Annotated[
     | Answer
     | Assign
     | Release
-    | MarkRead,
+    | MarkRead
+    | MarkSpam
+    | UnmarkSpam,
     Field(discriminator="action"),
 ]
 ACTION_REQUEST: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)

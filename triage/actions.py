@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from observability.context import bound
 from store.db import Database
 from store.flags import OpdAnswer, merged
-from store.models import Ticket, TicketEvent, User
+from store.models import Reporter, Ticket, TicketEvent, User
 from store.queue import HOLDER_ROLES
 from store.text import is_storable, storable_or_none
-from triage import messages
+from triage import checkback, messages
 from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, Forward, Verify, given
 from triage.config import CategoryConfig, OpdConfig, TriageConfig
 from triage.merged_outcome import tell_merged
@@ -34,7 +34,14 @@ from triage.states import (
 
 # Actions that answer the operators' own clock ("verify or ask for clarification in N days").
 OPERATOR_CLOCK_STOPS = frozenset(
-    {Action.VERIFY, Action.REQUEST_CLARIFICATION, Action.REJECT, Action.MERGE, Action.RESOLVE}
+    {
+        Action.VERIFY,
+        Action.REQUEST_CLARIFICATION,
+        Action.REJECT,
+        Action.MERGE,
+        Action.RESOLVE,
+        Action.MARK_SPAM,
+    }
 )
 
 
@@ -310,8 +317,30 @@ class _Step:
                 author=self.actor,
                 now=self.now,
                 automatic=True,
+                choices=checkback.choices(self.a.rules.locale),
             )
         return {}
+
+    def _mark_spam(self) -> dict[str, Any]:
+        reporter = self._reporter()
+        if reporter.spam_marked_at is not None and Status(self.ticket.status) in FINAL_STATES:
+            raise ActionInvalid("the reporter is already marked as spam")
+        reporter.spam_marked_at, reporter.spam_marked_by = self.now, self.actor
+        self.session.add(reporter)
+        return {"reporter": reporter.id}
+
+    def _unmark_spam(self) -> dict[str, Any]:
+        reporter = self._reporter()
+        if reporter.spam_marked_at is None:
+            raise ActionInvalid("the reporter is not marked as spam")
+        reporter.spam_marked_at = reporter.spam_marked_by = None
+        self.session.add(reporter)
+        return {"reporter": reporter.id}
+
+    def _reporter(self) -> Reporter:
+        reporter = self.session.get(Reporter, self.ticket.reporter_id)
+        assert reporter is not None
+        return reporter
 
     def _template(self, key: str) -> str:
         rules = self.a.rules

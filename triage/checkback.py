@@ -1,13 +1,18 @@
 """The reporter's answer to "is it fixed, and how satisfied are you?" after a resolve, pure.
 
 "sudah 5", "Sudah beres, puas", "4" and "belum, masih bocor" are answers; anything that is not
-(a new complaint, a photo) is a follow-up and threads as one (triage/threads.py).
+(a new complaint, a photo) is a follow-up and threads as one (triage/threads.py). Where the
+channel has reply buttons (WhatsApp) the question also offers `choices`, and a pressed button is
+read by its id, never by its words.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from channels.base import Choice
+from triage import messages
 
 _FIXED = frozenset({"sudah", "beres", "selesai", "ya", "iya", "yes", "fixed", "done", "mantap"})
 _NOT_FIXED = frozenset({"belum", "tidak", "no", "not", "masih"})
@@ -45,3 +50,29 @@ def checkback_answer(text: str, *, has_media: bool = False) -> CheckBack | None:
     if fixed is None and rating is None:
         return None
     return CheckBack(fixed, rating, text.strip())
+
+
+# The buttons: fixed and pleased, fixed but not pleased, not fixed. A button says "puas" or
+# "tidak puas", which the question's scale (1-5, 5 = sangat puas) puts at 4 and 2; a reporter
+# who wants to say more writes the figure, which is still read.
+_BUTTONS: dict[str, tuple[bool, int | None]] = {
+    "checkback:pleased": (True, 4),
+    "checkback:displeased": (True, 2),
+    "checkback:not_fixed": (False, None),
+}
+
+
+def choices(locale: str) -> tuple[Choice, ...]:
+    """The check-back's answers as buttons, titled in the reporter's language."""
+    return tuple(
+        Choice(id=key, title=messages.render(f"checkback.button.{key.split(':')[1]}", locale))
+        for key in _BUTTONS
+    )
+
+
+def checkback_choice(choice: str | None, text: str) -> CheckBack | None:
+    """The answer a pressed check-back button is, or None when `choice` is none of them."""
+    if choice not in _BUTTONS:
+        return None
+    fixed, rating = _BUTTONS[choice]
+    return CheckBack(fixed, rating, (text or "").strip())

@@ -34,10 +34,18 @@ from store.rows import AttachmentRow, EventRow, MessageRow, RawRow, TicketRow
 from texts.catalog import DEFAULT_LOCALE
 from texts.notices import notice_text
 from triage import auto_replies, intake_replies, messages
-from triage.checkback import CheckBack, checkback_answer
+from triage.checkback import CheckBack, checkback_answer, checkback_choice
 from triage.delivery import moves_forward
 from triage.intake_replies import Reply, ReplyRules, readable
-from triage.states import FINAL_STATES, OPEN_STATES, Action, Status, TicketFacts, decide
+from triage.states import (
+    FINAL_STATES,
+    OPEN_STATES,
+    Action,
+    Resolution,
+    Status,
+    TicketFacts,
+    decide,
+)
 from triage.status_requests import StatusRequest, status_request
 from triage.threads import (
     Candidates,
@@ -128,6 +136,7 @@ class BatchWriter:
         self._verify_due = verify_due
         self.outcome = BatchOutcome()
         self.opened_ids: set[int] = set()
+        self.spam_keys: set[tuple[str, int]] = set()  # new tickets of senders marked as spam
         self.new_counts: Counter[tuple[str, int]] = Counter()
 
     def write(self, items: Sequence[Inbound], cursors: Sequence[Cursor]) -> BatchOutcome:
@@ -215,10 +224,13 @@ class BatchWriter:
             open_by_reporter.update(((channel, rid), tid) for rid, tid in found.items())
             latest = ingest.latest_tickets_of(self.conn, ids, channel)
             latest_by_reporter.update(((channel, rid), t) for rid, t in latest.items())
+        # Senders an operator marked as spam: kept, never answered, out of the queue.
+        spam = ingest.spam_marked(self.conn, sorted(set(reporters.values())))
         asks = {
             i: request
             for i, (m, _) in enumerate(messages)
             if (request := self._status_request(m)) is not None
+            and reporters[m.channel, m.sender_id] not in spam
         }
         self.known = ingest.ticket_summaries(
             self.conn,
@@ -239,24 +251,38 @@ class BatchWriter:
         to_open: dict[tuple[str, int], tuple[InboundMessage, int | None]] = {}
         to_reopen: dict[int, tuple[InboundMessage, int]] = {}
         answers: dict[int, tuple[InboundMessage, int, CheckBack]] = {}
+        # Status requests, answered once this batch's tickets are open: "cek" right after a
+        # first report in the same batch asks about that report.
+        status_asks: list[tuple[InboundMessage, int | tuple[str, int] | None, bool]] = []
         quiet = set(asks)  # messages that are no news about the report
         mentions: dict[int | tuple[str, int], list[str]] = {}
         for i, (message, _) in enumerate(messages):
             reporter = reporters[message.channel, message.sender_id]
             key = (message.channel, reporter)
+            if reporter in spam:
+                decided.append(self._spam_ticket(key, open_by_reporter, latest_by_reporter))
+                if decided[-1] == key:
+                    to_open.setdefault(key, (message, None))
+                quiet.add(i)
+                continue
             if i in asks:
                 own = [
                     by_number[n][0]
                     for n in asks[i].numbers
                     if n in by_number and by_number[n][2] == reporter
                 ]
+                target: int | tuple[str, int] | None
                 if asks[i].numbers:
                     target = own[0] if own else None
+                elif key in open_by_reporter:
+                    target = open_by_reporter[key]
+                elif key in to_open:  # reported earlier in this batch
+                    target = key
                 else:
                     latest = latest_by_reporter.get(key)
-                    target = open_by_reporter.get(key) or (latest[0] if latest else None)
+                    target = latest[0] if latest else None
                 decided.append(target)
-                self._answer_status(message, target, bool(asks[i].numbers))
+                status_asks.append((message, target, bool(asks[i].numbers)))
                 continue
             latest = latest_by_reporter.get(key)
             answer = self._checkback(message, latest, reopenable, key in open_by_reporter)
@@ -300,11 +326,32 @@ class BatchWriter:
         self._reopen(to_reopen)
         self._record_answers(answers)
         opened = self._open_tickets(to_open, mentions)
+        self._answer_statuses(
+            [(m, opened[t] if isinstance(t, tuple) else t, named) for m, t, named in status_asks]
+        )
         existing = {t: n for t, n in mentions.items() if isinstance(t, int)}
         if existing:
             ingest.add_mentions(self.conn, existing)
         ticket_of = [opened[d] if isinstance(d, tuple) else d for d in decided]
         return ticket_of, quiet
+
+    def _spam_ticket(
+        self,
+        key: tuple[str, int],
+        open_by_reporter: dict[tuple[str, int], int],
+        latest_by_reporter: dict[tuple[str, int], tuple[int, str]],
+    ) -> int | tuple[str, int]:
+        """Where a message of a sender marked as spam goes: the open ticket an operator kept
+        for them, else their latest ticket if it was closed as spam, else a new ticket that
+        closes as spam at once (`key`)."""
+        if key in open_by_reporter:
+            return open_by_reporter[key]
+        latest = latest_by_reporter.get(key)
+        row = self.known.get(latest[0]) if latest else None
+        if row is not None and row.resolution == Resolution.SPAM.value:
+            return row.id
+        self.spam_keys.add(key)
+        return key
 
     def _status_request(self, message: InboundMessage) -> StatusRequest | None:
         if message.public:  # answered only by an operator (channels.base.InboundMessage)
@@ -330,6 +377,8 @@ class BatchWriter:
         ticket_id, status = latest
         if status != Status.RESOLVED.value or ticket_id not in reopenable:
             return None
+        if message.choice is not None:
+            return checkback_choice(message.choice, message.text)
         media = bool(message.attachments) or message.location is not None
         return checkback_answer(message.text or "", has_media=media)
 
@@ -374,6 +423,15 @@ class BatchWriter:
                 )
             ingest.EVENT_INSERT.ids(self.conn, [event._replace(data=data)])
             self.replies.append(Reply(ticket_id, row.number, message, text, uuid.uuid4().hex))
+
+    def _answer_statuses(self, asks: list[tuple[InboundMessage, int | None, bool]]) -> None:
+        """Answer the batch's status requests from the tickets as this batch leaves them (opened,
+        reopened, answered)."""
+        if not asks:
+            return
+        self.known.update(ingest.ticket_summaries(self.conn, [t for _, t, _ in asks if t]))
+        for message, target, named in asks:
+            self._answer_status(message, target, named)
 
     def _answer_status(self, message: InboundMessage, target: int | None, named: bool) -> None:
         """Queue the answer to a status request: the report's state, or that there is none."""
@@ -464,22 +522,35 @@ class BatchWriter:
                     message_count=self.new_counts[message.channel, reporter],
                     answered=False,
                     flags=flags.stored(),
-                    open_key=open_key(message.channel, reporter),
+                    open_key=None
+                    if (message.channel, reporter) in self.spam_keys
+                    else open_key(message.channel, reporter),
                 )
             )
         ids = ingest.TICKET_INSERT.ids(self.conn, rows)
-        self.outcome.new_ticket_ids.extend(ids)
+        spam = [t for t, key in zip(ids, to_open, strict=True) if key in self.spam_keys]
+        self.outcome.new_ticket_ids.extend(t for t in ids if t not in spam)  # spam: no hints
         events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
-        ingest.EVENT_INSERT.ids(self.conn, events)
+        ingest.EVENT_INSERT.ids(self.conn, events + self._close_spam(spam))
         self.opened_ids = set(ids)
         due = self.verify_due_at
         when = messages.format_due(due, self.tz, self.rules.locale) if due else None
         for ticket_id, row, (message, _) in zip(ids, rows, to_open.values(), strict=True):
-            if self._acknowledges(message):
+            if ticket_id not in spam and self._acknowledges(message):
                 self.replies.append(
                     intake_replies.acknowledgement(ticket_id, row.number, message, self.rules, when)
                 )
         return dict(zip(to_open, ids, strict=True))
+
+    def _close_spam(self, ticket_ids: list[int]) -> list[EventRow]:
+        """New tickets of senders marked as spam close at once; their audit events."""
+        if not ticket_ids:
+            return []
+        closed = decide(TicketFacts(Status.NEW), Action.SPAM_SENDER)  # closed as spam
+        assert closed.resolution is not None
+        ingest.close_at_once(self.conn, ticket_ids, self.now, resolution=closed.resolution.value)
+        action, to_state = Action.SPAM_SENDER.value, closed.to_state.value
+        return [self._event(t, action, Status.NEW.value, to_state) for t in ticket_ids]
 
     @cached_property
     def verify_due_at(self) -> datetime | None:

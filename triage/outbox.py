@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from channels.base import Channel, DeliveryState, OutboundMessage, PlatformError
+from channels.base import Channel, Choice, DeliveryState, OutboundMessage, PlatformError
 from observability.context import bound
 from observability.metrics import Metrics
 from store.db import Database
@@ -46,10 +46,12 @@ def enqueue(
     now: datetime,
     options: dict | None = None,
     automatic: bool = False,
+    choices: tuple[Choice, ...] = (),
 ) -> Message:
     """Add a reply to the ticket's reporter on the channel they used; sent after commit.
 
-    `automatic` marks a text Kanal wrote rather than one an operator typed.
+    `automatic` marks a text Kanal wrote rather than one an operator typed; `choices` are
+    answers offered as buttons where the channel has them.
     """
     reporter = session.get(Reporter, ticket.reporter_id)
     assert reporter is not None
@@ -88,6 +90,7 @@ def enqueue(
                 "ticket_number": ticket.number,
                 "options": options or {},
                 "automatic": automatic,
+                "choices": [{"id": c.id, "title": c.title} for c in choices],
             },
             next_attempt_at=now,
             created_at=now,
@@ -284,6 +287,7 @@ class OutboxWorker:
             last_inbound_at=last_inbound_at,
             options=payload.get("options", {}),
             automatic=bool(payload.get("automatic", False)),
+            choices=tuple(Choice(c["id"], c["title"]) for c in payload.get("choices", ())),
         )
 
     def _record_sent(self, item: Claimed, platform_id: str) -> None:

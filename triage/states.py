@@ -52,7 +52,12 @@ class Action(enum.StrEnum):
     ASSIGN = "assign"  # take a ticket, or give it to another operator
     RELEASE = "release"  # nobody holds it any more
     MARK_READ = "mark_read"  # the reporter's answer has been seen ("Dibalas pelapor" clears)
+    # The sender is spam: an open ticket closes as spam, and what they write later is kept on
+    # a ticket closed as spam, unanswered (SPAM_SENDER); UNMARK_SPAM lifts the mark.
+    MARK_SPAM = "mark_spam"
+    UNMARK_SPAM = "unmark_spam"
     # the system
+    SPAM_SENDER = "spam_sender"  # a message from a sender marked as spam opened the ticket
     REPORTER_ANSWERED = "reporter_answered"
     NOT_FIXED = "not_fixed"  # the reporter answers the check-back: not fixed
     AUTO_CLOSE = "auto_close"
@@ -75,6 +80,8 @@ OPERATOR_ACTIONS = frozenset(
         Action.ASSIGN,
         Action.RELEASE,
         Action.MARK_READ,
+        Action.MARK_SPAM,
+        Action.UNMARK_SPAM,
     }
 )
 
@@ -115,6 +122,10 @@ TRANSITIONS: dict[tuple[Status, Action], Status | None] = {
     **_rows(Action.ASSIGN, _OPEN, _STAY),
     **_rows(Action.RELEASE, _OPEN, _STAY),
     **_rows(Action.MARK_READ, (Status.NEW,), _STAY),
+    **_rows(Action.MARK_SPAM, _OPEN, Status.CLOSED),
+    **_rows(Action.MARK_SPAM, _FINAL, _STAY),  # the sender only
+    **_rows(Action.UNMARK_SPAM, _ALL, _STAY),
+    **_rows(Action.SPAM_SENDER, (Status.NEW,), Status.CLOSED),
     **_rows(Action.AUTO_CLOSE, (Status.CLARIFYING,), Status.CLOSED),
     # A deadline passed: operators' (new), the OPD's or the whole case's (forwarded, in progress).
     **_rows(
@@ -179,7 +190,10 @@ def _resolution_after(
                 f"reject needs a resolution, one of: {allowed}", status=facts.status, action=action
             )
         return given
+    if action is Action.MARK_SPAM and facts.status in OPEN_STATES:
+        return Resolution.SPAM
     fixed = {
+        Action.SPAM_SENDER: Resolution.SPAM,
         Action.RESOLVE: Resolution.RESOLVED,
         Action.MERGE: Resolution.DUPLICATE,
         Action.AUTO_CLOSE: Resolution.NO_RESPONSE,

@@ -213,13 +213,15 @@ def _interactive(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
     description = payload.text(choice, "description")
     if description:
         text += f" ({description})"
-    return _inbound(message, ctx, text=text)
+    # The id is the one Kanal gave the button or row (channels.base.Choice).
+    return _inbound(message, ctx, text=text, choice=payload.opt_text(choice, "id"))
 
 
 def _button(message: dict[str, Any], ctx: ChangeContext) -> Inbound:
+    """A template's quick-reply button: `payload` is the id the template gave it."""
     button = _part(message, "button")
     text = payload.text(button, "text") or payload.text(button, "payload")
-    return _inbound(message, ctx, text=text)
+    return _inbound(message, ctx, text=text, choice=payload.opt_text(button, "payload"))
 
 
 def _reaction(message: dict[str, Any], ctx: ChangeContext) -> Inbound:

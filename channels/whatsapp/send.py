@@ -1,4 +1,5 @@
-"""Replies on WhatsApp: free text inside the 24-hour window, the approved template outside it."""
+"""Replies on WhatsApp: free text inside the 24-hour window (reply buttons when the message
+offers choices), the approved template outside it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from channels.base import OutboundMessage, PlatformError
+from channels.base import Choice, OutboundMessage, PlatformError
 from channels.spec import META_REPLY_WINDOW
 
 # A reporter's message opens Meta's 24-hour customer-service window.
@@ -62,6 +63,12 @@ PERMANENT_CODES = frozenset(
 )
 _SPACES = re.compile(r"\s+")
 
+# The Cloud API's limits on an interactive reply-button message.
+MAX_BUTTONS = 3
+MAX_BUTTON_TITLE = 20
+MAX_BUTTON_ID = 256
+MAX_INTERACTIVE_BODY = 1024
+
 
 def within_window(last_inbound_at: datetime | None, now: datetime) -> bool:
     return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW
@@ -83,7 +90,10 @@ def message_payload(
     # WhatsApp username, e.g. "ID.1349120865530274") in "recipient".
     recipient_key = "to" if message.recipient_id.isdigit() else "recipient"
     payload[recipient_key] = message.recipient_id
-    if within_window(message.last_inbound_at, now):
+    if within_window(message.last_inbound_at, now) and fits_buttons(message.text, message.choices):
+        payload["type"] = "interactive"
+        payload["interactive"] = reply_buttons(message.text, message.choices)
+    elif within_window(message.last_inbound_at, now):
         payload["type"] = "text"
         payload["text"] = {"preview_url": False, "body": message.text}
     elif template_name:
@@ -107,6 +117,24 @@ def message_payload(
     # Echoed back in the status webhooks, which ties a receipt to our outbox row.
     payload["biz_opaque_callback_data"] = message.idempotency_key[:512]
     return payload
+
+
+def fits_buttons(text: str, choices: tuple[Choice, ...]) -> bool:
+    """Whether the choices can go as reply buttons; if not the text goes alone (it says how
+    to answer in words)."""
+    return (
+        0 < len(choices) <= MAX_BUTTONS
+        and 0 < len(text) <= MAX_INTERACTIVE_BODY
+        and all(0 < len(c.title) <= MAX_BUTTON_TITLE for c in choices)
+        and all(0 < len(c.id) <= MAX_BUTTON_ID for c in choices)
+        and len({c.title for c in choices}) == len(choices)
+    )
+
+
+def reply_buttons(text: str, choices: tuple[Choice, ...]) -> dict[str, Any]:
+    """The `interactive` object of a reply-button message."""
+    buttons = [{"type": "reply", "reply": {"id": c.id, "title": c.title}} for c in choices]
+    return {"type": "button", "body": {"text": text}, "action": {"buttons": buttons}}
 
 
 def message_id_from(status: int, body: str, *, retry_after: float | None = None) -> str:

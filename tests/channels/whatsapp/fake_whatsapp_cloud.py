@@ -378,6 +378,45 @@ def _invalid_message(body: Any) -> Failure | None:
         return Failure(400, 100, "(#100) The parameter text['body'] is required.")
     if kind == "template" and not (body.get("template") or {}).get("name"):
         return Failure(400, 100, "(#100) The parameter template['name'] is required.")
+    if kind == "interactive":
+        return _invalid_interactive(body.get("interactive"))
     if kind not in ("text", "template"):
         return Failure(400, 100, f"(#100) Param type '{kind}' is not handled by this fake")
+    return None
+
+
+def _not_valid(details: str) -> Failure:
+    """Graph's answer to a value outside the documented limits (131009, with the limit)."""
+    return Failure(400, 131009, "(#131009) Parameter value is not valid", details=details)
+
+
+def _invalid_interactive(interactive: Any) -> Failure | None:
+    """The reply-button message's checks: 1-3 buttons, titles 1-20 characters and unique,
+    ids 1-256, body text 1-1024 (Meta's interactive-message reference)."""
+    if not isinstance(interactive, dict) or not interactive.get("type"):
+        return Failure(400, 100, "(#100) The parameter interactive['type'] is required.")
+    if interactive["type"] != "button":
+        kind = interactive["type"]
+        return Failure(400, 100, f"(#100) Interactive type '{kind}' is not handled by this fake")
+    body = (interactive.get("body") or {}).get("text")
+    if not isinstance(body, str) or not body:
+        return Failure(400, 100, "(#100) The parameter interactive['body']['text'] is required.")
+    if len(body) > 1024:
+        return _not_valid("Body text length invalid. Min length: 1, Max length: 1024")
+    buttons = (interactive.get("action") or {}).get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return _not_valid("Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3")
+    titles = []
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) else None
+        if not isinstance(reply, dict) or button.get("type") != "reply":
+            return Failure(400, 100, "(#100) The parameter buttons[]['reply'] is required.")
+        title, ident = str(reply.get("title") or ""), str(reply.get("id") or "")
+        if not 1 <= len(title) <= 20:
+            return _not_valid("Button title length invalid. Min length: 1, Max length: 20")
+        if not 1 <= len(ident) <= 256:
+            return _not_valid("Button id length invalid. Min length: 1, Max length: 256")
+        titles.append(title)
+    if len(set(titles)) != len(titles):
+        return _not_valid("Button title must be unique")
     return None

@@ -49,6 +49,11 @@ def delivery(wamid: str, sender: str, timestamp: int, **message: Any) -> dict[st
         entry |= {"type": "location", "location": message["location"]}
     elif "image" in message:
         entry |= {"type": "image", "image": message["image"]}
+    elif "button" in message:  # a reply button pressed: (id, title), quoting our message
+        ident, title = message["button"]
+        reply = {"type": "button_reply", "button_reply": {"id": ident, "title": title}}
+        entry |= {"type": "interactive", "interactive": reply}
+        entry["context"] = {"from": OUR_ACCOUNT, "id": message["quoting"]}
     value["messages"] = [entry]
     return body
 
@@ -156,7 +161,14 @@ async def sent_count(fake: FakeWhatsAppCloud, count: int) -> list[str]:
     """The texts the fake Cloud API accepted, once there are `count` of them."""
     await until(lambda: len(fake.sent) >= count or None)
     await asyncio.sleep(0.1)  # nothing more should follow
-    return [body["text"]["body"] for body in fake.sent]
+    return [text_of(body) for body in fake.sent]
+
+
+def text_of(body: dict[str, Any]) -> str:
+    """What the reporter reads of a send: a text's body or a reply-button message's."""
+    if body["type"] == "interactive":
+        return body["interactive"]["body"]["text"]
+    return body["text"]["body"]
 
 
 # 1. Acknowledgement with the number
@@ -517,13 +529,144 @@ async def test_a_direct_answer_goes_out_at_once_and_the_resolve_closes_kindly(
 
 # 6. Check-back and satisfaction
 
+CHECKBACK_QUESTION = {
+    "type": "button",
+    "body": {
+        "text": "Apakah masalah pada laporan LBP-2026-00001 sudah beres? Balas SUDAH atau BELUM,"
+        " dengan nilai kepuasan Anda 1–5 (5 = sangat puas), misalnya: SUDAH 5."
+    },
+    "action": {
+        "buttons": [
+            {"type": "reply", "reply": {"id": "checkback:pleased", "title": "Sudah beres, puas"}},
+            {
+                "type": "reply",
+                "reply": {"id": "checkback:displeased", "title": "Beres, tidak puas"},
+            },
+            {"type": "reply", "reply": {"id": "checkback:not_fixed", "title": "Belum beres"}},
+        ]
+    },
+}
+
+
+async def satisfaction(kanal: Kanal) -> dict[str, Any]:
+    """The figures of /api/stats a supervisor reads."""
+    with kanal.db.write() as session:
+        add_user(session, "kepala", "rahasia-sekali", "supervisor", now=kanal.clock())
+        token = create_token(session, "kepala", now=kanal.clock())
+    stats_url = kanal.url.replace("/webhooks/whatsapp", "/api/stats")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with kanal.http.get(stats_url, headers=headers) as response:
+        assert response.status == 200
+        return (await response.json())["satisfaction"]
+
+
+async def test_the_reporter_presses_a_button_and_the_rating_counts(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    number = await forward_and_resolve(kanal, fake)
+    question = await kanal_sent_id(kanal, fake, 3)
+    clock.advance(timedelta(hours=1))
+    await kanal.send(button=("checkback:displeased", "Beres, tidak puas"), quoting=question)
+
+    texts = await sent_count(fake, 5)
+    assert texts[4] == "Terima kasih atas jawaban Anda untuk laporan LBP-2026-00001."
+    ticket = kanal.ticket(number)
+    assert ticket.status == "resolved"
+    # "tidak puas" sits at 2 on the question's scale (5 = sangat puas).
+    assert (ticket.flags["checkback_fixed"], ticket.flags["checkback_rating"]) == (True, 2)
+    last = kanal.events(number)[-1]
+    assert (last.action, last.data) == ("checkback", {"fixed": True, "rating": 2})
+    stored = [m for m in kanal.history(number) if m.direction == "in"][-1]
+    assert (stored.text, stored.reply_to) == ("Beres, tidak puas", question)
+    outcome = {"resolved": 1, "reopened": 0, "reopened_share": 0.0, "rated": 1, "mean_rating": 2.0}
+    assert await satisfaction(kanal) == {
+        "by_opd": {"PUPR": outcome},
+        "by_category": {"jalan": outcome},
+    }
+
+
+async def test_the_belum_button_reopens_to_the_same_opd(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    number = await forward_and_resolve(kanal, fake)
+    question = await kanal_sent_id(kanal, fake, 3)
+    clock.advance(timedelta(hours=1))
+    await kanal.send(button=("checkback:not_fixed", "Belum beres"), quoting=question)
+
+    texts = await sent_count(fake, 5)
+    assert texts[4] == (
+        "Terima kasih. Laporan LBP-2026-00001 kami buka kembali dan kami teruskan lagi ke Dinas"
+        " Pekerjaan Umum dan Penataan Ruang beserta keterangan Anda."
+    )
+    ticket = kanal.ticket(number)
+    assert (ticket.status, ticket.opd, ticket.closed_at) == ("forwarded", "PUPR", None)
+    assert (ticket.flags["checkback_fixed"], ticket.flags["checkback_rating"]) == (False, None)
+    last = kanal.events(number)[-1]
+    assert (last.action, last.to_state, last.data["words"]) == (
+        "not_fixed",
+        "forwarded",
+        "Belum beres",
+    )
+    outcome = {
+        "resolved": 1,
+        "reopened": 1,
+        "reopened_share": 1.0,
+        "rated": 0,
+        "mean_rating": None,
+    }
+    assert await satisfaction(kanal) == {
+        "by_opd": {"PUPR": outcome},
+        "by_category": {"jalan": outcome},
+    }
+
+
+async def test_a_button_of_an_old_question_on_an_open_report_is_a_follow_up(
+    kanal: Kanal, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    """Pressed after the report was reopened, a button is no answer: it joins the open ticket."""
+    number = await forward_and_resolve(kanal, fake)
+    question = await kanal_sent_id(kanal, fake, 3)
+    await kanal.send(button=("checkback:not_fixed", "Belum beres"), quoting=question)
+    await sent_count(fake, 5)
+    await kanal.send(button=("checkback:pleased", "Sudah beres, puas"), quoting=question)
+    await asyncio.sleep(0.2)
+    ticket = kanal.ticket(number)
+    assert ticket.status == "forwarded"
+    assert ticket.flags["checkback_fixed"] is False
+    assert [m.text for m in kanal.history(number) if m.direction == "in"][-1] == (
+        "Sudah beres, puas"
+    )
+
+
+async def forward_and_resolve(kanal: Kanal, fake: FakeWhatsAppCloud) -> str:
+    """Dewi's report forwarded to PUPR and resolved: acknowledgement, forwarding, resolve,
+    check-back question (with its buttons)."""
+    number = await forwarded_report(kanal, fake)
+    kanal.runtime.actions.apply(number, Resolve(message="Sudah diganti."), actor="pupr1")
+    await sent_count(fake, 4)
+    assert fake.sent[3]["type"] == "interactive"
+    assert fake.sent[3]["interactive"] == CHECKBACK_QUESTION
+    return number
+
+
+async def kanal_sent_id(kanal: Kanal, fake: FakeWhatsAppCloud, index: int) -> str:
+    """The wamid the fake gave the `index`th message it accepted, as Kanal recorded it."""
+    body = fake.sent[index]
+    key = body["biz_opaque_callback_data"]
+
+    def recorded() -> str | None:
+        with kanal.db.read() as session:
+            row = session.exec(select(OutboxItem).where(OutboxItem.idempotency_key == key)).one()
+            message = session.get(Message, row.message_id)
+            return message.platform_message_id if message else None
+
+    return await until(recorded)
+
 
 async def test_the_reporter_rates_a_fixed_report(kanal: Kanal, fake: FakeWhatsAppCloud) -> None:
     number = await resolved_report(kanal, fake)
-    assert fake.sent[2]["text"]["body"] == (
-        "Apakah masalah pada laporan LBP-2026-00001 sudah beres? Balas SUDAH atau BELUM, dengan"
-        " nilai kepuasan Anda 1–5 (5 = sangat puas), misalnya: SUDAH 5."
-    )
+    assert fake.sent[2]["interactive"] == CHECKBACK_QUESTION
+    # The buttons are offered; the figure in words is still read.
     await kanal.send(text="Sudah 5, terima kasih")
     texts = await sent_count(fake, 4)
     assert texts[3] == "Terima kasih atas jawaban Anda untuk laporan LBP-2026-00001."

@@ -119,20 +119,45 @@ RE_ENGAGEMENT = (
 
 EXPECTED: dict[str, list[Any]] = {
     # --- corpus: buttons and lists
+    # The picked button's or row's id is the message's `choice`; its title the text.
     "corpus/callback_button/button": [
-        msg("wamid.xyzxyz", 1698266730, text="title", reply_to="wamid.xyzxyz")
+        msg(
+            "wamid.xyzxyz",
+            1698266730,
+            text="title",
+            reply_to="wamid.xyzxyz",
+            choice="callback_data",
+        )
     ],
     "corpus/callback_button/quick_reply": [
-        msg("wamid.xsidjw", 1698269027, text="title", reply_to="wamid.xyzxyz==")
+        msg(
+            "wamid.xsidjw",
+            1698269027,
+            text="title",
+            reply_to="wamid.xyzxyz==",
+            choice="callback_data",
+        )
     ],
     "corpus/callback_button/quick_reply_without_context": [
-        msg("wamid.xsidjx", 1698269027, text="title")
+        msg("wamid.xsidjx", 1698269027, text="title", choice="callback_data")
     ],
     "corpus/callback_selection/callback": [
-        msg("wamid.zyzxyz", 1698266905, text="title", reply_to="wamid.xyzxyz")
+        msg(
+            "wamid.zyzxyz",
+            1698266905,
+            text="title",
+            reply_to="wamid.xyzxyz",
+            choice="callback_data",
+        )
     ],
     "corpus/callback_selection/description": [
-        msg("wamid.zyzxyz", 1698266905, text="title (description)", reply_to="wamid.xyzxyz")
+        msg(
+            "wamid.zyzxyz",
+            1698266905,
+            text="title (description)",
+            reply_to="wamid.xyzxyz",
+            choice="callback_data",
+        )
     ],
     # --- corpus: edits and deletions
     "corpus/deleted_message/revoke": [

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from channels.base import Channel, OutboundMessage, PlatformError
+from channels.base import Channel, Choice, OutboundMessage, PlatformError
 from channels.whatsapp.channel import WhatsAppChannel, WhatsAppConfig
 from conftest import FixedClock
 from fake_whatsapp_cloud import (
@@ -100,6 +100,139 @@ async def test_inside_the_window_a_free_text_reply_quotes_the_report(
         "context": {"message_id": "wamid.HBgNNjI4MTIzNDU2"},
         "biz_opaque_callback_data": "3f9a0c1e6b7d4e2a9c8b7a6f5e4d3c2b",
     }
+
+
+QUESTION = "Apakah masalah pada laporan LBP-2026-00042 sudah beres? Balas SUDAH atau BELUM."
+BUTTONS = (
+    Choice("checkback:pleased", "Sudah beres, puas"),
+    Choice("checkback:displeased", "Beres, tidak puas"),
+    Choice("checkback:not_fixed", "Belum beres"),
+)
+
+
+async def test_choices_go_as_reply_buttons_inside_the_window(
+    wa: WhatsAppChannel, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    message = reply(clock, timedelta(hours=2), text=QUESTION, choices=BUTTONS, reply_to="wamid.A")
+    assert (await wa.send(message)).platform_message_id == "wamid.FAKE00000001"
+    assert fake.sent == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": REPORTER,
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": QUESTION},
+                "action": {
+                    "buttons": [
+                        {
+                            "type": "reply",
+                            "reply": {"id": "checkback:pleased", "title": "Sudah beres, puas"},
+                        },
+                        {
+                            "type": "reply",
+                            "reply": {"id": "checkback:displeased", "title": "Beres, tidak puas"},
+                        },
+                        {
+                            "type": "reply",
+                            "reply": {"id": "checkback:not_fixed", "title": "Belum beres"},
+                        },
+                    ]
+                },
+            },
+            "context": {"message_id": "wamid.A"},
+            "biz_opaque_callback_data": "3f9a0c1e6b7d4e2a9c8b7a6f5e4d3c2b",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        (*BUTTONS, Choice("more", "Lainnya")),  # four: WhatsApp takes three
+        (Choice("long", "Sudah beres, puas sekali"),),  # a title over 20 characters
+        (Choice("x" * 257, "Ya"),),  # an id over 256
+    ],
+    ids=["four-buttons", "long-title", "long-id"],
+)
+async def test_choices_whatsapp_cannot_show_leave_the_text_alone(
+    choices: tuple[Choice, ...], wa: WhatsAppChannel, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    """The question says how to answer in words, so it goes as plain text instead."""
+    await wa.send(reply(clock, timedelta(hours=2), text=QUESTION, choices=choices))
+    assert fake.sent[0]["type"] == "text"
+    assert fake.sent[0]["text"]["body"] == QUESTION
+
+
+async def test_a_long_body_or_a_closed_window_sends_no_buttons(
+    wa: WhatsAppChannel, fake: FakeWhatsAppCloud, clock: FixedClock
+) -> None:
+    await wa.send(reply(clock, timedelta(hours=2), text="a" * 1025, choices=BUTTONS))
+    await wa.send(reply(clock, timedelta(hours=30), text=QUESTION, choices=BUTTONS))
+    assert [body["type"] for body in fake.sent] == ["text", "template"]
+
+
+def interactive(body: str, buttons: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "to": REPORTER,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": body},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": ident, "title": title}}
+                    for ident, title in buttons
+                ]
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "details"),
+    [
+        (
+            interactive("Q", [("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]),
+            "Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3",
+        ),
+        (
+            interactive("Q", []),
+            "Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3",
+        ),
+        (
+            interactive("Q", [("a", "x" * 21)]),
+            "Button title length invalid. Min length: 1, Max length: 20",
+        ),
+        (
+            interactive("Q", [("x" * 257, "A")]),
+            "Button id length invalid. Min length: 1, Max length: 256",
+        ),
+        (
+            interactive("x" * 1025, [("a", "A")]),
+            "Body text length invalid. Min length: 1, Max length: 1024",
+        ),
+    ],
+    ids=["four", "none", "title", "id", "body"],
+)
+async def test_the_fake_refuses_interactive_sends_past_the_limits_as_graph_does(
+    body: dict[str, Any], details: str, fake: FakeWhatsAppCloud
+) -> None:
+    headers = {"Authorization": f"Bearer {fake.access_token}"}
+    async with aiohttp.ClientSession() as session:
+        url = f"{fake.api_base}/{PNID}/messages"
+        async with session.post(url, json=body, headers=headers) as resp:
+            assert resp.status == 400
+            error = (await resp.json())["error"]
+    assert (error["code"], error["type"], error["message"]) == (
+        131009,
+        "OAuthException",
+        "(#131009) Parameter value is not valid",
+    )
+    assert error["error_data"] == {"messaging_product": "whatsapp", "details": details}
+    assert fake.sent == []
 
 
 async def test_a_reporter_known_only_by_username_is_sent_to_by_user_id(
