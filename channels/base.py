@@ -6,6 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
@@ -221,6 +222,25 @@ class IntakeSink(Protocol):
         ...
 
 
+class FileCarriage(enum.StrEnum):
+    """How a channel delivers the files of an outbound message (a channel's `file_carriage`)."""
+
+    LINK = "link"  # it takes no files: the outbox puts a link to each in the text
+    EACH = "each"  # one file per platform message, sent after the text (WhatsApp, Telegram)
+    TOGETHER = "together"  # the text and every file in one message (email)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file staff attached to a message (the OPD's answer), read from the data directory."""
+
+    path: Path  # absolute
+    file_name: str
+    mime_type: str
+    kind: AttachmentKind  # IMAGE or DOCUMENT
+    size: int
+
+
 @dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """A message to a reporter, sent on the channel and account they wrote from."""
@@ -242,6 +262,9 @@ class OutboundMessage:
     # Written by Kanal, not typed by an operator (reminders, closures, template texts): email
     # marks it Auto-Submitted so the reporter's autoresponder does not answer it.
     automatic: bool = False
+    # At most one for a channel of FileCarriage.EACH, whose text is then empty (the outbox
+    # sends the text first); none for FileCarriage.LINK.
+    files: tuple[OutboundFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +323,8 @@ class Channel(Protocol):
 
     `start(sink)` is called for every enabled channel before the web app serves: a poller starts
     its loop there, a webhook channel keeps the sink for the handlers its `routes()` returns.
+    A channel that can send files says how in a `file_carriage` attribute (see FileCarriage);
+    without one, files go out as links (`carriage_of`).
     """
 
     name: str
@@ -312,6 +337,10 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+def carriage_of(channel: Channel) -> FileCarriage:
+    return FileCarriage(getattr(channel, "file_carriage", FileCarriage.LINK))
 
 
 @runtime_checkable
