@@ -86,6 +86,9 @@ def safe_name(file_name: str, mime: str) -> str:
 
 
 def megabytes(size: int) -> str:
+    """A size limit as people read it: "10 MB", "4 KB"."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.3g} KB"
     return f"{size / (1024 * 1024):.3g} MB"
 
 
