@@ -239,6 +239,9 @@ class OutboundFile:
     mime_type: str
     kind: AttachmentKind  # IMAGE or DOCUMENT
     size: int
+    # Its signed public address (when Kanal has one): for platforms that fetch a file by URL
+    # (Messenger, Instagram) and for the links in the text of channels that take no files.
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,8 +326,9 @@ class Channel(Protocol):
 
     `start(sink)` is called for every enabled channel before the web app serves: a poller starts
     its loop there, a webhook channel keeps the sink for the handlers its `routes()` returns.
-    A channel that can send files says how in a `file_carriage` attribute (see FileCarriage);
-    without one, files go out as links (`carriage_of`).
+    A channel that can send files says how in a `file_carriage` attribute (see FileCarriage),
+    or per message in a `file_carriage_for(message)` method; without either, files go out as
+    links (`carriage_of`).
     """
 
     name: str
@@ -339,7 +343,11 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
 
-def carriage_of(channel: Channel) -> FileCarriage:
+def carriage_of(channel: Channel, message: OutboundMessage) -> FileCarriage:
+    """How `channel` delivers the files of `message`."""
+    per_message = getattr(channel, "file_carriage_for", None)
+    if per_message is not None:
+        return FileCarriage(per_message(message))
     return FileCarriage(getattr(channel, "file_carriage", FileCarriage.LINK))
 
 

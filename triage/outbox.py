@@ -18,7 +18,6 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from channels.base import (
-    AttachmentKind,
     Channel,
     DeliveryState,
     OutboundFile,
@@ -33,7 +32,7 @@ from store.flags import AnswerFile
 from store.models import Attachment, DeliveryReceipt, Message, OutboxItem, Reporter, Ticket
 from triage import auto_replies
 from triage.delivery import moves_forward
-from triage.outbox_parts import LinkMaker, parts
+from triage.outbox_parts import LinkMaker, parts, stored_files
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +233,8 @@ class OutboxWorker:
             )
             await self._failed(item, error)
             return
-        sends = parts(item.outbound, item.files, carriage_of(channel), self.file_link, self.locale)
+        carriage = carriage_of(channel, item.outbound)
+        sends = parts(item.outbound, item.files, carriage, self.file_link, self.locale)
         first_id = item.first_platform_id
         for number, part in enumerate(sends):
             if number < item.parts_sent:
@@ -305,35 +305,12 @@ class OutboxWorker:
                         row.id or 0,
                         message.id or 0,
                         self._outbound(session, row, message),
-                        self._files(session, message),
+                        stored_files(session, message, self.data_dir),
                         int(row.payload.get("parts_sent", 0)),
                         row.payload.get("first_platform_id"),
                     )
                 )
             return claimed
-
-    def _files(self, session: Session, message: Message) -> tuple[tuple[int, OutboundFile], ...]:
-        """The stored files of an outbound message (an OPD's answer), in order."""
-        if message.direction != "out" or self.data_dir is None:
-            return ()
-        rows = session.exec(
-            select(Attachment)
-            .where(Attachment.message_id == message.id, col(Attachment.stored_path).is_not(None))
-            .order_by(col(Attachment.position), col(Attachment.id))
-        ).all()
-        return tuple(
-            (
-                row.id or 0,
-                OutboundFile(
-                    path=self.data_dir / (row.stored_path or ""),
-                    file_name=row.file_name or f"lampiran-{row.position + 1}",
-                    mime_type=row.mime_type or "application/octet-stream",
-                    kind=AttachmentKind(row.kind),
-                    size=row.size or 0,
-                ),
-            )
-            for row in rows
-        )
 
     def _record_part(self, item: Claimed, parts_sent: int, first_id: str) -> None:
         """One more part of a message sent in several calls is out: a retry starts after it."""

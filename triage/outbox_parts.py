@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
-from channels.base import FileCarriage, OutboundFile, OutboundMessage
+from sqlmodel import Session, col, select
+
+from channels.base import AttachmentKind, FileCarriage, OutboundFile, OutboundMessage
+from store.models import Attachment, Message
 from triage import messages
 
 # attachment id, file -> the signed public address of the file
@@ -24,6 +28,8 @@ def parts(
     crash repeats at most the one in flight."""
     if not files:
         return [outbound]
+    if link is not None:  # platforms that fetch files by URL need it (Messenger, Instagram)
+        files = [(i, replace(f, url=link(i, f))) for i, f in files]
     if carriage is FileCarriage.TOGETHER:
         return [replace(outbound, files=tuple(f for _, f in files))]
     if carriage is FileCarriage.EACH:
@@ -41,6 +47,33 @@ def parts(
         names = ", ".join(f.file_name for _, f in files)
         listed = messages.render("attachments.unlinked", locale, names=names)
     else:
-        lines = "\n".join(f"- {f.file_name}: {link(i, f)}" for i, f in files)
+        lines = "\n".join(f"- {f.file_name}: {f.url}" for _, f in files)
         listed = messages.render("attachments.links", locale, links=lines)
     return [replace(outbound, text=f"{outbound.text}\n\n{listed}".strip())]
+
+
+def stored_files(
+    session: Session, message: Message, data_dir: Path | None
+) -> tuple[tuple[int, OutboundFile], ...]:
+    """The files staff attached to an outbound message (an OPD's answer), in order, each with
+    its attachment id."""
+    if message.direction != "out" or data_dir is None:
+        return ()
+    rows = session.exec(
+        select(Attachment)
+        .where(Attachment.message_id == message.id, col(Attachment.stored_path).is_not(None))
+        .order_by(col(Attachment.position), col(Attachment.id))
+    ).all()
+    return tuple(
+        (
+            row.id or 0,
+            OutboundFile(
+                path=data_dir / (row.stored_path or ""),
+                file_name=row.file_name or f"lampiran-{row.position + 1}",
+                mime_type=row.mime_type or "application/octet-stream",
+                kind=AttachmentKind(row.kind),
+                size=row.size or 0,
+            ),
+        )
+        for row in rows
+    )
