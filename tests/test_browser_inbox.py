@@ -305,3 +305,6 @@ async def test_an_opd_answer_with_a_photo_and_a_letter_from_the_form_to_the_hist
     await expect(answer.locator("img.photo")).to_have_count(1)
     await expect(answer).to_contain_text("surat.pdf")
     await expect(page.locator("#opd-answer-files")).to_have_count(0)  # sent: in the history
+    await expect(page.locator("#audit .event-files")).to_have_text(
+        "Lampiran jawaban: tambalan.png, surat.pdf"
+    )
