@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from pathlib import Path
 
 FILE_NAME = "link-secret"
@@ -14,11 +15,17 @@ def link_secret(configured: str, data_dir: Path) -> bytes:
     if configured:
         return configured.encode()
     path = data_dir / FILE_NAME
-    try:
-        # O_EXCL: two processes starting at once agree on the first one written.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(descriptor, "w") as out:
-        out.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        # Written whole under another name, then linked into place: two processes starting
+        # at once both read the one that won, never a half-written file.
+        draft = data_dir / f".{FILE_NAME}.{uuid.uuid4().hex}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_bytes().strip()
