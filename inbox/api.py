@@ -130,7 +130,7 @@ async def act(request: web.Request) -> web.Response:
     try:
         if request.content_type == "multipart/form-data":  # the body and its files
             form = await request.post()
-            uploads = uploads_of(form)
+            uploads = await asyncio.to_thread(uploads_of, form)  # spooled to disk
             body = json.loads(str(form.get("body", "")))
         else:
             body = await request.json()

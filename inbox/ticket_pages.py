@@ -321,7 +321,8 @@ async def act(request: web.Request) -> web.Response:
         wanted = action_request(form)
         if user.role not in STAFF and wanted.action not in OPD_ACTIONS:
             return _refused(request, view, wanted.action.value, 403)
-        stored = await store_uploads(services.data_dir, uploads_of(form), services.answer_files)
+        uploads = await asyncio.to_thread(uploads_of, form)  # aiohttp spooled them to disk
+        stored = await store_uploads(services.data_dir, uploads, services.answer_files)
         # An OPD's liaison answers for the department, whichever operator holds the ticket.
         confirmed = form.get("confirm") == "held" or user.role not in STAFF
         await asyncio.to_thread(
