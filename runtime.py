@@ -32,9 +32,11 @@ from settings import Settings
 from store.db import Database
 from store.jobs import claim_run, period_of
 from store.leadership import Leadership
+from store.link_secret import link_secret
 from store.retention import Keep, prune
 from triage.actions import TicketActions, TriageRules
 from triage.assess import TicketAssessor
+from triage.file_links import FileLinks
 from triage.hints import Hinter
 from triage.intake import Intake, utc_now
 from triage.intake_replies import ReplyRules
@@ -109,6 +111,8 @@ class Runtime:
             after_window=frozenset(
                 name for name, table in self.settings.channels if table.sends_after_window()
             ),
+            answer_files=self.settings.triage.answer_file_rules,
+            link_secret=link_secret(self.settings.server.secret.get_secret_value(), self.data_dir),
         )
 
         scheduler = self._scheduler()
@@ -140,7 +144,12 @@ class Runtime:
             await http.close()
             self.db.dispose()
 
-        app = build_app(services, webhook_routes=routes, contexts=[lifecycle])
+        # An OPD's answer may carry its files in one form: room for all of them at their limit.
+        rules = services.answer_files
+        body_limit = max(2 * 1024 * 1024, rules.max_files * rules.max_bytes + 1024 * 1024)
+        app = build_app(
+            services, webhook_routes=routes, contexts=[lifecycle], client_max_size=body_limit
+        )
         app.middlewares.append(observe(self.metrics, webhook_channels))
         self.metrics.watch_leaders(Leaders(leaders))
         if self.settings.metrics.enabled:
@@ -302,7 +311,15 @@ def build_runtime(
     channels: dict[str, Channel] = {}
     metrics = Metrics()
     metrics.registry.register(DatabaseGauges(db, clock))
-    outbox = OutboxWorker(db, channels, clock, metrics=metrics)
+    secret = link_secret(settings.server.secret.get_secret_value(), data_dir)
+    outbox = OutboxWorker(
+        db,
+        channels,
+        clock,
+        metrics=metrics,
+        data_dir=data_dir,
+        file_link=FileLinks(settings.server.base_url(), secret),
+    )
     calendar = WorkCalendar.from_config(settings.triage, settings.region.timezone)
     hinter = Hinter.from_config(
         settings.triage, settings.category, settings.jurisdiction, settings.region.name, base

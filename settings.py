@@ -62,6 +62,14 @@ class ServerConfig(_Strict):
     # The reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto and Forwarded
     # headers say who the client is and whether it used HTTPS; nobody else's are believed.
     trusted_proxies: AddressList = []
+    # How reporters reach Kanal: the start of the links to files sent on channels that take
+    # none (X, SMS). Empty: http://host:port.
+    public_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    # Signs those links; empty: a key made once and kept in the data directory.
+    secret: SecretStr = SecretStr("")
+
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
 
 class DatabaseConfig(_Strict):

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
@@ -232,6 +233,28 @@ class IntakeSink(Protocol):
         ...
 
 
+class FileCarriage(enum.StrEnum):
+    """How a channel delivers the files of an outbound message (a channel's `file_carriage`)."""
+
+    LINK = "link"  # it takes no files: the outbox puts a link to each in the text
+    EACH = "each"  # one file per platform message, sent after the text (WhatsApp, Telegram)
+    TOGETHER = "together"  # the text and every file in one message (email)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file staff attached to a message (the OPD's answer), read from the data directory."""
+
+    path: Path  # absolute
+    file_name: str
+    mime_type: str
+    kind: AttachmentKind  # IMAGE or DOCUMENT
+    size: int
+    # Its signed public address (when Kanal has one): for platforms that fetch a file by URL
+    # (Messenger, Instagram) and for the links in the text of channels that take no files.
+    url: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """A message to a reporter, sent on the channel and account they wrote from."""
@@ -255,6 +278,9 @@ class OutboundMessage:
     automatic: bool = False
     # Answers to offer as buttons where the channel has them; `text` must read well without.
     choices: tuple[Choice, ...] = ()
+    # At most one for a channel of FileCarriage.EACH, whose text is then empty (the outbox
+    # sends the text first); none for FileCarriage.LINK.
+    files: tuple[OutboundFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +339,9 @@ class Channel(Protocol):
 
     `start(sink)` is called for every enabled channel before the web app serves: a poller starts
     its loop there, a webhook channel keeps the sink for the handlers its `routes()` returns.
+    A channel that can send files says how in a `file_carriage` attribute (see FileCarriage),
+    or per message in a `file_carriage_for(message)` method; without either, files go out as
+    links (`carriage_of`).
     """
 
     name: str
@@ -325,6 +354,14 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+def carriage_of(channel: Channel, message: OutboundMessage) -> FileCarriage:
+    """How `channel` delivers the files of `message`."""
+    per_message = getattr(channel, "file_carriage_for", None)
+    if per_message is not None:
+        return FileCarriage(per_message(message))
+    return FileCarriage(getattr(channel, "file_carriage", FileCarriage.LINK))
 
 
 @runtime_checkable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from aiohttp import web
@@ -17,12 +18,14 @@ from inbox.queries import ActionQuery, BadQuery, PeriodQuery, TicketQuery
 from inbox.reporter_history import reporter_history
 from inbox.serialize import ticket_detail, ticket_summary
 from inbox.sessions import MANAGERS
+from inbox.uploads import Upload, refusal_words, store_uploads, uploads_of
 from store import stats
 from store import tickets as ticket_queries
 from store.models import Ticket, User
 from store.queue import holder_names
 from triage.action_requests import parse_action
 from triage.actions import ActionInvalid, HeldByOther, TicketNotFound
+from triage.answer_files import FileRefused
 from triage.states import Action, TransitionError
 
 routes = web.RouteTableDef()
@@ -125,8 +128,15 @@ async def act(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = current_user(request)
     number = request.match_info["number"]
+    uploads: list[Upload] = []
     try:
-        wanted = parse_action(await request.json())
+        if request.content_type == "multipart/form-data":  # the body and its files
+            form = await request.post()
+            uploads = await asyncio.to_thread(uploads_of, form)  # spooled to disk
+            body = json.loads(str(form.get("body", "")))
+        else:
+            body = await request.json()
+        wanted = parse_action(body)
     except ValidationError as exc:
         return answer(_invalid(exc), 422)
     except ValueError:  # not JSON at all
@@ -140,9 +150,20 @@ async def act(request: web.Request) -> web.Response:
     except BadQuery as exc:
         return json_error(422, str(exc))
     try:
+        stored = await store_uploads(services.data_dir, uploads, services.answer_files)
+    except FileRefused as exc:
+        return json_error(400, refusal_words(exc, "en" if user.locale == "en" else "id"))
+    applied = False
+    try:
         await asyncio.to_thread(
-            services.actions.apply, number, wanted, user.username, confirmed=confirmed
+            services.actions.apply,
+            number,
+            wanted,
+            user.username,
+            confirmed=confirmed,
+            files=stored.files,
         )
+        applied = True
     except TicketNotFound:
         return json_error(404, f"no ticket {number}")
     except TransitionError as exc:
@@ -155,6 +176,9 @@ async def act(request: web.Request) -> web.Response:
         return json_error(422, str(exc))
     except DBAPIError:
         return json_error(503, "the database is not reachable; try again")
+    finally:
+        if not applied:  # the action did not happen: its files go too
+            await asyncio.to_thread(stored.undo)
     return await get_ticket(request)
 
 

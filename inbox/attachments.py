@@ -13,8 +13,9 @@ from sqlmodel import col, select
 from inbox.context import SERVICES, InboxServices
 from inbox.sessions import page, visitor
 from inbox.ticket_pages import may_see
+from store.flags import AnswerFile, OpdAnswer
 from store.models import Attachment, Message, Ticket, User
-from store.tickets import MAX_ID
+from store.tickets import MAX_ID, get_ticket
 
 routes = web.RouteTableDef()
 
@@ -59,11 +60,18 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     path = await asyncio.to_thread(stored_file, services.data_dir, found.stored_path)
     if path is None:
         raise web.HTTPNotFound()
-    mime = (found.mime_type or "").split(";")[0].strip().lower()
+    download = request.query.get("download") == "1"
+    return file_response(path, found.mime_type, found.file_name or path.name, download=download)
+
+
+def file_response(
+    path: Path, mime_type: str | None, name: str, *, download: bool = False
+) -> web.FileResponse:
+    """A stored file as the browser may take it: only the image types shown inline."""
+    mime = (mime_type or "").split(";")[0].strip().lower()
     if not _MIME.match(mime):
         mime = "application/octet-stream"
-    name = found.file_name or path.name
-    inline = mime in INLINE_TYPES and request.query.get("download") != "1"
+    inline = mime in INLINE_TYPES and not download
     disposition = "inline" if inline else "attachment"
     return web.FileResponse(
         path,
@@ -76,3 +84,30 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-store",
         },
     )
+
+
+@routes.get("/tickets/{number}/answer-files/{index:\\d+}")
+@page()
+async def answer_file(request: web.Request) -> web.StreamResponse:
+    """A file of the OPD's answer still waiting for the operator's review (once sent, it is an
+    attachment of the message like any other)."""
+    services = request.app[SERVICES]
+    user = visitor(request).user
+    number = request.match_info["number"]
+
+    def find() -> AnswerFile | None:
+        with services.db.read() as session:
+            found = get_ticket(session, number)
+        if found is None or not may_see(user, found[0]):
+            return None
+        files = OpdAnswer.read(found[0].flags).opd_answer_files
+        index = int(request.match_info["index"])
+        return files[index] if index < len(files) else None
+
+    wanted = await asyncio.to_thread(find)
+    if wanted is None or services.data_dir is None:
+        raise web.HTTPNotFound()
+    path = await asyncio.to_thread(stored_file, services.data_dir, wanted.path)
+    if path is None:
+        raise web.HTTPNotFound()
+    return file_response(path, wanted.mime_type, wanted.name, download=False)

@@ -13,6 +13,7 @@ from store.db import Database
 from store.leadership import Leadership
 from store.models import User
 from triage.actions import TicketActions
+from triage.answer_files import KNOWN_TYPES, FileRules
 from triage.canned import CannedReply
 from triage.config import CategoryConfig, OpdConfig
 
@@ -32,6 +33,12 @@ class InboxServices:
     after_window: frozenset[str] = frozenset()
     canned: list[CannedReply] = field(default_factory=list)  # from config.toml
     demo: bool = False  # the simulated channel is on: the menu links its outbox (/demo/outbox)
+    # What files an OPD's answer takes (`[triage] answer_file_*`).
+    answer_files: FileRules = field(
+        default_factory=lambda: FileRules(10 * 1024 * 1024, frozenset(KNOWN_TYPES), 5)
+    )
+    # Signs the public links to files sent to reporters (inbox/public_files.py).
+    link_secret: bytes = field(default=b"", repr=False)
 
 
 SERVICES = web.AppKey("services", InboxServices)

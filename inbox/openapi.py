@@ -28,6 +28,9 @@ class Operation:
     query: type[BaseModel] | None = None
     body: tuple[str, Any] | None = None  # (component name, type)
     secured: bool = True
+    # The body may also come as multipart/form-data: the JSON in a `body` part, files in
+    # `files` parts (the OPD's answer with its attachments).
+    files: bool = False
 
 
 OPERATIONS = (
@@ -77,11 +80,17 @@ OPERATIONS = (
                 "The action is not allowed in the ticket's state, or another operator holds "
                 "the ticket (repeat with ?confirm=held to act anyway)",
             ),
+            (
+                400,
+                schemas.Error,
+                "A file is refused (too big, of a type not taken, too many); nothing is stored",
+            ),
             (422, schemas.InvalidBody | schemas.Error, "Malformed or incomplete body"),
             (503, schemas.Error, "Database unreachable"),
         ),
         query=ActionQuery,
         body=("ActionRequest", ActionRequest),
+        files=True,
     ),
     Operation(
         "get",
@@ -148,7 +157,10 @@ def _operation(
     if op.body:
         name = op.body[0]
         components[name] = generated[((op.method, op.path, "body"), "validation")]
-        spec["requestBody"] = {"required": True, "content": _json({"$ref": REF.format(model=name)})}
+        content = _json({"$ref": REF.format(model=name)})
+        if op.files:
+            content["multipart/form-data"] = _with_files(REF.format(model=name))
+        spec["requestBody"] = {"required": True, "content": content}
     spec["responses"] = {
         str(status): {
             "description": description,
@@ -161,6 +173,25 @@ def _operation(
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
+
+
+def _with_files(body_ref: str) -> dict[str, Any]:
+    """The multipart form of a body: its JSON in `body`, and files, checked by their content
+    against `[triage] answer_file_*` (JPEG, PNG, WebP and PDF up to 10 MB by default)."""
+    return {
+        "schema": {
+            "type": "object",
+            "required": ["body"],
+            "properties": {
+                "body": {"$ref": body_ref},
+                "files": {
+                    "type": "array",
+                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                },
+            },
+        },
+        "encoding": {"body": {"contentType": "application/json"}},
+    }
 
 
 def _path_parameter(name: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from inbox import (
     canned_pages,
     demo_pages,
     login_guard,
+    public_files,
     stats_page,
     ticket_pages,
     user_pages,
@@ -56,6 +57,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(routes)
     app.add_routes(ticket_pages.routes)
     app.add_routes(attachments.routes)
+    app.add_routes(public_files.routes)
     app.add_routes(user_pages.routes)
     app.add_routes(canned_pages.routes)
     app.add_routes(stats_page.routes)

@@ -22,6 +22,7 @@ from inbox.delivery_words import delivery_words
 from inbox.i18n import translate
 from inbox.reporter_history import reporter_history
 from inbox.sessions import STAFF, now, page, visitor
+from inbox.uploads import refusal_words, store_uploads, uploads_of
 from inbox.views import render
 from store import deadlines
 from store import queue as queue_store
@@ -30,6 +31,7 @@ from store.flags import OpdAnswer
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent, User
 from triage.action_requests import ActionRequest, given, parse_action
 from triage.actions import CLARIFIABLE_FACTS, ActionInvalid, HeldByOther, TicketNotFound
+from triage.answer_files import FileRefused, megabytes
 from triage.canned import CannedReply
 from triage.states import (
     FINAL_STATES,
@@ -161,6 +163,8 @@ def _page_values(request: web.Request, view: TicketView) -> dict[str, Any]:
         "ticket": view.ticket,
         "flags": flags,
         "opd_answer": OpdAnswer.read(view.ticket.flags),
+        "file_limit": megabytes(services.answer_files.max_bytes),
+        "file_types": ",".join(sorted(services.answer_files.types)),
         "actions": actions,
         "first_open": _first_open(view.ticket, actions),
         "facts": CLARIFIABLE_FACTS,
@@ -319,10 +323,13 @@ async def act(request: web.Request) -> web.Response:
     user = visitor(request).user
     view = await _view_or_404(request)
     form = await request.post()
+    stored = None
     try:
         wanted = action_request(form)
         if user.role not in STAFF and wanted.action not in OPD_ACTIONS:
             return _refused(request, view, wanted.action.value, 403)
+        uploads = await asyncio.to_thread(uploads_of, form)  # aiohttp spooled them to disk
+        stored = await store_uploads(services.data_dir, uploads, services.answer_files)
         # An OPD's liaison answers for the department, whichever operator holds the ticket.
         confirmed = form.get("confirm") == "held" or user.role not in STAFF
         await asyncio.to_thread(
@@ -331,7 +338,12 @@ async def act(request: web.Request) -> web.Response:
             wanted,
             user.username,
             confirmed=confirmed,
+            files=stored.files,
         )
+        stored = None  # the action keeps them
+    except FileRefused as exc:
+        words = refusal_words(exc, visitor(request).locale)
+        return _refused(request, view, str(exc), 400, words)
     except TicketNotFound:
         raise web.HTTPNotFound() from None
     except HeldByOther as exc:
@@ -348,6 +360,9 @@ async def act(request: web.Request) -> web.Response:
         return _refused(request, view, str(exc), 422)
     except DBAPIError:
         return _refused(request, view, "database unavailable", 503)
+    finally:
+        if stored is not None:  # the action did not happen: its files go too
+            await asyncio.to_thread(stored.undo)
     done = "verify_forward" if given(wanted, "forward") else wanted.action.value
     raise web.HTTPSeeOther(f"/tickets/{view.ticket.number}?done={done}")
 
@@ -357,7 +372,8 @@ def _ask_first(
 ) -> web.Response:
     """The page again with a question: act although another operator holds the ticket?
     The answer posts the same values with the confirmation."""
-    fields = [(k, str(v)) for k, v in form.items() if k not in ("csrf", "confirm")]
+    # Files are not carried over: the question asks to attach them again.
+    fields = [(k, str(v)) for k, v in form.items() if k not in ("csrf", "confirm", "files")]
     values = {
         **_page_values(request, view),
         "held": {"holder": held.holder, "action": held.action.value, "fields": fields},

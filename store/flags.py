@@ -82,10 +82,24 @@ class TicketFlags(_Flags):
 _NONE = TicketFlags()
 
 
+class AnswerFile(BaseModel):
+    """A file of the OPD's answer, kept under the data directory (store/answer_files.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str  # relative to the data directory
+    name: str  # as the reporter sees it
+    mime_type: str
+    kind: str  # "image" or "document"
+    size: int
+    sha256: str
+
+
 class OpdAnswer(_Flags):
     """The OPD's answer to the reporter (triage/actions.py), until and after it is sent."""
 
     opd_answer: str | None = None
+    opd_answer_files: list[AnswerFile] = []  # go out with the answer
     opd_answer_by: str | None = None  # the OPD account (or operator) who wrote it
     opd_answer_at: str | None = None
     opd_answer_sent: bool = False  # sent at once ("direct") or with the resolve ("review")

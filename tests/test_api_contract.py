@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jsonschema
 import pytest
 from openapi_spec_validator import validate as validate_openapi
@@ -17,6 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from api_client import Api, report, running_api
 from channels.base import Attachment, AttachmentKind, Location
 from inbox.openapi import openapi_document
+from inbox_site import png
 from triage.action_requests import ACTION_REQUEST, Reply
 
 DOCUMENT = "urn:kanal:openapi"
@@ -116,6 +119,21 @@ async def test_every_answer_of_every_endpoint_matches_its_schema(contract: Contr
     await contract.call("post", act, json={"action": "reply", "message": "Segera", "mode": "dm"})
     merge = {"action": "merge", "into": NUMBER}
     await contract.call("post", act, json=merge, number="LBP-2026-00002")
+    # The OPD's answer with files, as multipart: a file that is no picture is refused.
+    refused = aiohttp.FormData()
+    refused.add_field("body", json.dumps({"action": "answer", "message": "Sudah diganti."}))
+    refused.add_field("files", b"<html>", filename="foto.png", content_type="image/png")
+    status, body = await contract.call("post", act, data=refused, token=pupr)
+    assert (status, body["error"]) == (
+        400,
+        "Berkas foto.png ditolak: isinya bukan jenis yang diterima (JPG, PNG, WEBP, PDF)."
+        " Tidak ada berkas yang disimpan.",
+    )
+    answer = aiohttp.FormData()
+    answer.add_field("body", json.dumps({"action": "answer", "message": "Sudah diganti."}))
+    answer.add_field("files", png(), filename="foto.png", content_type="image/png")
+    _, answered = await contract.call("post", act, data=answer, token=pupr)
+    assert answered["status"] == "answered"
     await contract.call("get", "/api/tickets/{number}", number="LBP-2026-09999")
     _, detail = await contract.call("get", "/api/tickets/{number}")
     assert detail["messages"][0]["attachments"][0]["kind"] == "image"

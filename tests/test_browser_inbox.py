@@ -263,3 +263,48 @@ async def test_an_opd_answers_and_the_operator_publishes_it_from_the_answered_vi
     await expect(page.locator("#ticket-status")).to_have_text("Selesai")
     await expect(page.locator("#conversation")).to_contain_text("Lubang sudah ditambal hari ini.")
     await expect(page.locator("#opd-answer")).to_contain_text("sudah dikirim ke pelapor")
+
+
+async def test_an_opd_answer_with_a_photo_and_a_letter_from_the_form_to_the_history(
+    browser: Browser, api: Api
+) -> None:
+    """Issue 18, item 5: the liaison attaches files to the answer on the ticket page; the
+    operator sees them before publishing, and after the resolve they are in the history."""
+    await api.runtime.intake.submit([report(1, text="Jalan berlubang dekat balai desa")])
+    assert (await api.act(NUMBER, {"action": "verify", "category": "jalan"}))[0] == 200
+    assert (await api.act(NUMBER, {"action": "forward", "opd": "pupr"}))[0] == 200
+    letter = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+    liaison = await signed_in(browser, api, "pupr1")
+    await liaison.goto(str(api.client.make_url(f"/tickets/{NUMBER}")))
+    await open_action(liaison, "answer")
+    await expect(liaison.locator("#act-answer")).to_contain_text("paling besar 10 MB per berkas")
+    await liaison.fill("#act-answer textarea[name=message]", "Lubang sudah ditambal hari ini.")
+    await liaison.set_input_files(
+        "#act-answer input[name=files]",
+        [
+            {"name": "tambalan.png", "mimeType": "image/png", "buffer": PNG},
+            {"name": "surat.pdf", "mimeType": "application/pdf", "buffer": letter},
+        ],
+    )
+    await liaison.click("button[data-action=answer]")
+    await expect(liaison.locator("#ticket-status")).to_have_text("Dijawab OPD")
+    files = liaison.locator("#opd-answer-files a")
+    await expect(files).to_have_text(["tambalan.png", "surat.pdf"])
+
+    page = await signed_in(browser, api, "siti")
+    await page.goto(str(api.client.make_url(f"/tickets/{NUMBER}")))
+    await expect(page.locator("#opd-answer-files a")).to_have_count(2)
+    shown = await page.request.get(str(api.client.make_url(f"/tickets/{NUMBER}/answer-files/0")))
+    assert (shown.status, await shown.body()) == (200, PNG)
+    await open_action(page, "resolve")
+    await expect(page.locator("#resolve-files")).to_contain_text("tambalan.png, surat.pdf")
+    await page.click("button[data-action=resolve]")
+    await expect(page.locator("#ticket-status")).to_have_text("Selesai")
+    answer = page.locator("#conversation .message", has_text="Lubang sudah ditambal hari ini.")
+    await expect(answer.locator("img.photo")).to_have_count(1)
+    await expect(answer).to_contain_text("surat.pdf")
+    await expect(page.locator("#opd-answer-files")).to_have_count(0)  # sent: in the history
+    await expect(page.locator("#audit .event-files")).to_have_text(
+        "Lampiran jawaban: tambalan.png, surat.pdf"
+    )

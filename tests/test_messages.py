@@ -26,6 +26,8 @@ VALUES = {
     "items": "1. foto",
     "places": "Kudus",
     "score": "0.82",
+    "links": "- foto.jpg: https://aduan.example/files/1/abc",
+    "names": "foto.jpg, surat.pdf",
 }
 REJECTIONS = [
     "not_factual",

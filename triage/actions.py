@@ -3,7 +3,7 @@ all in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from observability.context import bound
 from store.db import Database
-from store.flags import OpdAnswer, merged
+from store.flags import AnswerFile, OpdAnswer, merged
 from store.models import Reporter, Ticket, TicketEvent, User
 from store.queue import HOLDER_ROLES
 from store.text import is_storable, storable_or_none
@@ -96,16 +96,32 @@ class TicketActions:
         self.on_reply_queued = on_reply_queued
 
     def apply(
-        self, number: str, request: ActionRequest, actor: str, *, confirmed: bool = False
+        self,
+        number: str,
+        request: ActionRequest,
+        actor: str,
+        *,
+        confirmed: bool = False,
+        files: Sequence[AnswerFile] = (),
     ) -> None:
         """Apply one action; raises TicketNotFound, ActionInvalid, TransitionError, or
-        HeldByOther when another operator holds the ticket and `confirmed` is not set."""
+        HeldByOther when another operator holds the ticket and `confirmed` is not set.
+        `files`, already stored and checked (inbox/uploads.py), go with an `answer`."""
         with bound(ticket=number):  # every log line of the action names its ticket
-            self._apply(number, request, actor, confirmed)
+            self._apply(number, request, actor, confirmed, tuple(files))
 
-    def _apply(self, number: str, request: ActionRequest, actor: str, confirmed: bool) -> None:
+    def _apply(
+        self,
+        number: str,
+        request: ActionRequest,
+        actor: str,
+        confirmed: bool,
+        files: tuple[AnswerFile, ...],
+    ) -> None:
         queued = False
         request = _storable(request)
+        if files and request.action is not Action.ANSWER:
+            raise ActionInvalid(f"only the OPD's answer takes files, not {request.action.value}")
         with self.db.write() as session:
             ticket = _locked_ticket(session, number)
             now = self.clock()
@@ -114,12 +130,18 @@ class TicketActions:
                 if request.action not in FREE_ON_HELD:
                     raise HeldByOther(holder, request.action)
             for step in _steps(request):  # verify-and-forward: both or neither
-                queued = self._one(session, ticket, step, actor, now) or queued
+                queued = self._one(session, ticket, step, actor, now, files) or queued
         if queued and self.on_reply_queued:
             self.on_reply_queued()
 
     def _one(
-        self, session: Session, ticket: Ticket, request: ActionRequest, actor: str, now: datetime
+        self,
+        session: Session,
+        ticket: Ticket,
+        request: ActionRequest,
+        actor: str,
+        now: datetime,
+        files: tuple[AnswerFile, ...] = (),
     ) -> bool:
         """One transition with its side effects and audit event; True if a message was queued."""
         outcome = decide(
@@ -131,7 +153,7 @@ class TicketActions:
             request.action,
             resolution=given(request, "resolution"),
         )
-        step = _Step(self, session, ticket, request, actor, now)
+        step = _Step(self, session, ticket, request, actor, now, files)
         data = step.run()
         if request.action in OPERATOR_CLOCK_STOPS:
             ticket.verify_due_at = None  # the operators have acted on the report
@@ -188,8 +210,10 @@ class _Step:
         request: ActionRequest,
         actor: str,
         now: datetime,
+        files: tuple[AnswerFile, ...] = (),
     ) -> None:
         self.a = actions
+        self.files = files
         self.session = session
         self.ticket = ticket
         self.request = request
@@ -201,7 +225,13 @@ class _Step:
         return getattr(self, f"_{self.request.action.value}")()
 
     def _say(
-        self, text: str | None, template: str | None = None, *, typed: bool = True, **values: Any
+        self,
+        text: str | None,
+        template: str | None = None,
+        *,
+        typed: bool = True,
+        files: Sequence[AnswerFile] = (),
+        **values: Any,
     ) -> None:
         """Queue a message to the reporter: the operator's text, else the template's."""
         chosen = (text or "").strip()
@@ -224,6 +254,7 @@ class _Step:
             now=self.now,
             options=options,
             automatic=automatic,
+            files=files,
         )
         self.sent_text = chosen
 
@@ -292,13 +323,14 @@ class _Step:
 
     def _resolve(self) -> dict[str, Any]:
         answer = OpdAnswer.read(self.ticket.flags)
+        # "review": the OPD's answer not yet sent goes out now with its files, as the page
+        # offers it (edited or not), or with the invitation to say if the problem is not fixed.
+        unsent = answer.opd_answer_files if not answer.opd_answer_sent else []
         if (self.request.message or "").strip():
-            self._say(self.request.message)
+            self._say(self.request.message, files=unsent)
         elif answer.opd_answer and not answer.opd_answer_sent:
-            # "review": the OPD's answer is published now, with the invitation to say if the
-            # problem is not fixed.
             closing = self._template("resolved")
-            self._say(f"{answer.opd_answer}\n\n{closing}", typed=False)
+            self._say(f"{answer.opd_answer}\n\n{closing}", typed=False, files=unsent)
         elif answer.opd_answer:
             self._say(None, "resolved")  # "direct": the answer went out already
         else:
@@ -395,15 +427,19 @@ class _Step:
             raise ActionInvalid("answer needs `message`: the OPD's answer to the reporter")
         direct = self.a.rules.triage.opd_answers == "direct"
         if direct:
-            self._say(text)
+            self._say(text, files=self.files)
         answer = OpdAnswer(
             opd_answer=text,
+            opd_answer_files=list(self.files),
             opd_answer_by=self.actor,
             opd_answer_at=self.now.isoformat(),
             opd_answer_sent=direct,
         )
         self.ticket.flags = merged(self.ticket.flags, answer)
-        return {"mode": "direct" if direct else "review", "opd": self.ticket.opd}
+        data: dict[str, Any] = {"mode": "direct" if direct else "review", "opd": self.ticket.opd}
+        if self.files:  # the history names them
+            data["files"] = [f.name for f in self.files]
+        return data
 
     def _reply(self) -> dict[str, Any]:
         if not (self.request.message or "").strip():

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from durations import Duration, bare_days, parse_duration, working_days
+from triage.answer_files import FileRules
 
 _CODE = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 _FRACTION_OF_DAYS = re.compile(r"^\s*\d+\.\d+\s*d\s*$")
@@ -135,6 +136,15 @@ class TriageConfig(BaseModel):
     # An OPD's answer goes to the reporter at once ("direct") or when an operator resolves the
     # ticket with it ("review", as SP4N-LAPOR!'s coordinator publishes the agency's answer).
     opd_answers: Literal["direct", "review"] = "review"
+    # Files an OPD may attach to its answer (triage/answer_files.py), checked by their content.
+    answer_file_types: list[Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]] = [
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "application/pdf",
+    ]
+    answer_file_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    answer_max_files: int = Field(default=5, ge=1, le=20)
 
     # How often the suggestions relearn from operators' decisions (triage/learning.py).
     learn_interval: Duration = timedelta(hours=1)
@@ -168,6 +178,12 @@ class TriageConfig(BaseModel):
         if repeated:
             raise ValueError(f"listed more than once: {', '.join(repeated)}")
         return sorted(days)
+
+    @property
+    def answer_file_rules(self) -> FileRules:
+        return FileRules(
+            self.answer_file_max_bytes, frozenset(self.answer_file_types), self.answer_max_files
+        )
 
 
 class OpdConfig(BaseModel):
@@ -235,6 +251,7 @@ class CategoryConfig(BaseModel):
                     f" (opd = [...] after the first: {listed})"
                 )
         return self
+
     @field_validator("opd_answer", mode="before")
     @classmethod
     def _old_day_unit(cls, value: Any, info: ValidationInfo) -> Any:

@@ -15,7 +15,8 @@ __all__ = ["LOCALES", "MESSAGES", "MissingValue", "clarification", "format_due",
 # key -> locale -> template, from the "messages" part of texts/<locale>.toml. Placeholders:
 # {number} ticket number, {region} e.g. "Kabupaten Pati", {opd} department name, {deadline} a
 # date from format_due, {original} the ticket a duplicate was merged into, {items} the list built
-# by clarification(), {places}, {score}.
+# by clarification(), {places}, {score}, {links} the lines naming the files of a message with
+# their addresses, {names} the files' names.
 _BY_LOCALE = {locale: catalog.section("messages", locale) for locale in LOCALES}
 MESSAGES: Mapping[str, Mapping[str, str]] = {
     key: {locale: _BY_LOCALE[locale][key] for locale in LOCALES} for key in _BY_LOCALE["id"]

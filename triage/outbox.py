@@ -10,19 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from channels.base import Channel, Choice, DeliveryState, OutboundMessage, PlatformError
+from channels.base import (
+    Channel,
+    Choice,
+    DeliveryState,
+    OutboundFile,
+    OutboundMessage,
+    PlatformError,
+    carriage_of,
+)
 from observability.context import bound
 from observability.metrics import Metrics
 from store.db import Database
-from store.models import DeliveryReceipt, Message, OutboxItem, Reporter, Ticket
+from store.flags import AnswerFile
+from store.models import Attachment, DeliveryReceipt, Message, OutboxItem, Reporter, Ticket
 from triage import auto_replies
 from triage.delivery import moves_forward
+from triage.outbox_parts import LinkMaker, parts, stored_files
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +58,13 @@ def enqueue(
     options: dict | None = None,
     automatic: bool = False,
     choices: tuple[Choice, ...] = (),
+    files: Sequence[AnswerFile] = (),
 ) -> Message:
     """Add a reply to the ticket's reporter on the channel they used; sent after commit.
 
     `automatic` marks a text Kanal wrote rather than one an operator typed; `choices` are
-    answers offered as buttons where the channel has them.
+    answers offered as buttons where the channel has them. `files` (already stored) become the
+    message's attachments, which the worker sends with it.
     """
     reporter = session.get(Reporter, ticket.reporter_id)
     assert reporter is not None
@@ -79,6 +92,20 @@ def enqueue(
     )
     session.add(message)
     session.flush()
+    for position, stored in enumerate(files):
+        session.add(
+            Attachment(
+                message_id=message.id or 0,
+                position=position,
+                kind=stored.kind,
+                mime_type=stored.mime_type,
+                size=stored.size,
+                file_name=stored.name,
+                sha256=stored.sha256,
+                stored_path=stored.path,
+                fetch_state="stored",
+            )
+        )
     session.add(
         OutboxItem(
             message_id=message.id or 0,
@@ -107,6 +134,9 @@ class Claimed:
     outbox_id: int
     message_id: int
     outbound: OutboundMessage
+    files: tuple[tuple[int, OutboundFile], ...] = ()  # (attachment id, file), in order
+    parts_sent: int = 0  # of a message sent in several calls (outbox_parts), those done
+    first_platform_id: str | None = None  # the platform's id for the first part
 
 
 class OutboxWorker:
@@ -121,8 +151,14 @@ class OutboxWorker:
         idle_interval: float = 1.0,
         batch: int = 20,
         metrics: Metrics | None = None,
+        data_dir: Path | None = None,
+        file_link: LinkMaker | None = None,
+        locale: str = "id",
     ) -> None:
         self.db = db
+        self.data_dir = data_dir  # where the files of outbound messages are stored
+        self.file_link = file_link  # for channels that take no files
+        self.locale = locale
         self.metrics = metrics or Metrics()
         self.channels = channels
         self.clock = clock
@@ -201,21 +237,33 @@ class OutboxWorker:
             )
             await self._failed(item, error)
             return
-        try:
-            result = await channel.send(item.outbound)
-        except PlatformError as error:
-            log.warning(
-                "outbox: send failed channel=%s account=%s outbox_id=%s code=%s retryable=%s: %s",
-                item.outbound.channel,
-                item.outbound.account,
-                item.outbox_id,
-                error.code,
-                error.retryable,
-                error,
-            )
-            await self._failed(item, error)
-            return
-        await asyncio.to_thread(self._record_sent, item, result.platform_message_id)
+        carriage = carriage_of(channel, item.outbound)
+        sends = parts(item.outbound, item.files, carriage, self.file_link, self.locale)
+        first_id = item.first_platform_id
+        for number, part in enumerate(sends):
+            if number < item.parts_sent:
+                continue  # sent before a crash or a failed later part
+            try:
+                result = await channel.send(part)
+            except PlatformError as error:
+                log.warning(
+                    "outbox: send failed channel=%s account=%s outbox_id=%s part=%d code=%s "
+                    "retryable=%s: %s",
+                    item.outbound.channel,
+                    item.outbound.account,
+                    item.outbox_id,
+                    number,
+                    error.code,
+                    error.retryable,
+                    error,
+                )
+                await self._failed(item, error)
+                return
+            first_id = first_id or result.platform_message_id
+            if number < len(sends) - 1:
+                await asyncio.to_thread(self._record_part, item, number + 1, first_id)
+        assert first_id is not None
+        await asyncio.to_thread(self._record_sent, item, first_id)
         self.metrics.sent(item.outbound.channel)
 
     async def _failed(self, item: Claimed, error: PlatformError) -> None:
@@ -257,9 +305,24 @@ class OutboxWorker:
                 message.delivery_state = DeliveryState.SENDING.value
                 session.add(message)
                 claimed.append(
-                    Claimed(row.id or 0, message.id or 0, self._outbound(session, row, message))
+                    Claimed(
+                        row.id or 0,
+                        message.id or 0,
+                        self._outbound(session, row, message),
+                        stored_files(session, message, self.data_dir),
+                        int(row.payload.get("parts_sent", 0)),
+                        row.payload.get("first_platform_id"),
+                    )
                 )
             return claimed
+
+    def _record_part(self, item: Claimed, parts_sent: int, first_id: str) -> None:
+        """One more part of a message sent in several calls is out: a retry starts after it."""
+        with self.db.write() as session:
+            row = session.get(OutboxItem, item.outbox_id)
+            assert row is not None
+            row.payload = {**row.payload, "parts_sent": parts_sent, "first_platform_id": first_id}
+            session.add(row)
 
     def _outbound(self, session: Session, row: OutboxItem, message: Message) -> OutboundMessage:
         last_inbound_at = session.exec(

@@ -13,6 +13,7 @@ from pathlib import Path
 from channels.base import (
     ChannelHealth,
     Cursor,
+    FileCarriage,
     InboundMessage,
     IntakeSink,
     IntakeUnavailable,
@@ -55,6 +56,7 @@ class EmailChannel:
     """One mailbox: polls a folder into the intake and sends replies by SMTP."""
 
     name = CHANNEL
+    file_carriage = FileCarriage.TOGETHER  # the answer's files attached to its one mail
 
     def __init__(self, config: EmailConfig, data_dir: Path, clock: Callable[[], datetime]) -> None:
         self.config = config

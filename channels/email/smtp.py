@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -58,9 +59,13 @@ def _html(text: str) -> str:
 
 
 def build_reply(
-    config: EmailConfig, message: OutboundMessage, now: datetime
+    config: EmailConfig,
+    message: OutboundMessage,
+    now: datetime,
+    contents: Sequence[bytes] = (),
 ) -> tuple[EmailMessage, str]:
-    """The MIME message for one reply and its normalized Message-ID."""
+    """The MIME message for one reply and its normalized Message-ID; `contents` are the bytes
+    of `message.files`, attached in order."""
     msg_id = message_id_for(message.idempotency_key, own_msgid_domain(config))
     mail = EmailMessage()
     local, _, domain = config.from_address.partition("@")
@@ -80,7 +85,19 @@ def build_reply(
         mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(message.text)
     mail.add_alternative(_html(message.text), subtype="html")
+    for file, data in zip(message.files, contents, strict=True):
+        maintype, _, subtype = file.mime_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=file.file_name)
     return mail, msg_id
+
+
+def _read_files(message: OutboundMessage) -> list[bytes]:
+    try:
+        return [file.path.read_bytes() for file in message.files]
+    except OSError as exc:  # a stored file is gone: no retry brings it back
+        raise PlatformError(
+            f"attachment unreadable: {exc}", retryable=False, code="file_missing"
+        ) from exc
 
 
 def _error(exc: Exception) -> PlatformError:
@@ -106,8 +123,9 @@ class SmtpSender:
         self._clock = clock
 
     async def send(self, message: OutboundMessage) -> SendResult:
+        contents = await asyncio.to_thread(_read_files, message) if message.files else []
         try:
-            mail, msg_id = build_reply(self._config, message, self._clock())
+            mail, msg_id = build_reply(self._config, message, self._clock(), contents)
         except (ValueError, TypeError) as exc:  # e.g. a line break in an address: never sendable
             raise PlatformError(
                 f"cannot build the mail: {exc}", retryable=False, code="invalid-message"

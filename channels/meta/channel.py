@@ -13,6 +13,7 @@ import aiohttp
 from channels.base import (
     ChannelHealth,
     Cursor,
+    FileCarriage,
     Inbound,
     IntakeSink,
     MessageUpdate,
@@ -32,7 +33,7 @@ from channels.meta.parse import (
     to_inbound,
 )
 from channels.meta.send import TEXTS as SEND_TEXTS
-from channels.meta.send import WINDOW_CODE, outside_window, send_request, sent_id
+from channels.meta.send import WINDOW_CODE, is_direct, outside_window, send_request, sent_id
 from channels.meta.webhook import MetaReceiver
 from channels.polling import AccountHealth, Backoff, PollingHalted, PollLoop, PollState, PollWriter
 
@@ -261,6 +262,11 @@ class MetaChannel:
         )
 
     # --- sending ------------------------------------------------------------------------------
+
+    def file_carriage_for(self, message: OutboundMessage) -> FileCarriage:
+        """A DM takes files, each after the text; under a comment a second message is not
+        allowed (one private reply), so files go as links in the reply's text."""
+        return FileCarriage.EACH if is_direct(message) else FileCarriage.LINK
 
     async def send(self, message: OutboundMessage) -> SendResult:
         dialect = self.platform.dialect

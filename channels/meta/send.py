@@ -62,15 +62,20 @@ def send_request(
     return SendRequest(f"{page_id}/messages", payload)
 
 
+def is_direct(message: OutboundMessage) -> bool:
+    """A DM, not a reply under a comment or a post that tagged the account."""
+    target = message.reply_to or ""
+    return not target.startswith((COMMENT_PREFIX, MENTION_PREFIX))
+
+
 def _direct_message(
     message: OutboundMessage, now: datetime, *, page_id: str, label: str, human_agent: bool
 ) -> SendRequest:
-    _check_length(message.text, label)
     last = message.last_inbound_at
     age = now - last if last is not None else None
     payload: dict[str, Any] = {
         "recipient": {"id": message.recipient_id},
-        "message": {"text": message.text},
+        "message": _content(message, label),
     }
     if age is not None and age < SERVICE_WINDOW:
         payload["messaging_type"] = "RESPONSE"
@@ -80,6 +85,19 @@ def _direct_message(
         hours = int((HUMAN_AGENT_WINDOW if human_agent else SERVICE_WINDOW).total_seconds() // 3600)
         raise _refused(TEXTS["outside_window"].format(label=label, hours=hours), WINDOW_CODE)
     return SendRequest(f"{page_id}/messages", payload)
+
+
+def _content(message: OutboundMessage, label: str) -> dict[str, Any]:
+    """The text, or the one file (the outbox sends a DM's files one by one after its text),
+    which the platform fetches from Kanal's signed public link (Send API attachment by URL)."""
+    if not message.files:
+        _check_length(message.text, label)
+        return {"text": message.text}
+    [file] = message.files
+    if not file.url:
+        raise _refused(TEXTS["no_file_address"].format(name=file.file_name, label=label), "no_url")
+    kind = "image" if file.mime_type.startswith("image/") else "file"
+    return {"attachment": {"type": kind, "payload": {"url": file.url, "is_reusable": False}}}
 
 
 def _check_length(text: str, label: str) -> None:

@@ -28,6 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from channels.base import (
     Cursor,
+    FileCarriage,
     IntakeSink,
     IntakeUnavailable,
     OutboundMessage,
@@ -38,6 +39,7 @@ from channels.base import (
 from channels.media_fetch import MediaFetcher
 from channels.polling import AccountHealth, Backoff, PollLoop, PollWriter
 from channels.telegram.config import TelegramConfig
+from channels.telegram.files import send_file
 from channels.telegram.media import TelegramDownload, retry_seconds
 from channels.telegram.parse import CHANNEL, message_ref, parse_updates
 from channels.webhook import read_bounded
@@ -56,6 +58,7 @@ class TelegramChannel:
     """One bot: getUpdates or the webhook in, sendMessage out, files fetched in the background."""
 
     name = CHANNEL
+    file_carriage = FileCarriage.EACH
 
     def __init__(
         self, config: TelegramConfig, data_dir: Path, clock: Callable[[], datetime]
@@ -252,6 +255,7 @@ class TelegramChannel:
         # The /start greeting rides on its update (AutoReply): the outbox sends it once.
 
     async def send(self, message: OutboundMessage) -> SendResult:
+        """The text, or one file (the outbox sends a message's files one by one after it)."""
         if len(message.text) > MAX_TEXT:
             raise PlatformError(
                 f"reply longer than {MAX_TEXT} characters", retryable=False, code="too_long"
@@ -261,7 +265,10 @@ class TelegramChannel:
         parameters = ReplyParameters(reply, allow_sending_without_reply=True) if reply else None
         try:
             bot = await self.bot()
-            sent = await bot.send_message(chat_id, message.text, reply_parameters=parameters)
+            if message.files:
+                sent = await send_file(bot, chat_id, message.files[0], parameters)
+            else:
+                sent = await bot.send_message(chat_id, message.text, reply_parameters=parameters)
         except RetryAfter as exc:
             raise PlatformError(str(exc), retryable=True, code="429",
                                 retry_after=retry_seconds(exc)) from exc

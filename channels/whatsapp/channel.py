@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.base import (
+    FileCarriage,
     IntakeSink,
     OutboundMessage,
     PlatformError,
@@ -28,6 +29,7 @@ from channels.webhook import (
 )
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.media import WhatsAppDownload
+from channels.whatsapp.media_send import check_window, file_payload, upload
 from channels.whatsapp.messages import CHANNEL
 from channels.whatsapp.parse import parse_body
 from channels.whatsapp.send import message_id_from, message_payload, retry_after_seconds
@@ -42,6 +44,7 @@ class WhatsAppChannel:
     """One WhatsApp business number: the webhook receiver, media fetching and sending."""
 
     name = CHANNEL
+    file_carriage = FileCarriage.EACH
 
     def __init__(
         self,
@@ -121,16 +124,24 @@ class WhatsAppChannel:
     # --- sending ------------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        payload = message_payload(
-            message,
-            self.clock(),
-            template_name=self.config.template_name,
-            template_language=self.config.template_language,
-        )
+        """The text, or one file (the outbox sends a message's files one by one after it)."""
         phone_number_id = message.account or self.account
-        url = f"{self.config.api_base.rstrip('/')}/{phone_number_id}/messages"
+        base = f"{self.config.api_base.rstrip('/')}/{phone_number_id}"
         headers = {"Authorization": f"Bearer {self.config.access_token.get_secret_value()}"}
         timeout = aiohttp.ClientTimeout(total=self.config.request_timeout.total_seconds())
+        if message.files:
+            check_window(message, self.clock())
+            [file] = message.files
+            media_id = await upload(self.http, f"{base}/media", headers, file, timeout)
+            payload = file_payload(message, file, media_id)
+        else:
+            payload = message_payload(
+                message,
+                self.clock(),
+                template_name=self.config.template_name,
+                template_language=self.config.template_language,
+            )
+        url = f"{base}/messages"
         try:
             async with self.http.post(url, json=payload, headers=headers, timeout=timeout) as resp:
                 body = await resp.text()

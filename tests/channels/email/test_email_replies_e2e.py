@@ -8,7 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from api_client import Api, running_api
+from inbox_site import add_staff, browser, csrf_of, png
 from servers.dovecot import Dovecot
 from servers.smtp import SmtpServer
 from support.waiting import until
@@ -77,7 +80,11 @@ async def test_kanals_own_mails_are_auto_submitted_and_an_operators_reply_is_not
         "Laporan LBP-2026-00001 kami tu",
     ]
     assert [m["Auto-Submitted"] for m in sent] == [
-        "auto-generated", "auto-generated", None, "auto-generated", "auto-generated"
+        "auto-generated",
+        "auto-generated",
+        None,
+        "auto-generated",
+        "auto-generated",
     ]
     # The reporter's subject had a CR/LF: read on one line, never sent as a second header.
     assert {m["Subject"] for m in sent} == {"Re: Jalan rusak Bcc: semua@mail.id [LBP-2026-00001]"}
@@ -122,3 +129,51 @@ async def test_an_email_reporter_is_acknowledged_and_may_ask_for_the_status(
 
 async def _sent(smtp: SmtpServer, count: int) -> bool:
     return len(smtp.received) >= count
+
+
+async def test_an_opd_answer_goes_by_mail_with_its_files_attached(
+    database_url: str,
+    tmp_path: Path,
+    clock,
+    dovecot: Dovecot,
+    mailbox: str,
+    smtp_server: SmtpServer,
+) -> None:
+    """Issue 18, item 5 on email: the liaison attaches a photo and a letter on the ticket page;
+    the operator's resolve sends the answer as one mail with both attached."""
+    dovecot.append(mailbox, REPORT)
+    channels = {"email": email_settings(dovecot, mailbox, smtp_server)}
+    async with running_api(database_url, tmp_path, clock, channels=channels) as api:
+        await until(lambda: _sent(smtp_server, 1))  # the acknowledgement
+        number = "LBP-2026-00001"
+        await api.act(number, {"action": "verify", "category": "jalan", "forward": True})
+        add_staff(api, "pupr1", "opd", opd="pupr")
+        async with browser(api) as liaison:
+            await liaison.sign_in("pupr1")
+            _, html = await liaison.page(f"/tickets/{number}")
+            form = aiohttp.FormData()
+            for name, value in (("csrf", csrf_of(html)), ("action", "answer"), ("message", ANSWER)):
+                form.add_field(name, value)
+            form.add_field("files", PHOTO, filename="tambalan.png", content_type="image/png")
+            form.add_field("files", LETTER, filename="surat.pdf", content_type="application/pdf")
+            posted = await liaison.http.post(
+                f"/tickets/{number}/actions", data=form, allow_redirects=False
+            )
+            assert posted.status == 303
+        await api.act(number, {"action": "resolve"})
+        await until(lambda: _sent(smtp_server, 4))  # forwarding, answer, check-back
+    answer = smtp_server.received[2].message
+    assert answer.get_body(("plain",)).get_content().startswith(ANSWER)
+    attached = [
+        (part.get_filename(), part.get_content_type(), part.get_content())
+        for part in answer.iter_attachments()
+    ]
+    assert attached == [
+        ("tambalan.png", "image/png", PHOTO),
+        ("surat.pdf", "application/pdf", LETTER),
+    ]
+
+
+ANSWER = "Jalan di Desa Kayen sudah ditambal pada 24 November 2026."
+PHOTO = png(200, 120)
+LETTER = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 from aiohttp import web
 
 from fake_meta_graph_query import (
@@ -104,6 +105,8 @@ class FakeGraph:
         self.app_usage = {"call_count": 1, "total_cputime": 1, "total_time": 1}
         self.buc_usage = 1
         self.private_replied: set[str] = set()
+        # Files a DM sent by URL, as the platform fetched them: (url, content type, bytes).
+        self.fetched: list[tuple[str, str, bytes]] = []
         self.cdn_gate: asyncio.Event | None = None
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -270,14 +273,34 @@ class FakeGraph:
             return refused
         node, edge = request.match_info["node"], request.match_info["edge"]
         if edge == "messages" and node in self.pages:
+            attachment = (body.get("message") or {}).get("attachment")
+            if attachment is not None:
+                failed = await self._fetch_attachment(attachment)
+                if failed is not None:
+                    return failed
             return self._send_message(self.pages[node], body)
         if edge in ("comments", "replies"):
             return self._reply_comment(node, body)
         return self._error(400, 100, f"(#100) Unsupported post request ({edge})")
 
+    async def _fetch_attachment(self, attachment: Any) -> web.Response | None:
+        """The Send API's attachment by URL: Meta downloads the file from that address."""
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        url = payload.get("url") if isinstance(payload, dict) else None
+        if attachment.get("type") not in ("image", "audio", "video", "file") or not url:
+            return self._error(400, 100, "(#100) Invalid attachment")
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            if response.status != 200:
+                return self._error(
+                    400, 100, "(#100) Failed to fetch the file from the url", 2018008
+                )
+            self.fetched.append((url, response.content_type, await response.read()))
+        return None
+
     def _send_message(self, page: Page, body: dict[str, Any]) -> web.Response:
         recipient = body.get("recipient") or {}
-        text = (body.get("message") or {}).get("text")
+        content = body.get("message") or {}
+        text = content.get("text") or ("[attachment]" if content.get("attachment") else None)
         if not text:
             return self._error(400, 100, "(#100) The parameter message is required")
         if recipient.get("comment_id"):

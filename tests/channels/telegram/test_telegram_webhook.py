@@ -94,8 +94,10 @@ async def running_kanal(
     updates: TelegramUpdates,
     *,
     acknowledge: bool,
+    **tables: Any,
 ) -> AsyncIterator[Kanal]:
-    """Kanal as `kanal serve` runs it, with the bot in webhook mode against the fake Bot API."""
+    """Kanal as `kanal serve` runs it, with the bot in webhook mode against the fake Bot API;
+    `tables` are more of the config's tables (opd, category, triage)."""
     port = unused_port()
     url = f"http://127.0.0.1:{port}/webhooks/telegram"
     document: dict[str, Any] = {
@@ -112,6 +114,7 @@ async def running_kanal(
                 "api_base": f"http://127.0.0.1:{fake.port}",
             }
         },
+        **tables,
     }
     settings = parse_settings(document, tmp_path / "config.toml")
     runtime = build_runtime(settings, tmp_path, db, clock=clock)

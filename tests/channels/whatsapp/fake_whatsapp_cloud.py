@@ -4,7 +4,9 @@ Follows the published API: POST /{version}/{phone_number_id}/messages answers
 {"messaging_product", "contacts", "messages"}; GET /{version}/{media_id} answers the media object
 whose url points at /whatsapp_business/attachments/ on this server, downloadable with the same
 Bearer token; errors use Graph's body {"error": {message, type, code, error_subcode, error_data,
-fbtrace_id}}. api_base is "http://127.0.0.1:PORT/v23.0". With `status_hook` set it reports each
+fbtrace_id}}. POST /{version}/{phone_number_id}/media takes a multipart upload (messaging_product,
+type, file) and answers {"id"}; image and document messages name such an id. api_base is
+"http://127.0.0.1:PORT/v23.0". With `status_hook` set it reports each
 accepted message's statuses to our webhook, signed, as Meta does.
 """
 
@@ -48,6 +50,19 @@ class Failure:
     details: str | None = None
     retry_after: str | None = None
     times: int = 1
+
+
+@dataclass
+class Upload:
+    media_id: str
+    file_name: str
+    mime_type: str
+    data: bytes
+
+
+# What POST /media takes (Graph's supported media types, the ones Kanal may send).
+UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+MEDIA_TYPES = ("image", "document")
 
 
 @dataclass
@@ -139,7 +154,9 @@ class FakeWhatsAppCloud:
         self.received: list[Received] = []
         self.sent: list[dict[str, Any]] = []  # bodies of accepted /messages calls
         self.media: dict[str, Media] = {}
+        self.uploads: list[Upload] = []  # files taken by POST /{phone_number_id}/media
         self.failures: list[Failure] = []  # for /messages, used front first
+        self.media_failures: list[Failure] = []  # for image and document messages only
         self._ids = itertools.count(1)
         self._arrived: asyncio.Condition | None = None
         # While cleared, downloads wait here: lets a test see how many run at once.
@@ -171,6 +188,7 @@ class FakeWhatsAppCloud:
         app = web.Application()
         app.router.add_post("/{version:v[0-9.]+}/{phone_number_id}/messages", self._messages)
         app.router.add_post("/{phone_number_id}/messages", self._messages)
+        app.router.add_post("/{version:v[0-9.]+}/{phone_number_id}/media", self._upload)
         app.router.add_get("/whatsapp_business/attachments/", self._download)
         app.router.add_get("/{version:v[0-9.]+}/{media_id}", self._media_object)
         self._runner, self.port = await serve_locally(app)
@@ -231,14 +249,15 @@ class FakeWhatsAppCloud:
         await self._record(request, body)
         if not self._authorized(request):
             return web.json_response(graph_error(_NO_TOKEN), status=401)
-        if self.failures:
-            failure = self.failures[0]
+        failures = self.media_failures if _is_media(body) else self.failures
+        if failures:
+            failure = failures[0]
             failure.times -= 1
             if failure.times <= 0:
-                self.failures.pop(0)
+                failures.pop(0)
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
             return web.json_response(graph_error(failure), status=failure.status, headers=headers)
-        problem = _invalid_message(body) or self._over_limit(body)
+        problem = _invalid_message(body) or self._unknown_media(body) or self._over_limit(body)
         if problem:
             return web.json_response(graph_error(problem), status=400)
         wamid = f"wamid.FAKE{next(self._ids):08d}"
@@ -262,6 +281,36 @@ class FakeWhatsAppCloud:
         if body.get("type") == "template":
             answer["messages"][0]["message_status"] = "accepted"
         return web.json_response(answer)
+
+    def _unknown_media(self, body: dict[str, Any]) -> Failure | None:
+        kind = body.get("type")
+        if kind in MEDIA_TYPES and body[kind].get("id") not in self.media:
+            return Failure(400, 131053, "(#131053) Media upload error", details="unknown media id")
+        return None
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Like Graph: multipart with messaging_product=whatsapp, the file's type and `file`."""
+        form = await request.post()
+        await self._record(request, {k: str(v) for k, v in form.items() if k != "file"})
+        if not self._authorized(request):
+            return web.json_response(graph_error(_NO_TOKEN), status=401)
+        upload = form.get("file")
+        if form.get("messaging_product") != "whatsapp":
+            problem = "(#100) The parameter messaging_product is required."
+        elif not isinstance(upload, web.FileField):
+            problem = "(#100) The parameter file is required."
+        elif str(form.get("type", "")) not in UPLOAD_TYPES:
+            problem = f"(#100) Param type must be one of {{{', '.join(sorted(UPLOAD_TYPES))}}}"
+        else:
+            problem = ""
+        if problem:
+            return web.json_response(graph_error(Failure(400, 100, problem)), status=400)
+        assert isinstance(upload, web.FileField)
+        data = upload.file.read()
+        media_id = f"{next(self._ids) + 900000000000000}"
+        self.add_media(media_id, data, str(form["type"]))
+        self.uploads.append(Upload(media_id, upload.filename, str(form["type"]), data))
+        return web.json_response({"id": media_id})
 
     def _over_limit(self, body: dict[str, Any]) -> Failure | None:
         now = self.clock()
@@ -360,6 +409,10 @@ class FakeWhatsAppCloud:
         return web.Response(body=media.data, content_type=media.mime_type.split(";")[0])
 
 
+def _is_media(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("type") in MEDIA_TYPES
+
+
 def _contact_answer(body: dict[str, Any]) -> dict[str, str]:
     """ "to" (a phone number) wins over "recipient" (a business-scoped user id), as in Graph."""
     if body.get("to"):
@@ -380,7 +433,9 @@ def _invalid_message(body: Any) -> Failure | None:
         return Failure(400, 100, "(#100) The parameter template['name'] is required.")
     if kind == "interactive":
         return _invalid_interactive(body.get("interactive"))
-    if kind not in ("text", "template"):
+    if kind in MEDIA_TYPES and not (body.get(kind) or {}).get("id"):
+        return Failure(400, 100, f"(#100) The parameter {kind}['id'] is required.")
+    if kind not in ("text", "template", "interactive", *MEDIA_TYPES):
         return Failure(400, 100, f"(#100) Param type '{kind}' is not handled by this fake")
     return None
 

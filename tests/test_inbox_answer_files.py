@@ -1,0 +1,117 @@
+"""Files an OPD liaison attaches to an answer on the ticket page are checked by their content,
+size and number before anything is stored: a refused file answers 400 naming it and why, and
+leaves no file, no answer and no message behind (issue 18, item 5)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from api_client import Api, report, running_api
+from inbox_site import Browser, add_staff, browser, csrf_of, png
+from triage.config import TriageConfig
+
+NUMBER = "LBP-2026-00001"
+LIMIT = 4096  # bytes, small so that a test file can exceed it
+PHOTO = png(40, 30)
+BIG_PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 20  # a JPEG's start, 5 KB
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path, clock) -> AsyncIterator[Api]:
+    triage = TriageConfig(answer_file_max_bytes=LIMIT, answer_max_files=2)
+    async with running_api(database_url, tmp_path, clock, triage=triage) as api:
+        await api.runtime.intake.submit([report(1)])
+        await api.act(NUMBER, {"action": "verify", "category": "jalan", "forward": True})
+        yield api
+
+
+@pytest.fixture
+async def liaison(api: Api) -> AsyncIterator[Browser]:
+    add_staff(api, "pupr1", "opd", opd="pupr")
+    async with browser(api) as signed_in:
+        await signed_in.sign_in("pupr1")
+        yield signed_in
+
+
+async def answer(liaison: Browser, files: list[tuple[str, bytes, str]]) -> tuple[int, str]:
+    _, html = await liaison.page(f"/tickets/{NUMBER}")
+    form = aiohttp.FormData(quote_fields=False)  # names as a browser sends them
+    form.add_field("csrf", csrf_of(html))
+    form.add_field("action", "answer")
+    form.add_field("message", "Sudah kami perbaiki.")
+    for name, data, declared in files:
+        form.add_field("files", data, filename=name, content_type=declared)
+    response = await liaison.http.post(
+        f"/tickets/{NUMBER}/actions", data=form, allow_redirects=False
+    )
+    return response.status, await response.text()
+
+
+def stored(tmp_path: Path) -> list[Path]:
+    return sorted(p for p in (tmp_path / "data" / "media").rglob("*") if p.is_file())
+
+
+async def assert_nothing_kept(api: Api, tmp_path: Path) -> None:
+    assert stored(tmp_path) == []
+    _, ticket = await api.get(f"/api/tickets/{NUMBER}")
+    assert ticket["status"] == "forwarded"
+    assert [e["action"] for e in ticket["events"]][-1] == "forward"
+    with api.runtime.db.read() as session:
+        from sqlmodel import select
+
+        from store.models import Ticket
+
+        flags = session.exec(select(Ticket)).one().flags
+    assert "opd_answer" not in flags
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        (
+            [("besar.jpg", BIG_PHOTO, "image/jpeg")],
+            "Berkas besar.jpg ditolak: lebih besar dari 4 KB.",
+        ),
+        (
+            [("surat.pdf", b"<html><script>alert(1)</script></html>", "application/pdf")],
+            "Berkas surat.pdf ditolak: isinya bukan jenis yang diterima (JPG, PNG, WEBP, PDF).",
+        ),
+        (  # a good photo first: it is not kept either
+            [("foto.png", PHOTO, "image/png"), ("foto2.gif", b"GIF89a" + bytes(40), "image/gif")],
+            "Berkas foto2.gif ditolak: isinya bukan jenis yang diterima (JPG, PNG, WEBP, PDF).",
+        ),
+        (
+            [("a.png", PHOTO, "image/png")] * 3,
+            "Berkas a.png, a.png, a.png ditolak: paling banyak 2 berkas sekali kirim.",
+        ),
+    ],
+    ids=["too_big", "not_a_pdf", "one_bad_of_two", "too_many"],
+)
+async def test_a_refused_file_answers_400_and_nothing_is_stored(
+    api: Api,
+    liaison: Browser,
+    tmp_path: Path,
+    files: list[tuple[str, bytes, str]],
+    words: str,
+) -> None:
+    status, html = await answer(liaison, files)
+    assert status == 400
+    assert words in html
+    await assert_nothing_kept(api, tmp_path)
+
+
+async def test_an_accepted_file_is_stored_once_under_the_data_directory(
+    api: Api, liaison: Browser, tmp_path: Path
+) -> None:
+    status, _ = await answer(liaison, [("../../etc/foto jalan.PNG", PHOTO, "text/plain")])
+    assert status == 303
+    [path] = stored(tmp_path)
+    assert path.read_bytes() == PHOTO
+    assert path.parent.parent == tmp_path / "data" / "media" / "answers"
+    _, ticket = await api.get(f"/api/tickets/{NUMBER}")
+    assert ticket["status"] == "answered"
+    assert ticket["events"][-1]["data"]["files"] == ["foto jalan.png"]  # no path, its own type
