@@ -146,9 +146,9 @@ class Runtime:
 
         # An OPD's answer may carry its files in one form: room for all of them at their limit.
         rules = services.answer_files
-        body_limit = max(2 * 1024 * 1024, rules.max_files * rules.max_bytes + 1024 * 1024)
+        upload_limit = rules.max_files * rules.max_bytes + 1024 * 1024
         app = build_app(
-            services, webhook_routes=routes, contexts=[lifecycle], client_max_size=body_limit
+            services, webhook_routes=routes, contexts=[lifecycle], upload_max_size=upload_limit
         )
         app.middlewares.append(observe(self.metrics, webhook_channels))
         self.metrics.watch_leaders(Leaders(leaders))

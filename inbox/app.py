@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: the region's other hosts are not ours
+BODY_LIMIT = 2 * 1024 * 1024
+# The routes that take an OPD's answer with its files (the page's form and the API's multipart).
+_ANSWER_ROUTES = frozenset({"/tickets/{number}/actions", "/api/tickets/{number}/actions"})
 
 
 def security_headers(webhooks: Collection[web.AbstractResource | None]) -> ResponseHook:
@@ -43,16 +46,32 @@ def security_headers(webhooks: Collection[web.AbstractResource | None]) -> Respo
     return add
 
 
+def room_for_answer_files(upload_max_size: int) -> web.Middleware:
+    """A bigger body only where staff post an answer's files: both handlers check the session
+    or token before they read the body, so nobody unsigned can make the server take
+    `upload_max_size` bytes, and every other route (sign-in, webhooks) keeps BODY_LIMIT."""
+
+    @web.middleware
+    async def allow(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        if request.method == "POST" and resource and resource.canonical in _ANSWER_ROUTES:
+            request = request.clone(client_max_size=upload_max_size)
+        return await handler(request)
+
+    return allow
+
+
 def build_app(
     services: InboxServices,
     *,
     webhook_routes: Sequence[web.RouteDef] = (),
     contexts: Sequence[CleanupContext] = (),
-    client_max_size: int = 2 * 1024 * 1024,
+    upload_max_size: int = BODY_LIMIT,
 ) -> web.Application:
     """The app with the API and the channels' webhook routes; `contexts` start and stop
     the background parts (intake writer, pollers, outbox, scheduler) with the app."""
-    app = web.Application(client_max_size=client_max_size, middlewares=[error_pages])
+    middlewares = [error_pages, room_for_answer_files(max(upload_max_size, BODY_LIMIT))]
+    app = web.Application(client_max_size=BODY_LIMIT, middlewares=middlewares)
     app[SERVICES] = services
     app.add_routes(api.routes)
     pages.setup(app)

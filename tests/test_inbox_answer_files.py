@@ -115,3 +115,22 @@ async def test_an_accepted_file_is_stored_once_under_the_data_directory(
     _, ticket = await api.get(f"/api/tickets/{NUMBER}")
     assert ticket["status"] == "answered"
     assert ticket["events"][-1]["data"]["files"] == ["foto jalan.png"]  # no path, its own type
+
+
+async def test_only_the_answer_routes_take_bodies_over_two_megabytes(
+    database_url: str, tmp_path: Path, clock
+) -> None:
+    """Files of up to 10 MB go with an answer; the sign-in form, which anyone can post to,
+    keeps the app's 2 MB limit (as do the webhooks)."""
+    three_megabytes = PHOTO + bytes(3 * 1024 * 1024)
+    async with running_api(database_url, tmp_path, clock) as api:
+        await api.runtime.intake.submit([report(1)])
+        await api.act(NUMBER, {"action": "verify", "category": "jalan", "forward": True})
+        add_staff(api, "pupr1", "opd", opd="pupr")
+        async with browser(api) as liaison:
+            await liaison.sign_in("pupr1")
+            status, _ = await answer(liaison, [("foto.png", three_megabytes, "image/png")])
+            assert status == 303
+            assert [p.stat().st_size for p in stored(tmp_path)] == [len(three_megabytes)]
+            login = await liaison.http.post("/login", data={"username": "x" * 3 * 1024 * 1024})
+            assert login.status == 413
