@@ -134,3 +134,16 @@ async def test_hints_join_the_flags_already_there_and_skip_closed_tickets(
     flags = tickets(db)["LBP-2026-00003"].flags
     assert flags["reminded"] is True
     assert (flags["duplicate_of"], flags["duplicate_score"]) == ("LBP-2026-00002", 1.0)
+
+
+async def test_a_place_named_in_several_messages_is_shown_once(
+    intake: Intake, db: Database, clock: FixedClock, hinter: Hinter
+) -> None:
+    await intake.submit([report("w1", "6281111", "Jalan di desa Kajen berlubang besar")])
+    clock.advance(timedelta(minutes=5))
+    await intake.submit([report("w2", "6281111", "Tolong pak, jalan desa Kajen itu bahaya")])
+
+    TicketAssessor(db, hinter, clock).assess_now(ids(db, "LBP-2026-00001"))
+
+    evidence = tickets(db)["LBP-2026-00001"].flags["place_evidence"]
+    assert [e["words"] for e in evidence] == ["desa Kajen"]

@@ -109,8 +109,11 @@ def flags_of(hints: ReportHints) -> TicketFlags:
         jurisdiction_reason=place.reason,
         places_inside=list(place.inside),
         places_outside=list(place.outside),
-        place_evidence=[
-            PlaceEvidence(words=e.words, place=e.place, side=e.side) for e in place.evidence
+        place_evidence=[  # a place named again (one message quoted in the next) shows once
+            PlaceEvidence(words=words, place=where, side=side)
+            for words, where, side in dict.fromkeys(
+                (e.words, e.place, e.side) for e in place.evidence
+            )
         ],
         duplicate_of=duplicate.number if duplicate else None,
         duplicate_score=round(duplicate.score, 3) if duplicate else None,
