@@ -14,10 +14,9 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from test_browser_inbox import CHROMIUM
 
 from api_client import Api, report, running_api
-from conftest import REPO
 from inbox_site import add_staff
+from support.screenshots import screenshot_folder
 
-SHOTS = REPO / "docs" / "screenshots"
 NUMBER = "LBP-2026-00001"
 LONG = "Jalan_berlubang_di_depan_SD_Negeri_2_Kayen_" * 6  # one unbreakable word
 PHONE = {"width": 390, "height": 844}
@@ -90,7 +89,6 @@ PAGES = [
 
 async def test_every_page_fits_a_phone(chromium_browser: Browser, api: Api) -> None:
     browser = chromium_browser
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = await signed_in(browser, api, "admin", PHONE)
     widths = {}
     for path in PAGES:
@@ -128,25 +126,25 @@ FORMS = ("verify", "request_clarification", "reject", "reply", "note")
 
 
 async def test_screenshots_of_a_ticket_and_its_forms_at_both_widths(
-    chromium_browser: Browser, api: Api
+    chromium_browser: Browser, api: Api, tmp_path: Path
 ) -> None:
     """docs/screenshots/, referenced from the README: small pictures, each form on its own."""
     browser = chromium_browser
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder(tmp_path)
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = await signed_in(browser, api, "admin", viewport)
         await page.goto(str(api.client.make_url(f"/tickets/{NUMBER}")))
         await page.evaluate("document.querySelectorAll('details').forEach(d => d.open = false)")
-        await page.screenshot(path=str(SHOTS / f"ticket-{width}.png"))
+        await page.screenshot(path=str(shots / f"ticket-{width}.png"))
         for form in FORMS:
             await page.click(f"#act-{form} > summary")
             box = page.locator(f"#act-{form}")
             await expect(box.locator("button").first).to_be_visible()
-            await box.screenshot(path=str(SHOTS / f"form-{form}-{width}.png"))
+            await box.screenshot(path=str(shots / f"form-{form}-{width}.png"))
             await page.click(f"#act-{form} > summary")
         await page.goto(str(api.client.make_url("/users")))
-        await page.screenshot(path=str(SHOTS / f"users-{width}.png"))
-    assert all((SHOTS / f"form-{f}-phone.png").stat().st_size < 200_000 for f in FORMS)
+        await page.screenshot(path=str(shots / f"users-{width}.png"))
+    assert all((shots / f"form-{f}-phone.png").stat().st_size < 200_000 for f in FORMS)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -13,10 +13,8 @@ from playwright.async_api import Browser, Page, expect
 from test_browser_inbox import browser, chromium  # noqa: F401 (fixtures)
 
 from api_client import Api, report, running_api
-from conftest import REPO
 from inbox_site import add_staff
-
-SHOTS = REPO / "docs" / "screenshots"
+from support.screenshots import screenshot_folder
 
 
 @pytest.fixture
@@ -48,6 +46,7 @@ async def test_the_live_queue_updates_every_count_and_marks_new_reports(
     width: int,
     height: int,
     name: str,
+    tmp_path: Path,
 ) -> None:
     await api.runtime.intake.submit([report(1, text="Jalan berlubang di Desa Kayen")])
     await api.runtime.intake.submit([report(2, text="Lampu jalan mati di alun-alun")])
@@ -77,8 +76,7 @@ async def test_the_live_queue_updates_every_count_and_marks_new_reports(
     await expect(page.locator('option[data-count-key="channel.whatsapp"]')).to_have_text(
         "WhatsApp (3)"
     )
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"queue-{name}.png"))
+    await page.screenshot(path=str(screenshot_folder(tmp_path) / f"queue-{name}.png"))
 
 
 async def test_fifty_reports_verified_and_forwarded_with_the_keyboard_alone(
