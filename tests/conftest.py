@@ -16,8 +16,9 @@ from store.db import Database
 from support.paths import channel_folders
 from triage.intake import Intake
 
-# Real mail servers (tests/servers/): the `dovecot`, `mailbox` and `smtp_server` fixtures.
-pytest_plugins = ["servers.dovecot", "servers.smtp"]
+# Real servers (tests/servers/): the `dovecot`, `mailbox` and `smtp_server` fixtures, and a
+# `private_postgres` for the test that restarts its database.
+pytest_plugins = ["servers.dovecot", "servers.smtp", "servers.postgresql"]
 
 # A channel's fakes and helpers sit beside its tests (tests/channels/<name>/fake_*.py); tests in
 # other folders import them by name too. The folders are not packages: a tests/channels package
