@@ -14,10 +14,12 @@ import pytest
 
 from store.db import Database
 from support.paths import channel_folders
+from support.pg_schema import SchemaKeeper
 from triage.intake import Intake
 
-# Real mail servers (tests/servers/): the `dovecot`, `mailbox` and `smtp_server` fixtures.
-pytest_plugins = ["servers.dovecot", "servers.smtp"]
+# Real servers (tests/servers/): the `dovecot`, `mailbox` and `smtp_server` fixtures, and a
+# `private_postgres` for the test that restarts its database.
+pytest_plugins = ["servers.dovecot", "servers.smtp", "servers.postgresql"]
 
 # A channel's fakes and helpers sit beside its tests (tests/channels/<name>/fake_*.py); tests in
 # other folders import them by name too. The folders are not packages: a tests/channels package
@@ -59,20 +61,24 @@ def pg_database() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _reset_pg_schema(url: str) -> None:
-    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+@pytest.fixture(scope="session")
+def pg_schema(pg_database: str) -> SchemaKeeper:
+    return SchemaKeeper(pg_database)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database, once on SQLite and once on PostgreSQL."""
+    """A database without rows, once on SQLite and once on PostgreSQL. It may already hold
+    Kanal's tables (`create_all` on it does nothing then); a test marked `empty_database` gets
+    one without any table, as Alembic and `main.py db upgrade` need."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'kanal.db'}"
-    url = request.getfixturevalue("pg_database")
-    _reset_pg_schema(url)
-    return url
+    keeper: SchemaKeeper = request.getfixturevalue("pg_schema")
+    if request.node.get_closest_marker("empty_database"):
+        keeper.empty()
+    else:
+        keeper.with_tables()
+    return keeper.url
 
 
 class FixedClock:

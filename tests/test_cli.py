@@ -33,6 +33,8 @@ from store.search import outside_models
 from store.sessions import open_session
 from store.users import token_hash, user_for_token
 
+pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
+
 
 def kanal(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
 from conftest import REPO
@@ -30,6 +31,8 @@ sys.path.insert(0, str(REPO / "bench"))
 import history
 import history_data
 import history_site
+
+pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
 
 TICKETS = 3_000
 # Tables that grow with the years; the others hold a few rows per user, OPD or channel.

@@ -26,6 +26,8 @@ from fake_whatsapp_webhooks import signature, webhook_bytes
 from processes import kanal_command, serve, wait_healthy
 from support.local_server import free_port
 
+pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
+
 SECRET = "flood-app-secret"
 PHONE = "106540352242922"
 POSTERS = 16

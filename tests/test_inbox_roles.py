@@ -83,6 +83,7 @@ async def test_the_region_statistics_are_for_supervisors_and_admins(api: Api) ->
         assert (status, body["received"]["total"]) == (200, 1)
 
 
+@pytest.mark.empty_database  # Alembic builds the schema itself
 async def test_upgrading_clears_the_due_time_left_on_tickets_no_opd_has(
     database_url: str, tmp_path: Path, clock
 ) -> None:

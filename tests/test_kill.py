@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, func, select
 
 from conftest import REPO
@@ -17,6 +18,8 @@ from processes import serve, wait_healthy
 from store.db import Database
 from store.models import Message, RawEvent, Ticket
 from support.local_server import free_port
+
+pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
 
 SECRET = "kill-test-app-secret"
 PHONE = "106540352242922"

@@ -26,6 +26,8 @@ from store.stats import period_stats
 from triage.config import CategoryConfig
 from triage.evaluate import evaluate
 
+pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
+
 FIXTURE = REPO / "tests" / "fixtures" / "lapor" / "export.csv"
 
 MAPPING = """

@@ -1,5 +1,6 @@
 """Three Kanal processes on one PostgreSQL: webhooks spread and repeated across them, one process
-SIGKILLed, PostgreSQL restarted; nothing lost or doubled, sweeps once per period, replies once."""
+SIGKILLed, PostgreSQL restarted; nothing lost or doubled, sweeps once per period, replies once.
+The PostgreSQL is a private server of this test's, so its restart disturbs no other test."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlmodel import col, func, select
 from conftest import REPO
 from fake_whatsapp_cloud import FakeWhatsAppCloud
 from processes import health, kanal_command, serve, wait_healthy
+from servers.postgresql import PrivatePostgres
 from store.db import Database
 from store.models import JobRun, Message, OutboxItem, Ticket
 from support.local_server import free_port
@@ -29,32 +31,12 @@ COUNT = 900
 REPLIES = 30
 
 
-def restart_postgresql() -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 def acked(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split() if path.exists() else []
 
 
 def prepare(pg_database: str, tmp_path: Path, fake: FakeWhatsAppCloud) -> tuple[Path, str]:
-    """An empty schema, a config for three processes, migrations, an operator and its token."""
-    Database(pg_database).dispose()
-    subprocess.run(
-        [
-            "psql",
-            pg_database.replace("+psycopg", ""),
-            "-qc",
-            "DROP SCHEMA public CASCADE; CREATE SCHEMA public",
-        ],
-        check=True,
-    )
+    """A config for three processes, migrations, an operator and its token."""
     config = tmp_path / "config.toml"
     config.write_text(
         f'[server]\nleader_check = "1s"\n[database]\nurl = "{pg_database}"\n'
@@ -95,8 +77,9 @@ async def fake() -> AsyncIterator[FakeWhatsAppCloud]:
 
 
 async def test_three_processes_lose_and_double_nothing(
-    pg_database: str, tmp_path: Path, fake: FakeWhatsAppCloud
+    private_postgres: PrivatePostgres, tmp_path: Path, fake: FakeWhatsAppCloud
 ) -> None:
+    pg_database = private_postgres.url  # its own server, so restarting it disturbs no other test
     config, token = await asyncio.to_thread(prepare, pg_database, tmp_path, fake)
     ports = [free_port() for _ in range(3)]
     servers = [serve(config, port, tmp_path / f"server{i}.log") for i, port in enumerate(ports)]
@@ -129,7 +112,7 @@ async def test_three_processes_lose_and_double_nothing(
         survivors = [p for i, p in enumerate(ports) if i != leader]
         await until(lambda: _leaders_of("scheduler", survivors) == 1, 20, interval=0.1)
         await until(lambda: len(acked(acked_file)) >= 2 * COUNT // 3, 60, interval=0.1)
-        await asyncio.to_thread(restart_postgresql)
+        await asyncio.to_thread(private_postgres.restart)
         assert await asyncio.to_thread(loader.wait, 180) == 0
         await until(
             lambda: all((health(p) or {}).get("status") == "ok" for p in survivors),

@@ -40,6 +40,7 @@ from support.paths import fixtures_of
 from support.waiting import until
 
 pytestmark = [
+    pytest.mark.empty_database,  # Alembic builds the schema itself
     pytest.mark.slow,
     # The SMTP fake asks for a password over plain TCP, as a local relay may.
     pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
