@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lapor.export import export_rows, write_export
-from lapor.read import ExportUnreadable, read_export
-from lapor.records import Checked, Mapping, check
-from lapor.store_import import import_reports
-from settings import Settings
-from store.db import Database
-from triage.intake import utc_now
-from triage.learning import retrain
+# The readers, writers and the learner load when their command runs: every other command of
+# main.py starts without them.
+if TYPE_CHECKING:
+    from lapor.records import Checked
+    from settings import Settings
+    from store.db import Database
 
 
 def add_commands(commands: Any, database: Any) -> None:
@@ -60,6 +58,9 @@ def _share(value: str) -> float:
 
 
 def _checked(args: argparse.Namespace, settings: Settings, allow_unmapped: bool) -> Checked | None:
+    from lapor.read import ExportUnreadable, read_export
+    from lapor.records import Mapping, check
+
     try:
         rows = read_export(args.file)
     except (ExportUnreadable, OSError, UnicodeDecodeError) as exc:
@@ -72,6 +73,9 @@ def _checked(args: argparse.Namespace, settings: Settings, allow_unmapped: bool)
 def cmd_lapor_import(
     args: argparse.Namespace, settings: Settings, base: Path, database: Any
 ) -> int:
+    from lapor.store_import import import_reports
+    from triage.learning import retrain
+
     checked = _checked(args, settings, args.allow_unmapped)
     if checked is None:
         return 1
@@ -89,7 +93,8 @@ def cmd_lapor_import(
         return 0
     db: Database = database(settings, base, migrate_sqlite=True)
     result = import_reports(db, checked.reports)
-    examples = retrain(db, utc_now())  # the imported labels count from the next suggestion on
+    # The imported labels count from the next suggestion on.
+    examples = retrain(db, datetime.now(UTC))
     print(
         f"{result.stored} reports imported, {result.skipped} already stored;"
         f" suggestions relearned from {examples} labelled examples"
@@ -100,6 +105,8 @@ def cmd_lapor_import(
 def cmd_lapor_export(
     args: argparse.Namespace, settings: Settings, base: Path, database: Any
 ) -> int:
+    from lapor.export import export_rows, write_export
+
     if args.end < args.start:
         print("--to is before --from", file=sys.stderr)
         return 2
