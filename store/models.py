@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from store import search, status_counts
@@ -113,6 +113,13 @@ class Ticket(SQLModel, table=True):
     # acting on it. Kept when the ticket closes, as who handled it.
     assignee_id: int | None = Field(default=None, foreign_key="users.id")
     assigned_at: datetime | None = _when(default=None)
+    # What the statistics read of the ticket's history, kept by its writers so that a year of
+    # figures is one read of tickets, never a join over messages and the audit trail
+    # (store/stats.py defines them; migration 0013 filled them in for older tickets).
+    first_response_at: datetime | None = _when(default=None)  # a person's first reply or action
+    reopened_by_reporter: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )  # after it was resolved: a follow-up or the check-back's "belum"
 
     @property
     def hints(self) -> TicketFlags:
