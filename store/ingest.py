@@ -445,12 +445,15 @@ def _reopened(conn: Connection, ticket_id: int, key: str, **state: Any) -> None:
     )
 
 
-def merge_flags(conn: Connection, ticket_id: int, change: Any) -> None:
-    """Write `change`'s keys over one ticket's flags, keeping the others (locked on PostgreSQL)."""
+def merge_flags(conn: Connection, ticket_id: int, change: Any, **columns: Any) -> None:
+    """Write `change`'s keys over one ticket's flags, keeping the others (locked on PostgreSQL);
+    `columns` are set in the same update (a rating the statistics read from its column)."""
     query = select(TICKETS.c.flags).where(TICKETS.c.id == ticket_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     current = conn.execute(query).scalar_one()
     conn.execute(
-        update(TICKETS).where(TICKETS.c.id == ticket_id).values(flags=merged(current, change))
+        update(TICKETS)
+        .where(TICKETS.c.id == ticket_id)
+        .values(flags=merged(current, change), **columns)
     )

@@ -64,6 +64,21 @@ class Reporter(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+STATS_COLUMNS = (
+    "created_at",
+    "channel",
+    "status",
+    "resolution",
+    "category",
+    "opd",
+    "verified_at",
+    "reopened_by_reporter",
+    "checkback_rating",
+    "first_response_at",
+    "closed_at",
+)
+
+
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -80,6 +95,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_assignee_status", "assignee_id", "status"),  # "Milik saya"
         # The tickets merged into one, told its outcome when it closes (triage/merged_outcome.py).
         Index("ix_tickets_merged_into", "merged_into"),
+        # Everything the statistics count, after the period: a year of them is read from the
+        # index alone (store/stats.py; migration 0013).
+        Index("ix_tickets_stats", *STATS_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -120,6 +138,7 @@ class Ticket(SQLModel, table=True):
     reopened_by_reporter: bool = Field(
         default=False, sa_column_kwargs={"server_default": false()}
     )  # after it was resolved: a follow-up or the check-back's "belum"
+    checkback_rating: int | None = None  # the reporter's 1-5 (also in flags, as Satisfaction)
 
     @property
     def hints(self) -> TicketFlags:
@@ -140,7 +159,8 @@ class TicketStatusCount(SQLModel, table=True):
 
 
 class RetentionMark(SQLModel, table=True):
-    """How far the clean-up (store/retention.py) has gone through a table, by id."""
+    """How far a pass has gone through a table, by id: the clean-up's (store/retention.py) and
+    the escalation alerts' ("escalations", notifier/escalations.py)."""
 
     __tablename__ = "retention_marks"
 

@@ -20,6 +20,7 @@ from sqlalchemy import DDL, Float, Integer, MetaData, event, text
 SQLITE_TABLES = ("message_search", "reporter_search")
 POSTGRESQL_INDEXES = ("ix_messages_search", "ix_reporters_search")
 EXACT_SCORE = 1e9  # a ticket number or phone number found exactly comes first
+NEWEST = 1000  # messages (and reporters) holding the words that are ranked, newest first
 
 _SQLITE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(text, content='messages',"
@@ -110,33 +111,50 @@ def phone_forms(q: str) -> list[str]:
     return [f"62{national}", f"+62{national}", f"0{national}"]
 
 
-def hits(q: str, dialect: str) -> Any:
-    """A subquery of (ticket_id, score), one row per ticket found for `q`, higher = better."""
+def hits(q: str, dialect: str, newest: int = NEWEST) -> Any:
+    """A subquery of (ticket_id, score), one row per ticket found for `q`, higher = better.
+
+    Words are matched in the `newest` messages (and reporters) that hold them, newest first,
+    and only those are ranked: a word a fortieth of ten years of reports contain would
+    otherwise be ranked in tens of thousands of messages, and the page counted and sorted
+    over all of them, on every search. The full-text index hands its matches over in id
+    order, so reading the newest few stops early on both databases; what is left out are
+    older reports, which more words, a filter or the ticket or phone number find. Ticket and
+    phone numbers are matched exactly, whatever their age."""
     q = q.strip()
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"newest": newest}
     branches: list[str] = []
     words = _WORD.findall(q)
     if words:
         if dialect == "sqlite":
             params["fts"] = " ".join(f'"{word}"' for word in words)
+            # bm25() is computed inside the FTS query, for the rows its LIMIT lets through.
             branches += [
-                "SELECT m.ticket_id AS ticket_id, -bm25(message_search) AS score"
-                " FROM message_search JOIN messages m ON m.id = message_search.rowid"
-                " WHERE message_search MATCH :fts",
-                "SELECT t.id AS ticket_id, -bm25(reporter_search) AS score FROM reporter_search"
-                " JOIN tickets t ON t.reporter_id = reporter_search.rowid"
-                " WHERE reporter_search MATCH :fts",
+                "SELECT m.ticket_id AS ticket_id, found.score AS score FROM"
+                " (SELECT rowid AS id, -bm25(message_search) AS score FROM message_search"
+                "  WHERE message_search MATCH :fts ORDER BY rowid DESC LIMIT :newest) found"
+                " JOIN messages m ON m.id = found.id",
+                "SELECT t.id AS ticket_id, found.score AS score FROM"
+                " (SELECT rowid AS id, -bm25(reporter_search) AS score FROM reporter_search"
+                "  WHERE reporter_search MATCH :fts ORDER BY rowid DESC LIMIT :newest) found"
+                " JOIN tickets t ON t.reporter_id = found.id",
             ]
         else:
             params["words"] = " ".join(words)
+            # The GIN index finds the matches; only the newest are ranked (ts_rank parses
+            # their text again).
             branches += [
-                f"SELECT ticket_id, ts_rank({_MESSAGE_VECTOR}, found) AS score"
-                f" FROM messages, plainto_tsquery('indonesian', :words) found"
-                f" WHERE {_MESSAGE_VECTOR} @@ found",
-                f"SELECT t.id AS ticket_id, ts_rank(r.vector, found) AS score FROM"
-                f" (SELECT id, {_REPORTER_VECTOR} AS vector FROM reporters) r"
+                f"SELECT m.ticket_id, ts_rank({_MESSAGE_VECTOR}, found) AS score FROM"
+                f" (SELECT ticket_id, text FROM messages"
+                f"  WHERE {_MESSAGE_VECTOR} @@ plainto_tsquery('indonesian', :words)"
+                f"  ORDER BY id DESC LIMIT :newest) m,"
+                f" plainto_tsquery('indonesian', :words) found",
+                f"SELECT t.id AS ticket_id, ts_rank({_REPORTER_VECTOR}, found) AS score FROM"
+                f" (SELECT id, display_name, contact FROM reporters"
+                f"  WHERE {_REPORTER_VECTOR} @@ plainto_tsquery('simple', :words)"
+                f"  ORDER BY id DESC LIMIT :newest) r"
                 f" JOIN tickets t ON t.reporter_id = r.id,"
-                f" plainto_tsquery('simple', :words) found WHERE r.vector @@ found",
+                f" plainto_tsquery('simple', :words) found",
             ]
     if _NUMBER.fullmatch(q):
         params["number"] = q.upper()

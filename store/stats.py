@@ -75,7 +75,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
-from store.flags import Satisfaction
 from store.models import Ticket
 from store.planner import rarely
 from store.statuses import STATUSES, WITH_OPD, WITH_OPERATORS, Status
@@ -363,7 +362,7 @@ def period_stats(
 ) -> dict[str, Any]:
     """The PERIOD figures (see the module docstring) of tickets created in [start, end)."""
     in_period = (col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
-    rating = Ticket.flags["checkback_rating"].as_integer()  # type: ignore[index]
+    rating = col(Ticket.checkback_rating)
     verified = col(Ticket.verified_at).is_not(None)
     traits = (
         col(Ticket.channel),
@@ -472,18 +471,11 @@ def ticket_rows(session: Session, start: datetime, end: datetime) -> list[Ticket
             Ticket.opd_due_at,
             Ticket.verify_due_at,
             Ticket.first_response_at,
-            Ticket.flags,
+            Ticket.checkback_rating,
             Ticket.reopened_by_reporter,
         ).where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
     ).all()
-    return [
-        TicketRow(
-            *row[:-2],
-            rating=Satisfaction.read(row[-2]).checkback_rating,
-            reopened=bool(row[-1]),
-        )
-        for row in rows
-    ]
+    return [TicketRow(*row[:-1], reopened=bool(row[-1])) for row in rows]
 
 
 def overdue_tickets(session: Session, as_of: datetime) -> list[OverdueTicket]:
