@@ -122,10 +122,11 @@ def hits(q: str, dialect: str, newest: int = NEWEST) -> Any:
     older reports, which more words, a filter or the ticket or phone number find. Ticket and
     phone numbers are matched exactly, whatever their age."""
     q = q.strip()
-    params: dict[str, Any] = {"newest": newest}
+    params: dict[str, Any] = {}
     branches: list[str] = []
     words = _WORD.findall(q)
     if words:
+        params["newest"] = newest
         if dialect == "sqlite":
             params["fts"] = " ".join(f'"{word}"' for word in words)
             # bm25() is computed inside the FTS query, for the rows its LIMIT lets through.
