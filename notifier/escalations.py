@@ -67,21 +67,25 @@ def pending(session: Session) -> Pending:
     """Escalate events the notifier has not dealt with yet, oldest first: a range of
     ix_ticket_events_action after the mark."""
     mark = session.get(RetentionMark, MARK)
+    after = mark.last_id if mark else 0
     rows = session.exec(
         select(
             TicketEvent.id, TicketEvent.ticket_id, Ticket.number, Ticket.status, TicketEvent.data
         )
         .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
-        .outerjoin(EscalationAlert, col(EscalationAlert.event_id) == col(TicketEvent.id))
-        .where(
-            TicketEvent.action == "escalate",
-            col(TicketEvent.id) > (mark.last_id if mark else 0),
-            col(EscalationAlert.event_id).is_(None),
-        )
+        .where(TicketEvent.action == "escalate", col(TicketEvent.id) > after)
         .order_by(col(TicketEvent.id))
     ).all()
+    # Read apart, as a range of the primary key: joined, a planner may read the whole table.
+    dealt = set(
+        session.exec(
+            select(EscalationAlert.event_id).where(col(EscalationAlert.event_id) > after)
+        ).all()
+    )
     found = []
     for event_id, ticket_id, number, status, data in rows:
+        if event_id in dealt:
+            continue
         kind = data.get("kind")
         if kind not in KINDS or not data.get("due_at"):
             continue  # not an event this module knows how to word

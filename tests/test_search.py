@@ -137,7 +137,7 @@ async def test_a_word_is_ranked_in_its_newest_matches_and_numbers_match_at_any_a
 
         def hit_ids(q: str) -> set[int]:
             hits = search.hits(q, dialect, newest=2)
-            return {row.ticket_id for row in session.exec(select(hits))}
+            return set(session.exec(select(hits.c.ticket_id)).all())
 
         assert hit_ids("sambiroto") == {tickets[2].id, tickets[3].id}
         assert hit_ids(tickets[0].number) == {tickets[0].id}
