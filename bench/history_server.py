@@ -76,7 +76,10 @@ async def running_server(
 def _start(
     url: str, data_dir: Path, now: datetime
 ) -> tuple[subprocess.Popen[bytes], str, tuple[str, str]]:
+    data_dir = data_dir.resolve()  # the server reads its paths from its config's folder
     data_dir.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///"):
+        url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
     tokens = _staff(url, now)
     port = _free_port()
     config = data_dir / "server.toml"
