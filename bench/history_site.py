@@ -3,6 +3,7 @@ per backend), the running app with signed-in staff, and the operator's paths thr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -116,7 +117,9 @@ def prepare(backend: str, tickets: int, cache: Path, *, fresh: bool = False) -> 
         shutil.copyfile(cache / f"{name}.db", work)
         url = f"sqlite:///{work}"
     else:
-        work_name = name.replace("-", "_") + "_work"
+        # Named after the cache too: two caches (two worktrees) never share a working copy.
+        cache_key = hashlib.sha1(str(cache.resolve()).encode()).hexdigest()[:6]
+        work_name = f"{name.replace('-', '_')}_work_{cache_key}"
         _pg(f'DROP DATABASE IF EXISTS "{work_name}" WITH (FORCE)')
         _pg(f'CREATE DATABASE "{work_name}" TEMPLATE "{name.replace("-", "_")}"')
         url = _pg_url(work_name)
