@@ -125,11 +125,12 @@ def prepare(backend: str, tickets: int, cache: Path, *, fresh: bool = False) -> 
         url = _pg_url(work_name)
     migrate.upgrade(url)
     db = Database(url)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if backend == "postgresql":
-            # An upgrade that rewrote every ticket (0013) leaves the visibility map empty, and
-            # index-only reads visit the table until a vacuum: autovacuum's job in service.
+    if backend == "postgresql":
+        # An upgrade that rewrote every ticket (0013) leaves the visibility map empty, and
+        # index-only reads visit the table until a vacuum: autovacuum's job in service.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM tickets")
+    with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     db.dispose()
     return Cached(backend, tickets, end, url)
