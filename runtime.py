@@ -267,7 +267,7 @@ class Runtime:
     def _schedule_retention(self, scheduler: AsyncIOScheduler) -> None:
         """Remove what `[retention]` no longer keeps, in small batches (store/retention.py)."""
         kept = self.settings.retention
-        keep = Keep(kept.raw_events, kept.notifications, kept.job_runs)
+        keep = Keep(kept.raw_events, kept.notifications, kept.job_runs, kept.escalation_alerts)
 
         async def clean_up() -> None:
             await asyncio.to_thread(prune, self.db, self.clock(), keep, batch=kept.batch)

@@ -90,6 +90,7 @@ class RetentionConfig(_Strict):
     raw_events: Duration = timedelta(days=90)  # payloads of deliveries stored without error
     notifications: Duration = timedelta(days=180)  # digests and alerts sent or given up
     job_runs: Duration = timedelta(days=30)
+    escalation_alerts: Duration = timedelta(days=180)  # which escalations were alerted
     interval: Duration = timedelta(hours=1)
     batch: int = Field(default=500, ge=1, le=10_000)  # rows per short write transaction
 

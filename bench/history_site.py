@@ -3,6 +3,7 @@ per backend), the running app with signed-in staff, and the operator's paths thr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -116,12 +117,19 @@ def prepare(backend: str, tickets: int, cache: Path, *, fresh: bool = False) -> 
         shutil.copyfile(cache / f"{name}.db", work)
         url = f"sqlite:///{work}"
     else:
-        work_name = name.replace("-", "_") + "_work"
+        # Named after the cache too: two caches (two worktrees) never share a working copy.
+        cache_key = hashlib.sha1(str(cache.resolve()).encode()).hexdigest()[:6]
+        work_name = f"{name.replace('-', '_')}_work_{cache_key}"
         _pg(f'DROP DATABASE IF EXISTS "{work_name}" WITH (FORCE)')
         _pg(f'CREATE DATABASE "{work_name}" TEMPLATE "{name.replace("-", "_")}"')
         url = _pg_url(work_name)
     migrate.upgrade(url)
     db = Database(url)
+    if backend == "postgresql":
+        # An upgrade that rewrote every ticket (0012) leaves the visibility map empty, and
+        # index-only reads visit the table until a vacuum: autovacuum's job in service.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM tickets")
     with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     db.dispose()

@@ -5,6 +5,11 @@ that (kind, OPD) waits out the quiet period and then sends what arrived meanwhil
 a ticket already alerted for the same kind inside the quiet period is not repeated, nor a ticket
 no longer with an OPD. Every event dealt with gets an `escalation_alerts` row (batch or
 suppressed), in the same transaction as the notifications it made.
+
+Ten years hold a great many escalate events: a pass reads only those after a mark
+(`retention_marks` row "escalations"), the event before the oldest one still waiting out a
+quiet period. The clean-up (store/retention.py) removes old `escalation_alerts` rows at or
+below the mark, which no pass reads again.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from store.models import EscalationAlert, Ticket, TicketEvent
+from store.models import EscalationAlert, RetentionMark, Ticket, TicketEvent
+from store.retention import ESCALATIONS
 from store.statuses import WITH_OPD
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 KINDS = ("opd_overdue", "overall_overdue")
+MARK = ESCALATIONS
 
 
 @dataclass(frozen=True)
@@ -47,26 +54,57 @@ class Batch:
         return f"{self.kind}:{self.opd or '-'}:{min(e.event_id for e in self.alerted)}"
 
 
-def pending(session: Session) -> list[Overdue]:
-    """Escalate events the notifier has not dealt with yet, oldest first."""
+@dataclass(frozen=True)
+class Pending:
+    """The escalate events after the mark not dealt with yet, and the newest read (worded or
+    not: verify_overdue events are for the digest, not alerted here)."""
+
+    events: list[Overdue]
+    newest: int
+
+
+def pending(session: Session) -> Pending:
+    """Escalate events the notifier has not dealt with yet, oldest first: a range of
+    ix_ticket_events_action after the mark."""
+    mark = session.get(RetentionMark, MARK)
+    after = mark.last_id if mark else 0
     rows = session.exec(
         select(
             TicketEvent.id, TicketEvent.ticket_id, Ticket.number, Ticket.status, TicketEvent.data
         )
         .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
-        .outerjoin(EscalationAlert, col(EscalationAlert.event_id) == col(TicketEvent.id))
-        .where(TicketEvent.action == "escalate", col(EscalationAlert.event_id).is_(None))
+        .where(TicketEvent.action == "escalate", col(TicketEvent.id) > after)
         .order_by(col(TicketEvent.id))
     ).all()
+    # Read apart, as a range of the primary key: joined, a planner may read the whole table.
+    dealt = set(
+        session.exec(
+            select(EscalationAlert.event_id).where(col(EscalationAlert.event_id) > after)
+        ).all()
+    )
     found = []
     for event_id, ticket_id, number, status, data in rows:
+        if event_id in dealt:
+            continue
         kind = data.get("kind")
         if kind not in KINDS or not data.get("due_at"):
             continue  # not an event this module knows how to word
         due = datetime.fromisoformat(data["due_at"])
         opd = data.get("opd") or ""
         found.append(Overdue(event_id or 0, ticket_id, number, status, kind, opd, due))
-    return found
+    return Pending(found, max((row[0] or 0 for row in rows), default=0))
+
+
+def settle(session: Session, found: Pending, batches: list[Batch]) -> None:
+    """Move the mark to just before the oldest event still waiting (its group quiet), or past
+    everything read when none waits."""
+    dealt = {e.event_id for b in batches for e in (*b.alerted, *b.suppressed)}
+    waiting = [e.event_id for e in found.events if e.event_id not in dealt]
+    upto = min(waiting) - 1 if waiting else found.newest
+    mark = session.get(RetentionMark, MARK) or RetentionMark(name=MARK)
+    if upto > mark.last_id:
+        mark.last_id = upto
+        session.add(mark)
 
 
 def plan(session: Session, events: list[Overdue], now: datetime, quiet: timedelta) -> list[Batch]:

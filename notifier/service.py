@@ -168,18 +168,21 @@ class Notifier:
         """Alert new escalations, batched; how many batches were alerted."""
         now = self.clock()
         with self.db.read() as session:
-            events = escalations.pending(session)
-        if not events:
+            found = escalations.pending(session)
+        if not found.newest:
             return 0
         done = 0
         try:
             with self.db.write() as session:
-                for batch in escalations.plan(session, events, now, self.config.quiet_period):
+                quiet = self.config.quiet_period
+                batches = escalations.plan(session, found.events, now, quiet)
+                for batch in batches:
                     escalations.record(session, batch, now)
                     if batch.alerted:
                         for draft in self._escalation_drafts(batch, now):
                             add(session, draft, now)
                         done += 1
+                escalations.settle(session, found, batches)
         except IntegrityError:
             log.info("escalations already alerted by another process")
             return 0

@@ -13,8 +13,10 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -455,20 +457,34 @@ def reopen_to_opd(
 
 def _reopened(conn: Connection, ticket_id: int, key: str, **state: Any) -> None:
     """Open again on the reporter's word: not finished, the reporter answered, the open key
-    held; `state` says whose turn it is."""
+    held; `state` says whose turn it is. A ticket that was resolved is marked reopened by its
+    reporter, for the statistics (the right-hand side reads the row before the update)."""
+    was_resolved = case(
+        (TICKETS.c.status == "resolved", true()), else_=TICKETS.c.reopened_by_reporter
+    )
     conn.execute(
         update(TICKETS)
         .where(TICKETS.c.id == ticket_id)
-        .values(resolution=None, closed_at=None, answered=True, open_key=key, **state)
+        .values(
+            resolution=None,
+            closed_at=None,
+            answered=True,
+            open_key=key,
+            reopened_by_reporter=was_resolved,
+            **state,
+        )
     )
 
 
-def merge_flags(conn: Connection, ticket_id: int, change: Any) -> None:
-    """Write `change`'s keys over one ticket's flags, keeping the others (locked on PostgreSQL)."""
+def merge_flags(conn: Connection, ticket_id: int, change: Any, **columns: Any) -> None:
+    """Write `change`'s keys over one ticket's flags, keeping the others (locked on PostgreSQL);
+    `columns` are set in the same update (a rating the statistics read from its column)."""
     query = select(TICKETS.c.flags).where(TICKETS.c.id == ticket_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     current = conn.execute(query).scalar_one()
     conn.execute(
-        update(TICKETS).where(TICKETS.c.id == ticket_id).values(flags=merged(current, change))
+        update(TICKETS)
+        .where(TICKETS.c.id == ticket_id)
+        .values(flags=merged(current, change), **columns)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from store import search, status_counts
@@ -62,10 +62,25 @@ class Reporter(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=320)
     contact: str | None = Field(default=None, max_length=320)
     created_at: datetime = _when()
-    # Marked as spam by an operator (migration 0012): what this sender writes later is kept,
+    # Marked as spam by an operator (migration 0011): what this sender writes later is kept,
     # on a ticket closed as spam, and never answered automatically (triage/intake_batch.py).
     spam_marked_at: datetime | None = _when(default=None)
     spam_marked_by: str | None = Field(default=None, max_length=120)
+
+
+STATS_COLUMNS = (
+    "created_at",
+    "channel",
+    "status",
+    "resolution",
+    "category",
+    "opd",
+    "verified_at",
+    "reopened_by_reporter",
+    "checkback_rating",
+    "first_response_at",
+    "closed_at",
+)
 
 
 class Ticket(SQLModel, table=True):
@@ -84,7 +99,10 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_assignee_status", "assignee_id", "status"),  # "Milik saya"
         # The tickets merged into one, told its outcome when it closes (triage/merged_outcome.py).
         Index("ix_tickets_merged_into", "merged_into"),
-        Index("ix_tickets_resolution", "resolution"),  # the queue's "spam" view (0012)
+        Index("ix_tickets_resolution", "resolution"),  # the queue's "spam" view (0011)
+        # Everything the statistics count, after the period: a year of them is read from the
+        # index alone (store/stats.py; migration 0012).
+        Index("ix_tickets_stats", *STATS_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +136,14 @@ class Ticket(SQLModel, table=True):
     # acting on it. Kept when the ticket closes, as who handled it.
     assignee_id: int | None = Field(default=None, foreign_key="users.id")
     assigned_at: datetime | None = _when(default=None)
+    # What the statistics read of the ticket's history, kept by its writers so that a year of
+    # figures is one read of tickets, never a join over messages and the audit trail
+    # (store/stats.py defines them; migration 0012 filled them in for older tickets).
+    first_response_at: datetime | None = _when(default=None)  # a person's first reply or action
+    reopened_by_reporter: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )  # after it was resolved: a follow-up or the check-back's "belum"
+    checkback_rating: int | None = None  # the reporter's 1-5 (also in flags, as Satisfaction)
 
     @property
     def hints(self) -> TicketFlags:
@@ -138,7 +164,8 @@ class TicketStatusCount(SQLModel, table=True):
 
 
 class RetentionMark(SQLModel, table=True):
-    """How far the clean-up (store/retention.py) has gone through a table, by id."""
+    """How far a pass has gone through a table, by id: the clean-up's (store/retention.py) and
+    the escalation alerts' ("escalations", notifier/escalations.py)."""
 
     __tablename__ = "retention_marks"
 

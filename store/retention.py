@@ -9,6 +9,10 @@ Tickets, messages and the audit trail are never touched here.
   is kept in `retention_marks`, so a pass starts where the last one stopped.
 - notifications (digests and alerts to staff), sent or given up, after `notifications`.
 - job runs (the once-per-period claims of scheduled jobs), after `job_runs`.
+- escalation alerts (which escalate events the notifier dealt with), after
+  `escalation_alerts`, and only at or below the notifier's mark ("escalations",
+  notifier/escalations.py): a pass never reads those events again, so a deleted row cannot
+  make an event look new. Kept longer than any quiet period, which reads recent rows.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, tuple_, update
 
 from store.db import Database
-from store.models import JobRun, Notification, RawEvent, RetentionMark
+from store.models import EscalationAlert, JobRun, Notification, RawEvent, RetentionMark
 
 RAW_EVENTS = "raw_events"
+ESCALATIONS = "escalations"  # the notifier's mark: escalate events up to it are dealt with
 _RAW = RawEvent.__table__  # type: ignore[attr-defined]
 _NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
 _JOB_RUNS = JobRun.__table__  # type: ignore[attr-defined]
+_ALERTS = EscalationAlert.__table__  # type: ignore[attr-defined]
+_MARKS = RetentionMark.__table__  # type: ignore[attr-defined]
 _FINISHED = ("sent", "failed")
 
 
@@ -35,6 +42,7 @@ class Keep:
     raw_events: timedelta = timedelta(days=90)
     notifications: timedelta = timedelta(days=180)
     job_runs: timedelta = timedelta(days=30)
+    escalation_alerts: timedelta = timedelta(days=180)
 
 
 @dataclass(slots=True)
@@ -42,6 +50,7 @@ class Pruned:
     raw_events: int = 0
     notifications: int = 0
     job_runs: int = 0
+    escalation_alerts: int = 0
     batch_seconds: list[float] = field(default_factory=list)  # each transaction's length
 
 
@@ -56,6 +65,9 @@ def prune(db: Database, now: datetime, keep: Keep, *, batch: int = 500) -> Prune
         done, lambda: _delete_notifications(db, now - keep.notifications, batch)
     )
     done.job_runs = _run(done, lambda: _delete_job_runs(db, now - keep.job_runs, batch))
+    done.escalation_alerts = _run(
+        done, lambda: _delete_escalation_alerts(db, now - keep.escalation_alerts, batch)
+    )
     return done
 
 
@@ -127,3 +139,20 @@ def _delete_job_runs(db: Database, cutoff: datetime, batch: int) -> tuple[int, b
             pair = tuple_(_JOB_RUNS.c.job, _JOB_RUNS.c.period)
             conn.execute(delete(_JOB_RUNS).where(pair.in_(keys)))
     return len(keys), len(keys) == batch
+
+
+def _delete_escalation_alerts(db: Database, cutoff: datetime, batch: int) -> tuple[int, bool]:
+    mark = select(_MARKS.c.last_id).where(_MARKS.c.name == ESCALATIONS).scalar_subquery()
+    # By event id (the primary key): the oldest rows first, the same order they were written.
+    due = (
+        select(_ALERTS.c.event_id)
+        .where(_ALERTS.c.event_id <= mark, _ALERTS.c.alerted_at < cutoff)
+        .order_by(_ALERTS.c.event_id)
+        .limit(batch)
+    )
+    with db.write() as session:
+        conn = session.connection()
+        ids = list(conn.execute(due).scalars())
+        if ids:
+            conn.execute(delete(_ALERTS).where(_ALERTS.c.event_id.in_(ids)))
+    return len(ids), len(ids) == batch

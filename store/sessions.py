@@ -75,4 +75,3 @@ def unlock(session: Session, username: str) -> bool:
     user.locked_until = None
     session.add(user)
     return True
-

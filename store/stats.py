@@ -46,15 +46,19 @@ Definitions (decided here, used everywhere):
   "resolved" (selesai) = resolved; "closed" = closed without a resolution (not valid, rejected,
   merged).
 - first response: the first outbound message written by a person (author not "system") or the
-  first action by a person (audit event whose actor is not "system"), after creation. Tickets
-  without one are left out of the median.
+  first action by a person (audit event whose actor is not "system"), after creation; every
+  reply a person sends is an action, so `note_response` keeps the first action's time on the
+  ticket (`first_response_at`). Tickets without one are left out of the median.
+- reopened by the reporter: the system reopened it from resolved (a follow-up, the check-back's
+  "belum"); kept on the ticket as `reopened_by_reporter` (store/ingest.py).
 - resolution time: closed_at - created_at of tickets whose resolution is "resolved".
 - overdue: an open ticket with an OPD (forwarded or in_progress) whose opd_due_at has passed
   (counted per OPD), or a new ticket whose verify_due_at has passed (the operators' own clock,
   SP4N-LAPOR!'s three working days; counted for the operators as one team).
 
-Pure computation (`period_figures`) is separate from the queries (`ticket_rows`), so it is tested
-without a database.
+Pure computation (`period_figures` over TicketRows, `figures_of` over the tallies of a GROUP BY)
+is separate from the queries (`period_stats`, `ticket_rows`), so it is tested without a
+database; both shapes go through `figures_of`, so the figures have one definition.
 """
 
 from __future__ import annotations
@@ -66,15 +70,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Float, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
-from store.flags import Satisfaction
-from store.models import Message, Ticket, TicketEvent
+from store.models import Ticket
 from store.planner import rarely
 from store.statuses import STATUSES, WITH_OPD, WITH_OPERATORS, Status
 
-SYSTEM_ACTOR = "system"
+SYSTEM_ACTOR = "system"  # the service itself, not a person
 STAGES: dict[str, tuple[str, ...]] = {
     "to_follow_up": WITH_OPERATORS,
     "in_process": (*WITH_OPD, Status.ANSWERED.value),  # answered, not yet resolved
@@ -83,8 +88,6 @@ STAGES: dict[str, tuple[str, ...]] = {
 }
 NOT_VALID_REASONS = ("not_factual", "no_response", "spam")
 REJECTED_REASONS = ("out_of_jurisdiction", "not_government_affairs", "private_matter")
-# Audit actions that are not a response to the ticket they are recorded on.
-_NOT_A_RESPONSE = ("merged_from",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,59 +177,117 @@ def _bound(text: str, tz: tzinfo, name: str, *, end: bool) -> datetime:
 # --- pure figures -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """The tickets of a period that share every trait a figure counts by: one row of the
+    statistics' GROUP BY, or the same made from TicketRows."""
+
+    channel: str
+    status: str
+    resolution: str | None
+    category: str | None
+    opd: str | None
+    verified: bool
+    reopened: bool
+    tickets: int
+    rated: int = 0
+    rating_sum: int = 0
+
+
 def period_figures(rows: Iterable[TicketRow], as_of: datetime) -> dict[str, Any]:
     """The PERIOD figures of these tickets, their state taken as of `as_of`."""
     rows = list(rows)
-    resolutions = Counter(r.resolution for r in rows if r.status == "closed")
-    statuses = Counter(r.status for r in rows)
+    counts: Counter[tuple[Any, ...]] = Counter()
+    ratings: Counter[tuple[Any, ...]] = Counter()
+    rated: Counter[tuple[Any, ...]] = Counter()
+    for r in rows:
+        key = (r.channel, r.status, r.resolution, r.category, r.opd)
+        key += (r.verified_at is not None, r.reopened)
+        counts[key] += 1
+        if r.rating is not None:
+            rated[key] += 1
+            ratings[key] += r.rating
+    tallies = [Tally(*key, n, rated[key], ratings[key]) for key, n in counts.items()]
+    first = _median_hours(
+        r.first_response_at - r.created_at for r in rows if r.first_response_at is not None
+    )
+    resolution = _median_hours(
+        r.closed_at - r.created_at
+        for r in rows
+        if r.resolution == "resolved" and r.closed_at is not None
+    )
+    return figures_of(tallies, rows, as_of, first_response=first, resolution=resolution)
+
+
+def figures_of(
+    tallies: list[Tally],
+    open_rows: Iterable[TicketRow],
+    as_of: datetime,
+    *,
+    first_response: float | None,
+    resolution: float | None,
+) -> dict[str, Any]:
+    """The PERIOD figures from its tallies, its open tickets (for the overdue lists; others
+    may be among them) and its two medians in hours."""
+    resolutions: Counter[str | None] = Counter()
+    statuses: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    opds: Counter[str] = Counter()
+    for t in tallies:
+        channels[t.channel] += t.tickets
+        statuses[t.status] += t.tickets
+        if t.status == "closed":
+            resolutions[t.resolution] += t.tickets
+        if t.category:
+            categories[t.category] += t.tickets
+        if t.opd:
+            opds[t.opd] += t.tickets
     overdue: dict[str, list[str]] = {}
-    for row in sorted(rows, key=lambda r: r.number):
+    open_rows = sorted(open_rows, key=lambda r: r.number)
+    for row in open_rows:
         if _is_overdue(row, as_of):
             overdue.setdefault(row.opd or "", []).append(row.number)
     return {
         "received": {
-            "total": len(rows),
-            "by_channel": dict(sorted(Counter(r.channel for r in rows).items())),
+            "total": sum(t.tickets for t in tallies),
+            "by_channel": dict(sorted(channels.items())),
         },
-        "valid": sum(1 for r in rows if r.verified_at is not None),
+        "valid": sum(t.tickets for t in tallies if t.verified),
         "not_valid": _reasons(resolutions, NOT_VALID_REASONS),
         "rejected": _reasons(resolutions, REJECTED_REASONS),
         "by_status": {status: statuses.get(status, 0) for status in STATUSES},
-        "by_category": dict(sorted(Counter(r.category for r in rows if r.category).items())),
-        "by_opd": dict(sorted(Counter(r.opd for r in rows if r.opd).items())),
+        "by_category": dict(sorted(categories.items())),
+        "by_opd": dict(sorted(opds.items())),
         "overdue_by_opd": dict(sorted(overdue.items())),
-        "overdue_verify": sorted(r.number for r in rows if _is_verify_overdue(r, as_of)),
-        "median_first_response_hours": _median_hours(
-            r.first_response_at - r.created_at for r in rows if r.first_response_at is not None
-        ),
-        "median_resolution_hours": _median_hours(
-            r.closed_at - r.created_at
-            for r in rows
-            if r.resolution == "resolved" and r.closed_at is not None
-        ),
+        "overdue_verify": [r.number for r in open_rows if _is_verify_overdue(r, as_of)],
+        "median_first_response_hours": first_response,
+        "median_resolution_hours": resolution,
         "satisfaction": {
-            "by_opd": _outcomes(rows, lambda r: r.opd),
-            "by_category": _outcomes(rows, lambda r: r.category),
+            "by_opd": _outcomes(tallies, lambda t: t.opd),
+            "by_category": _outcomes(tallies, lambda t: t.category),
         },
     }
 
 
-def _outcomes(rows: list[TicketRow], group: Any) -> dict[str, dict[str, Any]]:
+def _outcomes(tallies: list[Tally], group: Any) -> dict[str, dict[str, Any]]:
     """Per OPD or category: the reporters' verdict on the tickets resolved (see OUTCOME)."""
-    settled: dict[str, list[TicketRow]] = {}
-    for row in rows:
-        if (row.status == Status.RESOLVED.value or row.reopened) and group(row):
-            settled.setdefault(group(row), []).append(row)
+    settled: dict[str, list[Tally]] = {}
+    for tally in tallies:
+        if (tally.status == Status.RESOLVED.value or tally.reopened) and group(tally):
+            settled.setdefault(group(tally), []).append(tally)
     outcomes = {}
-    for key, tickets in sorted(settled.items()):
-        reopened = sum(1 for r in tickets if r.reopened)
-        ratings = [r.rating for r in tickets if r.rating is not None]
+    for key, group_tallies in sorted(settled.items()):
+        resolved = sum(t.tickets for t in group_tallies)
+        reopened = sum(t.tickets for t in group_tallies if t.reopened)
+        rated = sum(t.rated for t in group_tallies)
+        rating_sum = sum(t.rating_sum for t in group_tallies)
         outcomes[key] = {
-            "resolved": len(tickets),
+            "resolved": resolved,
             "reopened": reopened,
-            "reopened_share": round(reopened / len(tickets), 3),
-            "rated": len(ratings),
-            "mean_rating": round(statistics.fmean(ratings), 2) if ratings else None,
+            "reopened_share": round(reopened / resolved, 3),
+            "rated": rated,
+            "mean_rating": round(rating_sum / rated, 2) if rated else None,
         }
     return outcomes
 
@@ -258,22 +319,122 @@ def _median_hours(spans: Iterable[timedelta]) -> float | None:
     return round(statistics.median(hours), 2) if hours else None
 
 
+# --- writers ------------------------------------------------------------------------------------
+
+
+def note_response(ticket: Ticket, by: str, at: datetime) -> None:
+    """`by` acted on the ticket at `at`: its first response, when `by` is a person and it had
+    none yet (the reopen mark is kept by store.ingest, where the reporter reopens)."""
+    if by != SYSTEM_ACTOR and ticket.first_response_at is None:
+        ticket.first_response_at = at
+
+
 # --- queries ------------------------------------------------------------------------------------
+#
+# A year at a million tickets is a hundred thousand rows: the figures are one GROUP BY over the
+# period's range of ix_tickets_created (a few thousand groups come back, not the tickets), the
+# open tickets through ix_tickets_status_created (a few hundred), and each median one sorted
+# read that hands back the middle one or two values.
+
+
+class hours_between(FunctionElement[float]):  # reads as SQL: hours_between(later, earlier)
+    """`later - earlier` in hours, as a number the database can sort."""
+
+    type = Float()
+    inherit_cache = True
+    name = "hours_between"
+
+
+@compiles(hours_between)
+def _hours_postgresql(element: hours_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 24.0)"
 
 
 def period_stats(
     session: Session, start: datetime, end: datetime, *, as_of: datetime | None = None
 ) -> dict[str, Any]:
     """The PERIOD figures (see the module docstring) of tickets created in [start, end)."""
-    return period_figures(ticket_rows(session, start, end), as_of or end)
-
-
-def ticket_rows(session: Session, start: datetime, end: datetime) -> list[TicketRow]:
-    """Every ticket created in [start, end), with its first response time."""
     in_period = (col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
-    tickets = session.exec(
+    rating = col(Ticket.checkback_rating)
+    verified = col(Ticket.verified_at).is_not(None)
+    traits = (
+        col(Ticket.channel),
+        col(Ticket.status),
+        col(Ticket.resolution),
+        col(Ticket.category),
+        col(Ticket.opd),
+        verified,
+        col(Ticket.reopened_by_reporter),
+    )
+    groups = session.exec(
+        select(  # type: ignore[call-overload]
+            *traits,
+            func.count(),
+            func.count(rating),
+            func.coalesce(func.sum(rating), 0),
+            func.count(col(Ticket.first_response_at)),
+            func.count(col(Ticket.closed_at)),
+        )
+        .where(*in_period)
+        .group_by(*traits)
+    ).all()
+    tallies = [
+        Tally(ch, st, res, cat, opd, bool(ver), bool(reop), n, rated, int(total))
+        for ch, st, res, cat, opd, ver, reop, n, rated, total, _, _ in groups
+    ]
+    responded = sum(g[10] for g in groups)
+    resolved = sum(g[11] for g in groups if g[2] == "resolved")
+    first = _median(
+        session,
+        hours_between(col(Ticket.first_response_at), col(Ticket.created_at)),
+        responded,
+        *in_period,
+        col(Ticket.first_response_at).is_not(None),
+    )
+    resolution = _median(
+        session,
+        hours_between(col(Ticket.closed_at), col(Ticket.created_at)),
+        resolved,
+        *in_period,
+        Ticket.resolution == "resolved",
+        col(Ticket.closed_at).is_not(None),
+    )
+    return figures_of(
+        tallies,
+        _open_rows(session, start, end),
+        as_of or end,
+        first_response=first,
+        resolution=resolution,
+    )
+
+
+def _median(session: Session, hours: Any, count: int, *where: Any) -> float | None:
+    """The median of `hours` over the `count` rows `where` selects: the middle one or two of
+    the sorted values, the database sorting."""
+    if count == 0:
+        return None
+    middle = session.exec(
+        select(hours)
+        .where(*where)
+        .order_by(hours)
+        .offset((count - 1) // 2)
+        .limit(1 if count % 2 else 2)
+    ).all()
+    return round(statistics.fmean(middle), 2) if middle else None
+
+
+def _open_rows(session: Session, start: datetime, end: datetime) -> list[TicketRow]:
+    """The period's tickets whose clocks may be late: few, read by status."""
+    waiting = (Status.NEW.value, *WITH_OPD)
+    rows = session.exec(
         select(
-            Ticket.id,
             Ticket.number,
             Ticket.channel,
             Ticket.status,
@@ -285,68 +446,36 @@ def ticket_rows(session: Session, start: datetime, end: datetime) -> list[Ticket
             Ticket.closed_at,
             Ticket.opd_due_at,
             Ticket.verify_due_at,
-            Ticket.flags,
-        ).where(*in_period)
-    ).all()
-    first = _first_responses(session, start, end)
-    reopened = _reopened_by_reporters(session, start, end)
-    return [
-        TicketRow(
-            *row[1:-1],
-            first_response_at=first.get(row[0]),
-            rating=Satisfaction.read(row[-1]).checkback_rating,
-            reopened=row[0] in reopened,
+        ).where(
+            rarely(col(Ticket.status).in_(waiting)),
+            col(Ticket.created_at) >= start,
+            col(Ticket.created_at) < end,
         )
-        for row in tickets
-    ]
-
-
-def _reopened_by_reporters(session: Session, start: datetime, end: datetime) -> set[int]:
-    """Tickets their reporter reopened after a resolve: the system's reopen (a follow-up, the
-    check-back's "belum") from the resolved state; an operator's reopen is not the reporter's."""
-    in_period = (col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
-    return set(
-        session.exec(
-            select(TicketEvent.ticket_id)
-            .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
-            .where(
-                *in_period,
-                TicketEvent.actor == SYSTEM_ACTOR,
-                col(TicketEvent.action).in_(("reopen", "not_fixed")),
-                TicketEvent.from_state == Status.RESOLVED.value,
-            )
-        ).all()
-    )
-
-
-def _first_responses(session: Session, start: datetime, end: datetime) -> dict[int, datetime]:
-    in_period = (col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
-    replies = session.exec(
-        select(Message.ticket_id, func.min(Message.sent_at))
-        .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-        .where(
-            *in_period,
-            Message.direction == "out",
-            col(Message.author).is_not(None),
-            Message.author != SYSTEM_ACTOR,
-        )
-        .group_by(col(Message.ticket_id))
     ).all()
-    actions = session.exec(
-        select(TicketEvent.ticket_id, func.min(TicketEvent.at))
-        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
-        .where(
-            *in_period,
-            TicketEvent.actor != SYSTEM_ACTOR,
-            col(TicketEvent.action).not_in(_NOT_A_RESPONSE),
-        )
-        .group_by(col(TicketEvent.ticket_id))
+    return [TicketRow(*row) for row in rows]
+
+
+def ticket_rows(session: Session, start: datetime, end: datetime) -> list[TicketRow]:
+    """Every ticket created in [start, end), for a short period (the digest's month)."""
+    rows = session.exec(
+        select(
+            Ticket.number,
+            Ticket.channel,
+            Ticket.status,
+            Ticket.resolution,
+            Ticket.category,
+            Ticket.opd,
+            Ticket.created_at,
+            Ticket.verified_at,
+            Ticket.closed_at,
+            Ticket.opd_due_at,
+            Ticket.verify_due_at,
+            Ticket.first_response_at,
+            Ticket.checkback_rating,
+            Ticket.reopened_by_reporter,
+        ).where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
     ).all()
-    first: dict[int, datetime] = {}
-    for ticket_id, at in [*replies, *actions]:
-        if at is not None and (ticket_id not in first or at < first[ticket_id]):
-            first[ticket_id] = at
-    return first
+    return [TicketRow(*row[:-1], reopened=bool(row[-1])) for row in rows]
 
 
 def overdue_tickets(session: Session, as_of: datetime) -> list[OverdueTicket]:

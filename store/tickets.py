@@ -105,7 +105,7 @@ def list_tickets(
 
 def search_hits(session: Session, q: str) -> Any:
     """The (ticket_id, score) subquery of `store.search` for this session's database."""
-    return search.hits(q, session.get_bind().dialect.name)
+    return search.hits(q, session.get_bind().dialect.name, recent_from=search.recent_bound(session))
 
 
 def get_ticket(session: Session, number: str) -> tuple[Ticket, Reporter] | None:

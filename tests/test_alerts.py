@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,10 +16,12 @@ from test_digest import act, assessed, kanal, notifier_config, report, wib
 
 from api_client import Api
 from fake_telegram_api import FakeTelegramBotApi
+from notifier import escalations
 from runtime import build_runtime
 from servers.smtp import SmtpServer
 from store.db import Database
-from store.models import ChannelHealthState, EscalationAlert
+from store.models import ChannelHealthState, EscalationAlert, RetentionMark
+from store.retention import Keep, prune
 from triage.config import TriageConfig
 from triage.states import Action
 
@@ -252,3 +255,37 @@ def test_a_long_telegram_alert_is_cut_to_stay_under_telegram_limit() -> None:
     assert lines[1:41] == [f"LBP-2026-{n:05d}: terlambat 26,2 jam" for n in range(1, 41)]
     assert lines[41:] == ["+5 lainnya"]
     assert len(body) < 4096
+
+
+async def test_alerts_dealt_with_are_cleaned_up_and_never_sent_again(
+    api: Api, smtp_server: SmtpServer
+) -> None:
+    """The clean-up deletes old escalation_alerts rows; the notifier's mark keeps their events
+    from looking new, and each pass reads only the events after it."""
+    clock = api.clock
+    clock.now = wib(23, 8)
+    await api.runtime.intake.submit([report(1, clock)])
+    await assessed(api)
+    act(api, "00001", Action.VERIFY, category="pju")
+    act(api, "00001", Action.FORWARD)
+    clock.now = wib(23, 10, 30)
+    await tick(api)  # the OPD's answer is late: escalated and alerted
+    sent = len(smtp_server.received)
+    assert sent > 0
+    notifier = api.runtime.notifier
+    assert notifier is not None
+    with api.runtime.db.read() as session:
+        [alert] = session.exec(select(EscalationAlert)).all()
+        mark = session.get(RetentionMark, "escalations")
+    assert mark is not None and mark.last_id == alert.event_id
+    with api.runtime.db.read() as session:
+        assert escalations.pending(session).events == []
+
+    clock.advance(timedelta(days=179))
+    assert prune(api.runtime.db, clock(), Keep(), batch=10).escalation_alerts == 0
+    clock.advance(timedelta(days=2))
+    assert prune(api.runtime.db, clock(), Keep(), batch=10).escalation_alerts == 1
+    assert await asyncio.to_thread(notifier.sweep_escalations) == 0
+    with api.runtime.db.read() as session:
+        assert session.exec(select(EscalationAlert)).all() == []
+    assert len(smtp_server.received) == sent

@@ -273,7 +273,7 @@ def test_messages_stored_before_notices_keep_their_text(
 def test_the_spam_mark_migration_keeps_reporters_both_ways(
     config_for: Path, database_url: str
 ) -> None:
-    """0012 adds the reporters' spam mark over stored reporters, and is undone cleanly."""
+    """0011 adds the reporters' spam mark over stored reporters, and is undone cleanly."""
     migrate.upgrade(database_url, "0010")
     db = Database(database_url)
     with db.engine.begin() as conn:
@@ -283,7 +283,7 @@ def test_the_spam_mark_migration_keeps_reporters_both_ways(
                 " VALUES ('whatsapp', '628', '2026-11-23 02:00:00')"
             )
         )
-    migrate.upgrade(database_url, "0012")
+    migrate.upgrade(database_url, "0011")
     with db.read() as session:
         reporter = session.exec(select(Reporter)).one()
     assert (reporter.sender_id, reporter.spam_marked_at, reporter.spam_marked_by) == (

@@ -2,7 +2,8 @@
 
 A few thousand generated tickets are too few for timings to mean anything, and too few for
 PostgreSQL to prefer an index on its own; the plans are what carry over to a million. So every
-statement the operator's paths run is EXPLAINed (on PostgreSQL with sequential scans priced
+statement the operator's paths and the daily jobs run (statistics, digest, sweeps, escalation
+alerts, clean-up) is EXPLAINed (on PostgreSQL with sequential scans priced
 out, as a big table prices them) and a whole-table read of a table that grows with the years
 fails the test: a Seq Scan, SQLite's SCAN of a table, or a full index read with no LIMIT.
 """
@@ -25,6 +26,7 @@ from sqlalchemy import Engine, event
 from conftest import REPO
 from store import migrate
 from store.db import Database
+from store.retention import Keep, prune
 
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -46,6 +48,7 @@ GROWING = (
     "notifications",
     "outbox",
     "delivery_receipts",
+    "escalation_alerts",
 )
 
 
@@ -133,6 +136,7 @@ async def test_no_operator_path_walks_a_table(database_url: str, tmp_path: Path)
             "digest": lambda: notifier.build(end.date() - timedelta(days=1)),
             "sweep pass": site.runtime.sweeps.run,
             "escalation alerts": notifier.sweep_escalations,
+            "clean-up": lambda: prune(site.runtime.db, end, Keep(), batch=500),
         }
         for label, job in jobs.items():
             with recorded(engine) as statements:

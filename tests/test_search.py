@@ -7,6 +7,7 @@ from collections import Counter
 from sqlmodel import select
 
 from api_client import report
+from store import search
 from store.db import Database
 from store.models import Ticket, TicketStatusCount
 from store.queue import QueueFilter, queue_page
@@ -119,3 +120,25 @@ async def test_status_counts_follow_every_write(db: Database, intake: Intake, cl
     assert page.total == 3
     assert page.counts["status"]["closed"] == 1
     assert page.counts["status"]["open"] == 2
+
+
+async def test_a_word_is_ranked_in_its_newest_matches_and_numbers_match_at_any_age(
+    db: Database, intake: Intake, clock
+) -> None:
+    """Only the newest messages holding the words are ranked (store.search.NEWEST), so a word
+    in a fortieth of ten years of reports costs what a rare one does; an older report is
+    still found by its ticket number or its reporter's phone number."""
+    await intake.submit(
+        [report(n, text=f"Jalan rusak nomor {n} di Desa Sambiroto") for n in range(1, 5)]
+    )
+    dialect = db.engine.dialect.name
+    with db.read() as session:
+        tickets = session.exec(select(Ticket.id, Ticket.number).order_by(Ticket.id)).all()
+
+        def hit_ids(q: str) -> set[int]:
+            hits = search.hits(q, dialect, newest=2)
+            return set(session.exec(select(hits.c.ticket_id)).all())
+
+        assert hit_ids("sambiroto") == {tickets[2].id, tickets[3].id}
+        assert hit_ids(tickets[0].number) == {tickets[0].id}
+        assert hit_ids("0812 0000 001") == {tickets[0].id}

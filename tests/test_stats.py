@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
+from sqlalchemy import text
 from test_digest import DAY, EMPTY, MONTH, kanal, seed_day, wib
+from test_digest import report as digest_report
 
 from api_client import Api
 from store import stats
+from store.db import Database
+from store.migrate import alembic_config
 from store.stats import TicketRow, period_figures, query_range, stage_counts
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -196,3 +203,44 @@ async def test_the_api_answers_the_digest_figures_for_any_range(seeded: Api) -> 
     )
     response = await seeded.client.get("/api/stats")
     assert response.status == 401
+
+
+def kept_on_tickets(database_url: str) -> dict[str, tuple[Any, ...]]:
+    db = Database(database_url)
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT number, first_response_at, reopened_by_reporter, checkback_rating"
+                " FROM tickets"
+            )
+        ).all()
+    db.dispose()
+    return {n: (str(first)[:19] if first else None, bool(again), r) for n, first, again, r in rows}
+
+
+async def test_the_upgrade_finds_what_the_writers_keep(seeded: Api, database_url: str) -> None:
+    """Migration 0012 reads the same first responses, reopens and ratings out of the history
+    as the writers keep on the tickets (what the statistics read)."""
+    answer = replace(
+        digest_report(2, seeded.clock), external_id="wamid.digest2-again", text="Belum, 2"
+    )
+    await seeded.runtime.intake.submit([answer])  # 00002 was resolved: its reporter reopens it
+    kept = kept_on_tickets(database_url)
+    assert kept["LBP-2026-00002"] == ("2026-11-23 01:30:00", True, 2)
+    assert kept["LBP-2026-00007"] == ("2026-11-23 19:00:00", False, None)
+    assert kept["LBP-2026-00008"] == (None, False, None)
+    period = {"from": "2026-11-01", "to": "2026-11-24"}
+    status, month = await seeded.get("/api/stats", **period)
+    assert month["satisfaction"]["by_opd"]["pupr"] == {
+        "resolved": 1,
+        "reopened": 1,
+        "reopened_share": 1.0,
+        "rated": 1,
+        "mean_rating": 2.0,
+    }
+    config = alembic_config(database_url)
+    command.stamp(config, "head")  # made by create_all
+    command.downgrade(config, "0010")
+    command.upgrade(config, "head")
+    assert kept_on_tickets(database_url) == kept
+    assert await seeded.get("/api/stats", **period) == (status, month)

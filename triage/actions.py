@@ -15,6 +15,7 @@ from store.db import Database
 from store.flags import AnswerFile, OpdAnswer, merged
 from store.models import Reporter, Ticket, TicketEvent, User
 from store.queue import HOLDER_ROLES
+from store.stats import note_response
 from store.text import is_storable, storable_or_none
 from triage import checkback, messages
 from triage.action_requests import CLARIFIABLE_FACTS, ActionRequest, Forward, Verify, given
@@ -175,6 +176,8 @@ class TicketActions:
                 data = {**data, "told_merged": told}
                 told_merged = True
         ticket.last_activity_at = max(ticket.last_activity_at, now)
+        # Every reply a person sends is an action, so the first action is the first response.
+        note_response(ticket, actor, now)
         session.add(ticket)
         session.add(
             TicketEvent(

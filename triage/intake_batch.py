@@ -393,7 +393,7 @@ class BatchWriter:
                 checkback_rating=answer.rating,
                 checkback_at=self.now.isoformat(),
             )
-            ingest.merge_flags(self.conn, ticket_id, satisfaction)
+            ingest.merge_flags(self.conn, ticket_id, satisfaction, checkback_rating=answer.rating)
             data: dict[str, Any] = {"fixed": answer.fixed, "rating": answer.rating}
             key = open_key(message.channel, reporter)
             if answer.fixed is not False:

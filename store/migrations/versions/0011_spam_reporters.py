@@ -1,7 +1,7 @@
 """reporters.spam_marked_at/_by: an operator marks a sender as spam; ix_tickets_resolution: the
 queue's "spam" view counts the tickets closed as spam without reading every closed ticket
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 21:00:00.000000
 """
@@ -12,7 +12,7 @@ import sqlmodel
 import store.models
 
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
