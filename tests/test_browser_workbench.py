@@ -117,6 +117,8 @@ async def test_fifty_reports_verified_and_forwarded_with_the_keyboard_alone(
         await press("f")
         await press("Enter")
         await expect(page.locator("#ticket-status")).to_have_attribute("data-status", "forwarded")
+        # The page after the forward shows its status before its keys are bound.
+        await expect(page.locator("html")).to_have_attribute("data-keys", "ready")
         await press("Escape")
         await page.wait_for_url(str(api.client.make_url("/")))
         await expect(page.locator("html")).to_have_attribute("data-keys", "ready")

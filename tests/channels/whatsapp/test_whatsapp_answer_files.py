@@ -144,7 +144,8 @@ async def test_in_review_the_files_wait_and_go_with_the_resolve(
     sent = await sent_until(fake, 6)  # the answer, its two files, the check-back
     assert sent[2]["text"]["body"].startswith(ANSWER)
     assert_media_sent(fake, sent[3:5])
-    assert sent[5]["text"]["body"].startswith("Apakah masalah pada laporan")
+    assert sent[5]["type"] == "interactive"  # the check-back's buttons, inside the window
+    assert sent[5]["interactive"]["body"]["text"].startswith("Apakah masalah pada laporan")
     answer_message = next(m for m in kanal.history(number) if m.text.startswith(ANSWER))
     assert answer_message.delivery_state == "sent"
     assert answer_message.platform_message_id is not None
@@ -184,7 +185,7 @@ async def test_a_file_that_fails_is_retried_without_the_text(
     fake.media_failures.append(SERVER_ERROR)
     kanal.runtime.actions.apply(number, Resolve(), actor="op1")
     sent = await sent_until(fake, 4)  # the answer's text and the check-back; the photo failed
-    assert [m["type"] for m in sent] == ["text"] * 4
+    assert [m["type"] for m in sent] == ["text"] * 3 + ["interactive"]
     answer_message = next(m for m in kanal.history(number) if m.text.startswith(ANSWER))
     assert answer_message.delivery_state == "queued"
     assert answer_message.error_code == "131000"
@@ -192,7 +193,7 @@ async def test_a_file_that_fails_is_retried_without_the_text(
     clock.advance(timedelta(seconds=31))  # the outbox's first back-off
     kanal.runtime.outbox.wake()
     sent = await sent_until(fake, 5)
-    assert [m["type"] for m in sent] == ["text"] * 4 + ["image"]
+    assert [m["type"] for m in sent] == ["text"] * 3 + ["interactive", "image"]
     assert [u.file_name for u in fake.uploads] == ["jalan-baru.png", "jalan-baru.png"]
     with kanal.db.read() as session:
         row = session.exec(
