@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,19 +31,14 @@ from store.models import (
 from store.search import outside_models
 from store.sessions import open_session
 from store.users import token_hash, user_for_token
+from support.command_line import run_main
 
 pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
 
 
 def kanal(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "--config", str(config), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=config.parent,
-    )
+    """`python main.py --config CONFIG ARGS` with `stdin`, run in this process."""
+    return run_main(config, *args, stdin=stdin)
 
 
 def write_config(folder: Path, body: str) -> Path:
