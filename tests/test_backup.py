@@ -15,10 +15,16 @@ from conftest import REPO
 from store import backup
 from store.db import Database
 from store.models import Message
+from support.command_line import run_main
 from triage.intake import Intake
 
 
 def kanal(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_main(config, *args)
+
+
+def kanal_process(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command in a process of its own, beside the service's, as an admin runs it."""
     return subprocess.run(
         [sys.executable, str(REPO / "main.py"), "--config", str(config), *args],
         capture_output=True,
@@ -64,7 +70,7 @@ async def test_a_backup_under_load_restores_every_acknowledged_message(
         while len(acknowledged) < 200:
             await asyncio.sleep(0.01)
         before = set(acknowledged)
-        result = await asyncio.to_thread(kanal, config, "backup", str(tmp_path / "copy"))
+        result = await asyncio.to_thread(kanal_process, config, "backup", str(tmp_path / "copy"))
         after = set(acknowledged)
         stopping.set()
         await asyncio.gather(*writers)

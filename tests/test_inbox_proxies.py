@@ -5,8 +5,6 @@ PostgreSQL through the real runtime."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,15 +14,14 @@ import pytest
 
 from api_client import Api, running_api
 from inbox_site import add_staff, browser, csrf_of
+from support.command_line import run_main
 
 REPO = Path(__file__).resolve().parent.parent
 HTTPS_VIA_NGINX = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
 
 @asynccontextmanager
-async def kanal(
-    database_url: str, tmp_path: Path, clock, trusted: list[str]
-) -> AsyncIterator[Api]:
+async def kanal(database_url: str, tmp_path: Path, clock, trusted: list[str]) -> AsyncIterator[Api]:
     server = {"trusted_proxies": trusted}
     async with running_api(database_url, tmp_path, clock, server=server) as api:
         add_staff(api, "siti", "operator")
@@ -88,11 +85,6 @@ async def test_forwarding_headers_from_anyone_else_are_ignored(
 def test_check_config_names_a_trusted_proxy_that_is_no_address(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[server]\ntrusted_proxies = ["127.0.0.1", "nginx.local"]\n')
-    done = subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "--config", str(config), "check-config"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_main(config, "check-config")
     assert done.returncode != 0
     assert re.search(r"server\.trusted_proxies.*'nginx\.local' is not an IP address", done.stderr)

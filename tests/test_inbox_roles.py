@@ -4,9 +4,6 @@ statistics; on SQLite and PostgreSQL through the real runtime."""
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from api_client import Api, report, running_api
 from inbox_site import add_staff, browser
 from store.db import Database
 from store.migrate import alembic_config, upgrade
+from support.command_line import run_main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -109,13 +107,7 @@ async def test_upgrading_clears_the_due_time_left_on_tickets_no_opd_has(
         )
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "{database_url}"\n')
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, str(REPO / "main.py"), "--config", str(config), "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_main(config, "db", "upgrade")
     assert done.returncode == 0, done.stderr
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT number, opd_due_at IS NULL FROM tickets")).all()
