@@ -430,52 +430,44 @@ def _median(session: Session, hours: Any, count: int, *where: Any) -> float | No
     return round(statistics.fmean(middle), 2) if middle else None
 
 
+# A TicketRow's columns, in its order.
+_ROW_COLUMNS = (
+    Ticket.number,
+    Ticket.channel,
+    Ticket.status,
+    Ticket.resolution,
+    Ticket.category,
+    Ticket.opd,
+    Ticket.created_at,
+    Ticket.verified_at,
+    Ticket.closed_at,
+    Ticket.opd_due_at,
+    Ticket.verify_due_at,
+    Ticket.first_response_at,
+    Ticket.checkback_rating,
+    Ticket.reopened_by_reporter,
+)
+
+
+def _rows(session: Session, *where: Any) -> list[TicketRow]:
+    rows = session.exec(select(*_ROW_COLUMNS).where(*where)).all()
+    return [TicketRow(*row[:-1], reopened=bool(row[-1])) for row in rows]
+
+
 def _open_rows(session: Session, start: datetime, end: datetime) -> list[TicketRow]:
     """The period's tickets whose clocks may be late: few, read by status."""
     waiting = (Status.NEW.value, *WITH_OPD)
-    rows = session.exec(
-        select(
-            Ticket.number,
-            Ticket.channel,
-            Ticket.status,
-            Ticket.resolution,
-            Ticket.category,
-            Ticket.opd,
-            Ticket.created_at,
-            Ticket.verified_at,
-            Ticket.closed_at,
-            Ticket.opd_due_at,
-            Ticket.verify_due_at,
-        ).where(
-            rarely(col(Ticket.status).in_(waiting)),
-            col(Ticket.created_at) >= start,
-            col(Ticket.created_at) < end,
-        )
-    ).all()
-    return [TicketRow(*row) for row in rows]
+    return _rows(
+        session,
+        rarely(col(Ticket.status).in_(waiting)),
+        col(Ticket.created_at) >= start,
+        col(Ticket.created_at) < end,
+    )
 
 
 def ticket_rows(session: Session, start: datetime, end: datetime) -> list[TicketRow]:
     """Every ticket created in [start, end), for a short period (the digest's month)."""
-    rows = session.exec(
-        select(
-            Ticket.number,
-            Ticket.channel,
-            Ticket.status,
-            Ticket.resolution,
-            Ticket.category,
-            Ticket.opd,
-            Ticket.created_at,
-            Ticket.verified_at,
-            Ticket.closed_at,
-            Ticket.opd_due_at,
-            Ticket.verify_due_at,
-            Ticket.first_response_at,
-            Ticket.checkback_rating,
-            Ticket.reopened_by_reporter,
-        ).where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
-    ).all()
-    return [TicketRow(*row[:-1], reopened=bool(row[-1])) for row in rows]
+    return _rows(session, col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
 
 
 def overdue_tickets(session: Session, as_of: datetime) -> list[OverdueTicket]:
