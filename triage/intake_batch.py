@@ -529,14 +529,15 @@ class BatchWriter:
             )
         ids = ingest.TICKET_INSERT.ids(self.conn, rows)
         spam = [t for t, key in zip(ids, to_open, strict=True) if key in self.spam_keys]
-        self.outcome.new_ticket_ids.extend(t for t in ids if t not in spam)  # spam: no hints
+        spam_ids = set(spam)  # looked up once per new ticket of the batch
+        self.outcome.new_ticket_ids.extend(t for t in ids if t not in spam_ids)  # spam: no hints
         events = [self._event(ticket_id, "opened", None, "new") for ticket_id in ids]
         ingest.EVENT_INSERT.ids(self.conn, events + self._close_spam(spam))
         self.opened_ids = set(ids)
         due = self.verify_due_at
         when = messages.format_due(due, self.tz, self.rules.locale) if due else None
         for ticket_id, row, (message, _) in zip(ids, rows, to_open.values(), strict=True):
-            if ticket_id not in spam and self._acknowledges(message):
+            if ticket_id not in spam_ids and self._acknowledges(message):
                 self.replies.append(
                     intake_replies.acknowledgement(ticket_id, row.number, message, self.rules, when)
                 )
