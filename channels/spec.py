@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,18 @@ class ChannelSpec:
             return self.labels[language]
         except KeyError:
             raise KeyError(f"channel {self.name!r} has no label in {language!r}") from None
+
+
+def imported(module: str, name: str) -> Callable[..., Channel]:
+    """A channel class that is imported only when the channel is built: a library that only
+    one channel needs (tweepy, python-telegram-bot: 15 MB together) stays out of every process
+    that does not run that channel."""
+
+    def construct(*args: Any) -> Channel:
+        channel_class: Callable[..., Channel] = getattr(import_module(module), name)
+        return channel_class(*args)
+
+    return construct
 
 
 def built_from(

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosmtplib
-from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
+
+if TYPE_CHECKING:
+    from telegram import Bot
 
 from notifier.config import SmtpConfig, TelegramConfig
 
@@ -104,7 +103,10 @@ class EmailSender:
 
 
 class TelegramSender:
-    """One Bot, initialized (getMe) on first use and shut down with the notifier."""
+    """One Bot, initialized (getMe) on first use and shut down with the notifier.
+
+    python-telegram-bot is imported on the first send: a process whose staff get no Telegram
+    notifications never loads it (with httpx, about 8 MB)."""
 
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
@@ -112,6 +114,9 @@ class TelegramSender:
 
     async def _ready(self) -> Bot:
         if self._bot is None:
+            from telegram import Bot
+            from telegram.request import HTTPXRequest
+
             timeout = self.config.timeout.total_seconds()
             bot = Bot(
                 self.config.bot_token.get_secret_value(),
@@ -128,6 +133,9 @@ class TelegramSender:
     async def send(
         self, key: str, address: str, subject: str, payload: dict[str, Any], now: datetime
     ) -> None:
+        from telegram.constants import ParseMode
+        from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+
         try:
             bot = await self._ready()
             await bot.send_message(

@@ -8,8 +8,10 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class Leadership:
             await asyncio.sleep(self.retry)
 
     async def _try_lock(self) -> psycopg.AsyncConnection | None:
+        import psycopg  # here: a process on SQLite never loads the driver (about 10 MB)
+
         try:
             conn = await psycopg.AsyncConnection.connect(
                 libpq_url(self.url), autocommit=True, connect_timeout=5
@@ -95,6 +99,8 @@ class Leadership:
 
     async def _hold(self, conn: psycopg.AsyncConnection) -> None:
         """Keep the lock's connection alive; return when it is gone."""
+        import psycopg
+
         while True:
             await asyncio.sleep(self.check)
             try:

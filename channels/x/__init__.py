@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from channels.spec import ChannelSpec, built_from
-from channels.x.channel import XChannel
+from channels.spec import ChannelSpec, built_from, imported
 from channels.x.config import XConfig
 
 SPEC = ChannelSpec(
     name="x",
     config=XConfig,
-    build=built_from(XChannel),
+    build=built_from(imported("channels.x.channel", "XChannel")),
     labels={"id": "X (Twitter)", "en": "X (Twitter)"},
     webhooks=False,
     polls=True,

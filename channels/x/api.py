@@ -15,9 +15,8 @@ import requests
 import tweepy
 
 from channels.base import PlatformError
+from channels.x.config import TWEEPY_HOST
 
-# tweepy 4.17 hard-codes this host in Client.request and has no base-URL option.
-TWEEPY_HOST = "https://api.twitter.com"
 # Used when a 429 comes without x-rate-limit-reset: wait, never retry at once.
 DEFAULT_RESET_SECONDS = 60.0
 

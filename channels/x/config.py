@@ -9,10 +9,12 @@ from pydantic import Field, SecretStr, model_validator
 
 from channels.base import ChannelConfig, Duration
 from channels.media_hosts import X_MEDIA_HOSTS
-from channels.x.api import TWEEPY_HOST
 
 Source = Literal["mentions", "dms"]
 
+
+# tweepy 4.17 hard-codes this host in Client.request and has no base-URL option.
+TWEEPY_HOST = "https://api.twitter.com"
 
 class XConfig(ChannelConfig):
     bearer_token: SecretStr = SecretStr("")
