@@ -173,8 +173,9 @@ def _database(settings: config_schema.Settings, base: Path, *, migrate_sqlite: b
     url = settings.database_url(base)
     db = Database(url)
     if migrate_sqlite and db.is_sqlite:
-        migrate.upgrade(url)
-    elif migrate.pending(db.engine, url):
+        if migrate.pending(db.engine):  # checked first: Alembic is loaded only to upgrade
+            migrate.upgrade(url)
+    elif migrate.pending(db.engine):
         raise SystemExit(
             "The database schema is not up to date: run `python main.py db upgrade` first."
         )

@@ -11,6 +11,7 @@ import pytest
 from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
@@ -144,6 +145,21 @@ def test_migrations_build_exactly_the_models_schema(config_for: Path, database_u
         differences = compare_metadata(context, ALL_TABLES)
     db.dispose()
     assert differences == []
+
+
+def test_the_schema_check_agrees_with_alembic(config_for: Path, database_url: str) -> None:
+    """`serve` reads whether the database is behind without loading Alembic: its head and the
+    database's revision must be Alembic's own, before and after `db upgrade`."""
+    db = Database(database_url)
+    alembic_head = ScriptDirectory.from_config(migrate.alembic_config(database_url))
+    assert migrate.head_revision() == alembic_head.get_current_head()
+    assert migrate.pending(db.engine) and migrate.current_revision(db.engine) is None
+    assert kanal(config_for, "db", "upgrade").returncode == 0
+    with db.engine.connect() as conn:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    assert migrate.current_revision(db.engine) == revision == migrate.head_revision()
+    assert not migrate.pending(db.engine)
+    db.dispose()
 
 
 def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) -> None:
