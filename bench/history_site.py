@@ -117,9 +117,7 @@ def prepare(backend: str, tickets: int, cache: Path, *, fresh: bool = False) -> 
         shutil.copyfile(cache / f"{name}.db", work)
         url = f"sqlite:///{work}"
     else:
-        # Named after the cache too: two caches (two worktrees) never share a working copy.
-        cache_key = hashlib.sha1(str(cache.resolve()).encode()).hexdigest()[:6]
-        work_name = f"{name.replace('-', '_')}_work_{cache_key}"
+        work_name = f"{name.replace('-', '_')}_work_{_cache_key(cache)}"
         _pg(f'DROP DATABASE IF EXISTS "{work_name}" WITH (FORCE)')
         _pg(f'CREATE DATABASE "{work_name}" TEMPLATE "{name.replace("-", "_")}"')
         url = _pg_url(work_name)
@@ -134,6 +132,12 @@ def prepare(backend: str, tickets: int, cache: Path, *, fresh: bool = False) -> 
         conn.exec_driver_sql("ANALYZE")
     db.dispose()
     return Cached(backend, tickets, end, url)
+
+
+def _cache_key(cache: Path) -> str:
+    """PostgreSQL databases a run drops and makes again are named after its cache folder too:
+    two runs from two caches (two worktrees) never share one."""
+    return hashlib.sha1(str(cache.resolve()).encode()).hexdigest()[:6]
 
 
 def _base_url(backend: str, name: str, cache: Path, *, create: bool) -> str:
@@ -161,9 +165,10 @@ def empty_database(backend: str, cache: Path) -> str:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     else:
-        _pg('DROP DATABASE IF EXISTS "history_empty" WITH (FORCE)')
-        _pg('CREATE DATABASE "history_empty"')
-        url = _pg_url("history_empty")
+        name = f"history_empty_{_cache_key(cache)}"
+        _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _pg(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
     migrate.upgrade(url)
     return url
 
