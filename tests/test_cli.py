@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from conftest import REPO
-from store import migrate
+from store import migrate, search
 from store.db import Database
 from store.logins import reserve
 from store.models import (
@@ -307,6 +307,67 @@ def test_the_spam_mark_migration_keeps_reporters_both_ways(
         indexes = {i["name"] for i in inspect(conn).get_indexes("tickets")}
     db.dispose()
     assert "spam_marked_at" not in columns and "ix_tickets_resolution" not in indexes
+    assert kanal(config_for, "db", "upgrade").returncode == 0
+
+
+def test_the_search_vector_migration_finds_stored_messages_both_ways(
+    config_for: Path, database_url: str
+) -> None:
+    """0013 gives PostgreSQL's stored messages their search vector, found by a word after the
+    upgrade; the downgrade puts the expression index back (SQLite's FTS5 is left alone)."""
+    migrate.upgrade(database_url, "0012")
+    at = "'2026-11-23 02:00:00'"
+    db = Database(database_url)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO reporters (channel, sender_id, created_at)"
+                f" VALUES ('whatsapp', '628', {at})"
+            )
+        )
+        for n, words in enumerate(["Banjir setinggi lutut di Winong", "Lampu jalan mati"], 1):
+            conn.execute(
+                text(
+                    "INSERT INTO tickets (number, status, channel, account, reporter_id, summary,"
+                    " created_at, last_activity_at, message_count, answered, flags) VALUES ("
+                    f"'LBP-2026-0000{n}', 'new', 'whatsapp', '1', 1, :words, {at}, {at}, 1,"
+                    " false, '{}')"
+                ),
+                {"words": words},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO messages (ticket_id, direction, channel, account, external_id,"
+                    ' text, "references", forwarded, sent_at, received_at) VALUES'
+                    f" ({n}, 'in', 'whatsapp', '1', 'wamid.{n}', :words, '[]', false, {at}, {at})"
+                ),
+                {"words": words},
+            )
+    migrate.upgrade(database_url, "0013")
+
+    def found(word: str) -> list[int]:
+        with db.read() as session:
+            hits = search.hits(word, db.dialect, recent_from=search.recent_bound(session))
+            return list(session.exec(select(hits.c.ticket_id)).all())
+
+    assert found("banjir") == [1]
+    if db.dialect == "postgresql":  # the column's vector is the Indonesian stemmer's
+        assert found("kebanjiran") == [1]
+    with db.read() as session:
+        assert [m.text for m in session.exec(select(Message).order_by(Message.id))] == [
+            "Banjir setinggi lutut di Winong",
+            "Lampu jalan mati",
+        ]
+    alembic_command.downgrade(migrate.alembic_config(database_url), "0012")
+    with db.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("messages")}
+        if db.dialect == "postgresql":
+            definition = conn.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_messages_search'")
+            ).scalar_one()
+            assert "to_tsvector('indonesian'::regconfig, text)" in definition
+    db.dispose()
+    assert "search_vector" not in columns
     assert kanal(config_for, "db", "upgrade").returncode == 0
 
 

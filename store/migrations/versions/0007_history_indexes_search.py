@@ -32,6 +32,14 @@ _INDEXES = [
     ("ix_notifications_created", "notifications", ["created_at"]),
     ("ix_job_runs_started", "job_runs", ["started_at"]),
 ]
+# store.search's PostgreSQL indexes as of this revision: 0013 put the messages' vector in a
+# column and indexed that instead.
+_POSTGRESQL_SEARCH = [
+    "CREATE INDEX IF NOT EXISTS ix_messages_search ON messages"
+    " USING gin (to_tsvector('indonesian', text))",
+    "CREATE INDEX IF NOT EXISTS ix_reporters_search ON reporters USING gin"
+    " (to_tsvector('simple', coalesce(display_name, '') || ' ' || coalesce(contact, '')))",
+]
 
 
 def upgrade() -> None:
@@ -53,7 +61,8 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in status_counts.create_statements(dialect):
         op.execute(statement)
-    for statement in search.create_statements(dialect):
+    searching = search.create_statements(dialect) if dialect == "sqlite" else _POSTGRESQL_SEARCH
+    for statement in searching:
         op.execute(statement)
     if dialect == "sqlite":
         for statement in search.SQLITE_BACKFILL:
