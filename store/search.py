@@ -159,28 +159,32 @@ def hits(q: str, dialect: str, newest: int = NEWEST, recent_from: int = 0) -> An
         else:
             params["words"] = " ".join(words)
             params["recent_from"] = recent_from
-            # The newest matches among the last RECENT messages first, then older ones only
-            # if those were too few (a LIMIT of 0 is not run): bounded, the GIN index and the
-            # primary key's range meet in one bitmap, or the planner walks the range newest
-            # first for a very common word, instead of fetching every match in ten years.
-            # Match and rank read the stored vector: no text is parsed again, so a walk
-            # newest first costs a vector comparison per message, not a to_tsvector.
+            # The newest matches among the last RECENT messages first; the planner walks
+            # that range newest first for a common word, or meets the GIN index and the range
+            # in one bitmap for a rarer one. Older messages only if those were too few: then
+            # the word is rare (under NEWEST in RECENT messages), so all its older matches are
+            # collected through the index (MATERIALIZED: never a walk newest first through
+            # years of messages that almost never match) and the newest of them kept. A
+            # reporter's name or contact matches few reporters: collected the same way.
+            # Match and rank read the stored vector: no message text is parsed again.
             matching = "search_vector @@ plainto_tsquery('indonesian', :words)"
             branches += [
                 "SELECT m.ticket_id, ts_rank(m.search_vector, found) AS score FROM"
                 " (WITH recent AS (SELECT ticket_id, search_vector FROM messages"
-                f"   WHERE {matching} AND id > :recent_from ORDER BY id DESC LIMIT :newest)"
+                f"   WHERE {matching} AND id > :recent_from ORDER BY id DESC LIMIT :newest),"
+                "  older AS MATERIALIZED (SELECT id, ticket_id, search_vector FROM messages"
+                f"   WHERE {matching} AND id <= :recent_from"
+                "   AND (SELECT count(*) FROM recent) < :newest)"
                 "  SELECT ticket_id, search_vector FROM recent UNION ALL"
-                f"  (SELECT ticket_id, search_vector FROM messages WHERE {matching}"
-                f"   AND id <= :recent_from ORDER BY id DESC"
-                f"   LIMIT :newest - (SELECT count(*) FROM recent))) m,"
-                f" plainto_tsquery('indonesian', :words) found",
+                "  (SELECT ticket_id, search_vector FROM older ORDER BY id DESC"
+                "   LIMIT :newest - (SELECT count(*) FROM recent))) m,"
+                " plainto_tsquery('indonesian', :words) found",
                 f"SELECT t.id AS ticket_id, ts_rank({_REPORTER_VECTOR}, found) AS score FROM"
-                f" (SELECT id, display_name, contact FROM reporters"
-                f"  WHERE {_REPORTER_VECTOR} @@ plainto_tsquery('simple', :words)"
-                f"  ORDER BY id DESC LIMIT :newest) r"
-                f" JOIN tickets t ON t.reporter_id = r.id,"
-                f" plainto_tsquery('simple', :words) found",
+                " (WITH named AS MATERIALIZED (SELECT id, display_name, contact FROM reporters"
+                f"   WHERE {_REPORTER_VECTOR} @@ plainto_tsquery('simple', :words))"
+                "  SELECT * FROM named ORDER BY id DESC LIMIT :newest) r"
+                " JOIN tickets t ON t.reporter_id = r.id,"
+                " plainto_tsquery('simple', :words) found",
             ]
     if _NUMBER.fullmatch(q):
         params["number"] = q.upper()
