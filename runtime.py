@@ -227,7 +227,8 @@ class Runtime:
         every process picks the stored model up (triage/learning.py ModelCache)."""
 
         async def learn() -> None:
-            examples = await asyncio.to_thread(retrain, self.db, self.clock())
+            latest = self.settings.triage.learn_examples
+            examples = await asyncio.to_thread(retrain, self.db, self.clock(), latest)
             log.info("suggestions relearned from %d labelled examples", examples)
 
         self._add_claimed_job(

@@ -121,3 +121,27 @@ async def test_a_rejection_reason_is_learned_too(api: Api) -> None:
     assert by_category == [
         ("Promo pinjaman online cepat cair klik link", "reject:not_government_affairs")
     ]
+
+
+async def test_only_the_latest_labelled_tickets_are_learned_each_with_its_last_label(
+    api: Api,
+) -> None:
+    """The retrain reads the audit trail newest first and stops at `latest` tickets: the
+    oldest decisions drop out, and a ticket relabelled counts with its last label."""
+    runtime = api.runtime
+    texts = [POTHOLE, FALLEN_TREE, POTHOLE, FALLEN_TREE]
+    await runtime.intake.submit([report(n, text=t) for n, t in enumerate(texts, start=1)])
+    for n in (1, 2, 3, 4):
+        category = "jalan" if texts[n - 1] == POTHOLE else "bencana"
+        status, _ = await api.act(f"LBP-2026-{n:05d}", {"action": "verify", "category": category})
+        assert status == 200
+    status, _ = await api.act("LBP-2026-00002", {"action": "forward"})  # labelled last
+    assert status == 200
+
+    with runtime.db.engine.connect() as conn:
+        by_category, by_opd = labelled_examples(conn, latest=2)
+        everything, _ = labelled_examples(conn)
+    assert by_category == [(FALLEN_TREE, "bencana"), (FALLEN_TREE, "bencana")]  # 2 and 4
+    assert by_opd == [(FALLEN_TREE, "bpbd")]
+    assert len(everything) == 4
+    assert await asyncio.to_thread(retrain, runtime.db, api.clock(), 2) == 3

@@ -148,6 +148,9 @@ class TriageConfig(BaseModel):
 
     # How often the suggestions relearn from operators' decisions (triage/learning.py).
     learn_interval: Duration = timedelta(hours=1)
+    # From how many tickets, the latest labelled (triage/learning.py): the newest decisions
+    # teach best, and ten years of them would be read into memory every hour.
+    learn_examples: int = Field(default=20_000, ge=100, le=1_000_000)
 
     @field_validator("verify_within", "opd_answer", "resolve_within", mode="before")
     @classmethod

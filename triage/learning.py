@@ -27,46 +27,74 @@ from triage.suggest import Suggester
 MODEL_NAME = "suggestions"
 IMPORTED = "lapor_import"  # the audit event of a ticket imported from an SP4N-LAPOR! export
 _LABELLING = ("verify", "forward", "reject", IMPORTED)
+LATEST_EXAMPLES = 20_000  # tickets learned from: ten years of Pati, months of a province
+_CHUNK = 500  # tickets read at once
 EVENTS = TicketEvent.__table__
 MESSAGES = Message.__table__
 MODELS = LearnedModel.__table__
 
 
 def labelled_examples(
-    conn: Connection,
+    conn: Connection, latest: int = LATEST_EXAMPLES
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(text, category or "reject:<reason>") and (text, OPD) pairs, one per labelled ticket."""
+    """(text, category or "reject:<reason>") and (text, OPD) pairs, one per labelled ticket,
+    for the `latest` tickets labelled last, each with its last label of either kind.
+
+    Ten years of decisions are never held at once, and the newest teach best (OPDs and
+    categories change): the audit trail is streamed newest first only until that many tickets
+    are found, then their own labelling events are read, a few hundred tickets at a time."""
+    tickets = _latest_labelled(conn, latest)
     categories: dict[int, str] = {}
     opds: dict[int, str] = {}
-    rows = conn.execute(
-        select(EVENTS.c.ticket_id, EVENTS.c.action, EVENTS.c.data)
-        .where(EVENTS.c.action.in_(_LABELLING))
-        .order_by(EVENTS.c.id)
-    )
-    for ticket_id, action, data in rows:
-        data = _dict(data)
-        if action in ("verify", IMPORTED) and data.get("category"):
-            categories[ticket_id] = data["category"]
-        if action == "reject" and data.get("resolution"):
-            categories[ticket_id] = REJECTED + data["resolution"]
-        if action in ("forward", IMPORTED) and data.get("opd"):
-            opds[ticket_id] = data["opd"]
+    for start in range(0, len(tickets), _CHUNK):
+        rows = conn.execute(
+            select(EVENTS.c.ticket_id, EVENTS.c.action, EVENTS.c.data)
+            .where(
+                EVENTS.c.ticket_id.in_(tickets[start : start + _CHUNK]),
+                EVENTS.c.action.in_(_LABELLING),
+            )
+            .order_by(EVENTS.c.id)
+        )
+        for ticket_id, action, data in rows:  # oldest first: the last label stays
+            data = _dict(data)
+            if action in ("verify", IMPORTED) and data.get("category"):
+                categories[ticket_id] = data["category"]
+            if action == "reject" and data.get("resolution"):
+                categories[ticket_id] = REJECTED + data["resolution"]
+            if action in ("forward", IMPORTED) and data.get("opd"):
+                opds[ticket_id] = data["opd"]
     texts = _first_texts(conn, sorted(set(categories) | set(opds)))
     return (
-        [(texts[t], label) for t, label in categories.items() if texts.get(t)],
-        [(texts[t], label) for t, label in opds.items() if texts.get(t)],
+        [(texts[t], label) for t, label in sorted(categories.items()) if texts.get(t)],
+        [(texts[t], label) for t, label in sorted(opds.items()) if texts.get(t)],
     )
 
 
-def train(conn: Connection) -> LearnedModels:
-    by_category, by_opd = labelled_examples(conn)
+def _latest_labelled(conn: Connection, latest: int) -> list[int]:
+    """The ids of the `latest` tickets with a labelling event, by their newest such event."""
+    found: dict[int, None] = {}
+    streamed = conn.execution_options(stream_results=True, max_row_buffer=1000)
+    with streamed.execute(
+        select(EVENTS.c.ticket_id)
+        .where(EVENTS.c.action.in_(_LABELLING))
+        .order_by(EVENTS.c.id.desc())
+    ) as rows:
+        for (ticket_id,) in rows:
+            found[ticket_id] = None
+            if len(found) >= latest:
+                break
+    return sorted(found)
+
+
+def train(conn: Connection, latest: int = LATEST_EXAMPLES) -> LearnedModels:
+    by_category, by_opd = labelled_examples(conn, latest)
     return LearnedModels(TextModel.train(by_category), TextModel.train(by_opd))
 
 
-def retrain(db: Database, now: datetime) -> int:
-    """Train from every labelled ticket and store the models; the number of examples."""
+def retrain(db: Database, now: datetime, latest: int = LATEST_EXAMPLES) -> int:
+    """Train from the `latest` labelled tickets and store the models; the number of examples."""
     with db.engine.connect() as conn:
-        models = train(conn)
+        models = train(conn, latest)
     payload = {"category": models.category.as_json(), "opd": models.opd.as_json()}
     examples = models.category.size + models.opd.size
     with db.write() as session:
@@ -126,8 +154,8 @@ class ModelCache:
 def _first_texts(conn: Connection, ticket_ids: list[int]) -> dict[int, str]:
     """Each ticket's first inbound message, subject and text, as triage reads a report."""
     texts: dict[int, str] = {}
-    for start in range(0, len(ticket_ids), 500):
-        chunk = ticket_ids[start : start + 500]
+    for start in range(0, len(ticket_ids), _CHUNK):
+        chunk = ticket_ids[start : start + _CHUNK]
         rows = conn.execute(
             select(MESSAGES.c.ticket_id, MESSAGES.c.subject, MESSAGES.c.text)
             .where(MESSAGES.c.ticket_id.in_(chunk), MESSAGES.c.direction == "in")
