@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from store.logins import stand_in_hash
-from store.users import password_matches
+from store.users import hash_password, needs_rehash, password_matches
 
 # Half the cores: the other half keeps serving webhooks and pages however many sign in.
 CHECK_WORKERS = max(1, (os.cpu_count() or 2) // 2)
@@ -103,6 +103,14 @@ class LoginGuard:
         """Whether `password` matches; None checks against a stand-in, which takes as long."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, _matches, password_hash, password)
+
+    async def rehash(self, password_hash: str, password: str) -> str | None:
+        """A new hash of a right password whose stored hash has outdated parameters, made on
+        the guard's pool; None when the stored one is current."""
+        if not needs_rehash(password_hash):
+            return None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, hash_password, password)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -125,17 +125,18 @@ async def _sign_in(
         with db.write() as session:
             return logins.reserve(session, username, now=moment)
 
-    def finish(user_id: int) -> str | None:
+    def finish(user_id: int, new_hash: str | None) -> str | None:
         with db.write() as session:
-            return logins.finish(session, user_id, now=moment)
+            return logins.finish(session, user_id, now=moment, new_hash=new_hash)
 
     async with guard.slot():
         is_known = await asyncio.to_thread(known)
         attempt = await asyncio.to_thread(reserve) if is_known else None
         matched = await guard.check(attempt.password_hash if attempt else None, password)
-    if not matched or attempt is None or attempt.user_id is None:
-        return None
-    return await asyncio.to_thread(finish, attempt.user_id)
+        if not matched or attempt is None or attempt.user_id is None:
+            return None
+        new_hash = await guard.rehash(attempt.password_hash, password)
+    return await asyncio.to_thread(finish, attempt.user_id, new_hash)
 
 
 def _throttled(request: web.Request) -> web.Response:

@@ -65,8 +65,11 @@ def reserve(session: Session, username: str, *, now: datetime) -> Attempt:
     return Attempt(user.password_hash, user.id)
 
 
-def finish(session: Session, user_id: int, *, now: datetime) -> str | None:
-    """After a right password: clear the count and any lock this very burst set, open a
+def finish(
+    session: Session, user_id: int, *, now: datetime, new_hash: str | None = None
+) -> str | None:
+    """After a right password: clear the count and any lock this very burst set, store the
+    password's hash made anew (`new_hash`, when the old one's parameters are outdated), open a
     session and return its token (None if the user is gone or disabled meanwhile)."""
     query = select(User).where(User.id == user_id)
     if session.get_bind().dialect.name == "postgresql":
@@ -76,6 +79,8 @@ def finish(session: Session, user_id: int, *, now: datetime) -> str | None:
         return None
     user.failed_logins = 0
     user.locked_until = None
+    if new_hash is not None:
+        user.password_hash = new_hash
     session.add(user)
     return open_session(session, user, now=now)
 

@@ -21,7 +21,11 @@ TOKEN_PREFIX = "kanal_"
 # A name goes into page paths (/users/NAME/unlock): no slash, no dot-only segment, no space.
 USERNAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 USERNAME = re.compile(USERNAME_PATTERN)
-_hasher = PasswordHasher()
+# Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's
+# default (64 MiB, 3 passes, 4 lanes): each sign-in held 64 MiB, a third of a server's memory
+# budget, for a check that is also rate-limited per name and address (inbox/login_guard.py).
+# A hash made with other parameters still verifies with its own and is replaced at sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 class UserError(ValueError):
@@ -55,6 +59,14 @@ def check_username(username: str) -> None:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other parameters than today's."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
 
 
 def password_matches(password_hash: str, password: str) -> bool:

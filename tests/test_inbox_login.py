@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from argon2 import PasswordHasher
 from sqlmodel import select
 
 from api_client import Api, running_api
@@ -120,3 +121,25 @@ async def test_a_name_no_account_can_have_is_refused_like_any_other(api: Api) ->
         for username in ("si\x00ti", "x" * 500, "   "):
             status, text, _ = await attempt(b.http, username, PASSWORD)
             assert (status, REFUSED in text) == (401, True)
+
+
+async def test_a_hash_with_older_parameters_is_made_anew_at_sign_in(api: Api) -> None:
+    """A password hashed with argon2-cffi's defaults (64 MiB, as accounts made before were)
+    still signs in, and its hash is replaced by one with today's lighter parameters; a wrong
+    password changes nothing."""
+    with api.runtime.db.write() as session:
+        user = session.exec(select(User).where(User.username == "siti")).one()
+        user.password_hash = PasswordHasher().hash(PASSWORD)
+        session.add(user)
+    old = siti(api).password_hash
+    assert "m=65536,t=3,p=4" in old
+    async with browser(api) as b:
+        status, _, _ = await attempt(b.http, "siti", "salah-sandi")
+        assert (status, siti(api).password_hash) == (401, old)
+        status, _, _ = await attempt(b.http, "siti", PASSWORD)
+        assert status == 303
+    new = siti(api).password_hash
+    assert "m=19456,t=2,p=1" in new and PasswordHasher().verify(new, PASSWORD)
+    async with browser(api) as b:  # and the new one signs in, unchanged
+        assert (await attempt(b.http, "siti", PASSWORD))[0] == 303
+    assert siti(api).password_hash == new
