@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 from pydantic import ValidationError
 
+from triage import holiday_table
 from triage.config import CategoryConfig, Term, TriageConfig
 from triage.sla import WorkCalendar, opd_answer_term
 
@@ -227,3 +230,21 @@ def test_category_overrides_the_opd_answer_time() -> None:
     assert opd_answer_term(triage, water) == Term(elapsed=timedelta(hours=48))
     assert opd_answer_term(triage, roads) == Term(working_days=7)
     assert opd_answer_term(triage, None) == Term(working_days=7)
+
+
+def test_the_holiday_table_is_what_the_pinned_holidays_package_says() -> None:
+    """triage/holiday_table.json mirrors the package for every year, category and language it
+    holds; after changing the pin, write it again with `python -m triage.holiday_table`."""
+    written = holiday_table.table()
+    assert written.source == f"holidays {holidays.__version__}"
+    assert holiday_table.computed() == json.loads(holiday_table.TABLE.read_text(encoding="utf-8"))
+
+
+def test_a_year_outside_the_table_asks_the_package() -> None:
+    both = WorkCalendar(ZoneInfo("Asia/Jakarta"), holiday_categories=("public", "government"))
+    last = holiday_table.table().last_year
+    assert not holiday_table.table().covers(last + 5)
+    christmas = date(last + 5, 12, 25)
+    assert both.day_off_reason(christmas) == "Hari Raya Natal"
+    assert both.day_off_reason(christmas, "en") == "Christmas Day"
+    assert not both.is_working_day(christmas) and both.is_working_day(date(last + 5, 12, 28))

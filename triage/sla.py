@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
+from triage import holiday_table
 from triage.config import CategoryConfig, Term, TriageConfig
 from triage.messages import render
 
@@ -41,10 +41,8 @@ class WorkCalendar:
     ) -> None:
         self.tz = tz
         self.extra_days_off = frozenset(extra_days_off)
-        # expand=True (the default) fills in each year the first time a date in it is asked for.
-        # The language is fixed so that names do not follow the server's locale.
         self._categories = tuple(holiday_categories)
-        self._holidays = holidays.country_holidays("ID", categories=self._categories, language="id")
+        self._table = holiday_table.table()
 
     @classmethod
     def from_config(cls, triage: TriageConfig, timezone: str) -> WorkCalendar:
@@ -52,18 +50,24 @@ class WorkCalendar:
 
     def is_working_day(self, day: date) -> bool:
         return not (
-            day.weekday() >= _SATURDAY or day in self.extra_days_off or day in self._holidays
+            day.weekday() >= _SATURDAY
+            or day in self.extra_days_off
+            or self._holiday(day, "id") is not None
         )
+
+    def _holiday(self, day: date, language: str) -> str | None:
+        """The holiday's name, from the table (triage/holiday_table.py), or for a year outside
+        it from the `holidays` package itself. The language is fixed by the caller so that
+        names do not follow the server's locale."""
+        if self._table.covers(day.year):
+            return self._table.name(day, self._categories, language)
+        return _package_holidays(self._categories, language, day.year).get(day)
 
     def day_off_reason(self, day: date, locale: str = "id") -> str | None:
         """Why `day` is not a working day, for operators: the holiday's name, or None."""
-        if day in self._holidays:
-            if locale == "id":
-                return str(self._holidays.get(day))
-            names = holidays.country_holidays(
-                "ID", categories=self._categories, language="en_US", years=day.year
-            )
-            return str(names.get(day))
+        name = self._holiday(day, "id" if locale == "id" else "en_US")
+        if name is not None:
+            return name
         if day in self.extra_days_off:
             return render("operator.day_off.extra", locale)
         return render("operator.day_off.weekend", locale) if day.weekday() >= _SATURDAY else None
@@ -175,3 +179,12 @@ def _merged(pauses: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime,
         else:
             merged.append((start, end))
     return merged
+
+
+@lru_cache(maxsize=8)
+def _package_holidays(categories: tuple[str, ...], language: str, year: int) -> dict[date, str]:
+    """A year the table does not hold, as the `holidays` package gives it (imported only then)."""
+    import holidays
+
+    found = holidays.country_holidays("ID", categories=categories, language=language, years=year)
+    return {day: str(name) for day, name in found.items()}
