@@ -3,6 +3,7 @@ per backend), the running app with signed-in staff, and the operator's paths thr
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 import aiohttp
 import psycopg
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -171,6 +173,19 @@ def empty_database(backend: str, cache: Path) -> str:
         url = _pg_url(name)
     migrate.upgrade(url)
     return url
+
+
+async def start_up_jobs_done(db: Database, seconds: float = 300) -> None:
+    """Wait until the jobs a server runs at its start have run: the retrain stored its model
+    (the longest of them), then a moment for the sweeps. The operator's paths are timed as
+    they are the rest of the hour, not while those threads hold the interpreter."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        with db.engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM learned_models")).scalar():
+                break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(2)
 
 
 # --- the running app ----------------------------------------------------------------------------
