@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -23,7 +22,8 @@ from load_whatsapp import text_webhook
 
 from fake_whatsapp_cloud import FakeWhatsAppCloud
 from fake_whatsapp_webhooks import signature, webhook_bytes
-from processes import kanal_command, serve, wait_healthy
+from processes import serve, wait_healthy
+from support.command_line import run_main
 from support.local_server import free_port
 
 pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
@@ -63,15 +63,7 @@ async def server(database_url: str, tmp_path: Path, fake: FakeWhatsAppCloud) -> 
         ("db", "upgrade"),
         ("user", "add", "siti", "--role", "operator", "--password-stdin"),
     ):
-        done = await asyncio.to_thread(
-            subprocess.run,
-            kanal_command(config, *args),
-            cwd=tmp_path,
-            input="kata-sandi-siti\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_main(config, *args, stdin="kata-sandi-siti\n")  # in-process: the setup
         assert done.returncode == 0, done.stderr
     port = free_port()
     process = serve(config, port, tmp_path / "serve.log")
