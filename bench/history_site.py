@@ -4,6 +4,7 @@ per backend), the running app with signed-in staff, and the operator's paths thr
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import re
@@ -22,6 +23,7 @@ import aiohttp
 import psycopg
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
+from sqlmodel import select
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -31,6 +33,7 @@ from settings import Settings  # noqa: E402
 from store import migrate  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.jobs import claim_run, period_of  # noqa: E402
+from store.models import User  # noqa: E402
 from store.users import add_user, create_token  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -236,12 +239,15 @@ async def running_site(url: str, data_dir: Path, clock: Any) -> AsyncIterator[Si
     db = Database(url)
     with db.write() as session:
         for username, role in (("bench-operator", "operator"), ("bench-supervisor", "supervisor")):
-            add_user(session, username, PASSWORD, role, now=clock())
+            if session.exec(select(User).where(User.username == username)).first() is None:
+                add_user(session, username, PASSWORD, role, now=clock())
         token = create_token(session, "bench-operator", now=clock())
         supervisor_token = create_token(session, "bench-supervisor", now=clock())
     _clean_up_measured_apart(db, settings, clock())
     runtime = build_runtime(settings, data_dir, db, clock=clock)
     app = await runtime.web_app()
+    gc.collect()
+    gc.freeze()  # as `main.py serve` does once start-up is done
     async with TestClient(TestServer(app)) as operator:
         await _sign_in(operator, "bench-operator")
         async with aiohttp.ClientSession(
