@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Table, delete, func, select, tuple_, update
 
 from store.db import Database
 from store.models import EscalationAlert, JobRun, Notification, RawEvent, RetentionMark
@@ -117,12 +118,7 @@ def _delete_notifications(db: Database, cutoff: datetime, batch: int) -> tuple[i
         .order_by(_NOTIFICATIONS.c.created_at)
         .limit(batch)
     )
-    with db.write() as session:
-        conn = session.connection()
-        ids = list(conn.execute(due).scalars())
-        if ids:
-            conn.execute(delete(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id.in_(ids)))
-    return len(ids), len(ids) == batch
+    return _delete_due(db, due, _NOTIFICATIONS, _NOTIFICATIONS.c.id, batch)
 
 
 def _delete_job_runs(db: Database, cutoff: datetime, batch: int) -> tuple[int, bool]:
@@ -132,13 +128,8 @@ def _delete_job_runs(db: Database, cutoff: datetime, batch: int) -> tuple[int, b
         .order_by(_JOB_RUNS.c.started_at)
         .limit(batch)
     )
-    with db.write() as session:
-        conn = session.connection()
-        keys = [tuple(row) for row in conn.execute(due)]
-        if keys:
-            pair = tuple_(_JOB_RUNS.c.job, _JOB_RUNS.c.period)
-            conn.execute(delete(_JOB_RUNS).where(pair.in_(keys)))
-    return len(keys), len(keys) == batch
+    pair = tuple_(_JOB_RUNS.c.job, _JOB_RUNS.c.period)
+    return _delete_due(db, due, _JOB_RUNS, pair, batch)
 
 
 def _delete_escalation_alerts(db: Database, cutoff: datetime, batch: int) -> tuple[int, bool]:
@@ -150,9 +141,15 @@ def _delete_escalation_alerts(db: Database, cutoff: datetime, batch: int) -> tup
         .order_by(_ALERTS.c.event_id)
         .limit(batch)
     )
+    return _delete_due(db, due, _ALERTS, _ALERTS.c.event_id, batch)
+
+
+def _delete_due(db: Database, due: Any, table: Table, key: Any, batch: int) -> tuple[int, bool]:
+    """Delete the rows `due` selects (their `key`, one column or a tuple_ of columns) in one
+    short write; (how many, whether a full batch suggests more)."""
     with db.write() as session:
         conn = session.connection()
-        ids = list(conn.execute(due).scalars())
-        if ids:
-            conn.execute(delete(_ALERTS).where(_ALERTS.c.event_id.in_(ids)))
-    return len(ids), len(ids) == batch
+        keys = [row[0] if len(row) == 1 else tuple(row) for row in conn.execute(due)]
+        if keys:
+            conn.execute(delete(table).where(key.in_(keys)))
+    return len(keys), len(keys) == batch

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -389,33 +389,41 @@ def period_stats(
         Tally(ch, st, res, cat, opd, bool(ver), bool(reop), n, rated, int(total))
         for ch, st, res, cat, opd, ver, reop, n, rated, total, _, _ in groups
     ]
-    responded = sum(g[10] for g in groups)
-    resolved = sum(g[11] for g in groups if g[2] == "resolved")
-    to_first = hours_between(col(Ticket.first_response_at), col(Ticket.created_at))
-    to_resolve = hours_between(col(Ticket.closed_at), col(Ticket.created_at))
-    first_when = col(Ticket.first_response_at).is_not(None)
-    resolved_when = and_(Ticket.resolution == "resolved", col(Ticket.closed_at).is_not(None))
-    if session.get_bind().dialect.name == "postgresql":
-        # Both medians in one pass over the period's tickets, the database interpolating the
-        # middle two of an even count as _median does.
-        first, resolution = (
-            None if m is None else round(float(m), 2)
-            for m in session.exec(
-                select(  # type: ignore[call-overload]
-                    func.percentile_cont(0.5).within_group(to_first).filter(first_when),
-                    func.percentile_cont(0.5).within_group(to_resolve).filter(resolved_when),
-                ).where(*in_period)
-            ).one()
-        )
-    else:
-        first = _median(session, to_first, responded, *in_period, first_when)
-        resolution = _median(session, to_resolve, resolved, *in_period, resolved_when)
+    first, resolution = _medians(session, groups, in_period)
     return figures_of(
         tallies,
         _open_rows(session, start, end),
         as_of or end,
         first_response=first,
         resolution=resolution,
+    )
+
+
+def _medians(
+    session: Session, groups: Sequence[Any], in_period: tuple[Any, ...]
+) -> tuple[float | None, float | None]:
+    """The median hours to the first response and to resolution of the period's tickets;
+    `groups` are period_stats' grouped rows, whose last two columns count each."""
+    to_first = hours_between(col(Ticket.first_response_at), col(Ticket.created_at))
+    to_resolve = hours_between(col(Ticket.closed_at), col(Ticket.created_at))
+    first_when = col(Ticket.first_response_at).is_not(None)
+    resolved_when = and_(Ticket.resolution == "resolved", col(Ticket.closed_at).is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        # Both in one pass over the period's tickets, the database interpolating the middle
+        # two of an even count as _median does.
+        found = session.exec(
+            select(  # type: ignore[call-overload]
+                func.percentile_cont(0.5).within_group(to_first).filter(first_when),
+                func.percentile_cont(0.5).within_group(to_resolve).filter(resolved_when),
+            ).where(*in_period)
+        ).one()
+        first, resolution = (None if m is None else round(float(m), 2) for m in found)
+        return first, resolution
+    responded = sum(g[-2] for g in groups)
+    resolved = sum(g[-1] for g in groups if g[2] == "resolved")
+    return (
+        _median(session, to_first, responded, *in_period, first_when),
+        _median(session, to_resolve, resolved, *in_period, resolved_when),
     )
 
 

@@ -56,6 +56,16 @@ async def tick(api: Api) -> None:
     await api.runtime.notifier.tick()
 
 
+async def one_opd_answer_late(api: Api) -> None:
+    """Ticket 00001 forwarded at 08:00 to the OPD of lights, now 10:30: its answer is late."""
+    api.clock.now = wib(23, 8)
+    await api.runtime.intake.submit([report(1, api.clock)])
+    await assessed(api)
+    act(api, "00001", Action.VERIFY, category="pju")
+    act(api, "00001", Action.FORWARD)
+    api.clock.now = wib(23, 10, 30)
+
+
 def mails(smtp: SmtpServer, start: int = 0) -> list[tuple[str, str, str]]:
     """(to, subject, text) of the mails received since `start`."""
     return [
@@ -164,13 +174,7 @@ async def test_escalations_are_batched_per_opd_and_held_in_the_quiet_period(
 async def test_a_resolved_ticket_is_not_alerted_late(
     api: Api, smtp_server: SmtpServer, telegram: FakeTelegramBotApi
 ) -> None:
-    clock = api.clock
-    clock.now = wib(23, 8)
-    await api.runtime.intake.submit([report(1, clock)])
-    await assessed(api)
-    act(api, "00001", Action.VERIFY, category="pju")
-    act(api, "00001", Action.FORWARD)
-    clock.now = wib(23, 10, 30)
+    await one_opd_answer_late(api)
     await asyncio.to_thread(api.runtime.sweeps.run)  # escalated...
     act(api, "00001", Action.RESOLVE, message="Lampu sudah menyala.")  # ...then resolved
     assert api.runtime.notifier is not None
@@ -263,12 +267,7 @@ async def test_alerts_dealt_with_are_cleaned_up_and_never_sent_again(
     """The clean-up deletes old escalation_alerts rows; the notifier's mark keeps their events
     from looking new, and each pass reads only the events after it."""
     clock = api.clock
-    clock.now = wib(23, 8)
-    await api.runtime.intake.submit([report(1, clock)])
-    await assessed(api)
-    act(api, "00001", Action.VERIFY, category="pju")
-    act(api, "00001", Action.FORWARD)
-    clock.now = wib(23, 10, 30)
+    await one_opd_answer_late(api)
     await tick(api)  # the OPD's answer is late: escalated and alerted
     sent = len(smtp_server.received)
     assert sent > 0

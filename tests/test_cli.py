@@ -12,7 +12,7 @@ from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlmodel import select
 
 from conftest import REPO
@@ -220,6 +220,40 @@ def test_users_tokens_and_sample_reports(config_for: Path, database_url: str) ->
         assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo.sha256
 
 
+_STORED_AT = "'2026-11-23 02:00:00'"
+
+
+def _stored_reporter(conn: Connection) -> None:
+    """Reporter 1, written as SQL: an older revision's table, not today's model."""
+    conn.execute(
+        text(
+            "INSERT INTO reporters (channel, sender_id, created_at)"
+            f" VALUES ('whatsapp', '628', {_STORED_AT})"
+        )
+    )
+
+
+def _stored_report(conn: Connection, n: int, words: str) -> None:
+    """Ticket n of reporter 1 with one inbound message saying `words`, as SQL."""
+    at = _STORED_AT
+    conn.execute(
+        text(
+            "INSERT INTO tickets (number, status, channel, account, reporter_id, summary,"
+            " created_at, last_activity_at, message_count, answered, flags) VALUES ("
+            f"'LBP-2026-{n:05d}', 'new', 'whatsapp', '1', 1, :words, {at}, {at}, 1, false, '{{}}')"
+        ),
+        {"words": words},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO messages (ticket_id, direction, channel, account, external_id, text,"
+            ' "references", forwarded, sent_at, received_at) VALUES'
+            f" ({n}, 'in', 'whatsapp', '1', 'wamid.{n}', :words, '[]', false, {at}, {at})"
+        ),
+        {"words": words},
+    )
+
+
 def test_a_database_at_the_first_revision_is_upgraded_keeping_its_users(
     config_for: Path, database_url: str
 ) -> None:
@@ -247,31 +281,10 @@ def test_messages_stored_before_notices_keep_their_text(
     """`db upgrade` over a message whose channel wrote its notice into the text (before 0005)."""
     migrate.upgrade(database_url, "0004")
     old = '[Pesan WhatsApp jenis "hologram" belum dapat ditampilkan di Kanal]'
-    at = "'2026-11-23 02:00:00'"
     db = Database(database_url)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO reporters (channel, sender_id, created_at)"
-                f" VALUES ('whatsapp', '628', {at})"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO tickets (number, status, channel, account, reporter_id, summary,"
-                " created_at, last_activity_at, message_count, answered, flags) VALUES ("
-                f"'LBP-2026-00001', 'new', 'whatsapp', '1', 1, :old, {at}, {at}, 1, false, '{{}}')"
-            ),
-            {"old": old},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO messages (ticket_id, direction, channel, account, external_id, text,"
-                ' "references", forwarded, sent_at, received_at) VALUES'
-                f" (1, 'in', 'whatsapp', '1', 'wamid.old', :old, '[]', false, {at}, {at})"
-            ),
-            {"old": old},
-        )
+        _stored_reporter(conn)
+        _stored_report(conn, 1, old)
     result = kanal(config_for, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     with db.read() as session:
@@ -287,12 +300,7 @@ def test_the_spam_mark_migration_keeps_reporters_both_ways(
     migrate.upgrade(database_url, "0010")
     db = Database(database_url)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO reporters (channel, sender_id, created_at)"
-                " VALUES ('whatsapp', '628', '2026-11-23 02:00:00')"
-            )
-        )
+        _stored_reporter(conn)
     migrate.upgrade(database_url, "0011")
     with db.read() as session:
         reporter = session.exec(select(Reporter)).one()
@@ -316,33 +324,11 @@ def test_the_search_vector_migration_finds_stored_messages_both_ways(
     """0013 gives PostgreSQL's stored messages their search vector, found by a word after the
     upgrade; the downgrade puts the expression index back (SQLite's FTS5 is left alone)."""
     migrate.upgrade(database_url, "0012")
-    at = "'2026-11-23 02:00:00'"
     db = Database(database_url)
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO reporters (channel, sender_id, created_at)"
-                f" VALUES ('whatsapp', '628', {at})"
-            )
-        )
+        _stored_reporter(conn)
         for n, words in enumerate(["Banjir setinggi lutut di Winong", "Lampu jalan mati"], 1):
-            conn.execute(
-                text(
-                    "INSERT INTO tickets (number, status, channel, account, reporter_id, summary,"
-                    " created_at, last_activity_at, message_count, answered, flags) VALUES ("
-                    f"'LBP-2026-0000{n}', 'new', 'whatsapp', '1', 1, :words, {at}, {at}, 1,"
-                    " false, '{}')"
-                ),
-                {"words": words},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO messages (ticket_id, direction, channel, account, external_id,"
-                    ' text, "references", forwarded, sent_at, received_at) VALUES'
-                    f" ({n}, 'in', 'whatsapp', '1', 'wamid.{n}', :words, '[]', false, {at}, {at})"
-                ),
-                {"words": words},
-            )
+            _stored_report(conn, n, words)
     migrate.upgrade(database_url, "0013")
 
     def found(word: str) -> list[int]:
