@@ -3,7 +3,8 @@ and the stored model as each process reads it.
 
 Every ticket whose category an operator verified, that was forwarded to an OPD or rejected
 with a reason, or that came in from an SP4N-LAPOR! export with its labels, is one example: its
-first report text with the last such label. The retrain runs as a scheduled job (runtime.py),
+first report text with the last such label; the retrain learns from the latest
+`[triage] learn_examples` of them. It runs as a scheduled job (runtime.py),
 never while a request waits, and writes the models into `learned_models`, where every process
 finds them; `ModelCache` reloads them when a newer one is stored.
 """
