@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,15 +115,16 @@ def _filtered(wanted: QueueFilter, now: datetime, *, listing: bool, hits: Any = 
 def view_clause(view: str, me: int | None, now: datetime) -> ColumnElement[bool]:
     """The tickets a saved view shows (open ones, but for the reports closed as spam, which
     the default view leaves out; the status filter narrows further)."""
-    clauses: dict[str, ColumnElement[bool]] = {
-        "mine": and_(_open(), Ticket.assignee_id == (me or -1)),
-        "unassigned": and_(_open(), col(Ticket.assignee_id).is_(None)),
-        "overdue": overdue_clause(now),
-        "with_opd": _open(WITH_OPD),
-        "answered": _answered(),
-        "spam": Ticket.resolution == SPAM,  # ix_tickets_resolution
+    # Built lazily: an overdue clause alone is a few hundred microseconds of Python.
+    clauses: dict[str, Callable[[], ColumnElement[bool]]] = {
+        "mine": lambda: and_(_open(), Ticket.assignee_id == (me or -1)),
+        "unassigned": lambda: and_(_open(), col(Ticket.assignee_id).is_(None)),
+        "overdue": lambda: overdue_clause(now),
+        "with_opd": lambda: _open(WITH_OPD),
+        "answered": _answered,
+        "spam": lambda: Ticket.resolution == SPAM,  # ix_tickets_resolution
     }
-    return clauses[view]
+    return clauses[view]()
 
 
 def _answered() -> ColumnElement[bool]:
@@ -239,7 +240,7 @@ def counts(
     session: Session, only_opd: str | None, now: datetime, me: int | None = None
 ) -> dict[str, dict[str, int]]:
     """How many visible tickets each filter value and view would show (open tickets, except
-    by status)."""
+    by status and the spam view)."""
     base = select(Ticket)
     if only_opd:
         base = base.where(forwarded_to(only_opd))
@@ -248,24 +249,43 @@ def counts(
     status_counts["open"] = sum(status_counts.get(s, 0) for s in OPEN)
     status_counts["all"] = sum(status_counts.get(s, 0) for s in STATUSES)
     result["status"] = status_counts
-    open_base = base.where(_open())
-    for name, column in (
-        ("channel", Ticket.channel),
-        ("category", Ticket.category),
-        ("opd", Ticket.opd),
-    ):
-        result[name] = {k: n for k, n in _grouped(session, open_base, column) if k}
-    result["special"] = {
-        "overdue": _count(session, base.where(overdue_clause(now))),
-        "answered": _count(session, base.where(_answered())),
-        **{
-            flag: _count(session, open_base.where(_flag_clause(flag)))
-            for flag in ("out_of_jurisdiction", "duplicate")
-        },
+    result.update(_open_counts(session, base, now, me))
+    spam = _count(session, base.where(view_clause(SPAM, me, now)))
+    result["views"] = {view: spam if view == SPAM else result["views"][view] for view in VIEWS}
+    return result
+
+
+def _open_counts(
+    session: Session, base: Any, now: datetime, me: int | None
+) -> dict[str, dict[str, int]]:
+    """Every count of open tickets in one statement: the open tickets grouped by channel,
+    category and OPD (a few hundred groups at most), each group with how many of its tickets
+    each special filter and view takes, summed here. One statement, not fourteen: each costs
+    a round trip and the building of its SQL, more than the counting itself."""
+    tallies: dict[tuple[str, str], ColumnElement[bool]] = {
+        ("special", "overdue"): overdue_clause(now),
+        ("special", "answered"): _answered(),
+        **{("special", flag): _flag_clause(flag) for flag in ("out_of_jurisdiction", "duplicate")},
+        **{("views", v): view_clause(v, me, now) for v in ("mine", "unassigned", "with_opd")},
     }
-    result["views"] = {
-        view: _count(session, base.where(view_clause(view, me, now))) for view in VIEWS
-    }
+    groups = (Ticket.channel, Ticket.category, Ticket.opd)
+    grouped = select(*groups, func.count(), *(func.count().filter(c) for c in tallies.values()))
+    grouped = grouped.select_from(Ticket).where(_open())
+    if base.whereclause is not None:
+        grouped = grouped.where(base.whereclause)
+    result: dict[str, dict[str, int]] = {name: {} for name in ("channel", "category", "opd")}
+    result["special"] = {name: 0 for group, name in tallies if group == "special"}
+    result["views"] = {name: 0 for group, name in tallies if group == "views"}
+    for row in session.exec(grouped.group_by(*groups)).all():
+        keys, size, taken = row[:3], row[3], row[4:]
+        for name, key in zip(("channel", "category", "opd"), keys, strict=True):
+            if key:
+                result[name][key] = result[name].get(key, 0) + size
+        for (group, name), n in zip(tallies, taken, strict=True):
+            result[group][name] += n
+    # Two views are special filters by another name.
+    result["views"]["overdue"] = result["special"]["overdue"]
+    result["views"]["answered"] = result["special"]["answered"]
     return result
 
 
