@@ -162,6 +162,41 @@ def queue_page(
     hits = search_hits(session, wanted.q) if wanted.q and wanted.q.strip() else None
     counting = _filtered(wanted, now, listing=False, hits=hits)
     listing = _filtered(wanted, now, listing=True, hits=hits)
+    size = wanted.size
+    if hits is not None:
+        ranked = listing.order_by(hits.c.score.desc(), *order_by(wanted.sort, now))
+        rows, total, page = _found_page(session, ranked, counting, wanted)
+        pages, _ = _pages(total, page, size)
+    else:
+        rows, total, pages, page = _page(session, counting, listing, wanted, now)
+    found = counts(session, wanted.only_opd, now, wanted.me) if with_counts else {}
+    names = holder_names(session, (t for t, _ in rows))
+    people = assignable_names(session) if wanted.only_opd is None else []
+    return QueuePage(rows, total, page, pages, found, names, people)
+
+
+def _found_page(
+    session: Session, ranked: Any, counting: Any, wanted: QueueFilter
+) -> tuple[list[tuple[Ticket, Reporter]], int, int]:
+    """A page of search results and how many there are, in one statement (`count(*) OVER ()`):
+    the search runs once, not once to count and again to list. Only a page past the end asks
+    again, for the count and then the last page."""
+    size, page = wanted.size, max(1, wanted.page)
+    with_total = ranked.add_columns(func.count().over())
+    found = session.exec(with_total.offset((page - 1) * size).limit(size)).all()
+    if found:
+        return [(t, r) for t, r, _ in found], found[0][2], page
+    if page == 1:
+        return [], 0, 1
+    total = _count(session, counting)
+    _, page = _pages(total, page, size)
+    return _rows(session, ranked, (page - 1) * size, size), total, page
+
+
+def _page(
+    session: Session, counting: Any, listing: Any, wanted: QueueFilter, now: datetime
+) -> tuple[list[tuple[Ticket, Reporter]], int, int, int]:
+    """A page of the queue without a search, its total (kept or counted), pages and number."""
     if _by_status_only(wanted):
         kept = _status_counts(session, select(Ticket), None)
         total = sum(kept.get(s, 0) for s in _statuses(wanted))
@@ -170,17 +205,11 @@ def queue_page(
     size = wanted.size
     pages, page = _pages(total, wanted.page, size)
     offset = (page - 1) * size
-    if hits is not None:
-        ranked = listing.order_by(hits.c.score.desc(), *order_by(wanted.sort, now))
-        rows = _rows(session, ranked, offset, size)
-    elif wanted.sort in ("urgency", "newest"):
+    if wanted.sort in ("urgency", "newest"):
         rows = _open_first(session, counting, listing, wanted, offset, now)
     else:
         rows = _rows(session, listing.order_by(*order_by(wanted.sort, now)), offset, size)
-    found = counts(session, wanted.only_opd, now, wanted.me) if with_counts else {}
-    names = holder_names(session, (t for t, _ in rows))
-    people = assignable_names(session) if wanted.only_opd is None else []
-    return QueuePage(rows, total, page, pages, found, names, people)
+    return rows, total, pages, page
 
 
 def _by_status_only(wanted: QueueFilter) -> bool:

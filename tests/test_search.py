@@ -59,6 +59,23 @@ async def test_the_ranking_prefers_the_report_about_the_word(
     assert found(db, "banjir", clock)[0].startswith("Banjir banjir")
 
 
+async def test_search_results_are_counted_and_paged(db: Database, intake: Intake, clock) -> None:
+    await intake.submit([report(i, text=f"Sampah menumpuk di RT {i}") for i in range(1, 28)])
+    await intake.submit([report(30, text="Lampu jalan mati")])
+
+    def paged(page: int) -> tuple[int, int, int, int]:
+        with db.read() as session:
+            found = queue_page(session, QueueFilter(status="all", q="sampah", page=page), clock())
+        return len(found.rows), found.total, found.page, found.pages
+
+    assert paged(1) == (25, 27, 1, 2)
+    assert paged(2) == (2, 27, 2, 2)
+    assert paged(9) == (2, 27, 2, 2)  # past the end: the last page
+    with db.read() as session:
+        nothing = queue_page(session, QueueFilter(status="all", q="banjir", page=3), clock())
+    assert (nothing.rows, nothing.total, nothing.page, nothing.pages) == ([], 0, 1, 1)
+
+
 async def test_a_later_message_and_the_reporter_are_searchable(
     db: Database, intake: Intake, clock
 ) -> None:
