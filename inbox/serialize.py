@@ -9,6 +9,7 @@ from typing import Any
 from inbox import schemas
 from inbox.reporter_history import ReporterHistory
 from store.models import Attachment, Message, Reporter, Ticket, TicketEvent
+from store.tickets import ListedTicket, ReporterRef
 
 
 def when(value: datetime | None, tz: tzinfo) -> str | None:
@@ -17,7 +18,10 @@ def when(value: datetime | None, tz: tzinfo) -> str | None:
 
 
 def ticket_summary(
-    ticket: Ticket, reporter: Reporter, tz: tzinfo, holder: str | None = None
+    ticket: Ticket | ListedTicket,
+    reporter: Reporter | ReporterRef,
+    tz: tzinfo,
+    holder: str | None = None,
 ) -> schemas.Ticket:
     return schemas.Ticket(**_ticket_fields(ticket, reporter, tz, holder))
 
@@ -52,7 +56,10 @@ def other_report(ticket: Ticket, tz: tzinfo) -> schemas.OtherReport:
 
 
 def _ticket_fields(
-    ticket: Ticket, reporter: Reporter, tz: tzinfo, holder: str | None
+    ticket: Ticket | ListedTicket,
+    reporter: Reporter | ReporterRef,
+    tz: tzinfo,
+    holder: str | None,
 ) -> dict[str, Any]:
     return {
         "number": ticket.number,

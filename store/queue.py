@@ -16,6 +16,7 @@ from store.models import Reporter, Ticket, TicketStatusCount, User
 from store.planner import rarely
 from store.statuses import OPEN, STATUSES, WITH_OPD, Status
 from store.tickets import (
+    ListedTicket,
     forwarded_to,  # who an OPD's liaison sees, the same everywhere
     search_hits,  # the API's search, the same everywhere
 )
@@ -318,7 +319,7 @@ def _open_counts(
     return result
 
 
-def holder_names(session: Session, tickets: Iterable[Ticket]) -> dict[int, str]:
+def holder_names(session: Session, tickets: Iterable[Ticket | ListedTicket]) -> dict[int, str]:
     """The usernames of the operators holding `tickets`, by user id."""
     ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
     if not ids:
