@@ -63,7 +63,7 @@ class TicketFlags(_Flags):
     duplicate_score: float | None = None
     missing: list[str] = []  # "location", "photo"
     # Intake's threading (triage/intake_batch.py).
-    mentions: list[str] = []  # numbers of other tickets the reporter quoted
+    mentions: list[str] = []  # numbers of other tickets the reporter quoted or replied to in public
     follows_ticket_id: int | None = None  # the reporter's closed ticket this one follows
     # Reported in public (a comment, a mention, a tweet): Kanal sends nothing unasked there.
     public: bool = False

@@ -149,19 +149,21 @@ def _insert_ignoring_conflicts(conn: Connection, table: Any) -> Any:
 
 def tickets_by_message_refs(
     conn: Connection, channel: str, refs: Sequence[str]
-) -> dict[str, tuple[int, str]]:
-    """For each referenced platform id, the (ticket id, status) of the message carrying it."""
-    found: dict[str, tuple[int, str]] = {}
+) -> dict[str, tuple[int, str, int, str]]:
+    """For each referenced platform id, the (ticket id, status, reporter id, number) of the
+    ticket of the message carrying it."""
+    found: dict[str, tuple[int, str, int, str]] = {}
     # One query per id column, not one with OR: SQLite answers an OR of two IN lists by
     # walking every message of the channel.
+    ticket = (TICKETS.c.id, TICKETS.c.status, TICKETS.c.reporter_id, TICKETS.c.number)
     for column in (MESSAGES.c.external_id, MESSAGES.c.platform_message_id):
         for chunk in _chunks(list(refs)):
             rows = conn.execute(
-                select(column, TICKETS.c.id, TICKETS.c.status)
+                select(column, *ticket)
                 .join(TICKETS, TICKETS.c.id == MESSAGES.c.ticket_id)
                 .where(MESSAGES.c.channel == channel, _among(conn, column, chunk))
             )
-            found.update((ref, (ticket_id, status)) for ref, ticket_id, status in rows)
+            found.update((ref, (*rest,)) for ref, *rest in rows)
     return found
 
 

@@ -153,6 +153,23 @@ async def test_a_reply_joins_the_ticket_of_the_message_it_replies_to(
     assert siti.message_count == 1
 
 
+async def test_a_strangers_public_reply_is_named_not_joined(intake: Intake, db: Database) -> None:
+    """On X anyone may reply to a citizen's post (or to Kanal's answer under it): the reply
+    opens the stranger's own ticket, which names the citizen's for the operator."""
+    await intake.submit([report("1900", sender="111", channel="x", public=True)])
+    await intake.submit(
+        [
+            report("1901", sender="222", channel="x", public=True, reply_to="1900"),
+            report("1902", sender="111", channel="x", public=True, references=("1900",)),
+        ]
+    )
+
+    citizen, stranger = tickets(db)
+    assert (citizen.message_count, citizen.flags) == (2, {"public": True})
+    assert (stranger.reporter_id != citizen.reporter_id, stranger.message_count) == (True, 1)
+    assert stranger.flags == {"public": True, "mentions": [citizen.number]}
+
+
 async def test_a_number_quoted_by_another_identity_is_named_not_joined(
     intake: Intake, db: Database
 ) -> None:

@@ -9,6 +9,7 @@ from triage.threads import Candidates, Choice, Quoted, choose_ticket, may_reopen
 MINE = Quoted(ticket_id=1, status="forwarded", reporter_id=10, number="LBP-2026-00001")
 THEIRS = Quoted(ticket_id=2, status="new", reporter_id=20, number="LBP-2026-00002")
 MY_CLOSED = Quoted(ticket_id=3, status="closed", reporter_id=10, number="LBP-2026-00003")
+MY_NEW = Quoted(ticket_id=7, status="new", reporter_id=10, number="LBP-2026-00007")
 
 
 def test_a_reporter_quoting_their_own_number_joins_that_ticket() -> None:
@@ -28,8 +29,38 @@ def test_someone_elses_number_is_named_never_joined() -> None:
 def test_own_and_foreign_numbers_together() -> None:
     chosen = choose_ticket(Candidates(quoted=(THEIRS, MY_CLOSED), reporter_id=10))
     assert chosen == Choice(None, follows=3, mentions=("LBP-2026-00002",))
-    replied = choose_ticket(Candidates(replied_to=(7, "new"), quoted=(THEIRS,), reporter_id=10))
+    replied = choose_ticket(Candidates(replied_to=MY_NEW, quoted=(THEIRS,), reporter_id=10))
     assert replied == Choice(7, mentions=("LBP-2026-00002",))
+
+
+def test_a_public_reply_to_someone_elses_ticket_is_named_never_joined() -> None:
+    """On X or under a comment anyone may reply to anyone: the thread is not theirs."""
+    strangers = choose_ticket(Candidates(replied_to=THEIRS, reporter_id=10, public=True))
+    assert strangers == Choice(None, mentions=("LBP-2026-00002",))
+    with_own_open = choose_ticket(
+        Candidates(replied_to=THEIRS, reporter_open=5, reporter_id=10, public=True)
+    )
+    assert with_own_open == Choice(5, mentions=("LBP-2026-00002",))
+    # Nor reopened when it is final, however recently.
+    their_resolved = Quoted(ticket_id=6, status="resolved", reporter_id=20, number="LBP-2026-00006")
+    reopening = choose_ticket(
+        Candidates(
+            replied_to=their_resolved, reporter_id=10, reopenable=frozenset({6}), public=True
+        )
+    )
+    assert reopening == Choice(None, mentions=("LBP-2026-00006",))
+    # Their own number quoted in the same post still threads.
+    both = choose_ticket(Candidates(replied_to=THEIRS, quoted=(MINE,), reporter_id=10, public=True))
+    assert both == Choice(1, mentions=("LBP-2026-00002",))
+    # Their own public reply threads as any reply does.
+    own = choose_ticket(Candidates(replied_to=MY_NEW, reporter_id=10, public=True))
+    assert own == Choice(7)
+
+
+def test_a_private_reply_into_someone_elses_thread_joins_it() -> None:
+    """A mail the reporter forwarded to their office address: only those they shared it with
+    can reply in its thread."""
+    assert choose_ticket(Candidates(replied_to=THEIRS, reporter_id=10)) == Choice(2)
 
 
 # Follow-ups (issue 18): a reporter writing soon after their ticket was settled reopens it.
@@ -41,7 +72,7 @@ def test_a_follow_up_reopens_the_reporters_recent_final_ticket() -> None:
     chosen = choose_ticket(Candidates(reporter_id=10, reporter_final=4, reopenable=frozenset({4})))
     assert chosen == Choice(4, reopen=True)
     replied = choose_ticket(
-        Candidates(replied_to=(4, "resolved"), reporter_id=10, reopenable=frozenset({4}))
+        Candidates(replied_to=RESOLVED, reporter_id=10, reopenable=frozenset({4}))
     )
     assert replied == Choice(4, reopen=True)
     quoted = choose_ticket(
@@ -57,9 +88,7 @@ def test_after_the_window_a_new_ticket_follows_the_final_one() -> None:
 def test_an_open_ticket_is_joined_rather_than_a_final_one_reopened() -> None:
     """Two open tickets would hold the reporter's one open key."""
     chosen = choose_ticket(
-        Candidates(
-            replied_to=(4, "resolved"), reporter_open=5, reporter_id=10, reopenable=frozenset({4})
-        )
+        Candidates(replied_to=RESOLVED, reporter_open=5, reporter_id=10, reopenable=frozenset({4}))
     )
     assert chosen == Choice(5)
 

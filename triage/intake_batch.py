@@ -208,7 +208,7 @@ class BatchWriter:
     ) -> tuple[list[int | None], set[int]]:
         """The ticket id of every message, opening new tickets and reopening final ones where
         the rules say so; and the positions of the messages that only ask for a status."""
-        by_ref: dict[str, dict[str, tuple[int, str]]] = {}
+        by_ref: dict[str, dict[str, tuple[int, str, int, str]]] = {}
         for channel in {m.channel for m, _ in messages}:
             refs = {r for m, _ in messages if m.channel == channel for r in _refs(m)}
             by_ref[channel] = ingest.tickets_by_message_refs(self.conn, channel, sorted(refs))
@@ -234,7 +234,12 @@ class BatchWriter:
         }
         self.known = ingest.ticket_summaries(
             self.conn,
-            [t for found in by_ref.values() for t, status in found.values() if status in FINAL]
+            [
+                t
+                for found in by_ref.values()
+                for t, status, _, _ in found.values()
+                if status in FINAL
+            ]
             + [t for t, status, _ in by_number.values()]
             + [t for t, status in latest_by_reporter.values() if status in FINAL or asks],
         )
@@ -294,7 +299,9 @@ class BatchWriter:
                     open_by_reporter[key] = latest[0]  # reopened below
                 continue
             refs = [
-                by_ref[message.channel][r] for r in _refs(message) if r in by_ref[message.channel]
+                Quoted(*by_ref[message.channel][r])
+                for r in _refs(message)
+                if r in by_ref[message.channel]
             ]
             quoted = tuple(
                 Quoted(*by_number[n], number=n)
@@ -310,6 +317,7 @@ class BatchWriter:
                     reporter_id=reporter,
                     reporter_final=latest[0] if latest and latest[1] in FINAL else None,
                     reopenable=reopenable,
+                    public=message.public,
                 )
             )
             if choice.ticket_id is not None:

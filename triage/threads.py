@@ -63,12 +63,13 @@ class Quoted:
 class Candidates:
     """What intake found for one message: each ticket as (ticket id, status), or None."""
 
-    replied_to: tuple[int, str] | None = None  # the ticket of a message it replies to
+    replied_to: Quoted | None = None  # the ticket of a message it replies to
     quoted: tuple[Quoted, ...] = ()  # the tickets whose numbers it quotes, in order
     reporter_open: int | None = None  # the reporter's open ticket on this channel
     reporter_id: int | None = None  # who sent it
     reporter_final: int | None = None  # the reporter's latest ticket on this channel, if final
     reopenable: frozenset[int] = frozenset()  # final tickets a message of theirs may reopen
+    public: bool = False  # a post everyone reads and anyone may reply to (X, comments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,29 +87,36 @@ def choose_ticket(candidates: Candidates) -> Choice:
     A final ticket that may not be reopened is not joined: a new ticket follows it.
 
     A number quoted from someone else's ticket never threads: anyone who saw the number (on a
-    screenshot, a public post) could otherwise write into that citizen's report. The message
-    goes where the sender's own would, and names the quoted ticket for the operator.
+    screenshot, a public post) could otherwise write into that citizen's report. Nor does a
+    public reply from someone else (on X or under a comment, where anyone may reply to
+    anyone): the message goes where the sender's own would, and names the other ticket for
+    the operator. A private reply into the thread (a mail the reporter forwarded to their
+    office address) still joins: only those the reporter shared it with can reply to it.
     """
-    own = [q for q in candidates.quoted if q.reporter_id == candidates.reporter_id]
-    mentions = tuple(
-        dict.fromkeys(
-            q.number for q in candidates.quoted if q.reporter_id != candidates.reporter_id
-        )
-    )
+    me = candidates.reporter_id
+    found_tickets = [*filter(None, [candidates.replied_to]), *candidates.quoted]
+    mentions = tuple(dict.fromkeys(q.number for q in found_tickets if _foreign(q, candidates)))
+    replied = candidates.replied_to
+    own_reply = replied if replied is not None and not _foreign(replied, candidates) else None
+    own_quoted = next((q for q in candidates.quoted if q.reporter_id == me), None)
     closed: int | None = None
-    quoted_own = (own[0].ticket_id, own[0].status) if own else None
-    for found in (candidates.replied_to, quoted_own):
-        if found is None:
-            continue
-        ticket_id, status = found
-        if status in OPEN_STATES:
-            return Choice(ticket_id, mentions=mentions)
-        if ticket_id in candidates.reopenable and candidates.reporter_open is None:
-            return Choice(ticket_id, reopen=True, mentions=mentions)
-        closed = closed or ticket_id
+    for found in filter(None, (own_reply, own_quoted)):
+        if found.status in OPEN_STATES:
+            return Choice(found.ticket_id, mentions=mentions)
+        if found.ticket_id in candidates.reopenable and candidates.reporter_open is None:
+            return Choice(found.ticket_id, reopen=True, mentions=mentions)
+        closed = closed or found.ticket_id
     if candidates.reporter_open is not None:
         return Choice(candidates.reporter_open, mentions=mentions)
     latest = candidates.reporter_final
     if closed is None and latest is not None and latest in candidates.reopenable:
         return Choice(latest, reopen=True, mentions=mentions)
     return Choice(None, follows=closed or latest, mentions=mentions)
+
+
+def _foreign(found: Quoted, candidates: Candidates) -> bool:
+    """Someone else's ticket that `found` may not lead into: any quoted by number, one replied
+    to only from a public post."""
+    if found.reporter_id == candidates.reporter_id:
+        return False
+    return found is not candidates.replied_to or candidates.public

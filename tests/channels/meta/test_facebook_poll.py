@@ -247,23 +247,28 @@ async def test_first_run_reads_comments_within_the_lookback_as_reports(
         raw = rows(db, RawEvent, RawEvent.id == got.raw_event_id)[0].payload
         assert raw["post"] == {
             "id": POST,
-            "caption": load(FIXTURES / "facebook/post__announcement.json")[
-                "message"
-            ],
+            "caption": load(FIXTURES / "facebook/post__announcement.json")["message"],
             "link": "https://www.facebook.com/19292868552/posts/10158407654328553/",
         }
         assert raw["comment"]["id"] == expected["id"]
-    # A citizen's reply to another citizen's comment joins that comment's ticket.
+    # A citizen's reply to another citizen's comment is their own report: anyone may reply
+    # under a public comment. Its ticket names the comment's for the operator to merge.
     reply = message(db, "comment:10158407654328553_10158409984053553")
     parent = message(db, "comment:10158407654328553_10158407903973553")
-    assert reply.ticket_id == parent.ticket_id
-    assert ticket_of(db, parent.external_id).message_count == 2
+    assert reply.ticket_id != parent.ticket_id
+    with db.read() as session:
+        replied, commented = (
+            session.get(Ticket, reply.ticket_id),
+            session.get(Ticket, parent.ticket_id),
+        )
+    assert replied.hints.mentions == [commented.number]
+    assert (ticket_of(db, parent.external_id).message_count, replied.message_count) == (1, 1)
     # The Page's own answers are receipts of what was sent, never reports.
     receipts = rows(db, DeliveryReceipt)
     assert sorted((r.platform_message_id, r.state) for r in receipts) == sorted(
         (c["id"], "sent") for c in ours
     )
-    assert len(rows(db, Ticket)) == len(citizens) - 1
+    assert len(rows(db, Ticket)) == len(citizens)  # one each, the reply too
 
 
 async def test_incremental_polls_read_only_what_is_new(
