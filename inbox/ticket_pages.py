@@ -22,7 +22,7 @@ from inbox.delivery_words import delivery_words
 from inbox.i18n import translate
 from inbox.reporter_history import reporter_history
 from inbox.sessions import STAFF, now, page, visitor
-from inbox.uploads import refusal_words, store_uploads, uploads_of
+from inbox.uploads import Upload, refusal_words, store_uploads, uploads_of
 from inbox.views import render
 from store import deadlines
 from store import queue as queue_store
@@ -324,6 +324,7 @@ async def act(request: web.Request) -> web.Response:
     view = await _view_or_404(request)
     form = await request.post()
     stored = None
+    uploads: list[Upload] = []
     try:
         wanted = action_request(form)
         if user.role not in STAFF and wanted.action not in OPD_ACTIONS:
@@ -347,7 +348,7 @@ async def act(request: web.Request) -> web.Response:
     except TicketNotFound:
         raise web.HTTPNotFound() from None
     except HeldByOther as exc:
-        return _ask_first(request, view, exc, form)
+        return _ask_first(request, view, exc, form, [u.name for u in uploads])
     except TransitionError as exc:
         words = translate(
             "error.transition",
@@ -368,15 +369,20 @@ async def act(request: web.Request) -> web.Response:
 
 
 def _ask_first(
-    request: web.Request, view: TicketView, held: HeldByOther, form: Any
+    request: web.Request, view: TicketView, held: HeldByOther, form: Any, files: list[str]
 ) -> web.Response:
     """The page again with a question: act although another operator holds the ticket?
-    The answer posts the same values with the confirmation."""
-    # Files are not carried over: the question asks to attach them again.
+    The answer posts the same values with the confirmation. Files cannot be carried in a
+    form: the question names them and asks for them again, beside the button."""
     fields = [(k, str(v)) for k, v in form.items() if k not in ("csrf", "confirm", "files")]
     values = {
         **_page_values(request, view),
-        "held": {"holder": held.holder, "action": held.action.value, "fields": fields},
+        "held": {
+            "holder": held.holder,
+            "action": held.action.value,
+            "fields": fields,
+            "files": files,
+        },
     }
     return render(
         request, "ticket.html", done=None, error=None, error_words=None, error_status=0, **values

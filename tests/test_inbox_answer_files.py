@@ -37,12 +37,16 @@ async def liaison(api: Api) -> AsyncIterator[Browser]:
         yield signed_in
 
 
-async def answer(liaison: Browser, files: list[tuple[str, bytes, str]]) -> tuple[int, str]:
+async def answer(
+    liaison: Browser, files: list[tuple[str, bytes, str]], **fields: str
+) -> tuple[int, str]:
     _, html = await liaison.page(f"/tickets/{NUMBER}")
     form = aiohttp.FormData(quote_fields=False)  # names as a browser sends them
     form.add_field("csrf", csrf_of(html))
     form.add_field("action", "answer")
     form.add_field("message", "Sudah kami perbaiki.")
+    for name, value in fields.items():
+        form.add_field(name, value)
     for name, data, declared in files:
         form.add_field("files", data, filename=name, content_type=declared)
     response = await liaison.http.post(
@@ -115,6 +119,34 @@ async def test_an_accepted_file_is_stored_once_under_the_data_directory(
     _, ticket = await api.get(f"/api/tickets/{NUMBER}")
     assert ticket["status"] == "answered"
     assert ticket["events"][-1]["data"]["files"] == ["foto jalan.png"]  # no path, its own type
+
+
+async def test_asked_to_act_on_a_held_ticket_the_operator_is_asked_for_the_files_again(
+    api: Api, tmp_path: Path
+) -> None:
+    """An operator entering the OPD's answer on a ticket another operator holds is asked first;
+    a form cannot carry files, so the question names them and asks for them, never dropping
+    them unsaid."""
+    siti = api.token_for("siti", "operator")
+    await api.act(NUMBER, {"action": "assign"}, token=siti)
+    add_staff(api, "budi", "operator")
+    async with browser(api) as budi:
+        await budi.sign_in("budi")
+        status, html = await answer(budi, [("foto jalan.png", PHOTO, "image/png")])
+        assert status == 200 and 'id="held-confirm"' in html
+        asked = html[html.index('id="held-confirm"') :]
+        asked = asked[: asked.index("</form>")]
+        assert 'enctype="multipart/form-data"' in asked
+        assert "Berkas lampiran tidak ikut terbawa. Lampirkan lagi: foto jalan.png" in asked
+        assert '<input type="file" name="files"' in asked
+        assert stored(tmp_path) == []  # nothing kept while the question waits
+
+        status, _ = await answer(budi, [("foto jalan.png", PHOTO, "image/png")], confirm="held")
+    assert status == 303
+    _, ticket = await api.get(f"/api/tickets/{NUMBER}")
+    assert ticket["status"] == "answered" and ticket["assignee"] == "siti"
+    assert ticket["events"][-1]["data"]["files"] == ["foto jalan.png"]
+    assert [p.read_bytes() for p in stored(tmp_path)] == [PHOTO]
 
 
 async def test_only_the_answer_routes_take_bodies_over_two_megabytes(
