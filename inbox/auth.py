@@ -13,7 +13,7 @@ from aiohttp import web
 from inbox.context import SERVICES
 from store.models import User
 from store.sessions import session_user
-from store.users import user_for_token
+from store.users import token_needs_touch, token_user, touch_token
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER_KEY = web.RequestKey("user", User)
@@ -36,10 +36,18 @@ def require_user(handler: Handler) -> Handler:
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized("missing bearer token")
         db = request.app[SERVICES].db
+        moment = request.app[SERVICES].actions.clock()
 
         def lookup() -> User | None:
             with db.read() as session:
-                return user_for_token(session, token.strip())
+                found = token_user(session, token.strip())
+            if found is None:
+                return None
+            user, api_token = found
+            if token_needs_touch(api_token, moment):
+                with db.write() as session:
+                    touch_token(session, api_token.id or 0, moment)
+            return user
 
         user = await asyncio.to_thread(lookup)
         if user is None:

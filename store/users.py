@@ -15,6 +15,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from store.models import ApiToken, User, WebSession
+from store.sessions import TOUCH_EVERY
 
 ROLES = ("operator", "supervisor", "admin", "opd")
 TOKEN_PREFIX = "kanal_"
@@ -130,8 +131,14 @@ def create_token(session: Session, username: str, *, now: datetime, name: str = 
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    found = token_user(session, token)
+    return found[0] if found else None
+
+
+def token_user(session: Session, token: str) -> tuple[User, ApiToken] | None:
+    """The user behind a live API token, with the token (read only; see `token_needs_touch`)."""
     row = session.exec(
-        select(User)
+        select(User, ApiToken)
         .join(ApiToken, col(ApiToken.user_id) == User.id)
         .where(
             ApiToken.token_hash == token_hash(token),
@@ -139,7 +146,18 @@ def user_for_token(session: Session, token: str) -> User | None:
             col(User.disabled_at).is_(None),
         )
     ).first()
-    return row
+    return (row[0], row[1]) if row else None
+
+
+def token_needs_touch(api_token: ApiToken, now: datetime) -> bool:
+    # As for web sessions: recording every call's time would make each call a write.
+    last = api_token.last_used_at
+    return last is None or now - last > TOUCH_EVERY
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    """Record that the token was used at `now` (the admin's "last used" column)."""
+    session.exec(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now))
 
 
 def list_tokens(session: Session) -> list[TokenInfo]:

@@ -13,6 +13,7 @@ from sqlmodel import select
 from api_client import Api, report, running_api
 from inbox_site import PASSWORD, add_staff, browser, csrf_of
 from store.models import User, WebSession
+from store.users import list_tokens
 
 
 @pytest.fixture
@@ -227,3 +228,24 @@ async def test_the_api_accepts_the_session_cookie_with_its_csrf_header(api: Api)
     async with browser(api) as other:
         response = await other.http.get("/api/tickets", cookies={"kanal_session": "nicht-gueltig"})
         assert response.status == 401
+
+
+async def test_an_api_tokens_last_use_is_recorded_every_few_minutes(api: Api) -> None:
+    """The admin's token list says when each token was last used; not a write per call."""
+    token = api.token_for("budi", "operator")
+
+    def last_used() -> object:
+        with api.runtime.db.read() as session:
+            [found] = [t for t in list_tokens(session) if t.username == "budi"]
+        return found.last_used_at
+
+    assert last_used() is None
+    assert (await api.get("/api/tickets", token=token))[0] == 200
+    first = api.clock()
+    assert last_used() == first
+    api.clock.advance(timedelta(minutes=2))
+    assert (await api.get("/api/tickets", token=token))[0] == 200
+    assert last_used() == first
+    api.clock.advance(timedelta(minutes=4))
+    assert (await api.get("/api/tickets", token=token))[0] == 200
+    assert last_used() == api.clock()
