@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,9 +23,11 @@ log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(minutes=5)
 
 
-def backoff(attempt: int) -> timedelta:
-    """1 min, 2 min, 4 min, ... capped at one hour."""
-    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempt - 1)))
+def backoff(attempt: int, spread: float | None = None) -> timedelta:
+    """1 min, 2 min, 4 min, ... capped at one hour; each up to a fifth sooner at random (`spread`, 0
+    to 1), so that what failed together in an outage is not all tried again at once."""
+    spread = random.random() if spread is None else spread
+    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempt - 1)) * (1 - spread / 5))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,9 +44,11 @@ MAX_ATTEMPTS = 8
 SENDING_LEASE = timedelta(minutes=5)
 
 
-def backoff(attempt: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... capped at one hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)))
+def backoff(attempt: int, spread: float | None = None) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at one hour; each up to a fifth sooner at random (`spread`, 0
+    to 1), so that what failed together in an outage is not all tried again at once."""
+    spread = random.random() if spread is None else spread
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)) * (1 - spread / 5))
 
 
 def enqueue(
