@@ -254,12 +254,17 @@ class Runtime:
                     await work()
             except DBAPIError as exc:
                 log.warning("%s skipped, database not reachable: %s", what, exc.orig or exc)
+            except asyncio.CancelledError:
+                # The process is stopping (the scheduler does not wait for its jobs): not an
+                # error to log with a traceback. The next period's run does the work again.
+                log.info("%s interrupted: the process is stopping", what)
 
         scheduler.add_job(
             run,
             "interval",
             seconds=interval,
             id=job_id,
+            name=job_id,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(self.settings.region.tz),
@@ -288,17 +293,26 @@ class Runtime:
                 )
             except DBAPIError as exc:
                 log.warning("notifier skipped, database not reachable: %s", exc.orig or exc)
+            except asyncio.CancelledError:  # as in _add_claimed_job: the process is stopping
+                log.info("notifier interrupted: the process is stopping")
 
         at = self.settings.notifier.digest_time
         common = {"max_instances": 1, "coalesce": True}
         scheduler.add_job(
-            notify, "cron", hour=at.hour, minute=at.minute, id="notifier-digest", **common
+            notify,
+            "cron",
+            hour=at.hour,
+            minute=at.minute,
+            id="notifier-digest",
+            name="notifier-digest",
+            **common,
         )
         scheduler.add_job(
             notify,
             "interval",
             seconds=self.settings.notifier.sweep_interval.total_seconds(),
             id="notifier",
+            name="notifier",
             next_run_time=datetime.now(self.settings.region.tz),
             **common,
         )
