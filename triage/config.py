@@ -117,6 +117,7 @@ class TriageConfig(BaseModel):
     # How often the sweeps (closures, reminders, overdue flags) run; None: derived from the
     # shortest clock (see `sweep_every`).
     sweep_interval: Duration | None = None
+    # An operator's "reopen" is refused this long after the ticket was resolved or closed.
     reopen_window: Duration = timedelta(days=7)
     # A reporter's message this soon after their ticket was resolved or closed reopens it; later
     # it opens a new ticket linked to the old one.
