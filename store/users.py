@@ -130,11 +130,6 @@ def create_token(session: Session, username: str, *, now: datetime, name: str = 
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    found = token_user(session, token)
-    return found[0] if found else None
-
-
 def token_user(session: Session, token: str) -> tuple[User, ApiToken] | None:
     """The user behind a live API token, with the token (read only; see `token_needs_touch`)."""
     row = session.exec(

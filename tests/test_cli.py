@@ -31,7 +31,7 @@ from store.models import (
 )
 from store.search import outside_models
 from store.sessions import open_session
-from store.users import token_hash, user_for_token
+from store.users import token_hash, token_user
 from support.command_line import run_main
 
 pytestmark = pytest.mark.empty_database  # Alembic builds the schema itself
@@ -388,8 +388,8 @@ def test_tokens_are_listed_and_revoked_and_users_disabled(
         "cannot revoke token: no token with id 99",
     )
     with db.read() as session:
-        assert user_for_token(session, first) is None
-        assert user_for_token(session, second) is not None
+        assert token_user(session, first) is None
+        assert token_user(session, second) is not None
 
     disabled = kanal(config_for, "user", "disable", "siti")
     assert disabled.returncode == 0, disabled.stderr
@@ -399,7 +399,7 @@ def test_tokens_are_listed_and_revoked_and_users_disabled(
     listed = kanal(config_for, "token", "list").stdout.splitlines()
     assert all(line.split("\t")[5] != "-" for line in listed[1:])
     with db.write() as session:
-        assert user_for_token(session, second) is None
+        assert token_user(session, second) is None
         assert session.exec(select(WebSession)).all() == []
         attempt = reserve(session, "siti", now=datetime.now(UTC))
     db.dispose()

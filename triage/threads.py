@@ -61,7 +61,8 @@ class Quoted:
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """What intake found for one message: each ticket as (ticket id, status), or None."""
+    """What intake found for one message: tickets it replies to or quotes, and the sender's
+    own open and latest final ticket (ids)."""
 
     replied_to: Quoted | None = None  # the ticket of a message it replies to
     quoted: tuple[Quoted, ...] = ()  # the tickets whose numbers it quotes, in order
@@ -94,13 +95,16 @@ def choose_ticket(candidates: Candidates) -> Choice:
     office address) still joins: only those the reporter shared it with can reply to it.
     """
     me = candidates.reporter_id
-    found_tickets = [*filter(None, [candidates.replied_to]), *candidates.quoted]
-    mentions = tuple(dict.fromkeys(q.number for q in found_tickets if _foreign(q, candidates)))
     replied = candidates.replied_to
-    own_reply = replied if replied is not None and not _foreign(replied, candidates) else None
+    # A reply leads into someone else's ticket only in private (a forwarded mail).
+    foreign_reply = replied is not None and replied.reporter_id != me and candidates.public
+    named = [replied] if foreign_reply else []
+    named += [q for q in candidates.quoted if q.reporter_id != me]
+    mentions = tuple(dict.fromkeys(q.number for q in named if q is not None))
     own_quoted = next((q for q in candidates.quoted if q.reporter_id == me), None)
+    joined_reply = None if foreign_reply else replied
     closed: int | None = None
-    for found in filter(None, (own_reply, own_quoted)):
+    for found in filter(None, (joined_reply, own_quoted)):
         if found.status in OPEN_STATES:
             return Choice(found.ticket_id, mentions=mentions)
         if found.ticket_id in candidates.reopenable and candidates.reporter_open is None:
@@ -112,11 +116,3 @@ def choose_ticket(candidates: Candidates) -> Choice:
     if closed is None and latest is not None and latest in candidates.reopenable:
         return Choice(latest, reopen=True, mentions=mentions)
     return Choice(None, follows=closed or latest, mentions=mentions)
-
-
-def _foreign(found: Quoted, candidates: Candidates) -> bool:
-    """Someone else's ticket that `found` may not lead into: any quoted by number, one replied
-    to only from a public post."""
-    if found.reporter_id == candidates.reporter_id:
-        return False
-    return found is not candidates.replied_to or candidates.public
